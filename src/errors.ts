@@ -1,0 +1,40 @@
+// The error classes of dib-pypi: each carries facts and the exit code the CLI turns it into.
+
+/** Base class: every error dib-pypi throws on purpose. */
+export class DibPypiError extends Error {
+  readonly exitCode: number = 1;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad flags, environment, `.env` or other input: exit 2. */
+export class UsageError extends DibPypiError {
+  override readonly exitCode = 2;
+  /** Where the bad value came from: a flag, a variable name, a file. */
+  readonly source: string | undefined;
+  constructor(message: string, source?: string, options?: { cause?: unknown }) {
+    super(source ? `${source}: ${message}` : message, options);
+    this.source = source;
+  }
+}
+
+/** A path inside a target root that would lead outside it, or onto a mount inside it. */
+export class ConfinementError extends DibPypiError {
+  readonly path: string;
+  constructor(message: string, path: string) {
+    super(message);
+    this.path = path;
+  }
+}
+
+/** Another dib-pypi holds the root, or the journal does not belong to this root. */
+export class StateError extends DibPypiError {}
+
+/** An impossible state: a bug in dib-pypi. */
+export class InternalError extends DibPypiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`internal error: ${message}\nThis is a bug in dib-pypi; please report it with the command you ran.`, options);
+  }
+}

@@ -1,0 +1,66 @@
+// The one helper that writes files into a root: temp beside the target, fsync, owner and mode, rename, fsync the directory.
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, renameSync, rmSync, symlinkSync, lchownSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+let counter = 0;
+
+/** A fresh temp name beside `target`: `.name.tmp-<pid>-<n>`. The caller journals it before use. */
+export function tempPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${++counter}`);
+}
+
+export interface FileOwnership {
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** fsync a directory so a rename or unlink in it survives a crash. */
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** chown only where it changes something, so a non-root user can write files of their own. */
+function ownerNeedsChange(uid: number, gid: number): boolean {
+  return process.getuid?.() === 0 || uid !== process.getuid?.() || gid !== process.getgid?.();
+}
+
+/** Write `data` to `temp` (which must not exist), give it `own`, then rename it over `target`. */
+export function writeFileAtomic(target: string, temp: string, data: Uint8Array, own: FileOwnership, onStep?: (name: string) => void): void {
+  try {
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      let offset = 0;
+      while (offset < data.length) offset += writeSync(fd, data, offset);
+      if (ownerNeedsChange(own.uid, own.gid)) fchownSync(fd, own.uid, own.gid);
+      fchmodSync(fd, own.mode & 0o7777);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    onStep?.(`wrote temp ${temp}`);
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(dirname(target));
+}
+
+/** Replace `target` with a symlink to `linkTarget`, atomically, owned by uid/gid. */
+export function writeSymlinkAtomic(target: string, temp: string, linkTarget: string, uid: number, gid: number): void {
+  try {
+    symlinkSync(linkTarget, temp);
+    if (ownerNeedsChange(uid, gid)) lchownSync(temp, uid, gid);
+    renameSync(temp, target);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  fsyncDir(dirname(target));
+}

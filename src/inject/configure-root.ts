@@ -1,0 +1,194 @@
+// Point pip at the plan's indexes inside a root filesystem: journal first, then atomic writes. The only writer.
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { basename, posix } from 'node:path';
+import { ConfinementError, StateError, UsageError } from '../errors.js';
+import { fsyncDir, tempPathFor, writeFileAtomic, type FileOwnership } from '../fs/atomic-write.js';
+import { assertNotOnInnerMount, mountsBelow } from '../fs/mounts.js';
+import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
+import type { Plan } from '../plan/types.js';
+import { findCompetingConfig } from './competing-config.js';
+import type { JournalRecord } from './journal-format.js';
+import { JournalFile, stateDirOf } from './journal-file.js';
+import { lockRoot } from './root-lock.js';
+import { normalizeHome, planTargetFiles, type TargetFile } from './target-files.js';
+
+/** Called after each file-system step; tests kill the process here to prove restore works from any point. */
+export type StepHook = (name: string) => void;
+
+export interface ConfigureOptions {
+  root: string;
+  home: string;
+  plan: Plan;
+  /** Host directory for journals and backups (never inside the root). */
+  stateRoot: string;
+  onStep?: StepHook;
+}
+
+export interface ConfigureResult {
+  root: string;
+  /** In-root paths written, in order. */
+  written: string[];
+  warnings: string[];
+}
+
+interface Context {
+  root: string;
+  journal: JournalFile;
+  innerMounts: string[];
+  step: StepHook;
+  /** In-root paths already in the journal (kept from a first configure: never backed up twice). */
+  recorded: Set<string>;
+  defaults: { system: FileOwnership; home: FileOwnership };
+}
+
+/** Resolve and check `--root`: an existing directory, as a real host path. */
+export function realRootOf(root: string): string {
+  let real: string;
+  try {
+    real = realpathSync(root);
+  } catch (error) {
+    throw new UsageError(`cannot use ${JSON.stringify(root)}: ${(error as Error).message}`, '--root');
+  }
+  if (!statSync(real).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(root)}`, '--root');
+  return real;
+}
+
+/** Open the root's journal under its lock, checking that it belongs to this very root. */
+export function openJournal(realRoot: string, stateRoot: string): { journal: JournalFile; release: () => void } {
+  const dir = stateDirOf(stateRoot, realRoot);
+  const release = lockRoot(`${dir}.lock`, realRoot);
+  try {
+    const journal = new JournalFile(dir).load();
+    const begin = journal.records.find((r) => r.op === 'begin');
+    const stat = statSync(realRoot, { bigint: true });
+    if (begin && (begin.dev !== String(stat.dev) || begin.ino !== String(stat.ino))) {
+      throw new StateError(
+        `the journal ${journal.path} was written for another directory that was at ${realRoot}; ` +
+          `it cannot be restored onto this one. Remove ${dir} if that directory is gone.`,
+      );
+    }
+    return { journal, release };
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Configure pip in `root` for the plan. Idempotent: a second run keeps the first run's backups. */
+export function configureRoot(options: ConfigureOptions): ConfigureResult {
+  const root = realRootOf(options.root);
+  const home = normalizeHome(options.home);
+  const step = options.onStep ?? (() => {});
+  let { journal, release } = openJournal(root, options.stateRoot);
+  try {
+    if (journal.records.at(-1)?.op === 'restored') {
+      journal.discard(); // an earlier restore finished its replay but not its clean-up
+      journal = new JournalFile(journal.dir);
+    }
+    if (!journal.records.some((r) => r.op === 'begin')) {
+      const stat = statSync(root, { bigint: true });
+      journal.append({ op: 'begin', root, dev: String(stat.dev), ino: String(stat.ino) });
+      step('journal begun');
+    }
+    const ctx: Context = {
+      root,
+      journal,
+      innerMounts: mountsBelow(root),
+      step,
+      recorded: new Set(journal.records.flatMap((r) => ('path' in r && r.op !== 'temp' ? [r.path] : []))),
+      defaults: defaultOwnership(root, home),
+    };
+    const written: string[] = [];
+    for (const target of planTargetFiles(options.plan, home)) {
+      const path = writeTarget(ctx, target);
+      if (path !== undefined) written.push(path);
+    }
+    journal.append({ op: 'configured' });
+    step('configured');
+    return { root, written, warnings: findCompetingConfig(root, home) };
+  } finally {
+    journal.close();
+    release();
+  }
+}
+
+function defaultOwnership(root: string, home: string): Context['defaults'] {
+  const uid = process.getuid?.() ?? 0;
+  const gid = process.getgid?.() ?? 0;
+  const system = { mode: 0o644, uid, gid };
+  const dir = resolveDirInRoot(root, home);
+  if (dir.missing.length > 0) return { system, home: system };
+  const stat = lstatSync(hostPathOf(root, dir.existing));
+  return { system, home: { mode: 0o644, uid: stat.uid, gid: stat.gid } };
+}
+
+function dirRecord(ctx: Context, path: string): JournalRecord[] {
+  if (ctx.recorded.has(path)) return [];
+  ctx.recorded.add(path);
+  const stat = lstatSync(hostPathOf(ctx.root, path), { bigint: true });
+  return [{ op: 'dir', path, atimeNs: String(stat.atimeNs), mtimeNs: String(stat.mtimeNs) }];
+}
+
+/** Create the missing directories below `parent`, each journaled before it exists. */
+function createDirs(ctx: Context, parent: string, missing: string[], own: FileOwnership): string {
+  for (const name of missing) {
+    const path = posix.join(parent, name);
+    const host = hostPathOf(ctx.root, path);
+    assertNotOnInnerMount(host, ctx.innerMounts, ctx.root);
+    ctx.journal.append(...dirRecord(ctx, parent), { op: 'mkdir', path });
+    ctx.recorded.add(path);
+    ctx.step(`journaled mkdir ${path}`);
+    mkdirSync(host);
+    if (process.getuid?.() === 0) chownSync(host, own.uid, own.gid);
+    chmodSync(host, 0o755);
+    fsyncDir(hostPathOf(ctx.root, parent));
+    ctx.step(`created ${path}`);
+    parent = path;
+  }
+  return parent;
+}
+
+/** What is at `path` now, as the record that lets restore put it back. */
+function recordOriginal(ctx: Context, path: string, stat: BigIntStats | undefined): JournalRecord {
+  if (stat === undefined) return { op: 'absent', path };
+  const times = { atimeNs: String(stat.atimeNs), mtimeNs: String(stat.mtimeNs) };
+  const host = hostPathOf(ctx.root, path);
+  if (stat.isFile()) {
+    const { backup, sha256 } = ctx.journal.saveBackup(readFileSync(host));
+    ctx.step(`backed up ${path}`);
+    const own = { mode: Number(stat.mode & 0o7777n), uid: Number(stat.uid), gid: Number(stat.gid) };
+    return { op: 'file', path, backup, sha256, size: Number(stat.size), ...own, ...times };
+  }
+  if (stat.isSymbolicLink()) {
+    // Kept as a link and replaced by our file: the file it points to is never read or touched.
+    return { op: 'symlink', path, target: readlinkSync(host), uid: Number(stat.uid), gid: Number(stat.gid), ...times };
+  }
+  throw new ConfinementError(`${path} inside ${ctx.root} is not a regular file or symlink; refusing to replace it`, path);
+}
+
+/** Write one target file; returns its in-root path, or undefined when it was skipped. */
+function writeTarget(ctx: Context, target: TargetFile): string | undefined {
+  const resolved = resolveDirInRoot(ctx.root, posix.dirname(target.path));
+  if (target.onlyIfPresent && resolved.missing.length > 0) return undefined;
+  const own = ctx.defaults[target.ownedBy];
+  const parent = createDirs(ctx, resolved.existing, resolved.missing, own);
+  const path = posix.join(parent, posix.basename(target.path));
+  const host = hostPathOf(ctx.root, path);
+  assertNotOnInnerMount(host, ctx.innerMounts, ctx.root);
+  const current = lstatSync(host, { bigint: true, throwIfNoEntry: false });
+  const records: JournalRecord[] = [];
+  if (!ctx.recorded.has(path)) {
+    if (current === undefined && target.onlyIfPresent) return undefined;
+    records.push(...dirRecord(ctx, parent), recordOriginal(ctx, path, current));
+    ctx.recorded.add(path);
+  }
+  const temp = tempPathFor(host);
+  records.push({ op: 'temp', path: posix.join(parent, basename(temp)) });
+  ctx.journal.append(...records);
+  ctx.step(`journaled ${path}`);
+  // A replaced regular file keeps its mode and owner (a 0600 pip.conf stays 0600).
+  const keep = current?.isFile() ? { mode: Number(current.mode & 0o7777n), uid: Number(current.uid), gid: Number(current.gid) } : own;
+  writeFileAtomic(host, temp, Buffer.from(target.content), keep, ctx.step);
+  ctx.step(`wrote ${path}`);
+  return path;
+}

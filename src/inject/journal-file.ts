@@ -1,0 +1,112 @@
+// The journal on disk: one per root, in the host's state directory, appended and fsynced before every change.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  ftruncateSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { StateError } from '../errors.js';
+import { fsyncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { decodeJournal, encodeRecord, JOURNAL_HEADER, type JournalRecord } from './journal-format.js';
+
+/** Where the journal and backups of `root` (a real host path) live. */
+export function stateDirOf(stateRoot: string, realRoot: string): string {
+  return join(stateRoot, 'roots', createHash('sha256').update(realRoot).digest('hex').slice(0, 24));
+}
+
+export class JournalFile {
+  readonly dir: string;
+  readonly path: string;
+  records: JournalRecord[] = [];
+  private fd: number | undefined;
+  private backups = 0;
+
+  constructor(dir: string) {
+    this.dir = dir;
+    this.path = join(dir, 'journal');
+  }
+
+  get exists(): boolean {
+    return existsSync(this.path);
+  }
+
+  /** Read the records; a torn last record is cut off so later appends follow a good line. */
+  load(): this {
+    if (!this.exists) return this;
+    const text = readFileSync(this.path, 'utf8');
+    const { records, validBytes } = decodeJournal(text, this.path);
+    this.records = records;
+    this.backups = records.filter((r) => r.op === 'file').length;
+    if (validBytes !== Buffer.byteLength(text)) {
+      const fd = openSync(this.path, 'r+');
+      try {
+        ftruncateSync(fd, validBytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return this;
+  }
+
+  /** Append records and fsync: once this returns, a crash cannot lose them. */
+  append(...records: JournalRecord[]): void {
+    if (this.fd === undefined) {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      const isNew = !existsSync(this.path) || statSync(this.path).size === 0;
+      this.fd = openSync(this.path, 'a', 0o600);
+      if (isNew) {
+        writeSync(this.fd, JOURNAL_HEADER + '\n');
+        fsyncDir(this.dir);
+      }
+    }
+    writeSync(this.fd, records.map(encodeRecord).join(''));
+    fsyncSync(this.fd);
+    this.records.push(...records);
+  }
+
+  /** Keep a copy of a file's bytes in the state directory; returns its name for the record. */
+  saveBackup(data: Buffer): { backup: string; sha256: string } {
+    const backup = `backup-${++this.backups}`;
+    const target = join(this.dir, backup);
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    rmSync(target + '.tmp', { force: true });
+    writeFileAtomic(target, target + '.tmp', data, { mode: 0o600, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
+    return { backup, sha256: createHash('sha256').update(data).digest('hex') };
+  }
+
+  /** A backup's bytes, checked against the sha256 recorded with it. */
+  readBackup(backup: string, sha256: string): Buffer {
+    const data = readFileSync(join(this.dir, backup));
+    const actual = createHash('sha256').update(data).digest('hex');
+    if (actual !== sha256) throw new StateError(`backup ${join(this.dir, backup)} is damaged (sha256 ${actual}, recorded ${sha256})`);
+    return data;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  /** Remove backups, then the journal itself, then the directory: the journal goes last. */
+  discard(onStep?: (name: string) => void): void {
+    this.close();
+    for (const record of this.records) {
+      if (record.op === 'file') rmSync(join(this.dir, record.backup), { force: true });
+    }
+    onStep?.('removed backups');
+    if (existsSync(this.path)) unlinkSync(this.path);
+    fsyncDir(this.dir);
+    onStep?.('removed journal');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,158 @@
+// Give a root back exactly what configure found: replay the journal backwards, then drop it. Idempotent.
+import { lchownSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { basename, dirname, posix } from 'node:path';
+import { createHash } from 'node:crypto';
+import { StateError } from '../errors.js';
+import { fsyncDir, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
+import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
+import { setTimesExact } from '../fs/set-times.js';
+import { openJournal, realRootOf, type StepHook } from './configure-root.js';
+import type { JournalRecord } from './journal-format.js';
+import type { JournalFile } from './journal-file.js';
+
+export interface RestoreOptions {
+  root: string;
+  stateRoot: string;
+  onStep?: StepHook;
+}
+
+export interface RestoreResult {
+  root: string;
+  /** False when there was nothing to restore (a no-op success). */
+  hadJournal: boolean;
+  /** In-root paths put back, removed or re-timed. */
+  restored: string[];
+  warnings: string[];
+}
+
+interface Context {
+  root: string;
+  journal: JournalFile;
+  step: StepHook;
+  restored: string[];
+  warnings: string[];
+}
+
+/** Restore `root` from its journal; a second call (or a call after a crash mid-restore) finishes the job. */
+export function restoreRoot(options: RestoreOptions): RestoreResult {
+  const root = realRootOf(options.root);
+  const step = options.onStep ?? (() => {});
+  const { journal, release } = openJournal(root, options.stateRoot);
+  const ctx: Context = { root, journal, step, restored: [], warnings: [] };
+  try {
+    if (!journal.exists) return { root, hadJournal: false, restored: [], warnings: [] };
+    if (journal.records.at(-1)?.op !== 'restored') {
+      for (const record of [...journal.records].reverse()) restoreRecord(ctx, record);
+      journal.append({ op: 'restored' });
+      step('replayed');
+    }
+    journal.discard(step);
+    return { root, hadJournal: true, restored: [...new Set(ctx.restored)], warnings: ctx.warnings };
+  } finally {
+    journal.close();
+    release();
+  }
+}
+
+function removeEntry(ctx: Context, path: string, stat: BigIntStats | undefined): void {
+  if (stat === undefined) return;
+  if (stat.isDirectory()) {
+    ctx.warnings.push(`kept ${path}: dib-pypi wrote a file there, but it is now a directory`);
+    return;
+  }
+  const host = hostPathOf(ctx.root, path);
+  unlinkSync(host);
+  fsyncDir(dirname(host));
+  ctx.restored.push(path);
+}
+
+function restoreRecord(ctx: Context, record: JournalRecord): void {
+  switch (record.op) {
+    case 'begin':
+    case 'configured':
+    case 'restored':
+      return;
+    case 'temp':
+    case 'absent':
+      removeEntry(ctx, record.path, lstatPhysical(ctx.root, record.path));
+      break;
+    case 'file':
+      restoreFile(ctx, record);
+      break;
+    case 'symlink':
+      restoreSymlink(ctx, record);
+      break;
+    case 'mkdir':
+      removeDir(ctx, record.path);
+      break;
+    case 'dir': {
+      const stat = lstatPhysical(ctx.root, record.path);
+      if (stat?.isDirectory() && String(stat.mtimeNs) !== record.mtimeNs) {
+        setTimesExact(hostPathOf(ctx.root, record.path), BigInt(record.atimeNs), BigInt(record.mtimeNs));
+      }
+      break;
+    }
+  }
+  ctx.step(`restored ${record.op} ${record.path}`);
+}
+
+function sha256Of(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function restoreFile(ctx: Context, record: Extract<JournalRecord, { op: 'file' }>): void {
+  const host = hostPathOf(ctx.root, record.path);
+  const stat = lstatPhysical(ctx.root, record.path);
+  if (stat?.isDirectory()) throw new StateError(`cannot restore ${record.path} inside ${ctx.root}: it is now a directory`);
+  const isSame =
+    stat?.isFile() &&
+    Number(stat.mode & 0o7777n) === record.mode &&
+    Number(stat.uid) === record.uid &&
+    Number(stat.gid) === record.gid &&
+    Number(stat.size) === record.size &&
+    sha256Of(host) === record.sha256;
+  if (!isSame) {
+    const data = ctx.journal.readBackup(record.backup, record.sha256);
+    const temp = tempPathFor(host);
+    ctx.journal.append({ op: 'temp', path: posix.join(posix.dirname(record.path), basename(temp)) });
+    writeFileAtomic(host, temp, data, { mode: record.mode, uid: record.uid, gid: record.gid });
+    ctx.step(`put back ${record.path}`);
+  }
+  setTimesExact(host, BigInt(record.atimeNs), BigInt(record.mtimeNs));
+  ctx.restored.push(record.path);
+}
+
+function restoreSymlink(ctx: Context, record: Extract<JournalRecord, { op: 'symlink' }>): void {
+  const host = hostPathOf(ctx.root, record.path);
+  const stat = lstatPhysical(ctx.root, record.path);
+  if (stat?.isDirectory()) throw new StateError(`cannot restore the symlink ${record.path} inside ${ctx.root}: it is now a directory`);
+  if (!stat?.isSymbolicLink() || readlinkSync(host) !== record.target) {
+    const temp = tempPathFor(host);
+    ctx.journal.append({ op: 'temp', path: posix.join(posix.dirname(record.path), basename(temp)) });
+    writeSymlinkAtomic(host, temp, record.target, record.uid, record.gid);
+    ctx.step(`put back symlink ${record.path}`);
+  } else if (Number(stat.uid) !== record.uid || Number(stat.gid) !== record.gid) {
+    lchownSync(host, record.uid, record.gid);
+  }
+  setTimesExact(host, BigInt(record.atimeNs), BigInt(record.mtimeNs));
+  ctx.restored.push(record.path);
+}
+
+function removeDir(ctx: Context, path: string): void {
+  const stat = lstatPhysical(ctx.root, path);
+  if (stat === undefined) return;
+  if (!stat.isDirectory()) {
+    ctx.warnings.push(`kept ${path}: dib-pypi created a directory there, but it is no longer one`);
+    return;
+  }
+  const host = hostPathOf(ctx.root, path);
+  try {
+    rmdirSync(host);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
+    ctx.warnings.push(`kept ${path}: dib-pypi created it, but it now holds files dib-pypi did not write`);
+    return;
+  }
+  fsyncDir(dirname(host));
+  ctx.restored.push(path);
+}
