@@ -1,15 +1,16 @@
 // Point pip at the plan's indexes inside a root filesystem: journal first, then atomic writes. The only writer.
-import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, posix } from 'node:path';
-import { ConfinementError, StateError, UsageError } from '../errors.js';
+import { ConfinementError, StateError } from '../errors.js';
+import { restoreRoot } from './restore-root.js';
 import { fsyncDir, tempPathFor, writeFileAtomic, type FileOwnership } from '../fs/atomic-write.js';
 import { assertNotOnInnerMount, mountsBelow } from '../fs/mounts.js';
 import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
 import type { Plan } from '../plan/types.js';
 import { findCompetingConfig } from './competing-config.js';
 import type { JournalRecord } from './journal-format.js';
-import { JournalFile, stateDirOf } from './journal-file.js';
-import { lockRoot } from './root-lock.js';
+import { JournalFile } from './journal-file.js';
+import { openJournal, realRootOf } from './root-journal.js';
 import { normalizeHome, planTargetFiles, type TargetFile } from './target-files.js';
 
 /** Called after each file-system step; tests kill the process here to prove restore works from any point. */
@@ -38,53 +39,28 @@ interface Context {
   step: StepHook;
   /** In-root paths already in the journal (kept from a first configure: never backed up twice). */
   recorded: Set<string>;
+  /** Physical paths written by this run. */
+  writtenNow: Set<string>;
   defaults: { system: FileOwnership; home: FileOwnership };
 }
 
-/** Resolve and check `--root`: an existing directory, as a real host path. */
-export function realRootOf(root: string): string {
-  let real: string;
-  try {
-    real = realpathSync(root);
-  } catch (error) {
-    throw new UsageError(`cannot use ${JSON.stringify(root)}: ${(error as Error).message}`, '--root');
-  }
-  if (!statSync(real).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(root)}`, '--root');
-  return real;
-}
-
-/** Open the root's journal under its lock, checking that it belongs to this very root. */
-export function openJournal(realRoot: string, stateRoot: string): { journal: JournalFile; release: () => void } {
-  const dir = stateDirOf(stateRoot, realRoot);
-  const release = lockRoot(`${dir}.lock`, realRoot);
-  try {
-    const journal = new JournalFile(dir).load();
-    const begin = journal.records.find((r) => r.op === 'begin');
-    const stat = statSync(realRoot, { bigint: true });
-    if (begin && (begin.dev !== String(stat.dev) || begin.ino !== String(stat.ino))) {
-      throw new StateError(
-        `the journal ${journal.path} was written for another directory that was at ${realRoot}; ` +
-          `it cannot be restored onto this one. Remove ${dir} if that directory is gone.`,
-      );
-    }
-    return { journal, release };
-  } catch (error) {
-    release();
-    throw error;
-  }
-}
-
-/** Configure pip in `root` for the plan. Idempotent: a second run keeps the first run's backups. */
+/**
+ * Configure pip in `root` for the plan. Idempotent: a second run keeps the first run's backups.
+ * If a first configure fails part-way (a refused symlink, a full disk), what it did is rolled back
+ * before the error is thrown, so a failed configure leaves the root as it was.
+ */
 export function configureRoot(options: ConfigureOptions): ConfigureResult {
   const root = realRootOf(options.root);
   const home = normalizeHome(options.home);
   const step = options.onStep ?? (() => {});
   let { journal, release } = openJournal(root, options.stateRoot);
+  let isFresh = false;
   try {
     if (journal.records.at(-1)?.op === 'restored') {
       journal.discard(); // an earlier restore finished its replay but not its clean-up
       journal = new JournalFile(journal.dir);
     }
+    isFresh = !journal.records.some((r) => r.op === 'configured');
     if (!journal.records.some((r) => r.op === 'begin')) {
       const stat = statSync(root, { bigint: true });
       journal.append({ op: 'begin', root, dev: String(stat.dev), ino: String(stat.ino) });
@@ -97,6 +73,7 @@ export function configureRoot(options: ConfigureOptions): ConfigureResult {
       step,
       recorded: new Set(journal.records.flatMap((r) => ('path' in r && r.op !== 'temp' ? [r.path] : []))),
       defaults: defaultOwnership(root, home),
+      writtenNow: new Set(),
     };
     const written: string[] = [];
     for (const target of planTargetFiles(options.plan, home)) {
@@ -106,9 +83,27 @@ export function configureRoot(options: ConfigureOptions): ConfigureResult {
     journal.append({ op: 'configured' });
     step('configured');
     return { root, written, warnings: findCompetingConfig(root, home) };
+  } catch (error) {
+    journal.close();
+    release();
+    release = () => {};
+    if (isFresh) rollBack(options, error);
+    throw error;
   } finally {
     journal.close();
     release();
+  }
+}
+
+function rollBack(options: ConfigureOptions, cause: unknown): void {
+  try {
+    restoreRoot({ root: options.root, stateRoot: options.stateRoot });
+  } catch (error) {
+    throw new StateError(
+      `configure failed (${(cause as Error).message}) and rolling back failed too (${(error as Error).message}); ` +
+        `run \`dib-pypi restore --root ${options.root}\` once the cause is fixed`,
+      { cause },
+    );
   }
 }
 
@@ -175,6 +170,7 @@ function writeTarget(ctx: Context, target: TargetFile): string | undefined {
   const path = posix.join(parent, posix.basename(target.path));
   const host = hostPathOf(ctx.root, path);
   assertNotOnInnerMount(host, ctx.innerMounts, ctx.root);
+  if (ctx.writtenNow.has(path)) return undefined; // two names for one file (e.g. ~/.pip -> /etc)
   const current = lstatSync(host, { bigint: true, throwIfNoEntry: false });
   const records: JournalRecord[] = [];
   if (!ctx.recorded.has(path)) {
@@ -190,5 +186,6 @@ function writeTarget(ctx: Context, target: TargetFile): string | undefined {
   const keep = current?.isFile() ? { mode: Number(current.mode & 0o7777n), uid: Number(current.uid), gid: Number(current.gid) } : own;
   writeFileAtomic(host, temp, Buffer.from(target.content), keep, ctx.step);
   ctx.step(`wrote ${path}`);
+  ctx.writtenNow.add(path);
   return path;
 }

@@ -100,6 +100,7 @@ export class JournalFile {
   /** Remove backups, then the journal itself, then the directory: the journal goes last. */
   discard(onStep?: (name: string) => void): void {
     this.close();
+    if (!existsSync(this.dir)) return;
     for (const record of this.records) {
       if (record.op === 'file') rmSync(join(this.dir, record.backup), { force: true });
     }

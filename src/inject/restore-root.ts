@@ -6,7 +6,8 @@ import { StateError } from '../errors.js';
 import { fsyncDir, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
 import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
 import { setTimesExact } from '../fs/set-times.js';
-import { openJournal, realRootOf, type StepHook } from './configure-root.js';
+import type { StepHook } from './configure-root.js';
+import { openJournal, realRootOf } from './root-journal.js';
 import type { JournalRecord } from './journal-format.js';
 import type { JournalFile } from './journal-file.js';
 
@@ -40,7 +41,10 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
   const { journal, release } = openJournal(root, options.stateRoot);
   const ctx: Context = { root, journal, step, restored: [], warnings: [] };
   try {
-    if (!journal.exists) return { root, hadJournal: false, restored: [], warnings: [] };
+    if (!journal.exists) {
+      journal.discard(); // a restore killed after removing the journal leaves its empty directory
+      return { root, hadJournal: false, restored: [], warnings: [] };
+    }
     if (journal.records.at(-1)?.op !== 'restored') {
       for (const record of [...journal.records].reverse()) restoreRecord(ctx, record);
       journal.append({ op: 'restored' });
