@@ -1,7 +1,8 @@
 // Credentials in URLs are allowed, but never printed: every line dib-pypi writes goes through here.
 
-// user:password@ -> user:***@ ; token@ (no password) -> ***@ . Works on text that is not a valid URL too.
-const USERINFO = /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/\/)([^/?#@\s]*)@/g;
+// user:password@ -> user:***@ ; token@ (no password) -> ***@ . Works on text that is not a valid URL
+// too (`http:/user:pw@host`), but not `mailto:`. Greedy up to the last `@` before the path, as URL parsers and pip read it.
+const USERINFO = /(\b[a-zA-Z][a-zA-Z0-9+.-]*:\/{1,3})([^/?#\s]*)@/g;
 
 /** Replace the secret part of every URL's userinfo in `text`. */
 export function redact(text: string): string {

@@ -1,69 +1,77 @@
-// The dib-pypi binary: parse argv, load only the subcommand's module, turn errors into exit codes.
+// The dib-pypi binary: parse argv with node:util parseArgs, load only the subcommand's module, turn errors into exit codes.
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { DibPypiError } from '../errors.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DibPypiError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
+import { commandHelp, COMMANDS, programHelp } from './commands.js';
 
+/** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
+  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'dib-pypi' && pkg.version) return pkg.version;
+    } catch {
+      // no package.json here: go up
+    }
+  }
+  return 'unknown';
 }
 
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-/** The plan flags that every pip-configuring subcommand takes. */
-function addPlanOptions(command: Command): Command {
-  return command
-    .option('--mirror-url <url>', 'index URL (repeatable): the first is index-url, the rest extra-index-url; replaces DIB_PYPI_MIRROR_URL[_N]', collect)
-    .option('--offline', 'do not add the public index (as DIB_OFFLINE / disk-image-create --offline)')
-    .option('--no-pypi', 'do not add the public index (as DIB_NO_PYPI_PIP)')
-    .option('--retries <n>', 'pip retries (as DIB_PIP_RETRIES)')
-    .option('--env-file <path>', 'read variables from this file (default: ./.env when present); flags beat env, env beats the file')
-    .option('--json', 'print the result as JSON');
+/** kebab-case flag names -> camelCase keys, as the command modules take them. */
+function camelKeys(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()), v]));
 }
 
-function addRootOptions(command: Command): Command {
-  return command
-    .requiredOption('--root <dir>', 'the root filesystem (chroot directory) to work on')
-    .addOption(new Option('--state-dir <dir>', 'where journals and backups live, outside the root').env('DIB_PYPI_STATE_DIR'));
+/** parseArgs errors (unknown option, missing value, stray argument) become one-line usage errors. */
+function parseCommandArgs(name: string, args: string[]): Record<string, unknown> {
+  const spec = COMMANDS[name];
+  if (!spec) throw new UsageError(`unknown command '${name}' (run dib-pypi --help for the list)`);
+  let values: Record<string, unknown>;
+  try {
+    ({ values } = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+  } catch (error) {
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
+    throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
+  }
+  if (values.help) return { help: true };
+  for (const flag of spec.required) {
+    if (values[flag] === undefined) throw new UsageError(`required option --${flag} not given (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
+  }
+  return camelKeys(values);
 }
 
-function buildProgram(): Command {
-  const program = new Command('dib-pypi')
-    .description('Offline, reproducible pip installs inside image builds (a successor of diskimage-builder\'s pypi element).')
-    .version(version(), '-V, --version')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(redact(text)), writeOut: (text) => process.stdout.write(text) });
-
-  addPlanOptions(program.command('plan'))
-    .description('show the plan built from flags, DIB_* variables and .env, and the pip.conf it would write')
-    .addHelpText('after', `
-Variables: DIB_PYPI_MIRROR_URL, DIB_PYPI_MIRROR_URL_<N> (numeric order), deprecated PYPI_MIRROR_URL*,
-DIB_OFFLINE, DIB_NO_PYPI_PIP, DIB_PIP_RETRIES. With no URL: file:///tmp/pypi.`)
-    .action(async (flags) => (await import('./plan-command.js')).runPlan(flags));
-
-  addRootOptions(addPlanOptions(program.command('configure')))
-    .description('point pip inside a root filesystem at the plan (journaled; undo with restore)')
-    .option('--home <dir>', 'home directory, inside the root, of the user who runs pip', '/root')
-    .addHelpText('after', `
-Writes /etc/pip.conf and <home>/.pydistutils.cfg, and replaces <home>/.pip/pip.conf,
-<home>/.config/pip/pip.conf and /etc/xdg/pip/pip.conf where they exist. The originals are
-kept in a journal on the host (--state-dir), never inside the root.`)
-    .action(async (flags) => (await import('./configure-command.js')).runConfigure(flags));
-
-  addRootOptions(program.command('restore'))
-    .description('give a root back every file configure changed, byte for byte; a no-op when there is nothing to restore')
-    .option('--json', 'print the result as JSON')
-    .action(async (flags) => (await import('./configure-command.js')).runRestore(flags));
-  return program;
+async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    process.stdout.write(programHelp() + '\n');
+    if (first === undefined) process.exitCode = 2;
+    return;
+  }
+  if (first === '-V' || first === '--version') {
+    process.stdout.write(version() + '\n');
+    return;
+  }
+  if (first === 'help') {
+    const spec = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
+    if (rest[0] !== undefined && !spec) throw new UsageError(`unknown command '${rest[0]}' (run dib-pypi --help for the list)`);
+    process.stdout.write((spec ? commandHelp(rest[0] as string, spec) : programHelp()) + '\n');
+    return;
+  }
+  if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (run dib-pypi --help for usage)`);
+  const flags = parseCommandArgs(first, rest);
+  const spec = COMMANDS[first] as (typeof COMMANDS)[string];
+  if (flags.help) {
+    process.stdout.write(commandHelp(first, spec) + '\n');
+    return;
+  }
+  await spec.run(flags);
 }
 
 function report(error: unknown, json: boolean): number {
-  if (error instanceof CommanderError) {
-    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
-    return 2; // commander has already printed the message
-  }
   if (error instanceof DibPypiError) {
     process.stderr.write(`dib-pypi: error: ${redact(error.message)}\n`);
     if (json) process.stdout.write(redact(JSON.stringify({ error: { type: error.name, message: error.message, exitCode: error.exitCode } })) + '\n');
@@ -74,8 +82,13 @@ function report(error: unknown, json: boolean): number {
   return 1;
 }
 
-try {
-  await buildProgram().parseAsync(process.argv);
-} catch (error) {
+// `dib-pypi plan | head`: a closed pipe ends the output, not the program with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
+// No top-level await: the shipped bundle is CommonJS (see scripts/bundle.mjs).
+main(process.argv.slice(2)).catch((error: unknown) => {
   process.exitCode = report(error, process.argv.includes('--json'));
-}
+});

@@ -23,8 +23,8 @@ export function planToJson(plan: Plan): Record<string, unknown> {
   };
 }
 
-export function runPlan(flags: PlanCommandFlags): void {
-  const plan = planFromCli(flags, process.env, process.cwd());
+export async function runPlan(flags: PlanCommandFlags): Promise<void> {
+  const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   if (flags.json) {
     printJson(planToJson(plan));

@@ -149,10 +149,10 @@ function recordOriginal(ctx: Context, path: string, stat: BigIntStats | undefine
   const times = { atimeNs: String(stat.atimeNs), mtimeNs: String(stat.mtimeNs) };
   const host = hostPathOf(ctx.root, path);
   if (stat.isFile()) {
-    const { backup, sha256 } = ctx.journal.saveBackup(readFileSync(host));
+    const { backup, crc32 } = ctx.journal.saveBackup(readFileSync(host));
     ctx.step(`backed up ${path}`);
     const own = { mode: Number(stat.mode & 0o7777n), uid: Number(stat.uid), gid: Number(stat.gid) };
-    return { op: 'file', path, backup, sha256, size: Number(stat.size), ...own, ...times };
+    return { op: 'file', path, backup, crc32, size: Number(stat.size), ...own, ...times };
   }
   if (stat.isSymbolicLink()) {
     // Kept as a link and replaced by our file: the file it points to is never read or touched.

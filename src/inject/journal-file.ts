@@ -1,5 +1,4 @@
 // The journal on disk: one per root, in the host's state directory, appended and fsynced before every change.
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   existsSync,
@@ -16,11 +15,17 @@ import {
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
 import { fsyncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { crc32Hex } from '../fs/crc32.js';
 import { decodeJournal, encodeRecord, JOURNAL_HEADER, type JournalRecord } from './journal-format.js';
 
-/** Where the journal and backups of `root` (a real host path) live. */
+/**
+ * Where the journal and backups of `root` (a real host path) live: a readable name plus the
+ * CRC-32 of the exact path (`tmp_dib_build.x1_mnt-1a2b3c4d`); the journal's `begin` record
+ * (device and inode) catches the rare collision.
+ */
 export function stateDirOf(stateRoot: string, realRoot: string): string {
-  return join(stateRoot, 'roots', createHash('sha256').update(realRoot).digest('hex').slice(0, 24));
+  const readable = realRoot.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80) || 'root';
+  return join(stateRoot, 'roots', `${readable}-${crc32Hex(realRoot)}`);
 }
 
 export class JournalFile {
@@ -75,20 +80,22 @@ export class JournalFile {
   }
 
   /** Keep a copy of a file's bytes in the state directory; returns its name for the record. */
-  saveBackup(data: Buffer): { backup: string; sha256: string } {
+  saveBackup(data: Buffer): { backup: string; crc32: string } {
     const backup = `backup-${++this.backups}`;
     const target = join(this.dir, backup);
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     rmSync(target + '.tmp', { force: true });
     writeFileAtomic(target, target + '.tmp', data, { mode: 0o600, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
-    return { backup, sha256: createHash('sha256').update(data).digest('hex') };
+    return { backup, crc32: crc32Hex(data) };
   }
 
-  /** A backup's bytes, checked against the sha256 recorded with it. */
-  readBackup(backup: string, sha256: string): Buffer {
+  /** A backup's bytes, checked against the size and CRC-32 recorded with it. */
+  readBackup(backup: string, size: number, crc32: string): Buffer {
     const data = readFileSync(join(this.dir, backup));
-    const actual = createHash('sha256').update(data).digest('hex');
-    if (actual !== sha256) throw new StateError(`backup ${join(this.dir, backup)} is damaged (sha256 ${actual}, recorded ${sha256})`);
+    const actual = crc32Hex(data);
+    if (data.length !== size || actual !== crc32) {
+      throw new StateError(`backup ${join(this.dir, backup)} is damaged (${data.length} bytes, crc32 ${actual}; recorded ${size} bytes, crc32 ${crc32})`);
+    }
     return data;
   }
 

@@ -1,5 +1,5 @@
 // The journal's line format: versioned, one record a line, each with its length and checksum so a torn tail is seen. Pure.
-import { createHash } from 'node:crypto';
+import { crc32Hex } from '../fs/crc32.js';
 import { StateError } from '../errors.js';
 
 export const JOURNAL_HEADER = 'dib-pypi-journal v1';
@@ -14,7 +14,7 @@ export type JournalRecord =
   /** A path that did not exist. */
   | { op: 'absent'; path: string }
   /** A regular file, its bytes kept in the state directory as `backup`. */
-  | { op: 'file'; path: string; backup: string; sha256: string; size: number; mode: number; uid: number; gid: number; atimeNs: string; mtimeNs: string }
+  | { op: 'file'; path: string; backup: string; crc32: string; size: number; mode: number; uid: number; gid: number; atimeNs: string; mtimeNs: string }
   /** A symlink (kept as a link, never followed). */
   | { op: 'symlink'; path: string; target: string; uid: number; gid: number; atimeNs: string; mtimeNs: string }
   /** A temp file that may exist after a crash. */
@@ -23,8 +23,10 @@ export type JournalRecord =
   /** Every record was replayed; only the state directory is left to remove. */
   | { op: 'restored' };
 
+// CRC-32 catches a torn or damaged line; nothing here needs a cryptographic hash (the state
+// directory is root's own, mode 0700), and node:crypto would cost every run its load time.
 function checksum(json: string): string {
-  return createHash('sha256').update(json).digest('hex').slice(0, 16);
+  return crc32Hex(json);
 }
 
 /** `<length> <checksum> <json>\n` */
@@ -34,7 +36,7 @@ export function encodeRecord(record: JournalRecord): string {
 }
 
 function decodeLine(line: string): JournalRecord | undefined {
-  const match = /^(\d+) ([0-9a-f]{16}) (.*)$/s.exec(line);
+  const match = /^(\d+) ([0-9a-f]{8}) (.*)$/s.exec(line);
   if (!match) return undefined;
   const [, length, sum, json] = match as unknown as [string, string, string, string];
   if (Buffer.byteLength(json) !== Number(length) || checksum(json) !== sum) return undefined;

@@ -1,11 +1,10 @@
 // Give a root back exactly what configure found: replay the journal backwards, then drop it. Idempotent.
 import { lchownSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { basename, dirname, posix } from 'node:path';
-import { createHash } from 'node:crypto';
 import { StateError } from '../errors.js';
 import { fsyncDir, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
 import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
-import { setTimesExact } from '../fs/set-times.js';
+import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
 import type { StepHook } from './configure-root.js';
 import { openJournal, realRootOf } from './root-journal.js';
 import type { JournalRecord } from './journal-format.js';
@@ -32,6 +31,8 @@ interface Context {
   step: StepHook;
   restored: string[];
   warnings: string[];
+  /** Times to put back once every entry is in place, in replay order (children before parents). */
+  times: TimesEntry[];
 }
 
 /** Restore `root` from its journal; a second call (or a call after a crash mid-restore) finishes the job. */
@@ -39,7 +40,7 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
   const root = realRootOf(options.root);
   const step = options.onStep ?? (() => {});
   const { journal, release } = openJournal(root, options.stateRoot);
-  const ctx: Context = { root, journal, step, restored: [], warnings: [] };
+  const ctx: Context = { root, journal, step, restored: [], warnings: [], times: [] };
   try {
     if (!journal.exists) {
       journal.discard(); // a restore killed after removing the journal leaves its empty directory
@@ -47,6 +48,8 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
     }
     if (journal.records.at(-1)?.op !== 'restored') {
       for (const record of [...journal.records].reverse()) restoreRecord(ctx, record);
+      setTimesExact(ctx.times);
+      step('put back times');
       journal.append({ op: 'restored' });
       step('replayed');
     }
@@ -91,39 +94,37 @@ function restoreRecord(ctx: Context, record: JournalRecord): void {
       break;
     case 'dir': {
       const stat = lstatPhysical(ctx.root, record.path);
-      if (stat?.isDirectory() && String(stat.mtimeNs) !== record.mtimeNs) {
-        setTimesExact(hostPathOf(ctx.root, record.path), BigInt(record.atimeNs), BigInt(record.mtimeNs));
-      }
+      if (stat?.isDirectory()) ctx.times.push(timesOf(hostPathOf(ctx.root, record.path), record));
       break;
     }
   }
   ctx.step(`restored ${record.op} ${record.path}`);
 }
 
-function sha256Of(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
-
 function restoreFile(ctx: Context, record: Extract<JournalRecord, { op: 'file' }>): void {
   const host = hostPathOf(ctx.root, record.path);
   const stat = lstatPhysical(ctx.root, record.path);
   if (stat?.isDirectory()) throw new StateError(`cannot restore ${record.path} inside ${ctx.root}: it is now a directory`);
+  const data = ctx.journal.readBackup(record.backup, record.size, record.crc32);
   const isSame =
     stat?.isFile() &&
     Number(stat.mode & 0o7777n) === record.mode &&
     Number(stat.uid) === record.uid &&
     Number(stat.gid) === record.gid &&
     Number(stat.size) === record.size &&
-    sha256Of(host) === record.sha256;
+    readFileSync(host).equals(data);
   if (!isSame) {
-    const data = ctx.journal.readBackup(record.backup, record.sha256);
     const temp = tempPathFor(host);
     ctx.journal.append({ op: 'temp', path: posix.join(posix.dirname(record.path), basename(temp)) });
     writeFileAtomic(host, temp, data, { mode: record.mode, uid: record.uid, gid: record.gid });
     ctx.step(`put back ${record.path}`);
   }
-  setTimesExact(host, BigInt(record.atimeNs), BigInt(record.mtimeNs));
+  ctx.times.push(timesOf(host, record));
   ctx.restored.push(record.path);
+}
+
+function timesOf(hostPath: string, record: { atimeNs: string; mtimeNs: string }): TimesEntry {
+  return { hostPath, atimeNs: BigInt(record.atimeNs), mtimeNs: BigInt(record.mtimeNs) };
 }
 
 function restoreSymlink(ctx: Context, record: Extract<JournalRecord, { op: 'symlink' }>): void {
@@ -138,7 +139,7 @@ function restoreSymlink(ctx: Context, record: Extract<JournalRecord, { op: 'syml
   } else if (Number(stat.uid) !== record.uid || Number(stat.gid) !== record.gid) {
     lchownSync(host, record.uid, record.gid);
   }
-  setTimesExact(host, BigInt(record.atimeNs), BigInt(record.mtimeNs));
+  ctx.times.push(timesOf(host, record));
   ctx.restored.push(record.path);
 }
 

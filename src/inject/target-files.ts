@@ -18,7 +18,8 @@ export interface TargetFile {
 export function normalizeHome(home: string): string {
   if (!home.startsWith('/')) throw new UsageError(`must be an absolute path inside the root: ${JSON.stringify(home)}`, '--home');
   if (home.includes('\0')) throw new UsageError('contains a NUL byte', '--home');
-  return posix.normalize(home);
+  const normal = posix.normalize(home);
+  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }
 
 /**

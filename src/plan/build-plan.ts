@@ -90,10 +90,11 @@ function pickBoolean(
   dotenvLabel: string,
 ): Sourced<boolean> {
   if (input.flags[flag]) return { value: true, source: 'flag', origin: flagName };
+  // An empty variable counts as unset and falls through to .env, as for the URLs and retries.
   const fromEnv = input.env[variable];
-  if (fromEnv !== undefined) return { value: parseFlagVariable(fromEnv), source: 'env', origin: variable };
+  if (fromEnv !== undefined && fromEnv !== '') return { value: parseFlagVariable(fromEnv), source: 'env', origin: variable };
   const fromDotenv = input.dotenv[variable];
-  if (fromDotenv !== undefined) {
+  if (fromDotenv !== undefined && fromDotenv !== '') {
     return { value: parseFlagVariable(fromDotenv), source: 'dotenv', origin: `${dotenvLabel}: ${variable}` };
   }
   return { value: false, source: 'default', origin: 'default' };
@@ -122,7 +123,10 @@ function trustedHostsOf(indexes: IndexUrl[]): string[] {
     const parsed = new URL(url);
     if (parsed.protocol !== 'http:') continue;
     // URL.host keeps an explicit port (pip accepts host or host:port) and never the credentials.
-    if (!hosts.includes(parsed.host)) hosts.push(parsed.host);
+    // An IPv6 literal is trusted bare (`::1`, any port; pip brackets it itself): `ini` would quote
+    // a value starting with `[`, and configparser would then keep the quotes.
+    const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.host;
+    if (!hosts.includes(host)) hosts.push(host);
   }
   return hosts;
 }

@@ -12,8 +12,14 @@ const SCHEMES = new Set(['http:', 'https:', 'file:']);
  * and are refused in the query, where encoding would change the meaning.
  */
 export function parseIndexUrl(raw: string, origin: string): string {
-  const shown = JSON.stringify(redact(raw));
-  if (/\s/.test(raw)) throw new UsageError(`contains whitespace: ${shown} (give one URL per variable or flag)`, origin);
+  // redact() needs `scheme:/`; a value without it is echoed only when it holds no `@` at all.
+  const shown = /^[a-z][a-z0-9+.-]*:\//i.test(raw) || !raw.includes('@') ? JSON.stringify(redact(raw)) : '(value not shown: it may hold a credential)';
+  // Echoed only without an `@`: a password with a blank in it would defeat redaction.
+  const blank = raw.search(/\s/);
+  if (blank !== -1) {
+    const echo = raw.includes('@') ? '' : `: ${JSON.stringify(raw)}`;
+    throw new UsageError(`contains whitespace at character ${blank + 1}${echo} (give one URL per variable or flag)`, origin);
+  }
   let url: URL;
   try {
     url = new URL(raw);
@@ -23,7 +29,9 @@ export function parseIndexUrl(raw: string, origin: string): string {
   if (!SCHEMES.has(url.protocol)) {
     throw new UsageError(`unsupported scheme "${url.protocol}" in ${shown}: use http://, https:// or file://`, origin);
   }
-  if (url.protocol !== 'file:' && url.hostname === '') throw new UsageError(`no host in ${shown}`, origin);
+  // WHATWG URL repairs `http:/host` and `http:///host`; pip (urllib) reads them as having no host.
+  if (url.protocol !== 'file:' && !/^[a-z]+:\/\/[^/?#]/i.test(raw)) throw new UsageError(`no host in ${shown} (write ${url.protocol}//host/...)`, origin);
+  if (url.protocol === 'file:' && !/^file:\/\//i.test(raw)) throw new UsageError(`write file URLs as file:///path: ${shown}`, origin);
   if (url.protocol === 'file:' && url.hostname !== '' && url.hostname !== 'localhost') {
     throw new UsageError(`a file:// URL must not name a host: ${shown} (write file:///path)`, origin);
   }

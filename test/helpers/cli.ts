@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../../bin/dib-pypi.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../../bin/dib-pypi.cjs', import.meta.url));
 
 export interface CliResult {
   status: number | null;

@@ -38,7 +38,7 @@ describe('bad usage and input exit 2 with one line naming the input', () => {
   const cases: { name: string; args: string[]; env?: Record<string, string>; error: RegExp }[] = [
     { name: 'unknown flag', args: ['plan', '--frobnicate'], error: /unknown option '--frobnicate'/ },
     { name: 'unknown command', args: ['frobnicate'], error: /unknown command 'frobnicate'/ },
-    { name: 'missing --root', args: ['configure'], error: /required option '--root <dir>' not specified/ },
+    { name: 'missing --root', args: ['configure'], error: /dib-pypi configure: required option --root not given/ },
     { name: 'bad scheme', args: ['plan'], env: { DIB_PYPI_MIRROR_URL_3: 'ftp://mirror/simple' }, error: /^dib-pypi: error: DIB_PYPI_MIRROR_URL_3: unsupported scheme "ftp:"/m },
     { name: 'not a URL', args: ['plan'], env: { DIB_PYPI_MIRROR_URL: 'htp:/x' }, error: /DIB_PYPI_MIRROR_URL: (not a URL|unsupported scheme)/ },
     { name: 'spaces', args: ['plan'], env: { DIB_PYPI_MIRROR_URL: 'http://a/ http://b/' }, error: /DIB_PYPI_MIRROR_URL: contains whitespace/ },
