@@ -44,23 +44,27 @@ const nothing = () => {};
 const configured = (f: FixtureRoot) => assert.equal(run(f, 'configure').status, 0);
 
 describe('crash at every step', () => {
-  test('configure on a busy root (backups, replaced files, symlinks)', () => {
+  test('configure on a busy root (backups, replaced files, symlinks)', (t) => {
     const points = crashAtEveryStep(makeBusyRoot, nothing, 'configure');
+    t.diagnostic(`${points} crash points`);
     assert.ok(points >= 15, `only ${points} crash points`);
   });
 
-  test('configure on an empty root (creates /etc, /root)', () => {
+  test('configure on an empty root (creates /etc, /root)', (t) => {
     const points = crashAtEveryStep(makeTempRoot, nothing, 'configure');
+    t.diagnostic(`${points} crash points`);
     assert.ok(points >= 8, `only ${points} crash points`);
   });
 
-  test('a second configure over a first one', () => {
+  test('a second configure over a first one', (t) => {
     const points = crashAtEveryStep(makeBusyRoot, configured, 'configure', ['--mirror-url', 'https://second.example/simple']);
+    t.diagnostic(`${points} crash points`);
     assert.ok(points >= 6, `only ${points} crash points`);
   });
 
-  test('restore itself, then restore again', () => {
+  test('restore itself, then restore again', (t) => {
     const points = crashAtEveryStep(makeBusyRoot, configured, 'restore');
+    t.diagnostic(`${points} crash points`);
     assert.ok(points >= 10, `only ${points} crash points`);
   });
 });
