@@ -38,3 +38,28 @@ export class InternalError extends DibPypiError {
     super(`internal error: ${message}\nThis is a bug in dib-pypi; please report it with the command you ran.`, options);
   }
 }
+
+/** An external command (pip, ...) failed: what it was (redacted), how it ended, and what it printed. */
+export class CommandFailedError extends DibPypiError {
+  /** The command line, credentials redacted. */
+  readonly command: string;
+  /** The command's exit code; undefined when it was killed or could not start. */
+  readonly commandExitCode: number | undefined;
+  /** stdout and stderr, interleaved. */
+  readonly output: string;
+  constructor(message: string, facts: { command: string; commandExitCode: number | undefined; output: string }, options?: { cause?: unknown }) {
+    super(message, options);
+    this.command = facts.command;
+    this.commandExitCode = facts.commandExitCode;
+    this.output = facts.output;
+  }
+}
+
+/** Files that already exist with other bytes: dib-pypi never overwrites a distribution. */
+export class FileConflictError extends DibPypiError {
+  readonly paths: string[];
+  constructor(message: string, paths: string[]) {
+    super(message);
+    this.paths = paths;
+  }
+}

@@ -2,6 +2,9 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { ConfigureFlags } from './configure-command.js';
 import type { RootFlags } from './root-flags.js';
+import type { MirrorIndexFlags } from './mirror-index-command.js';
+import type { MirrorVerifyFlags } from './mirror-verify-command.js';
+import type { MirrorAddFlags } from './mirror-add-command.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,6 +18,8 @@ export interface CommandSpec {
   notes: string;
   /** Flags that must be given (parseArgs has checked the types of all the others). */
   required: string[];
+  /** Positional arguments: their names for usage errors, how many at least and at most. */
+  positionals?: { names: string; min: number; max: number };
   run: (flags: Record<string, unknown>) => Promise<void>;
 }
 
@@ -86,7 +91,141 @@ ${VARIABLES}`,
     required: ['root'],
     run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RootFlags),
   },
+  'mirror index': {
+    summary: 'write the PEP 503 + 691 index (with PEP 658 metadata files) of a mirror directory',
+    usage: 'dib-pypi mirror index DIR [--full] [--json]',
+    options: { full: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: `  --full             re-list, re-stat and re-hash everything instead of trusting
+                     the manifest (.dib-pypi/manifest.json) and directory mtimes
+  --json             print the result as JSON`,
+    notes: `DIR holds distribution files (wheels, sdists), at the top level or in <project>/
+directories. The index is written beside them: index.html + index.json at the top and in
+each <project>/, and <wheel>.metadata (PEP 658) beside every wheel; see docs/mirror-layout.md.
+A later run redoes only what changed. A file named <file>.yanked marks <file> yanked (its
+text is the reason). Broken files are reported and skipped: exit 1 after indexing the rest.`,
+    required: [],
+    positionals: { names: 'DIR', min: 1, max: 1 },
+    run: async (flags) => (await import('./mirror-index-command.js')).runMirrorIndex(flags as unknown as MirrorIndexFlags),
+  },
+  'mirror add': {
+    summary: 'fill a mirror through pip (requirements, dependencies, extras; one or more targets), write a lock, re-index',
+    usage: 'dib-pypi mirror add DIR [-r FILE]... [PKG...] [options]',
+    options: {
+      requirement: { type: 'string', short: 'r', multiple: true },
+      python: { type: 'string', default: 'python3' },
+      'index-url': { type: 'string' },
+      'extra-index-url': { type: 'string', multiple: true },
+      'find-links': { type: 'string', multiple: true },
+      'trusted-host': { type: 'string', multiple: true },
+      'no-index': { type: 'boolean' },
+      'python-version': { type: 'string', multiple: true },
+      platform: { type: 'string', multiple: true },
+      implementation: { type: 'string' },
+      abi: { type: 'string', multiple: true },
+      'only-binary': { type: 'string', multiple: true },
+      'no-binary': { type: 'string', multiple: true },
+      'build-wheels': { type: 'boolean' },
+      'no-build-isolation': { type: 'boolean' },
+      pre: { type: 'boolean' },
+      'no-cache-dir': { type: 'boolean' },
+      lock: { type: 'string' },
+      'no-lock': { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
+      json: { type: 'boolean' },
+    },
+    help: `  DIR                      the mirror directory (created when missing)
+  PKG                      requirement specifiers, as for pip: 'ipython[all]', 'x>=1,<2'
+  -r, --requirement FILE   requirements file (repeatable); pip honours the options
+                           inside it (--index-url, -c, nested -r) too
+  --python PATH            the interpreter whose pip does the work (default: python3)
+  --index-url URL          the index to fill from (default: pip's own, PyPI); a
+                           directory path stands for file://PATH
+  --extra-index-url URL    another index (repeatable)
+  --find-links URL|PATH    also take files from this page or directory (repeatable)
+  --trusted-host HOST      accept plain http:// from HOST[:port] (repeatable)
+  --no-index               use no index at all (only --find-links)
+  --python-version V       a target Python version: 3.11, 311, 3.11.2 (repeatable)
+  --platform TAG[,TAG]     a target platform tag: manylinux2014_x86_64, win_amd64,
+                           macosx_11_0_arm64 (repeatable; commas give one target
+                           several tags, as pip's repeated --platform does)
+  --implementation I       the targets' Python implementation: cp, pp, py
+  --abi TAG                the targets' ABI tags: cp311, abi3, none (repeatable;
+                           every target gets them all)
+  --only-binary FMT        pip's --only-binary: :all:, :none: or project names
+                           (repeatable)
+  --no-binary FMT          pip's --no-binary (repeatable; not with targets)
+  --build-wheels           build a wheel from every sdist pip downloaded (pip wheel
+                           with --python's interpreter, so for its platform) and add
+                           it beside the sdist: offline installs then compile nothing
+  --no-build-isolation     build sdists (their metadata, and --build-wheels) with the
+                           setuptools/wheel installed in --python instead of fetching
+                           build requirements from the index (needed offline)
+  --pre                    also consider pre-releases
+  --no-cache-dir           do not read or fill pip's cache
+  --lock FILE              where to write the lock file (default: ./requirements.lock,
+                           in the current directory)
+  --no-lock                write no lock file
+  -v, --verbose            show pip's whole output while it runs
+  --json                   print the summary as JSON`,
+    notes: `pip runs isolated: --isolated, no PIP_* variables and PIP_CONFIG_FILE=/dev/null, so no
+pip.conf (global, user or site) and no PIP_* setting of this machine changes the result;
+only these flags and the options inside -r files count.
+
+Targets: with no --python-version, --platform, --implementation or --abi there is one pip
+download run, for the interpreter itself; it takes wheels or sdists as pip prefers. With
+them, there is one run per combination of --python-version and --platform (e.g. two
+versions x two platforms = four runs), each with --implementation and every --abi. pip takes
+only wheels for such foreign targets, so dib-pypi adds --only-binary=:all: (with another
+--only-binary, or with --no-binary, it stops with a usage error): an sdist-only project then
+fails for them; add it with a run without targets.
+
+Every run downloads into a temp directory in DIR/.dib-pypi/. Only when all runs (and
+--build-wheels) succeeded does anything move into DIR: each file to DIR/<project>/ (project
+name normalised, PEP 503), atomically. A file already there with the same bytes is skipped; with
+other bytes it is an error and nothing moves (a distribution is never overwritten). Then the
+lock file is written and DIR is re-indexed, as by dib-pypi mirror index.
+
+The lock file (pip --require-hashes format) pins every project==version the runs resolved,
+with a --hash=sha256: line for every file of that version now in DIR (sdist, built wheel,
+the wheels of every target, also those from earlier runs), so the same lock installs on
+each target: pip install --require-hashes --index-url file:///tmp/pypi -r requirements.lock.
+When targets resolved different versions (or a dependency only some need), those pins get
+python_version / sys_platform markers; where those cannot tell the targets apart, the lock
+is refused (exit 1) after DIR was filled.
+
+Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
+the pip command line and its output), a file conflict, or broken files in the index;
+2 bad flags.`,
+    required: [],
+    positionals: { names: 'DIR [PKG...]', min: 1, max: Number.POSITIVE_INFINITY },
+    run: async (flags) => (await import('./mirror-add-command.js')).runMirrorAdd(flags as unknown as MirrorAddFlags),
+  },
+  'mirror verify': {
+    summary: 're-hash every file of a mirror against its index; report corrupted, missing, unindexed files and stale pages',
+    usage: 'dib-pypi mirror verify DIR [--repair] [--json]',
+    options: { repair: { type: 'boolean' }, json: { type: 'boolean' } },
+    help: `  --repair           move corrupted files to DIR/.dib-pypi/quarantine/ (never
+                     re-hash them into the index), then re-index everything
+  --json             print the findings as JSON`,
+    notes: 'Exit 0 when everything matches, 1 when anything is wrong (each finding names its path).',
+    required: [],
+    positionals: { names: 'DIR', min: 1, max: 1 },
+    run: async (flags) => (await import('./mirror-verify-command.js')).runMirrorVerify(flags as unknown as MirrorVerifyFlags),
+  },
 };
+
+/** Command groups (`mirror`): the first word of multi-word commands. */
+export function isGroup(name: string): boolean {
+  return name !== '' && !name.includes(' ') && Object.keys(COMMANDS).some((c) => c.startsWith(`${name} `));
+}
+
+/** `dib-pypi mirror --help` */
+export function groupHelp(group: string): string {
+  const lines = Object.entries(COMMANDS)
+    .filter(([name]) => name.startsWith(`${group} `))
+    .map(([name, spec]) => `  ${name.slice(group.length + 1).padEnd(16)} ${spec.summary}`);
+  return `Usage: dib-pypi ${group} <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun dib-pypi ${group} <command> --help for each command's options.`;
+}
 
 /** `dib-pypi --help` */
 export function programHelp(): string {

@@ -2,7 +2,8 @@
 import { preInstall } from '../../hooks/pre-install.js';
 import { printJson, printLine, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
-import { stateRootOf, stepHookFromEnv, type RootFlags } from './root-flags.js';
+import { stepHookFromEnv } from './fault-hook.js';
+import { stateRootOf, type RootFlags } from './root-flags.js';
 
 export interface ConfigureFlags extends SharedFlags, RootFlags {
   home: string;

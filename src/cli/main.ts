@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DibPypiError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
-import { commandHelp, COMMANDS, programHelp } from './commands.js';
+import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
 function version(): string {
@@ -31,21 +31,33 @@ function parseCommandArgs(name: string, args: string[]): Record<string, unknown>
   const spec = COMMANDS[name];
   if (!spec) throw new UsageError(`unknown command '${name}' (run dib-pypi --help for the list)`);
   let values: Record<string, unknown>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
   }
   if (values.help) return { help: true };
+  const wanted = spec.positionals;
+  if (wanted && (positionals.length < wanted.min || positionals.length > wanted.max)) {
+    throw new UsageError(`expects ${wanted.names}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
+  }
   for (const flag of spec.required) {
     if (values[flag] === undefined) throw new UsageError(`required option --${flag} not given (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
   }
-  return camelKeys(values);
+  return { ...camelKeys(values), positionals };
+}
+
+/** `mirror index ...` -> the command name `mirror index` and its arguments; a group alone gets the group's help. */
+function splitCommand(argv: string[]): { name: string; args: string[] } {
+  const [first = '', second, ...rest] = argv;
+  if (isGroup(first) && second !== undefined && !second.startsWith('-')) return { name: `${first} ${second}`, args: rest };
+  return { name: first, args: argv.slice(1) };
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [first, ...rest] = argv;
+  const [first] = argv;
   if (first === undefined || first === '-h' || first === '--help') {
     process.stdout.write(programHelp() + '\n');
     if (first === undefined) process.exitCode = 2;
@@ -56,16 +68,25 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (first === 'help') {
-    const spec = rest[0] === undefined ? undefined : COMMANDS[rest[0]];
-    if (rest[0] !== undefined && !spec) throw new UsageError(`unknown command '${rest[0]}' (run dib-pypi --help for the list)`);
-    process.stdout.write((spec ? commandHelp(rest[0] as string, spec) : programHelp()) + '\n');
+    const topic = argv.slice(1).join(' ');
+    if (topic === '') process.stdout.write(programHelp() + '\n');
+    else if (isGroup(topic)) process.stdout.write(groupHelp(topic) + '\n');
+    else if (COMMANDS[topic]) process.stdout.write(commandHelp(topic, COMMANDS[topic]) + '\n');
+    else throw new UsageError(`unknown command '${topic}' (run dib-pypi --help for the list)`);
     return;
   }
   if (first.startsWith('-')) throw new UsageError(`unknown option '${first}' (run dib-pypi --help for usage)`);
-  const flags = parseCommandArgs(first, rest);
-  const spec = COMMANDS[first] as (typeof COMMANDS)[string];
+  const { name, args } = splitCommand(argv);
+  if (isGroup(name)) {
+    process.stdout.write(groupHelp(name) + '\n');
+    if (args.length === 0) process.exitCode = 2;
+    else if (args[0] !== '-h' && args[0] !== '--help') throw new UsageError(`unknown option '${args[0]}' (run dib-pypi ${name} --help for usage)`);
+    return;
+  }
+  const flags = parseCommandArgs(name, args);
+  const spec = COMMANDS[name] as (typeof COMMANDS)[string];
   if (flags.help) {
-    process.stdout.write(commandHelp(first, spec) + '\n');
+    process.stdout.write(commandHelp(name, spec) + '\n');
     return;
   }
   await spec.run(flags);

@@ -1,7 +1,8 @@
 // `dib-pypi restore --root DIR`: the post-install hook on any root filesystem. Loads no plan code.
 import { postInstall } from '../../hooks/post-install.js';
 import { printJson, printLine, warnAll } from './output.js';
-import { stateRootOf, stepHookFromEnv, type RootFlags } from './root-flags.js';
+import { stepHookFromEnv } from './fault-hook.js';
+import { stateRootOf, type RootFlags } from './root-flags.js';
 
 export function runRestore(flags: RootFlags): void {
   const result = postInstall({ root: flags.root, stateRoot: stateRootOf(flags), onStep: stepHookFromEnv(process.env) });

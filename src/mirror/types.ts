@@ -54,6 +54,8 @@ export interface IndexOptions {
   /** Re-stat and re-hash everything instead of trusting the manifest and directory mtimes. */
   full?: boolean;
   onProgress?: (progress: IndexProgress) => void;
+  /** Called after each file the run writes or removes (tests kill the process here). */
+  onStep?: (name: string) => void;
 }
 
 export interface IndexResult {

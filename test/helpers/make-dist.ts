@@ -12,12 +12,27 @@ export interface DistSpec {
   /** Requires-Dist lines, e.g. `dep-lib>=1`. */
   requires?: string[];
   requiresPython?: string;
+  /** Provides-Extra lines (wheels and PKG-INFO only: setup.cfg gets no extras_require). pip ignores an extra not listed here. */
+  providesExtra?: string[];
   /** Files by path inside the distribution; default: `<import_name>/__init__.py`. */
   modules?: Record<string, string>;
+  /** More members as bytes, by path inside the distribution; in wheels stored uncompressed (big test files). */
+  data?: Record<string, Buffer>;
+  /** The `Name:` written to METADATA / PKG-INFO when it must differ from `name` (a broken distribution). */
+  metadataName?: string;
+  /** METADATA / PKG-INFO as these exact bytes instead of the rendered ones. */
+  metadata?: string | Buffer;
+  /** Leave METADATA (wheel) or PKG-INFO (sdist) out. */
+  omitMetadata?: boolean;
+  /** The file name to write instead of the spec's escaped `{name}-{version}...`. */
+  fileName?: string;
 }
 
 export interface WheelSpec extends DistSpec {
-  tag?: 'py3-none-any';
+  /** `python-abi-platform`; default `py3-none-any`. */
+  tag?: string;
+  /** The `.dist-info` directory's `{name}-{version}` instead of the escaped one (old tools kept `.` and case). */
+  distInfoName?: string;
 }
 
 // Fixed timestamps, so the same spec always gives the same bytes.
@@ -46,8 +61,9 @@ function modulesOf(spec: DistSpec): Record<string, string> {
 
 /** Core metadata 2.1 (PKG-INFO / METADATA). */
 export function renderMetadata(spec: DistSpec): string {
-  const lines = ['Metadata-Version: 2.1', `Name: ${spec.name}`, `Version: ${spec.version}`];
+  const lines = ['Metadata-Version: 2.1', `Name: ${spec.metadataName ?? spec.name}`, `Version: ${spec.version}`];
   if (spec.requiresPython !== undefined) lines.push(`Requires-Python: ${spec.requiresPython}`);
+  for (const extra of spec.providesExtra ?? []) lines.push(`Provides-Extra: ${extra}`);
   for (const requirement of spec.requires ?? []) lines.push(`Requires-Dist: ${requirement}`);
   return lines.join('\n') + '\n';
 }
@@ -75,11 +91,13 @@ function zipToBuffer(zip: ZipFile): Promise<Buffer> {
 /** Write `{distribution}-{version}-{tag}.whl` into `dir`; returns its path. */
 export async function makeWheel(dir: string, spec: WheelSpec): Promise<string> {
   const tag = spec.tag ?? 'py3-none-any';
-  const distInfo = `${escapeDistributionName(spec.name)}-${spec.version}.dist-info`;
+  const distInfo = `${spec.distInfoName ?? `${escapeDistributionName(spec.name)}-${spec.version}`}.dist-info`;
   const wheelFile = ['Wheel-Version: 1.0', 'Generator: dib-pypi-test-make-dist', 'Root-Is-Purelib: true', `Tag: ${tag}`].join('\n') + '\n';
+  const stored = new Set(Object.keys(spec.data ?? {}));
   const files: [string, Buffer][] = [
     ...Object.entries(modulesOf(spec)).map(([path, text]): [string, Buffer] => [path, Buffer.from(text)]),
-    [`${distInfo}/METADATA`, Buffer.from(renderMetadata(spec))],
+    ...Object.entries(spec.data ?? {}),
+    ...(spec.omitMetadata ? [] : [[`${distInfo}/METADATA`, Buffer.from(spec.metadata ?? renderMetadata(spec))] as [string, Buffer]]),
     [`${distInfo}/WHEEL`, Buffer.from(wheelFile)],
   ];
   const recordPath = `${distInfo}/RECORD`;
@@ -87,15 +105,17 @@ export async function makeWheel(dir: string, spec: WheelSpec): Promise<string> {
   files.push([recordPath, Buffer.from(record)]);
 
   const zip = new ZipFile();
-  for (const [path, data] of files) zip.addBuffer(data, path, { mtime: FIXED_DATE, mode: 0o100644 });
-  const path = join(dir, `${escapeDistributionName(spec.name)}-${spec.version}-${tag}.whl`);
+  for (const [path, data] of files) zip.addBuffer(data, path, { mtime: FIXED_DATE, mode: 0o100644, compress: !stored.has(path) });
+  const path = join(dir, spec.fileName ?? `${escapeDistributionName(spec.name)}-${spec.version}-${tag}.whl`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path, await zipToBuffer(zip));
   return path;
 }
 
-/** One 512-byte ustar header (POSIX.1-1988), for names up to 100 bytes. */
-function tarHeader(name: string, size: number, type: '0' | '5'): Buffer {
+export type TarFormat = 'ustar' | 'gnu' | 'pax';
+
+/** One 512-byte tar header: ustar (POSIX.1-1988) magic, or GNU's for `L` long-name headers. */
+function tarHeader(name: string, size: number, type: '0' | '5' | 'L' | 'x', magic = 'ustar\0' + '00'): Buffer {
   const header = Buffer.alloc(512);
   if (Buffer.byteLength(name) > 100) throw new Error(`make-dist: tar member name too long: ${name}`);
   const octal = (value: number, width: number) => value.toString(8).padStart(width - 1, '0') + '\0';
@@ -107,26 +127,56 @@ function tarHeader(name: string, size: number, type: '0' | '5'): Buffer {
   header.write(octal(FIXED_MTIME_S, 12), 136);
   header.write('        ', 148); // checksum field counts as spaces while summing
   header.write(type, 156);
-  header.write('ustar\0' + '00', 257);
+  header.write(magic, 257);
   let sum = 0;
   for (const byte of header) sum += byte;
   header.write(octal(sum, 7) + ' ', 148);
   return header;
 }
 
-/** A gzipped ustar archive of `files` (paths with `/`), parent directories first. */
-function tarGz(files: [string, Buffer][]): Buffer {
+function padded(data: Buffer): Buffer[] {
+  return [data, Buffer.alloc((512 - (data.length % 512)) % 512)];
+}
+
+/** A pax record: `<length> <key>=<value>\n`, the length counting itself. */
+function paxRecord(key: string, value: string): string {
+  const body = ` ${key}=${value}\n`;
+  let length = Buffer.byteLength(body) + 1;
+  while (String(length).length + Buffer.byteLength(body) !== length) length++;
+  return `${length}${body}`;
+}
+
+/** The header blocks of one member; names past 100 bytes as GNU `././@LongLink` or a pax `path` record. */
+function memberHeader(path: string, size: number, type: '0' | '5', format: TarFormat): Buffer[] {
+  if (Buffer.byteLength(path) <= 100) return [tarHeader(path, size, type, format === 'gnu' ? 'ustar  \0' : undefined)];
+  const short = Buffer.from(path).subarray(0, 100).toString('latin1');
+  if (format === 'gnu') {
+    const name = Buffer.from(path + '\0');
+    return [tarHeader('././@LongLink', name.length, 'L', 'ustar  \0'), ...padded(name), tarHeader(short, size, type, 'ustar  \0')];
+  }
+  if (format === 'pax') {
+    const records = Buffer.from(paxRecord('path', path));
+    return [tarHeader(`PaxHeaders/${short.slice(0, 80)}`, records.length, 'x'), ...padded(records), tarHeader(short, size, type)];
+  }
+  throw new Error(`make-dist: tar member name too long for ustar: ${path}`);
+}
+
+/** An uncompressed tar archive of `files` (paths with `/`), parent directories first, two zero blocks at the end. */
+export function makeTar(files: [string, Buffer][], format: TarFormat = 'ustar'): Buffer {
   const dirs = new Set<string>();
   for (const [path] of files) {
     const parts = path.split('/');
     for (let i = 1; i < parts.length; i++) dirs.add(parts.slice(0, i).join('/') + '/');
   }
-  const blocks: Buffer[] = [...dirs].sort().map((d) => tarHeader(d, 0, '5'));
-  for (const [path, data] of files) {
-    blocks.push(tarHeader(path, data.length, '0'), data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
+  const blocks: Buffer[] = [...dirs].sort().flatMap((d) => memberHeader(d, 0, '5', format));
+  for (const [path, data] of files) blocks.push(...memberHeader(path, data.length, '0', format), ...padded(data));
   blocks.push(Buffer.alloc(1024)); // two zero blocks end the archive
-  return gzipSync(Buffer.concat(blocks), { level: 9 });
+  return Buffer.concat(blocks);
+}
+
+/** A gzipped ustar archive of `files` (paths with `/`), parent directories first. */
+function tarGz(files: [string, Buffer][]): Buffer {
+  return gzipSync(makeTar(files), { level: 9 });
 }
 
 /** setup.cfg for setuptools: packages are the directories with `__init__.py`, py_modules the top-level `.py` files. */
@@ -146,13 +196,14 @@ export function makeSdist(dir: string, spec: DistSpec): string {
   const base = `${escapeDistributionName(spec.name)}-${spec.version}`;
   const modules = modulesOf(spec);
   const pyproject = '[build-system]\nrequires = ["setuptools>=40.8.0", "wheel"]\nbuild-backend = "setuptools.build_meta"\n';
-  const entries: [string, string][] = [
-    ['PKG-INFO', renderMetadata(spec)],
+  const entries: [string, string | Buffer][] = [
+    ...(spec.omitMetadata ? [] : [['PKG-INFO', spec.metadata ?? renderMetadata(spec)] as [string, string | Buffer]]),
     ['pyproject.toml', pyproject],
     ['setup.cfg', renderSetupCfg(spec, Object.keys(modules))],
     ...Object.entries(modules),
+    ...Object.entries(spec.data ?? {}),
   ];
-  const path = join(dir, `${base}.tar.gz`);
+  const path = join(dir, spec.fileName ?? `${base}.tar.gz`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(path, tarGz(entries.map(([name, text]) => [`${base}/${name}`, Buffer.from(text)])));
   return path;

@@ -1,0 +1,38 @@
+// `dib-pypi mirror index DIR`: index a mirror, with progress on a terminal and a summary at the end.
+import { resolve } from 'node:path';
+import { indexMirror } from '../mirror/index-mirror.js';
+import { printJson, printLine } from './output.js';
+import { progressLine } from './progress.js';
+import { stepHookFromEnv } from './fault-hook.js';
+
+export interface MirrorIndexFlags {
+  positionals: string[];
+  full?: boolean;
+  json?: boolean;
+}
+
+export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
+  const dir = resolve(flags.positionals[0] as string);
+  const progress = progressLine();
+  const started = process.hrtime.bigint();
+  const result = await indexMirror({
+    dir,
+    full: flags.full === true,
+    onProgress: (p) => progress.update(p.total > 0 ? `${p.phase} ${p.done}/${p.total}` : `${p.phase}...`),
+    onStep: stepHookFromEnv(process.env),
+  });
+  progress.done();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  for (const problem of result.problems) process.stderr.write(`dib-pypi: broken file skipped: ${problem.path}: ${problem.message}\n`);
+  if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });
+  else {
+    printLine(
+      `indexed ${dir}: ${result.projects} projects, ${result.files} files ` +
+        `(${result.inspected} inspected, ${result.written} written, ${result.removed} removed) in ${seconds.toFixed(2)} s`,
+    );
+  }
+  if (result.problems.length > 0) {
+    if (!flags.json) printLine(`${result.problems.length} broken file(s) not indexed (listed above)`);
+    process.exitCode = 1;
+  }
+}

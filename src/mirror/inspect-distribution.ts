@@ -1,0 +1,294 @@
+// Inspect one distribution file: hash it in one streaming read, and take its core metadata from the archive (the mirror's only reader of distribution bytes).
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { eq as versionsEqual, valid as validVersion } from '@renovatebot/pep440';
+import type yauzl from 'yauzl';
+import { parseCoreMetadata } from './core-metadata.js';
+import { sdistNameMatches } from './dist-filename.js';
+import { BrokenDistributionError } from './errors.js';
+import { normalizeProjectName } from './project-name.js';
+import { TarFormatError, TarScanner, type TarMember } from './tar-scanner.js';
+import type { CoreMetadata, DistFilename, InspectedDistribution } from './types.js';
+import { findMember, openZip, readRange, readSmallMember, ZipMemberError, type ZipSource } from './zip-members.js';
+
+/**
+ * Read size: a file that fits in one read is then parsed from memory (most wheels and sdists are
+ * smaller), a larger one is streamed through this buffer and its zip directory read by position.
+ */
+export const CHUNK_BYTES = 1024 * 1024;
+/** A METADATA or PKG-INFO larger than this is not metadata (the largest on PyPI are a few MB of description). */
+export const MAX_METADATA_BYTES = 32 * 1024 * 1024;
+/** A small .tar.gz is gunzipped in memory up to this size; past it, it is streamed. */
+const MAX_INFLATED_IN_MEMORY = 16 * 1024 * 1024;
+/** Read buffers kept for reuse: thousands of fresh 1 MiB buffers make V8 collect far more often than the work needs. */
+const MAX_SPARE_BUFFERS = 16;
+const spareBuffers: Buffer[] = [];
+
+/** An open distribution file, with the read buffer lent to it for this inspection. */
+interface OpenFile {
+  path: string;
+  handle: FileHandle;
+  buffer: Buffer;
+}
+
+function broken(path: string, reason: string, cause?: unknown): BrokenDistributionError {
+  return new BrokenDistributionError(path, reason, cause === undefined ? undefined : { cause });
+}
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
+// ---- the one read: sha256 and size; the bytes themselves when the file fits in one buffer ----
+
+interface HashedFile {
+  size: number;
+  sha256: string;
+  /** The whole file (a view of the lent buffer), when it fit in it. */
+  whole: Buffer | undefined;
+}
+
+/** Fill the lent buffer from the start of the file; `isWhole` when the file ended inside it. */
+async function readFirstChunk({ handle, buffer }: OpenFile): Promise<{ first: Buffer; isWhole: boolean }> {
+  let filled = 0;
+  while (filled < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, null);
+    if (bytesRead === 0) return { first: buffer.subarray(0, filled), isWhole: true };
+    filled += bytesRead;
+  }
+  return { first: buffer, isWhole: false };
+}
+
+async function hashFile(file: OpenFile): Promise<HashedFile> {
+  const { first, isWhole } = await readFirstChunk(file);
+  const hash = createHash('sha256').update(first);
+  let size = first.length;
+  if (isWhole) return { size, sha256: hash.digest('hex'), whole: first };
+  const { handle, buffer } = file;
+  for (;;) {
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+    if (bytesRead === 0) break;
+    hash.update(buffer.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { size, sha256: hash.digest('hex'), whole: undefined };
+}
+
+function zipSource(file: OpenFile, hashed: HashedFile): ZipSource {
+  return hashed.whole !== undefined ? { buffer: hashed.whole } : { handle: file.handle, size: hashed.size };
+}
+
+/** Read one member of a zip, or undefined when `find` finds none; damage throws `BrokenDistributionError`. */
+async function readZipMember(file: OpenFile, hashed: HashedFile, find: (zip: yauzl.ZipFile) => Promise<yauzl.Entry | undefined>): Promise<Buffer | undefined> {
+  try {
+    const source = zipSource(file, hashed);
+    const zip = await openZip(source);
+    const entry = await find(zip);
+    const data = entry === undefined ? undefined : await readSmallMember(zip, entry, source, MAX_METADATA_BYTES);
+    zip.close();
+    return data;
+  } catch (error) {
+    if (error instanceof ZipMemberError) throw broken(file.path, error.message, error);
+    throw broken(file.path, `not a readable zip file: ${firstLine(error)}`, error);
+  }
+}
+
+// ---- wheels ----
+
+/** `-`, `_`, `.` runs as `_`, lower case: how wheel and `.dist-info` names compare (wheel spec, escaped names). */
+function distInfoKey(text: string): string {
+  return text.replace(/[-_.]+/g, '_').toLowerCase();
+}
+
+/**
+ * The wheel's `.dist-info/METADATA`: the directory whose name is the file's `name-version`
+ * (compared as escaped names). Failing that, as pip's `wheel_dist_info_dir`
+ * (`pip/_internal/utils/wheel.py`): the only `.dist-info` whose normalised name starts with the project's.
+ */
+async function findWheelMetadata(zip: yauzl.ZipFile, filename: DistFilename): Promise<yauzl.Entry | undefined> {
+  const wanted = distInfoKey(`${filename.name}-${filename.version}.dist-info`) + '/METADATA';
+  const isMetadata = (name: string) => name.endsWith('.dist-info/METADATA') && name.indexOf('/') === name.length - '/METADATA'.length;
+  const others: yauzl.Entry[] = [];
+  const exact = await findMember(zip, (name) => isMetadata(name) && distInfoKey(name.slice(0, -'/METADATA'.length)) + '/METADATA' === wanted, (entry) => {
+    if (isMetadata(entry.fileName)) others.push(entry);
+  });
+  if (exact !== undefined) return exact;
+  const prefixed = others.filter((entry) => normalizeProjectName(entry.fileName).startsWith(filename.normalized));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+function isSameVersion(a: string, b: string): boolean {
+  return validVersion(a) !== null && validVersion(b) !== null ? versionsEqual(a, b) : a === b;
+}
+
+/**
+ * pip (`_check_metadata_consistency`, resolution/resolvelib/candidates.py) refuses a wheel whose
+ * METADATA names another project or version than its file name; so do we, before serving it.
+ */
+function checkWheelCore(core: CoreMetadata, filename: DistFilename, path: string): void {
+  if (normalizeProjectName(core.name) !== filename.normalized) throw broken(path, `METADATA names project "${core.name}", the file name "${filename.name}"`);
+  if (!isSameVersion(core.version, filename.version)) throw broken(path, `METADATA has version "${core.version}", the file name "${filename.version}"`);
+}
+
+async function inspectWheel(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
+  const hashed = await hashFile(file);
+  const metadata = await readZipMember(file, hashed, (zip) => findWheelMetadata(zip, filename));
+  if (metadata === undefined) throw broken(file.path, `no ${filename.name}-${filename.version}.dist-info/METADATA in the wheel`);
+  const core = parseCoreMetadata(metadata, file.path);
+  checkWheelCore(core, filename, file.path);
+  const metadataSha256 = createHash('sha256').update(metadata).digest('hex');
+  return { filename, size: hashed.size, sha256: hashed.sha256, metadata, metadataSha256, core };
+}
+
+// ---- sdists ----
+
+/** The sdist's `<top>/PKG-INFO`, exactly one level deep (not `<top>/<pkg>.egg-info/PKG-INFO`). */
+function isTopPkgInfo(path: string): boolean {
+  const parts = path.replace(/^\.\//, '').split('/');
+  return parts.length === 2 && parts[0] !== '' && parts[1] === 'PKG-INFO';
+}
+
+/**
+ * An sdist's PKG-INFO is informative (pip builds the sdist, never reads it): used only when it
+ * parses and names a project the file name can belong to by pip's rule (`sdistNameMatches`), so
+ * for `foo-v2-1.tar.gz` PKG-INFO may settle between `foo` and `foo-v2`.
+ */
+function sdistCore(data: Buffer | undefined, path: string): { core?: CoreMetadata } {
+  if (data === undefined) return {};
+  try {
+    const core = parseCoreMetadata(data);
+    return sdistNameMatches(basename(path), core.name) ? { core } : {};
+  } catch (error) {
+    if (error instanceof BrokenDistributionError) return {};
+    throw error;
+  }
+}
+
+async function inspectZipSdist(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
+  const hashed = await hashFile(file);
+  const pkgInfo = await readZipMember(file, hashed, (zip) => findMember(zip, isTopPkgInfo));
+  return { filename, size: hashed.size, sha256: hashed.sha256, ...sdistCore(pkgInfo, file.path) };
+}
+
+/** Feeds the tar scanner; its errors fail the pipeline. */
+function tarSink(scanner: TarScanner): Writable {
+  const attempt = (step: () => void, callback: (error?: Error | null) => void) => {
+    try {
+      step();
+      callback();
+    } catch (error) {
+      callback(error as Error);
+    }
+  };
+  return new Writable({
+    write: (chunk: Buffer, _encoding, callback) => attempt(() => scanner.write(chunk), callback),
+    final: (callback) => attempt(() => scanner.end(), callback),
+  });
+}
+
+function newTarScanner(): TarScanner {
+  return new TarScanner((member: TarMember) => isTopPkgInfo(member.path) && '07\0'.includes(member.type), MAX_METADATA_BYTES);
+}
+
+/** zlib and tar failures as one-line reasons; anything else (I/O) as it is. */
+function tarFailure(path: string, error: unknown): unknown {
+  if (error instanceof TarFormatError) return broken(path, error.message, error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'Z_BUF_ERROR') return broken(path, 'truncated gzip stream (unexpected end of file)', error);
+  if (code?.startsWith('Z_')) return broken(path, `not a gzip stream, or damaged: ${firstLine(error)}`, error);
+  return error;
+}
+
+/**
+ * A small archive (read whole already): gunzipped and scanned in memory, with no stream set-up.
+ * Undefined when it inflates past MAX_INFLATED_IN_MEMORY: then it is streamed like a big one.
+ */
+function scanWholeTar(whole: Buffer, isGzip: boolean, path: string): TarScanner | undefined {
+  const scanner = newTarScanner();
+  try {
+    scanner.write(isGzip ? gunzipSync(whole, { maxOutputLength: MAX_INFLATED_IN_MEMORY }) : whole);
+    scanner.end();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
+    throw tarFailure(path, error);
+  }
+  return scanner;
+}
+
+/** The archive from `first` (the bytes already read) on, through the hash, gunzip and the tar scanner. */
+async function scanTarStream(file: OpenFile, first: Buffer, isGzip: boolean): Promise<{ scanner: TarScanner; size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      size += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const rest = readRange(file.handle, first.length, Infinity, 256 * 1024);
+  const source = async function* () {
+    if (first.length > 0) yield Buffer.from(first); // a copy: the lent buffer goes back to the pool
+    yield* rest;
+  };
+  const scanner = newTarScanner();
+  try {
+    await (isGzip ? pipeline(source, tap, createGunzip(), tarSink(scanner)) : pipeline(source, tap, tarSink(scanner)));
+  } catch (error) {
+    throw tarFailure(file.path, error);
+  }
+  return { scanner, size, sha256: hash.digest('hex') };
+}
+
+/**
+ * `.tar` / `.tar.gz` in one read: a small file in memory, a big one streamed (hashed on the way
+ * in, gunzipped into the tar scanner). The whole archive is decompressed and walked, even after
+ * PKG-INFO: only then is a truncated one seen.
+ */
+async function inspectTarSdist(file: OpenFile, filename: DistFilename, isGzip: boolean): Promise<InspectedDistribution> {
+  const { first, isWhole } = await readFirstChunk(file);
+  const scanner = isWhole ? scanWholeTar(first, isGzip, file.path) : undefined;
+  if (scanner !== undefined) {
+    const sha256 = createHash('sha256').update(first).digest('hex');
+    return { filename, size: first.length, sha256, ...sdistCore(scanner.found?.data, file.path) };
+  }
+  // A big file goes on from where the first read stopped; a small one that inflates too much starts over.
+  const streamed = await scanTarStream(file, isWhole ? Buffer.alloc(0) : first, isGzip);
+  return { filename, size: streamed.size, sha256: streamed.sha256, ...sdistCore(streamed.scanner.found?.data, file.path) };
+}
+
+async function inspectOtherSdist(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
+  const { size, sha256 } = await hashFile(file);
+  return { filename, size, sha256 };
+}
+
+/**
+ * Inspect the distribution file at `path` (its name parsed as `filename`): sha256 and size from
+ * one streaming read (memory stays flat however large the file), and core metadata:
+ * - wheels: the exact bytes of `.dist-info/METADATA`, parsed; a wheel without it, a damaged zip,
+ *   or METADATA naming another project or version throws `BrokenDistributionError`;
+ * - `.tar.gz` / `.tgz` / `.tar` / `.zip` sdists: `<top>/PKG-INFO` parsed, when there is one and
+ *   the file name can be its project's (`sdistNameMatches`; old sdists have none); a truncated
+ *   or damaged archive throws;
+ * - `.tar.bz2` / `.tar.xz` sdists: hashed only.
+ * I/O errors (ENOENT, EACCES, EISDIR) are thrown as they are.
+ */
+export async function inspectDistribution(path: string, filename: DistFilename): Promise<InspectedDistribution> {
+  const handle = await open(path, 'r');
+  const file: OpenFile = { path, handle, buffer: spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES) };
+  try {
+    if (filename.kind === 'wheel') return await inspectWheel(file, filename);
+    if (path.endsWith('.zip')) return await inspectZipSdist(file, filename);
+    if (path.endsWith('.tar.gz') || path.endsWith('.tgz')) return await inspectTarSdist(file, filename, true);
+    if (path.endsWith('.tar')) return await inspectTarSdist(file, filename, false);
+    return await inspectOtherSdist(file, filename);
+  } finally {
+    await handle.close();
+    // Nothing returned views the buffer: member bytes are copied out, `whole` stays inside.
+    if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(file.buffer);
+  }
+}

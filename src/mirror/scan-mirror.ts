@@ -1,0 +1,115 @@
+// Walk a mirror (the top level and one level of project directories), trusting unchanged directories' manifest entries.
+import { lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats } from 'node:fs';
+import { join } from 'node:path';
+import { TEMP_NAME } from '../fs/replace-file.js';
+import { STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from './manifest.js';
+
+const DIST_EXTENSION = /\.(whl|tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar|egg)$/i;
+export const SIDECARS = ['.yanked', '.upload-time'] as const;
+
+/** What one directory holds, as far as the index cares. */
+export interface DirScan {
+  /** Relative path of the directory (`''` for the top level). */
+  rel: string;
+  /** Whether it was listed in this run (false: its manifest entry was trusted). */
+  listed: boolean;
+  distNames: string[];
+  sidecarNames: string[];
+  /** Listed directories only: generated files present (`index.html`, `x.whl.metadata`, ...). */
+  generated: Set<string>;
+}
+
+export interface Scan {
+  dirs: DirScan[];
+  /** Distribution files by relative path: the manifest record when it still holds, else undefined (inspect it). */
+  files: Map<string, FileRecord | undefined>;
+  sidecars: Map<string, SidecarRecord>;
+  /** Files whose size/mtime matched but whose generated `.metadata` is missing: inspect again. */
+  needMetadata: Set<string>;
+}
+
+function join2(rel: string, name: string): string {
+  return rel === '' ? name : `${rel}/${name}`;
+}
+
+/** Whether a name is a file the index writes (and so may remove or rewrite). */
+function isGenerated(name: string): boolean {
+  return name === 'index.html' || name === 'index.json' || name.endsWith('.metadata');
+}
+
+function statOrUndefined(path: string): BigIntStats | undefined {
+  return lstatSync(path, { bigint: true, throwIfNoEntry: false });
+}
+
+function listDir(dir: string, rel: string, removeTemps: boolean): DirScan {
+  const scan: DirScan = { rel, listed: true, distNames: [], sidecarNames: [], generated: new Set() };
+  for (const entry of readdirSync(join(dir, rel), { withFileTypes: true })) {
+    const name = entry.name;
+    if (TEMP_NAME.test(name)) {
+      if (removeTemps) rmSync(join(dir, rel, name), { force: true }); // left by a killed run
+      continue;
+    }
+    if (!entry.isFile()) continue;
+    if (isGenerated(name)) scan.generated.add(name);
+    else if (SIDECARS.some((s) => name.endsWith(s))) scan.sidecarNames.push(name);
+    else if (DIST_EXTENSION.test(name)) scan.distNames.push(name);
+  }
+  scan.distNames.sort();
+  scan.sidecarNames.sort();
+  return scan;
+}
+
+/** The project directories and the top level; dot-directories (our state) are never projects. */
+function topLevelDirs(dir: string): string[] {
+  const names = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== STATE_DIR)
+    .map((e) => e.name)
+    .sort();
+  return ['', ...names];
+}
+
+/**
+ * Scan the mirror. `full` lists every directory and stats every file, trusting nothing;
+ * `removeTemps` deletes temp files left by a killed run (index does, verify only reads).
+ */
+export function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Scan {
+  const scan: Scan = { dirs: [], files: new Map(), sidecars: new Map(), needMetadata: new Set() };
+  for (const rel of topLevelDirs(dir)) {
+    const stat = statOrUndefined(join(dir, rel));
+    if (!stat?.isDirectory()) continue;
+    const known = manifest.dirs[rel];
+    const isTrusted = !full && known !== undefined && known.mtimeNs === String(stat.mtimeNs) && known.mtimeNs !== '0';
+    const dirScan: DirScan = isTrusted
+      ? {
+          rel,
+          listed: false,
+          distNames: known.entries.filter((n) => !SIDECARS.some((s) => n.endsWith(s))),
+          sidecarNames: known.entries.filter((n) => SIDECARS.some((s) => n.endsWith(s))),
+          generated: new Set(),
+        }
+      : listDir(dir, rel, removeTemps);
+    scan.dirs.push(dirScan);
+    for (const name of dirScan.distNames) {
+      const path = join2(rel, name);
+      const record = manifest.files[path];
+      if (isTrusted) {
+        scan.files.set(path, record);
+        continue;
+      }
+      const fileStat = statOrUndefined(join(dir, path));
+      const isSame = record !== undefined && fileStat !== undefined && record.size === Number(fileStat.size) && record.mtimeNs === String(fileStat.mtimeNs);
+      scan.files.set(path, full || !isSame ? undefined : record);
+      if (isSame && record?.metadataSha256 !== undefined && !dirScan.generated.has(`${name}.metadata`)) scan.needMetadata.add(path);
+    }
+    // Sidecars are tiny and few: always stat them, so an edit in place (which leaves the directory's mtime alone) is seen.
+    for (const name of dirScan.sidecarNames) {
+      const path = join2(rel, name);
+      const stat2 = statOrUndefined(join(dir, path));
+      if (stat2 === undefined) continue;
+      const known2 = manifest.sidecars[path];
+      const text = !full && known2?.mtimeNs === String(stat2.mtimeNs) ? known2.text : readFileSync(join(dir, path), 'utf8').trim();
+      scan.sidecars.set(path, { mtimeNs: String(stat2.mtimeNs), text });
+    }
+  }
+  return scan;
+}

@@ -1,0 +1,140 @@
+// The nginx configuration that serves a mirror directory as a PEP 503 + PEP 691 index (pure: a string).
+// Plain nginx (no njs, no Lua): `map` blocks pick index.json or index.html from the Accept header.
+
+export interface NginxConfInput {
+  /** The mirror directory served at `/`. */
+  root: string;
+  port: number;
+  /** nginx's own directory: pid file, logs, temp paths. */
+  dir: string;
+  /** `user` directive: only when the master runs as root (workers would otherwise drop to nobody). */
+  user?: string;
+}
+
+// PEP 691: these media types select JSON; `latest` is an alias of v1 here.
+const JSON_TYPES = String.raw`application/vnd\.pypi\.simple\.(?:v1|latest)\+json`;
+// Types that accept the HTML page (PEP 691's HTML type, PEP 503's text/html, and wildcards).
+const HTML_TYPES = String.raw`(?:text/html|application/vnd\.pypi\.simple\.(?:v1|latest)\+html|text/\*|\*/\*)`;
+
+/** A string in nginx's double quotes. */
+function quote(value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+}
+
+/** A regex in nginx's double quotes, backslashes as written (nginx keeps `\d`, `\.`; it would only rewrite \\, \", \', \t, \r, \n). */
+function pattern(regex: string): string {
+  if (/["']|\\[\\"'trn]/.test(regex)) throw new Error(`nginx-conf: pattern needs escaping: ${regex}`);
+  return `"${regex}"`;
+}
+
+/**
+ * `$pypi_<kind>_q`: the q-value the Accept header gives to a media type, as text: "" when the type
+ * is not listed, "1" for q=1 (or no q), `0.DDD000` for q=0.DDD (padded so that digits line up).
+ * The first listed type of the kind counts (clients list their best one first).
+ */
+function qValueMap(kind: 'json' | 'html', types: string): string {
+  const item = String.raw`(?:^|,)\s*${types}`;
+  return [
+    `map $http_accept $pypi_${kind}_q {`,
+    '    default "";',
+    `    ${pattern(String.raw`~*${item}\s*(?:,|$)`)} 1;`,
+    `    ${pattern(String.raw`~*${item}\s*;\s*q=0(?:\.(?<pypi_${kind}_digits>\d*))?`)} ${quote(`0.\${pypi_${kind}_digits}000`)};`,
+    `    ${pattern(`~*${item}`)} 1;`,
+    '}',
+  ].join('\n');
+}
+
+/**
+ * `$pypi_index`: index.json when the JSON type's q-value beats every HTML type's (a tie goes to
+ * JSON, as PEP 691 lets the server choose), else index.html. Compares the first three decimals
+ * of the q-values (RFC 9110 12.4.2 allows no more): JSON wins at the first digit that differs.
+ */
+function chooseIndexMap(): string {
+  const jsonWins: string[] = [];
+  for (let position = 0; position < 3; position++) {
+    for (let digit = 1; digit <= 9; digit++) {
+      jsonWins.push(`    ${pattern(String.raw`~^0\.(\d{${position}})${digit}\d*:0\.\1[0-${digit - 1}]`)} index.json;`);
+    }
+  }
+  return [
+    'map "$pypi_json_q:$pypi_html_q" $pypi_index {',
+    '    default index.html;',
+    `    ${pattern('~^:')} index.html;`, // JSON not asked for
+    `    ${pattern(String.raw`~^0\.000`)} index.html;`, // JSON refused (q=0)
+    `    ${pattern('~^1:')} index.json;`,
+    `    ${pattern('~:$')} index.json;`, // JSON acceptable, HTML not listed
+    `    ${pattern('~:1$')} index.html;`, // HTML at q=1, JSON below
+    ...jsonWins,
+    `    ${pattern(String.raw`~^0\.(\d{3})\d*:0\.\1`)} index.json;`, // equal q-values
+    '}',
+  ].join('\n');
+}
+
+function indent(block: string): string {
+  return block.replace(/^/gm, '    ');
+}
+
+/** The whole nginx.conf: one master, one worker, everything under `dir`, nothing from /etc/nginx. */
+export function renderNginxConf(input: NginxConfInput): string {
+  const at = (name: string) => quote(`${input.dir}/${name}`);
+  return `# dib-pypi test nginx: serves ${input.root} as a PEP 503 / PEP 691 simple index.
+${input.user === undefined ? '' : `user ${input.user};\n`}worker_processes 1;
+pid ${at('nginx.pid')};
+error_log ${at('error.log')} notice;
+
+events {
+    worker_connections 64;
+}
+
+http {
+    types {
+        text/html html;
+        application/vnd.pypi.simple.v1+json json;
+        text/plain metadata;
+        application/octet-stream whl gz zip;
+    }
+    default_type application/octet-stream;
+    charset utf-8;
+    charset_types text/html text/plain;
+
+    log_format pypi '$request_method $request_uri $status "$sent_http_content_type" "$http_accept"';
+    access_log ${at('access.log')} pypi;
+
+    client_body_temp_path ${at('client-body')};
+    proxy_temp_path ${at('proxy')};
+    fastcgi_temp_path ${at('fastcgi')};
+    uwsgi_temp_path ${at('uwsgi')};
+    scgi_temp_path ${at('scgi')};
+
+    sendfile on;
+    keepalive_timeout 5;
+
+${indent(qValueMap('json', JSON_TYPES))}
+
+${indent(qValueMap('html', HTML_TYPES))}
+
+${indent(chooseIndexMap())}
+
+    server {
+        listen 127.0.0.1:${input.port};
+        server_name localhost;
+        root ${quote(input.root)};
+        absolute_redirect off;
+        autoindex off;
+
+        # .dib-pypi/ (the manifest), temp files of atomic writes, anything hidden: never served.
+        location ~ /\\. {
+            return 404;
+        }
+        # Reached by the index directive's internal redirect: caches must key on Accept.
+        location ~ /index\\.(?:html|json)$ {
+            add_header Vary Accept always;
+        }
+        location / {
+            # A page without index.json (an HTML-only tree) still answers, with HTML.
+            index $pypi_index index.html;
+        }
+    }
+}
+`;
+}
