@@ -4,12 +4,7 @@
 // (esbuild keeps `import()` targets as functions that run on first use).
 import { build } from 'esbuild';
 
-await build({
-  entryPoints: ['src/cli/main.ts'],
-  outfile: 'dist/cli/dib-pypi.cjs',
-  bundle: true,
-  format: 'cjs',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'error',
-});
+const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' };
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/dib-pypi.cjs' });
+// The indexer's worker threads run this one, found beside the CLI bundle.
+await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' });

@@ -2,19 +2,15 @@
 import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { crc32Hex } from '../fs/crc32.js';
-import { replaceFile } from '../fs/replace-file.js';
 import { lockRoot } from '../inject/root-lock.js';
-import { parseDistFilename } from './dist-filename.js';
-import { inspectDistribution } from './inspect-distribution.js';
+import { IndexWorkers } from './inspect-pool.js';
+import { writePageIfChanged, type PageJob } from './page-writer.js';
 import { loadManifest, saveManifest, STATE_DIR, type FileRecord, type Manifest } from './manifest.js';
-import { mapLimit } from './map-limit.js';
-import { buildProjectPage, projectOfRecord } from './build-pages.js';
-import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from './render-pages.js';
-import { scanMirror, SIDECARS, type Scan } from './scan-mirror.js';
-import type { IndexOptions, IndexProblem, IndexResult, InspectedDistribution } from './types.js';
+import { buildProjectPage } from './build-pages.js';
+import { renderRootHtml, renderRootJson } from './render-pages.js';
+import { isSidecar, scanMirror, SIDECARS, type Scan } from './scan-mirror.js';
+import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
-const INSPECT_CONCURRENCY = 16;
 /** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
 const RACY_NS = 100_000_000n;
 
@@ -23,11 +19,12 @@ interface Run {
   manifest: Manifest;
   next: Manifest;
   scan: Scan;
-  /** Metadata bytes of wheels inspected in this run, by distribution path. */
-  metadataBytes: Map<string, Buffer>;
   dirtyProjects: Set<string>;
   /** Directories this run wrote into or removed from (relative). */
   touchedDirs: Set<string>;
+  /** A directory record changed (the manifest must be saved). */
+  isChanged: boolean;
+  workers: IndexWorkers;
   written: number;
   removed: number;
   problems: IndexProblem[];
@@ -41,30 +38,43 @@ export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
   mkdirSync(join(dir, STATE_DIR), { recursive: true });
   const release = lockRoot(join(dir, STATE_DIR, 'index.lock'), dir);
   try {
+    const timer = phaseTimer(process.env.DIB_PYPI_DEBUG_TIMING === '1');
     const { manifest } = loadManifest(dir);
+    timer('load manifest');
     options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
     const scan = scanMirror(dir, manifest, options.full === true);
+    timer('scan');
     const run: Run = {
       dir,
       manifest,
-      next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: Object.fromEntries(scan.sidecars), pages: { ...manifest.pages }, metadata: {} },
+      next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: Object.fromEntries(scan.sidecars), pages: { ...manifest.pages } },
       scan,
-      metadataBytes: new Map(),
       dirtyProjects: new Set(),
       touchedDirs: new Set(),
+      isChanged: false,
+      workers: new IndexWorkers(),
       written: 0,
       removed: 0,
       problems: [],
       options,
     };
-    const inspected = await inspectChanged(run);
+    const inspected = await inspectChanged(run).catch(async (error: unknown) => {
+      await run.workers.close();
+      throw error;
+    });
+    timer('inspect');
     noteRemovedFiles(run);
     noteChangedSidecars(run);
-    writeMetadataFiles(run);
-    const projects = writeProjectPages(run, options.full === true);
+    const projects = await writeAllProjectPages(run, options.full === true).finally(() => run.workers.close());
     writeRootPages(run, projects);
+    timer('pages');
     recordDirectories(run);
-    saveManifest(dir, run.next);
+    timer('record directories');
+    // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
+    if (run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run)) {
+      saveManifest(dir, run.next);
+    }
+    timer('manifest');
     const files = Object.values(run.next.files).filter((r) => r.problem === undefined).length;
     return { projects: projects.length, files, inspected, written: run.written, removed: run.removed, problems: run.problems };
   } finally {
@@ -72,45 +82,50 @@ export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
   }
 }
 
-/** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing). */
+/** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing), on worker threads. */
 async function inspectChanged(run: Run): Promise<number> {
   const todo = [...run.scan.files].filter(([path, record]) => record === undefined || run.scan.needMetadata.has(path)).map(([path]) => path);
-  let done = 0;
-  await mapLimit(todo, INSPECT_CONCURRENCY, async (path) => {
-    run.next.files[path] = await inspectOne(run, path);
-    if (++done % 200 === 0 || done === todo.length) run.options.onProgress?.({ phase: 'inspect', done, total: todo.length });
+  const jobs = todo.map((path) => ({ dir: run.dir, path, knownMetadataSha256: run.manifest.files[path]?.metadataSha256 }));
+  const outcomes = await run.workers.inspect(jobs, (done) => {
+    if (done % 500 === 0 || done === jobs.length) run.options.onProgress?.({ phase: 'inspect', done, total: jobs.length });
   });
+  for (const outcome of outcomes) {
+    const old = run.manifest.files[outcome.path];
+    if (old?.project) run.dirtyProjects.add(old.project);
+    if (outcome.record === undefined) {
+      run.scan.files.delete(outcome.path); // vanished since the scan
+      continue;
+    }
+    run.next.files[outcome.path] = outcome.record;
+    if (outcome.record.project) run.dirtyProjects.add(outcome.record.project);
+    if (outcome.wroteMetadata) {
+      run.written++;
+      run.touchedDirs.add(dirOf(outcome.path));
+      run.options.onStep?.(`wrote ${outcome.path}.metadata`);
+    }
+  }
   for (const [path, record] of run.scan.files) {
     if (record !== undefined && run.next.files[path] === undefined) run.next.files[path] = record;
     const current = run.next.files[path] as FileRecord;
     if (current.problem !== undefined) run.problems.push({ path, message: current.problem });
-    const metadata = run.manifest.metadata[path];
-    if (metadata !== undefined && current.metadataSha256 !== undefined) run.next.metadata[path] = metadata;
   }
   return todo.length;
 }
 
-async function inspectOne(run: Run, path: string): Promise<FileRecord> {
-  const full = join(run.dir, path);
-  const stat = statSync(full, { bigint: true });
-  const base = { size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
-  const old = run.manifest.files[path];
-  if (old?.project) run.dirtyProjects.add(old.project);
-  const filename = parseDistFilename(posix.basename(path));
-  if (filename === undefined) return { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' };
-  let inspected: InspectedDistribution;
-  try {
-    inspected = await inspectDistribution(full, filename);
-  } catch (error) {
-    return { ...base, problem: (error as Error).message.replace(`${full}: `, '') };
-  }
-  const project = projectOfRecord(posix.basename(path), filename, inspected.core);
-  run.dirtyProjects.add(project);
-  if (inspected.metadata !== undefined) run.metadataBytes.set(path, inspected.metadata);
-  const record: FileRecord = { ...base, sha256: inspected.sha256, project, version: filename.version };
-  if (inspected.core?.requiresPython !== undefined && inspected.core.requiresPython !== '') record.requiresPython = inspected.core.requiresPython;
-  if (inspected.metadataSha256 !== undefined) record.metadataSha256 = inspected.metadataSha256;
-  return record;
+/** DIB_PYPI_DEBUG_TIMING=1: how long each phase took, on stderr. */
+function phaseTimer(isOn: boolean): (phase: string) => void {
+  let last = process.hrtime.bigint();
+  return (phase) => {
+    if (!isOn) return;
+    const now = process.hrtime.bigint();
+    process.stderr.write(`dib-pypi: timing: ${phase} ${(Number(now - last) / 1e6).toFixed(1)} ms\n`);
+    last = now;
+  };
+}
+
+function dirOf(path: string): string {
+  const dir = posix.dirname(path);
+  return dir === '.' ? '' : dir;
 }
 
 /** Files the manifest knew in a listed directory that are gone: their projects change, their `.metadata` goes. */
@@ -118,15 +133,21 @@ function noteRemovedFiles(run: Run): void {
   const listed = new Set(run.scan.dirs.filter((d) => d.listed).map((d) => d.rel));
   for (const [path, record] of Object.entries(run.manifest.files)) {
     if (run.scan.files.has(path)) continue;
-    const rel = posix.dirname(path) === '.' ? '' : posix.dirname(path);
+    const rel = dirOf(path);
     if (!listed.has(rel) && existsSync(join(run.dir, rel))) continue;
     if (record.project) run.dirtyProjects.add(record.project);
-    if (run.manifest.metadata[path] !== undefined) {
+    if (record.metadataSha256 !== undefined) {
       rmSync(join(run.dir, `${path}.metadata`), { force: true });
       run.removed++;
       run.touchedDirs.add(rel);
     }
   }
+}
+
+function sidecarsChanged(run: Run): boolean {
+  const before = Object.entries(run.manifest.sidecars);
+  const after = run.next.sidecars;
+  return before.length !== Object.keys(after).length || before.some(([path, r]) => after[path]?.mtimeNs !== r.mtimeNs || after[path]?.text !== r.text);
 }
 
 function noteChangedSidecars(run: Run): void {
@@ -140,33 +161,17 @@ function noteChangedSidecars(run: Run): void {
   }
 }
 
-/** PEP 658: `<file>.metadata` beside each wheel, written once (its bytes never change for the same wheel). */
-function writeMetadataFiles(run: Run): void {
-  for (const [path, bytes] of run.metadataBytes) {
-    const target = join(run.dir, `${path}.metadata`);
-    const record = run.next.files[path] as FileRecord;
-    if (!(run.manifest.metadata[path] === record.metadataSha256 && existsSync(target))) {
-      replaceFile(target, bytes);
-      run.written++;
-      run.options.onStep?.(`wrote ${path}.metadata`);
-      run.touchedDirs.add(posix.dirname(path) === '.' ? '' : posix.dirname(path));
-    }
-    run.next.metadata[path] = record.metadataSha256 as string;
-  }
-}
-
 function writeIfChanged(run: Run, target: string, text: string, previousCrc: string | undefined): string {
-  const crc = crc32Hex(text);
-  if (crc === previousCrc && existsSync(target)) return crc;
-  if (previousCrc === undefined && existsSync(target) && readFileSync(target, 'utf8') === text) return crc;
-  replaceFile(target, text);
-  run.written++;
-  run.options.onStep?.(`wrote ${target}`);
+  const { crc, isWritten } = writePageIfChanged(target, text, previousCrc);
+  if (isWritten) {
+    run.written++;
+    run.options.onStep?.(`wrote ${target}`);
+  }
   return crc;
 }
 
-/** Render and write the pages of every changed project; remove pages of projects with no file left. Returns all projects. */
-function writeProjectPages(run: Run, full: boolean): string[] {
+/** Render and write the pages of every changed project (on the worker threads); remove pages of projects with no file left. Returns all projects. */
+async function writeAllProjectPages(run: Run, full: boolean): Promise<string[]> {
   const byProject = new Map<string, string[]>();
   for (const [path, record] of Object.entries(run.next.files)) {
     if (record.problem !== undefined || record.project === undefined) continue;
@@ -175,18 +180,24 @@ function writeProjectPages(run: Run, full: boolean): string[] {
     byProject.set(record.project, list);
   }
   const projects = [...byProject.keys()].sort();
-  let done = 0;
+  const jobs: PageJob[] = [];
+  const scanned = new Map(run.scan.dirs.map((d) => [d.rel, d]));
   for (const project of projects) {
-    const isMissing = run.next.pages[project] === undefined || !existsSync(join(run.dir, project, 'index.html'));
+    // A page we wrote into a directory whose mtime has not changed since is still there: no stat needed.
+    const dirScan = scanned.get(project);
+    const isMissing = run.next.pages[project] === undefined || (dirScan?.listed === false ? false : dirScan ? !dirScan.generated.has('index.html') : !existsSync(join(run.dir, project, 'index.html')));
     if (!full && !isMissing && !run.dirtyProjects.has(project)) continue;
     const page = buildProjectPage(project, byProject.get(project) as string[], run.next.files, run.next.sidecars);
-    mkdirSync(join(run.dir, project), { recursive: true });
-    const previous = full ? undefined : run.next.pages[project];
-    const html = writeIfChanged(run, join(run.dir, project, 'index.html'), renderProjectHtml(page), previous?.html);
-    const json = writeIfChanged(run, join(run.dir, project, 'index.json'), renderProjectJson(page), previous?.json);
-    run.next.pages[project] = { html, json };
-    run.touchedDirs.add(project);
-    if (++done % 500 === 0) run.options.onProgress?.({ phase: 'write', done, total: projects.length });
+    jobs.push({ dir: run.dir, page, previous: full ? undefined : run.next.pages[project] });
+  }
+  const outcomes = await run.workers.writePages(jobs, (done) => {
+    run.options.onProgress?.({ phase: 'write', done, total: jobs.length });
+    run.options.onStep?.(`wrote the pages of ${done} projects`);
+  });
+  for (const outcome of outcomes) {
+    run.next.pages[outcome.project] = outcome.record;
+    run.touchedDirs.add(outcome.project);
+    run.written += outcome.written;
   }
   for (const project of Object.keys(run.next.pages)) {
     if (project === '' || byProject.has(project)) continue; // '' is the root page
@@ -229,13 +240,19 @@ function recordDirectories(run: Run): void {
       delete run.next.dirs[rel];
       continue;
     }
-    const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (SIDECARS.some((s) => n.endsWith(s)) || isDistName(n))).sort();
+    const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
     const after = statSync(path, { bigint: true });
     const expected = scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [];
     const isStable = before.mtimeNs === after.mtimeNs && nowNs - after.mtimeNs > RACY_NS && sameList(entries, expected);
-    run.next.dirs[rel] = { mtimeNs: isStable ? String(after.mtimeNs) : '0', entries: scanned ? expected : entries };
+    const mtimeNs = isStable ? String(after.mtimeNs) : '0';
+    if (run.next.dirs[rel]?.mtimeNs !== mtimeNs) run.isChanged = true;
+    run.next.dirs[rel] = { mtimeNs };
   }
-  for (const rel of Object.keys(run.next.dirs)) if (!dirs.has(rel) && !run.touchedDirs.has(rel)) delete run.next.dirs[rel];
+  for (const rel of Object.keys(run.next.dirs)) {
+    if (dirs.has(rel) || run.touchedDirs.has(rel)) continue;
+    delete run.next.dirs[rel];
+    run.isChanged = true;
+  }
 }
 
 function isDistName(name: string): boolean {

@@ -1,5 +1,6 @@
 // Inspect one distribution file: hash it in one streaming read, and take its core metadata from the archive (the mirror's only reader of distribution bytes).
 import { createHash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Transform, Writable } from 'node:stream';
@@ -14,6 +15,7 @@ import { normalizeProjectName } from './project-name.js';
 import { TarFormatError, TarScanner, type TarMember } from './tar-scanner.js';
 import type { CoreMetadata, DistFilename, InspectedDistribution } from './types.js';
 import { findMember, openZip, readRange, readSmallMember, ZipMemberError, type ZipSource } from './zip-members.js';
+import { listZipEntries, readZipEntry, type ZipEntry } from './zip-sync.js';
 
 /**
  * Read size: a file that fits in one read is then parsed from memory (most wheels and sdists are
@@ -291,4 +293,82 @@ export async function inspectDistribution(path: string, filename: DistFilename):
     // Nothing returned views the buffer: member bytes are copied out, `whole` stays inside.
     if (spareBuffers.length < MAX_SPARE_BUFFERS) spareBuffers.push(file.buffer);
   }
+}
+
+// ---- the synchronous path: a file that fits in one read, parsed in memory ----
+
+let syncBuffer: Buffer | undefined;
+
+/** The whole file when it fits in one CHUNK_BYTES read, else undefined (the async path streams it). */
+function readWholeSync(path: string): Buffer | undefined {
+  const fd = openSync(path, 'r');
+  try {
+    syncBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES + 1);
+    let filled = 0;
+    for (;;) {
+      const read = readSync(fd, syncBuffer, filled, syncBuffer.length - filled, null);
+      if (read === 0) break;
+      filled += read;
+      if (filled === syncBuffer.length) return undefined; // bigger than one chunk
+    }
+    return syncBuffer.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function zipMemberSync(path: string, whole: Buffer, wants: (names: ZipEntry[]) => ZipEntry | undefined): Buffer | undefined | 'zip64' {
+  try {
+    const entries = listZipEntries(whole);
+    if (entries === undefined) return 'zip64';
+    const entry = wants(entries);
+    return entry === undefined ? undefined : readZipEntry(whole, entry, MAX_METADATA_BYTES);
+  } catch (error) {
+    if (error instanceof ZipMemberError) throw broken(path, error.message, error);
+    throw error;
+  }
+}
+
+/** As findWheelMetadata, on an in-memory central directory. */
+function wheelMetadataEntry(entries: ZipEntry[], filename: DistFilename): ZipEntry | undefined {
+  const wanted = distInfoKey(`${filename.name}-${filename.version}.dist-info`) + '/METADATA';
+  const isMetadata = (name: string) => name.endsWith('.dist-info/METADATA') && name.indexOf('/') === name.length - '/METADATA'.length;
+  const candidates = entries.filter((e) => isMetadata(e.name));
+  const exact = candidates.find((e) => distInfoKey(e.name.slice(0, -'/METADATA'.length)) + '/METADATA' === wanted);
+  if (exact !== undefined) return exact;
+  const prefixed = candidates.filter((e) => normalizeProjectName(e.name).startsWith(filename.normalized));
+  return prefixed.length === 1 ? prefixed[0] : undefined;
+}
+
+/**
+ * inspectDistribution without any async round trip, for the common case of a file that fits in
+ * one read (the indexer inspects tens of thousands of them). Returns undefined when the file
+ * needs the streaming path (bigger than one read, zip64, an sdist that inflates past the
+ * in-memory limit); same results and errors as inspectDistribution otherwise.
+ */
+export function inspectDistributionSync(path: string, filename: DistFilename): InspectedDistribution | undefined {
+  const whole = readWholeSync(path);
+  if (whole === undefined) return undefined;
+  const sha256 = createHash('sha256').update(whole).digest('hex');
+  const size = whole.length;
+  if (filename.kind === 'wheel') {
+    const metadata = zipMemberSync(path, whole, (entries) => wheelMetadataEntry(entries, filename));
+    if (metadata === 'zip64') return undefined;
+    if (metadata === undefined) throw broken(path, `no ${filename.name}-${filename.version}.dist-info/METADATA in the wheel`);
+    const core = parseCoreMetadata(metadata, path);
+    checkWheelCore(core, filename, path);
+    return { filename, size, sha256, metadata, metadataSha256: createHash('sha256').update(metadata).digest('hex'), core };
+  }
+  if (path.endsWith('.zip')) {
+    const pkgInfo = zipMemberSync(path, whole, (entries) => entries.find((e) => isTopPkgInfo(e.name)));
+    if (pkgInfo === 'zip64') return undefined;
+    return { filename, size, sha256, ...sdistCore(pkgInfo, path) };
+  }
+  const isGzip = path.endsWith('.tar.gz') || path.endsWith('.tgz');
+  if (isGzip || path.endsWith('.tar')) {
+    const scanner = scanWholeTar(whole, isGzip, path);
+    if (scanner === undefined) return undefined;
+    return { filename, size, sha256, ...sdistCore(scanner.found?.data, path) };
+  }
+  return { filename, size, sha256 };
 }

@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
 
 export const STATE_DIR = '.dib-pypi';
-export const MANIFEST_VERSION = 2;
+export const MANIFEST_VERSION = 3;
 
-/** A distribution file as inspected; `problem` marks a broken one (reported on every run until it changes). */
+/**
+ * A distribution file as inspected; `problem` marks a broken one (reported on every run until it
+ * changes). `metadataSha256` is also the hash of the `<file>.metadata` the index wrote beside it.
+ */
 export interface FileRecord {
   size: number;
   mtimeNs: string;
@@ -25,10 +28,8 @@ export interface SidecarRecord {
 }
 
 export interface DirRecord {
-  /** mtime when the directory was last listed; an unchanged mtime means an unchanged listing. */
+  /** mtime when the directory was last listed; an unchanged mtime means an unchanged listing ('0': list it again). */
   mtimeNs: string;
-  /** Names of the distribution files and sidecars in it. */
-  entries: string[];
 }
 
 export interface PageRecord {
@@ -43,12 +44,10 @@ export interface Manifest {
   files: Record<string, FileRecord>;
   sidecars: Record<string, SidecarRecord>;
   pages: Record<string, PageRecord>;
-  /** Generated `.metadata` files, by distribution path: removed when their distribution goes. */
-  metadata: Record<string, string>;
 }
 
 export function emptyManifest(): Manifest {
-  return { version: MANIFEST_VERSION, dirs: {}, files: {}, sidecars: {}, pages: {}, metadata: {} };
+  return { version: MANIFEST_VERSION, dirs: {}, files: {}, sidecars: {}, pages: {} };
 }
 
 export function manifestPath(dir: string): string {
@@ -70,12 +69,24 @@ export function loadManifest(dir: string): { manifest: Manifest; note?: string }
   }
 }
 
-/** Write the manifest atomically and durably (it is written last, after every page); untouched when unchanged. */
+/** The names (distribution files and sidecars) the manifest knows in each directory. */
+export function entriesByDir(manifest: Manifest): Map<string, string[]> {
+  const byDir = new Map<string, string[]>();
+  for (const path of [...Object.keys(manifest.files), ...Object.keys(manifest.sidecars)]) {
+    const slash = path.lastIndexOf('/');
+    const rel = slash === -1 ? '' : path.slice(0, slash);
+    const list = byDir.get(rel);
+    if (list === undefined) byDir.set(rel, [path.slice(slash + 1)]);
+    else list.push(path.slice(slash + 1));
+  }
+  return byDir;
+}
+
+/** Write the manifest atomically and durably: it is written last, after every page. */
 export function saveManifest(dir: string, manifest: Manifest): void {
   mkdirSync(join(dir, STATE_DIR), { recursive: true });
   const path = manifestPath(dir);
   const text = JSON.stringify(manifest);
-  if (existsSync(path) && readFileSync(path, 'utf8') === text) return;
   const uid = process.getuid?.() ?? 0;
   const gid = process.getgid?.() ?? 0;
   writeFileAtomic(path, tempPathFor(path), Buffer.from(text), { mode: 0o644, uid, gid });

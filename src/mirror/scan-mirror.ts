@@ -2,7 +2,7 @@
 import { lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_NAME } from '../fs/replace-file.js';
-import { STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from './manifest.js';
+import { entriesByDir, STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from './manifest.js';
 
 const DIST_EXTENSION = /\.(whl|tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar|egg)$/i;
 export const SIDECARS = ['.yanked', '.upload-time'] as const;
@@ -30,6 +30,10 @@ export interface Scan {
 
 function join2(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
+}
+
+export function isSidecar(name: string): boolean {
+  return name.endsWith('.yanked') || name.endsWith('.upload-time');
 }
 
 /** Whether a name is a file the index writes (and so may remove or rewrite). */
@@ -74,6 +78,7 @@ function topLevelDirs(dir: string): string[] {
  */
 export function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Scan {
   const scan: Scan = { dirs: [], files: new Map(), sidecars: new Map(), needMetadata: new Set() };
+  const knownEntries = entriesByDir(manifest);
   for (const rel of topLevelDirs(dir)) {
     const stat = statOrUndefined(join(dir, rel));
     if (!stat?.isDirectory()) continue;
@@ -83,8 +88,8 @@ export function scanMirror(dir: string, manifest: Manifest, full: boolean, remov
       ? {
           rel,
           listed: false,
-          distNames: known.entries.filter((n) => !SIDECARS.some((s) => n.endsWith(s))),
-          sidecarNames: known.entries.filter((n) => SIDECARS.some((s) => n.endsWith(s))),
+          distNames: (knownEntries.get(rel) ?? []).filter((n) => !isSidecar(n)),
+          sidecarNames: (knownEntries.get(rel) ?? []).filter(isSidecar),
           generated: new Set(),
         }
       : listDir(dir, rel, removeTemps);

@@ -61,7 +61,7 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
       const { sha256, size } = await sha256File(full);
       bytes += size;
       if (sha256 !== record.sha256) findings.push({ kind: 'corrupted', path, detail: `sha256 ${sha256}, indexed ${record.sha256} (${size} bytes, indexed ${record.size})` });
-      const metadataSha = manifest.metadata[path];
+      const metadataSha = record.metadataSha256;
       if (metadataSha !== undefined) {
         const metaPath = `${path}.metadata`;
         if (!existsSync(join(dir, metaPath))) findings.push({ kind: 'stale-page', path: metaPath, detail: 'PEP 658 metadata file missing' });

@@ -11,6 +11,7 @@ import { makeSdist, makeWheel } from '../helpers/make-dist.js';
 import { DEBIAN_PYTHON, envWithoutPip } from '../helpers/python.js';
 import { hasCommand, need } from '../helpers/require.js';
 import { listTree } from '../helpers/tree-listing.js';
+import { nginxProblem, startNginx } from '../helpers/nginx.js';
 
 // The sdist is built with Debian's python3-setuptools + python3-wheel; the newer pip's Python has no `wheel`.
 const PYTHONS = [
@@ -162,6 +163,46 @@ describe('mirror index', () => {
         const tooNew = pip(python, ['download', '--no-cache-dir', '--index-url', `file://${dir}`, '-d', join(target, 'dl'), 'too-new']);
         assert.notEqual(tooNew.status, 0);
         assert.match(tooNew.stdout + tooNew.stderr, /Requires-Python|requires a different Python|No matching distribution/);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        rmSync(target, { recursive: true, force: true });
+      }
+    });
+  }
+});
+
+describe('mirror index over HTTP (nginx with PEP 691 negotiation)', () => {
+  for (const { label, python } of PYTHONS) {
+    test(`${label} installs through nginx; a PEP 658-aware pip resolves from .metadata alone`, async (t) => {
+      if (!need(t, nginxProblem() === undefined, nginxProblem() ?? '')) return;
+      if (!need(t, hasCommand(python, ['-m', 'pip', '--version']), `needs ${python} with pip`)) return;
+      const dir = await makeMirror();
+      const target = tempDir('dib-pypi-target-');
+      try {
+        assert.equal(index(dir).status, 0);
+        await using nginx = await startNginx(dir);
+        // resolve only: pip 23.2 reads core-metadata (PEP 658/714) and resolves from the .metadata files;
+        // it fetches wheels only after the resolution is complete (pip 23.2's --dry-run still downloads them)
+        const report = join(target, 'report.json');
+        const dry = pip(python, ['install', '--dry-run', '--ignore-installed', '--no-cache-dir', '--index-url', nginx.url, '--report', report, 'APP_core[FULL]']);
+        assert.equal(dry.status, 0, dry.stdout + dry.stderr);
+        const resolved = JSON.parse(readFileSync(report, 'utf8')).install.map((i: { metadata: { name: string } }) => i.metadata.name).sort();
+        assert.deepEqual(resolved, ['App.Core', 'Zope.Interface_Thing', 'extra_dep']);
+        const requested = nginx.accessLog();
+        if (python !== DEBIAN_PYTHON) {
+          const lines = requested.split('\n');
+          const lastMetadata = lines.findLastIndex((l) => /\.whl\.metadata /.test(l));
+          const firstWheel = lines.findIndex((l) => /\.whl /.test(l));
+          assert.equal(lines.filter((l) => /\.whl\.metadata 200 /.test(l)).length, 3, requested);
+          assert.ok(firstWheel === -1 || firstWheel > lastMetadata, `a wheel was downloaded before resolution ended:\n${requested}`);
+        } else {
+          // Debian's pip 23.0.1 reads only the legacy data-dist-info-metadata, which we never emit (pip 12038/12108): it downloads wheels
+          assert.doesNotMatch(requested, /\.metadata /);
+        }
+        // pip asks for JSON first (PEP 691) and gets it
+        assert.match(requested, /GET \/app-core\/ /);
+        const install = pip(python, ['install', '--no-cache-dir', '--index-url', nginx.url, '--target', join(target, 't'), 'app.core']);
+        assert.equal(install.status, 0, install.stdout + install.stderr);
       } finally {
         rmSync(dir, { recursive: true, force: true });
         rmSync(target, { recursive: true, force: true });

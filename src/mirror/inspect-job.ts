@@ -1,0 +1,58 @@
+// Inspect one distribution file for the index and write its PEP 658 `.metadata`: the unit of work the indexer's workers run.
+import { existsSync, statSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { replaceFile } from '../fs/replace-file.js';
+import { projectOfRecord } from './build-pages.js';
+import { parseDistFilename, sdistVersionFor } from './dist-filename.js';
+import { BrokenDistributionError } from './errors.js';
+import { inspectDistribution, inspectDistributionSync } from './inspect-distribution.js';
+import type { FileRecord } from './manifest.js';
+
+export interface InspectJob {
+  dir: string;
+  /** Relative to the mirror. */
+  path: string;
+  /** sha256 of the `.metadata` file the manifest says is there (undefined: none). */
+  knownMetadataSha256?: string;
+}
+
+export interface InspectOutcome {
+  path: string;
+  /** Undefined when the file vanished since the scan. */
+  record?: FileRecord;
+  /** The project the file belonged to before (its page changes too). */
+  wroteMetadata: boolean;
+}
+
+/** Hash and read metadata (synchronously when the file fits in one read), then write `<file>.metadata` if it is new or differs. */
+export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
+  const full = join(job.dir, job.path);
+  const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
+  if (stat === undefined) return { path: job.path, wroteMetadata: false };
+  const base = { size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
+  const basename = posix.basename(job.path);
+  const filename = parseDistFilename(basename);
+  if (filename === undefined) return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
+  let inspected;
+  try {
+    inspected = inspectDistributionSync(full, filename) ?? (await inspectDistribution(full, filename));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
+    const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;
+    return { path: job.path, record: { ...base, problem: reason }, wroteMetadata: false };
+  }
+  const project = projectOfRecord(basename, filename, inspected.core);
+  const version = filename.kind === 'sdist' && project !== filename.normalized ? (sdistVersionFor(basename, project) ?? filename.version) : filename.version;
+  const record: FileRecord = { ...base, sha256: inspected.sha256, project, version };
+  if (inspected.core?.requiresPython !== undefined && inspected.core.requiresPython !== '') record.requiresPython = inspected.core.requiresPython;
+  let wroteMetadata = false;
+  if (inspected.metadata !== undefined && inspected.metadataSha256 !== undefined) {
+    record.metadataSha256 = inspected.metadataSha256;
+    const target = `${full}.metadata`;
+    if (job.knownMetadataSha256 !== inspected.metadataSha256 || !existsSync(target)) {
+      replaceFile(target, inspected.metadata);
+      wroteMetadata = true;
+    }
+  }
+  return { path: job.path, record, wroteMetadata };
+}

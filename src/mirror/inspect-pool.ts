@@ -1,0 +1,84 @@
+// The indexer's worker threads: file inspection and page writing spread over a few threads in batches, or inline when there are few jobs.
+// Creating files is the slow part of an index run and mostly waits on the disk: a few threads overlap those waits.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { runInspectJob, type InspectJob, type InspectOutcome } from './inspect-job.js';
+import type { WorkerRequest } from './inspect-worker.js';
+import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
+
+const BATCH = 64;
+/** Below this many jobs, starting threads costs more than it saves. */
+const INLINE_MAX = 256;
+const THREADS = 4;
+
+/** The worker script: beside the bundle (dist/cli/inspect-worker.cjs), or beside this module when run from tsc output. */
+function workerScript(): string {
+  return typeof __dirname === 'string' ? join(__dirname, 'inspect-worker.cjs') : fileURLToPath(new URL('./inspect-worker.js', import.meta.url));
+}
+
+export class IndexWorkers {
+  private workers: Worker[] = [];
+
+  async inspect(jobs: InspectJob[], onDone: (done: number) => void): Promise<InspectOutcome[]> {
+    if (jobs.length <= INLINE_MAX) {
+      const outcomes: InspectOutcome[] = [];
+      for (const job of jobs) {
+        outcomes.push(await runInspectJob(job));
+        onDone(outcomes.length);
+      }
+      return outcomes;
+    }
+    return this.dispatch<InspectOutcome>('inspect', jobs, onDone);
+  }
+
+  async writePages(jobs: PageJob[], onDone: (done: number) => void): Promise<PageOutcome[]> {
+    if (jobs.length <= INLINE_MAX) {
+      const outcomes: PageOutcome[] = [];
+      for (const job of jobs) {
+        outcomes.push(writeProjectPages(job));
+        onDone(outcomes.length);
+      }
+      return outcomes;
+    }
+    return this.dispatch<PageOutcome>('pages', jobs, onDone);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
+  }
+
+  private start(): Worker[] {
+    if (this.workers.length === 0) this.workers = Array.from({ length: THREADS }, () => new Worker(workerScript()));
+    return this.workers;
+  }
+
+  /** Hand out batches to whichever thread is free; results come back in completion order. */
+  private dispatch<T>(kind: WorkerRequest['kind'], jobs: (InspectJob | PageJob)[], onDone: (done: number) => void): Promise<T[]> {
+    const outcomes: T[] = [];
+    let next = 0;
+    const feed = (worker: Worker) =>
+      new Promise<void>((resolve, reject) => {
+        const send = () => {
+          if (next >= jobs.length) {
+            worker.off('message', receive);
+            worker.off('error', reject);
+            resolve();
+            return;
+          }
+          worker.postMessage({ kind, jobs: jobs.slice(next, next + BATCH) });
+          next += BATCH;
+        };
+        const receive = (batch: T[]) => {
+          outcomes.push(...batch);
+          onDone(outcomes.length);
+          send();
+        };
+        worker.on('message', receive);
+        worker.once('error', reject);
+        send();
+      });
+    return Promise.all(this.start().map(feed)).then(() => outcomes);
+  }
+}
