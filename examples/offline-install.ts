@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { makeWheel, writeSimpleIndex } from '../test/helpers/make-dist.js';
+import { makeWheel } from '../test/helpers/make-dist.js';
 import { DEBIAN_PYTHON, envWithoutPip } from '../test/helpers/python.js';
 import { changedPaths, diffListings, listTree } from '../test/helpers/tree-listing.js';
 
@@ -25,8 +25,9 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new ExampleError(message);
 }
 
-/** The mirror: `hello-dib` 1.0 needs `dib-greeting`; both are wheels made here, with no network. */
-async function makeMirror(mirror: string): Promise<string[]> {
+/** The mirror's distributions: `hello-dib` 1.0 needs `dib-greeting`; both are wheels made here, with no network. */
+async function makeMirror(mirror: string): Promise<void> {
+  mkdirSync(mirror, { recursive: true });
   await makeWheel(mirror, {
     name: 'hello-dib',
     version: '1.0',
@@ -38,7 +39,6 @@ async function makeMirror(mirror: string): Promise<string[]> {
     version: '1.0',
     modules: { 'dib_greeting/__init__.py': 'def greet(who):\n    return f"Hello, {who}! (from the dib-pypi example mirror)"\n' },
   });
-  return writeSimpleIndex(mirror);
 }
 
 /** A throwaway image root with /etc, /root and a user pip.conf (0600, an old mtime) that configure replaces. */
@@ -91,9 +91,10 @@ async function pipInstall(root: string, mirror: string, target: string, report: 
 async function main(work: string): Promise<void> {
   const [mirror, root, state, target] = ['mirror', 'root', 'state', 'target'].map((name) => join(work, name)) as [string, string, string, string];
 
-  step('make an example mirror (wheels written locally, PEP 503 index)');
-  const projects = await makeMirror(mirror);
-  say(`${mirror}: projects ${projects.join(', ')}`);
+  step('make an example mirror: two bundled test wheels, indexed by dib-pypi mirror index');
+  await makeMirror(mirror);
+  say(`$ dib-pypi mirror index ${mirror}`);
+  say(await runCli(['mirror', 'index', mirror], work));
 
   step('make a throwaway image root with /etc, /root and a user ~/.pip/pip.conf');
   makeRoot(root);

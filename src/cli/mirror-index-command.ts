@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index-mirror.js';
 import { printJson, printLine } from './output.js';
-import { progressLine } from './progress.js';
+import { createStatusLine } from './status-line.js';
 import { stepHookFromEnv } from './fault-hook.js';
 
 export interface MirrorIndexFlags {
@@ -13,7 +13,7 @@ export interface MirrorIndexFlags {
 
 export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
   const dir = resolve(flags.positionals[0] as string);
-  const progress = progressLine();
+  const progress = createStatusLine(process.stderr);
   const started = process.hrtime.bigint();
   const result = await indexMirror({
     dir,
@@ -21,7 +21,7 @@ export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
     onProgress: (p) => progress.update(p.total > 0 ? `${p.phase} ${p.done}/${p.total}` : `${p.phase}...`),
     onStep: stepHookFromEnv(process.env),
   });
-  progress.done();
+  progress.clear();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const problem of result.problems) process.stderr.write(`dib-pypi: broken file skipped: ${problem.path}: ${problem.message}\n`);
   if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index-mirror.js';
 import { quarantine, verifyMirror } from '../mirror/verify-mirror.js';
 import { printJson, printLine } from './output.js';
-import { progressLine } from './progress.js';
+import { createStatusLine } from './status-line.js';
 
 export interface MirrorVerifyFlags {
   positionals: string[];
@@ -13,9 +13,9 @@ export interface MirrorVerifyFlags {
 
 export async function runMirrorVerify(flags: MirrorVerifyFlags): Promise<void> {
   const dir = resolve(flags.positionals[0] as string);
-  const progress = progressLine();
+  const progress = createStatusLine(process.stderr);
   const result = await verifyMirror({ dir, onProgress: (done, total) => progress.update(`verify ${done}/${total}`) });
-  progress.done();
+  progress.clear();
   let quarantined: string[] = [];
   let remaining = result.findings;
   if (flags.repair && result.findings.length > 0) {

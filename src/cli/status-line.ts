@@ -19,6 +19,7 @@ export function createStatusLine(stream: NodeJS.WriteStream): StatusLine {
     return { isLive: false, update: () => {}, log: (text) => void stream.write(redact(text) + '\n'), clear: () => {} };
   }
   let current = '';
+  let lastDraw = 0;
   const fit = (text: string) => {
     const width = Math.max(20, (stream.columns || 80) - 1);
     return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
@@ -30,6 +31,9 @@ export function createStatusLine(stream: NodeJS.WriteStream): StatusLine {
     isLive: true,
     update(text) {
       current = redact(text);
+      const now = Date.now();
+      if (now - lastDraw < 100) return; // at most ten repaints a second
+      lastDraw = now;
       draw();
     },
     log(text) {

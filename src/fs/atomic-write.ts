@@ -15,9 +15,9 @@ export interface FileOwnership {
   gid: number;
 }
 
-/** fsync a directory so a rename or unlink in it survives a crash. */
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
+/** fsync a file, or a directory so a rename or unlink in it survives a crash. */
+export function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
   } finally {
@@ -49,7 +49,7 @@ export function writeFileAtomic(target: string, temp: string, data: Uint8Array, 
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dirname(target));
+  fsyncPath(dirname(target));
 }
 
 /** Replace `target` with a symlink to `linkTarget`, atomically, owned by uid/gid. */
@@ -62,5 +62,5 @@ export function writeSymlinkAtomic(target: string, temp: string, linkTarget: str
     rmSync(temp, { force: true });
     throw error;
   }
-  fsyncDir(dirname(target));
+  fsyncPath(dirname(target));
 }

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync,
 import { basename, posix } from 'node:path';
 import { ConfinementError, StateError } from '../errors.js';
 import { restoreRoot } from './restore-root.js';
-import { fsyncDir, tempPathFor, writeFileAtomic, type FileOwnership } from '../fs/atomic-write.js';
+import { fsyncPath, tempPathFor, writeFileAtomic, type FileOwnership } from '../fs/atomic-write.js';
 import { assertNotOnInnerMount, mountsBelow } from '../fs/mounts.js';
 import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
 import type { Plan } from '../plan/types.js';
@@ -136,7 +136,7 @@ function createDirs(ctx: Context, parent: string, missing: string[], own: FileOw
     mkdirSync(host);
     if (process.getuid?.() === 0) chownSync(host, own.uid, own.gid);
     chmodSync(host, 0o755);
-    fsyncDir(hostPathOf(ctx.root, parent));
+    fsyncPath(hostPathOf(ctx.root, parent));
     ctx.step(`created ${path}`);
     parent = path;
   }

@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../errors.js';
-import { fsyncDir, writeFileAtomic } from '../fs/atomic-write.js';
+import { fsyncPath, writeFileAtomic } from '../fs/atomic-write.js';
 import { crc32Hex } from '../fs/crc32.js';
 import { decodeJournal, encodeRecord, JOURNAL_HEADER, type JournalRecord } from './journal-format.js';
 
@@ -71,7 +71,7 @@ export class JournalFile {
       this.fd = openSync(this.path, 'a', 0o600);
       if (isNew) {
         writeSync(this.fd, JOURNAL_HEADER + '\n');
-        fsyncDir(this.dir);
+        fsyncPath(this.dir);
       }
     }
     writeSync(this.fd, records.map(encodeRecord).join(''));
@@ -113,7 +113,7 @@ export class JournalFile {
     }
     onStep?.('removed backups');
     if (existsSync(this.path)) unlinkSync(this.path);
-    fsyncDir(this.dir);
+    fsyncPath(this.dir);
     onStep?.('removed journal');
     rmSync(this.dir, { recursive: true, force: true });
   }

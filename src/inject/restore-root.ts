@@ -2,7 +2,7 @@
 import { lchownSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
 import { basename, dirname, posix } from 'node:path';
 import { StateError } from '../errors.js';
-import { fsyncDir, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
+import { fsyncPath, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
 import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
 import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
 import type { StepHook } from './configure-root.js';
@@ -69,7 +69,7 @@ function removeEntry(ctx: Context, path: string, stat: BigIntStats | undefined):
   }
   const host = hostPathOf(ctx.root, path);
   unlinkSync(host);
-  fsyncDir(dirname(host));
+  fsyncPath(dirname(host));
   ctx.restored.push(path);
 }
 
@@ -158,6 +158,6 @@ function removeDir(ctx: Context, path: string): void {
     ctx.warnings.push(`kept ${path}: dib-pypi created it, but it now holds files dib-pypi did not write`);
     return;
   }
-  fsyncDir(dirname(host));
+  fsyncPath(dirname(host));
   ctx.restored.push(path);
 }

@@ -3,6 +3,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, sta
 import { basename, dirname, join } from 'node:path';
 import { eq as sameVersion } from '@renovatebot/pep440';
 import { UsageError } from '../errors.js';
+import { isAlive } from '../inject/root-lock.js';
 import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
 import { sha256File } from '../fs/hash-file.js';
 import type { EnvMap } from '../plan/types.js';
@@ -56,15 +57,6 @@ function checkPaths(plan: AddPlan): void {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`, '--requirement');
   }
   if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile))) throw new UsageError(`directory does not exist: ${dirname(plan.lockFile)}`, '--lock');
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A temp directory inside the mirror (same file system, so files move in by link), and removal of those killed runs left. */

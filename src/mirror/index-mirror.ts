@@ -85,7 +85,10 @@ export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
 /** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing), on worker threads. */
 async function inspectChanged(run: Run): Promise<number> {
   const todo = [...run.scan.files].filter(([path, record]) => record === undefined || run.scan.needMetadata.has(path)).map(([path]) => path);
-  const jobs = todo.map((path) => ({ dir: run.dir, path, knownMetadataSha256: run.manifest.files[path]?.metadataSha256 }));
+  const jobs = todo.map((path) => {
+    const known = run.manifest.files[path];
+    return { dir: run.dir, path, knownMetadataSha256: known?.metadataSha256, isNew: known === undefined };
+  });
   const outcomes = await run.workers.inspect(jobs, (done) => {
     if (done % 500 === 0 || done === jobs.length) run.options.onProgress?.({ phase: 'inspect', done, total: jobs.length });
   });

@@ -1,5 +1,5 @@
 // Inspect one distribution file for the index and write its PEP 658 `.metadata`: the unit of work the indexer's workers run.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { replaceFile } from '../fs/replace-file.js';
 import { projectOfRecord } from './build-pages.js';
@@ -14,6 +14,8 @@ export interface InspectJob {
   path: string;
   /** sha256 of the `.metadata` file the manifest says is there (undefined: none). */
   knownMetadataSha256?: string;
+  /** The file is new to the index: no page links it yet, so its `.metadata` needs no atomic replace. */
+  isNew: boolean;
 }
 
 export interface InspectOutcome {
@@ -50,7 +52,11 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
     record.metadataSha256 = inspected.metadataSha256;
     const target = `${full}.metadata`;
     if (job.knownMetadataSha256 !== inspected.metadataSha256 || !existsSync(target)) {
-      replaceFile(target, inspected.metadata);
+      // A new wheel's metadata is written in place (one create instead of create + rename: a
+      // third of the files an index run makes): no page advertises it until the pages are written,
+      // and a run killed meanwhile leaves a file the next run replaces, since the manifest lacks it.
+      if (job.isNew && !existsSync(target)) writeFileSync(target, inspected.metadata, { mode: 0o644 });
+      else replaceFile(target, inspected.metadata);
       wroteMetadata = true;
     }
   }

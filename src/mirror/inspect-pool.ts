@@ -10,7 +10,9 @@ import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer
 const BATCH = 64;
 /** Below this many jobs, starting threads costs more than it saves. */
 const INLINE_MAX = 256;
-const THREADS = 4;
+const THREADS = Number(process.env.DIB_PYPI_INDEX_THREADS) || 4;
+/** Each thread keeps little alive: a small young generation keeps its garbage (and the process's peak memory) small. */
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 };
 
 /** The worker script: beside the bundle (dist/cli/inspect-worker.cjs), or beside this module when run from tsc output. */
 function workerScript(): string {
@@ -50,7 +52,7 @@ export class IndexWorkers {
   }
 
   private start(): Worker[] {
-    if (this.workers.length === 0) this.workers = Array.from({ length: THREADS }, () => new Worker(workerScript()));
+    if (this.workers.length === 0) this.workers = Array.from({ length: THREADS }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
     return this.workers;
   }
 

@@ -2,7 +2,7 @@
 import { closeSync, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { DibPypiError, FileConflictError } from '../errors.js';
-import { fsyncDir } from '../fs/atomic-write.js';
+import { fsyncPath } from '../fs/atomic-write.js';
 import { sha256File } from '../fs/hash-file.js';
 import { parseDistFilename } from './dist-filename.js';
 
@@ -105,15 +105,6 @@ export async function planPlacement(mirror: string, files: DownloadedFile[]): Pr
   return placement;
 }
 
-function fsyncFile(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Hard-link `source` at `dest` (fails if `dest` exists: never overwrites), copying first when they are on different file systems. */
 function linkNoClobber(source: string, dest: string): void {
   try {
@@ -123,7 +114,7 @@ function linkNoClobber(source: string, dest: string): void {
     const temp = join(dirname(dest), `.${basename(dest)}.tmp-${process.pid}-add`);
     copyFileSync(source, temp);
     try {
-      fsyncFile(temp);
+      fsyncPath(temp);
       linkSync(temp, dest);
     } finally {
       rmSync(temp, { force: true });
@@ -137,7 +128,7 @@ export function placeFiles(mirror: string, placement: Placement, onFile?: (done:
   const dirs = new Set<string>();
   for (const [i, { file, dest }] of placement.toAdd.entries()) {
     mkdirSync(dirname(dest), { recursive: true });
-    fsyncFile(file.source);
+    fsyncPath(file.source);
     try {
       linkNoClobber(file.source, dest);
     } catch (error) {
@@ -149,6 +140,6 @@ export function placeFiles(mirror: string, placement: Placement, onFile?: (done:
     added.push({ path: relative(mirror, dest), project: file.project, version: file.version, size: file.size, sha256: file.sha256 });
     onFile?.(i + 1, placement.toAdd.length);
   }
-  for (const dir of [...dirs, mirror]) fsyncDir(dir);
+  for (const dir of [...dirs, mirror]) fsyncPath(dir);
   return added;
 }
