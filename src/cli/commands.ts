@@ -3,6 +3,7 @@ import type { ParseArgsConfig } from 'node:util';
 import type { ConfigureFlags } from './configure-command.js';
 import type { RootFlags } from './root-flags.js';
 import type { MirrorIndexFlags } from './mirror-index-command.js';
+import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
 import type { MirrorAddFlags } from './mirror-add-command.js';
 
@@ -90,6 +91,26 @@ ${VARIABLES}`,
     notes: 'Also finishes the job after configure or restore was killed at any point.',
     required: ['root'],
     run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RootFlags),
+  },
+  chroot: {
+    summary: 'run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards',
+    usage: 'dib-pypi chroot DIR [--mirror DIR] [options] -- CMD...',
+    options: { ...PLAN_OPTIONS, 'state-dir': { type: 'string' }, mirror: { type: 'string' }, home: { type: 'string', default: '/root' } },
+    help: `  --mirror DIR       host directory mounted read-only at DIR/tmp/pypi (default:
+                     $DIB_IMAGE_CACHE/pypi/mirror when it exists, as the DIB element)
+  --home DIR         home directory, inside the root, of the user who runs pip
+                     (default: /root)
+  --state-dir DIR    where journals and backups live, outside the root
+${PLAN_HELP}`,
+    notes: `Mounts /proc, /dev, /dev/pts and the mirror inside DIR, configures pip (as configure), runs
+CMD with chroot, then unmounts and restores (as restore), also when CMD fails or on Ctrl-C /
+SIGTERM (forwarded to CMD). The exit code is CMD's. After a kill, dib-pypi restore --root DIR
+unmounts and restores. Needs root.
+
+${VARIABLES}`,
+    required: [],
+    positionals: { names: 'DIR -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
+    run: async (flags) => (await import('./chroot-command.js')).runChroot(flags as unknown as ChrootFlags),
   },
   'mirror index': {
     summary: 'write the PEP 503 + 691 index (with PEP 658 metadata files) of a mirror directory',

@@ -22,6 +22,8 @@ export interface ConfigureOptions {
   plan: Plan;
   /** Host directory for journals and backups (never inside the root). */
   stateRoot: string;
+  /** Directories to make sure exist inside the root (mount points), created journaled. */
+  dirs?: string[];
   onStep?: StepHook;
 }
 
@@ -75,6 +77,10 @@ export function configureRoot(options: ConfigureOptions): ConfigureResult {
       defaults: defaultOwnership(root, home),
       writtenNow: new Set(),
     };
+    for (const dir of options.dirs ?? []) {
+      const resolved = resolveDirInRoot(root, dir);
+      createDirs(ctx, resolved.existing, resolved.missing, ctx.defaults.system);
+    }
     const written: string[] = [];
     for (const target of planTargetFiles(options.plan, home)) {
       const path = writeTarget(ctx, target);

@@ -19,6 +19,8 @@ export type JournalRecord =
   | { op: 'symlink'; path: string; target: string; uid: number; gid: number; atimeNs: string; mtimeNs: string }
   /** A temp file that may exist after a crash. */
   | { op: 'temp'; path: string }
+  /** A mount made on `path` (recorded before mounting): restore unmounts it first. */
+  | { op: 'mount'; path: string; kind: string }
   | { op: 'configured' }
   /** Every record was replayed; only the state directory is left to remove. */
   | { op: 'restored' };

@@ -5,6 +5,7 @@ import { StateError } from '../errors.js';
 import { fsyncPath, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
 import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
 import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
+import { unmountRecorded } from './mounts-in-root.js';
 import type { StepHook } from './configure-root.js';
 import { openJournal, realRootOf } from './root-journal.js';
 import type { JournalRecord } from './journal-format.js';
@@ -92,6 +93,12 @@ function restoreRecord(ctx: Context, record: JournalRecord): void {
     case 'mkdir':
       removeDir(ctx, record.path);
       break;
+    case 'mount': {
+      // Never through a symlink: the recorded path is physical, and lstatPhysical refuses a swapped directory.
+      const stat = lstatPhysical(ctx.root, record.path);
+      if (stat?.isDirectory() && unmountRecorded(hostPathOf(ctx.root, record.path))) ctx.restored.push(`unmounted ${record.path}`);
+      break;
+    }
     case 'dir': {
       const stat = lstatPhysical(ctx.root, record.path);
       if (stat?.isDirectory()) ctx.times.push(timesOf(hostPathOf(ctx.root, record.path), record));

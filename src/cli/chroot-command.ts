@@ -1,0 +1,31 @@
+// `dib-pypi chroot DIR [--mirror DIR] -- CMD...`: the chroot runner; CMD's exit code is ours.
+import { runInChroot, resolveMirror } from '../targets/chroot-runner.js';
+import { stepHookFromEnv } from './fault-hook.js';
+import { warn, warnAll } from './output.js';
+import { planFromCli, type SharedFlags } from './plan-input.js';
+import { stateRootOf } from './root-flags.js';
+
+export interface ChrootFlags extends SharedFlags {
+  positionals: string[];
+  mirror?: string;
+  home: string;
+  stateDir?: string;
+}
+
+export async function runChroot(flags: ChrootFlags): Promise<void> {
+  const [root, ...command] = flags.positionals as [string, ...string[]];
+  const plan = await planFromCli(flags, process.env, process.cwd());
+  warnAll(plan.warnings);
+  const mirror = resolveMirror(flags.mirror, process.env);
+  process.exitCode = await runInChroot({
+    root,
+    mirror,
+    home: flags.home,
+    plan,
+    stateRoot: stateRootOf({ root, stateDir: flags.stateDir }),
+    command,
+    env: process.env,
+    onStep: stepHookFromEnv(process.env),
+    warn,
+  });
+}

@@ -1,0 +1,93 @@
+// Run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards, whatever happens.
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { preInstall } from '../../hooks/pre-install.js';
+import { postInstall } from '../../hooks/post-install.js';
+import { UsageError } from '../errors.js';
+import { mountInRoot, type MountSpec } from '../inject/mounts-in-root.js';
+import type { Plan, EnvMap } from '../plan/types.js';
+
+export const MIRROR_MOUNT = '/tmp/pypi';
+
+export interface ChrootOptions {
+  root: string;
+  /** Host directory mounted read-only at /tmp/pypi; undefined: none. */
+  mirror?: string;
+  home: string;
+  plan: Plan;
+  stateRoot: string;
+  command: string[];
+  env: EnvMap;
+  onStep?: (name: string) => void;
+  warn: (text: string) => void;
+}
+
+/** The element's default mirror: `$DIB_IMAGE_CACHE/pypi/mirror` (DIB_IMAGE_CACHE defaults to ~/.cache/image-create). */
+export function defaultMirror(env: EnvMap): string {
+  const cache = env.DIB_IMAGE_CACHE || join(env.HOME || homedir(), '.cache', 'image-create');
+  return join(cache, 'pypi', 'mirror');
+}
+
+/** `--mirror DIR` must be a directory; without it, the default mirror is used when it exists. */
+export function resolveMirror(flag: string | undefined, env: EnvMap): string | undefined {
+  if (flag !== undefined) {
+    if (!existsSync(flag) || !statSync(flag).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(flag)}`, '--mirror');
+    return realpathSync(flag);
+  }
+  const fallback = defaultMirror(env);
+  return existsSync(fallback) && statSync(fallback).isDirectory() ? realpathSync(fallback) : undefined;
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
+
+/** Start CMD chrooted, forward our signals to it, resolve with its exit code (128+n for signal n). */
+function runChrooted(root: string, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('chroot', [root, ...command], { stdio: 'inherit', env });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const signal of SIGNALS) process.on(signal, forward);
+    const done = () => {
+      for (const signal of SIGNALS) process.off(signal, forward);
+    };
+    child.on('error', (error) => {
+      done();
+      reject(error);
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 1));
+    });
+  });
+}
+
+/** Configure, mount, run CMD, then unmount and restore (also when CMD fails or we are interrupted). Returns CMD's exit code. */
+export async function runInChroot(options: ChrootOptions): Promise<number> {
+  const mounts: MountSpec[] = [
+    { target: '/proc', kind: 'proc' },
+    { target: '/dev', kind: 'bind', source: '/dev' },
+    { target: '/dev/pts', kind: 'bind', source: '/dev/pts' },
+  ];
+  if (options.mirror !== undefined) mounts.push({ target: MIRROR_MOUNT, kind: 'bind-ro', source: options.mirror });
+  else if (options.plan.indexUrl.url.startsWith(`file://${MIRROR_MOUNT}`)) {
+    options.warn(`no mirror to mount (no --mirror, and ${defaultMirror(options.env)} does not exist): ${options.plan.indexUrl.url} will be empty inside the root`);
+  }
+  // While we set up and tear down, a Ctrl-C must not kill us half-way: it is forwarded to CMD only.
+  const ignore = () => {};
+  for (const signal of SIGNALS) process.on(signal, ignore);
+  try {
+    preInstall({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, dirs: mounts.map((m) => m.target), onStep: options.onStep });
+    try {
+      mountInRoot({ root: options.root, stateRoot: options.stateRoot, mounts, onStep: options.onStep });
+      const env = { ...options.env, HOME: options.home } as NodeJS.ProcessEnv;
+      return await runChrooted(options.root, options.command, env);
+    } finally {
+      const result = postInstall({ root: options.root, stateRoot: options.stateRoot, onStep: options.onStep });
+      for (const warning of result.warnings) options.warn(warning);
+    }
+  } finally {
+    for (const signal of SIGNALS) process.off(signal, ignore);
+  }
+}

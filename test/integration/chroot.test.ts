@@ -1,0 +1,152 @@
+// dib-pypi chroot on a real Debian bookworm root (debootstrap), offline (unshare --net), with a mirror the test builds.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
+import { cachedBookwormRoot, debootstrapProblem, makeBookwormRoot } from '../helpers/debootstrap-root.js';
+import { makeSdist, makeWheel } from '../helpers/make-dist.js';
+import { isRoot, need } from '../helpers/require.js';
+import { listTree } from '../helpers/tree-listing.js';
+
+async function makeMirror(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-mirror-'));
+  mkdirSync(join(dir, 'app-core'));
+  await makeWheel(join(dir, 'app-core'), { name: 'App.Core', version: '1.0', requires: ['Zope.Interface_Thing>=2'] });
+  await makeWheel(dir, { name: 'Zope.Interface_Thing', version: '2.1' });
+  mkdirSync(join(dir, 'only-sdist'));
+  makeSdist(join(dir, 'only-sdist'), { name: 'only-sdist', version: '0.5' });
+  assert.equal(runCli(['mirror', 'index', dir]).status, 0);
+  return dir;
+}
+
+function mountsUnder(root: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4] ?? '')
+    .filter((point) => point === root || point.startsWith(`${root}/`));
+}
+
+/** The tree as the test compares it: /proc, /dev and /sys are mount points whose contents are the host's. */
+function listing(root: string): string[] {
+  return listTree(root).filter((line) => !/^"(proc|dev|sys)\//.test(line));
+}
+
+/** dib-pypi chroot, offline: in a new network namespace with nothing but a down loopback. */
+function chrootOffline(root: string, state: string, mirror: string, command: string[]) {
+  const args = ['--net', '--', process.execPath, '--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--offline', '--', ...command];
+  return spawnSync('unshare', args, { env: cleanEnv(), encoding: 'utf8' });
+}
+
+function available(t: import('node:test').TestContext): boolean {
+  return need(t, isRoot, 'needs root (chroot, mounts)') && need(t, debootstrapProblem() === undefined, debootstrapProblem() ?? '');
+}
+
+describe('dib-pypi chroot', () => {
+  test('installs offline from the mirror at file:///tmp/pypi, then leaves the root as it was', async (t) => {
+    if (!available(t)) return;
+    await cachedBookwormRoot();
+    await using fixture = await makeBookwormRoot();
+    const mirror = await makeMirror();
+    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
+    try {
+      const before = listing(fixture.root);
+      const result = chrootOffline(fixture.root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', '--no-build-isolation', 'APP_core', 'only.sdist']);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /Looking in indexes: file:\/\/\/tmp\/pypi/);
+      assert.match(result.stdout, /Successfully installed app-core-1\.0 only-sdist-0\.5 zope-interface-thing-2\.1|Successfully installed .*app[-_.]core-1\.0/i);
+      assert.deepEqual(mountsUnder(fixture.root), [], 'something is still mounted under the root');
+      const imported = spawnSync('chroot', [fixture.root, 'python3', '-c', 'import app_core, zope_interface_thing, only_sdist; print("ok")'], { encoding: 'utf8' });
+      assert.equal(imported.stdout.trim(), 'ok', imported.stderr);
+      // the config and the mount point are gone; only pip's install (and its bytecode) changed the tree
+      const after = listing(fixture.root);
+      const changed = after.filter((line) => !before.includes(line)).map((l) => l.split(' ')[0]);
+      assert.ok(!changed.some((p) => /pip\.conf|pydistutils|"tmp\/pypi/.test(p as string)), changed.join('\n'));
+      assert.ok(changed.some((p) => /dist-packages\/app_core/.test(p as string)), 'the package was not installed');
+    } finally {
+      rmSync(mirror, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  test("CMD's exit code is dib-pypi's, and a failing CMD still restores and unmounts", async (t) => {
+    if (!available(t)) return;
+    await using fixture = await makeBookwormRoot();
+    const mirror = await makeMirror();
+    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
+    try {
+      const before = listing(fixture.root);
+      const result = chrootOffline(fixture.root, state, mirror, ['sh', '-c', 'test -f /etc/pip.conf && test -f /tmp/pypi/index.html && exit 7']);
+      assert.equal(result.status, 7, result.stderr);
+      assert.deepEqual(mountsUnder(fixture.root), []);
+      assert.deepEqual(listing(fixture.root), before);
+      const failing = chrootOffline(fixture.root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', 'no-such-project']);
+      assert.equal(failing.status, 1);
+      assert.deepEqual(mountsUnder(fixture.root), []);
+      assert.deepEqual(listing(fixture.root), before);
+    } finally {
+      rmSync(mirror, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    test(`${signal} reaches CMD; the root is restored and unmounted`, async (t) => {
+      if (!available(t)) return;
+      await using fixture = await makeBookwormRoot();
+      const mirror = await makeMirror();
+      const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
+      try {
+        const before = listing(fixture.root);
+        const child = spawn(process.execPath, ['--', BIN, 'chroot', fixture.root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '60'], { env: cleanEnv(), stdio: 'ignore' });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        for (let i = 0; i < 100 && !mountsUnder(fixture.root).some((m) => m.endsWith('/tmp/pypi')); i++) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(mountsUnder(fixture.root).length > 0, 'the mirror was never mounted');
+        await new Promise((r) => setTimeout(r, 300));
+        child.kill(signal);
+        const code = await exited;
+        assert.equal(code, signal === 'SIGINT' ? 130 : 143);
+        assert.deepEqual(mountsUnder(fixture.root), []);
+        assert.deepEqual(listing(fixture.root), before);
+      } finally {
+        rmSync(mirror, { recursive: true, force: true });
+        rmSync(state, { recursive: true, force: true });
+      }
+    });
+  }
+
+  test('after dib-pypi itself is killed (SIGKILL), restore --root unmounts and restores', async (t) => {
+    if (!available(t)) return;
+    await using fixture = await makeBookwormRoot();
+    const mirror = await makeMirror();
+    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
+    try {
+      const before = listing(fixture.root);
+      const child = spawn(process.execPath, ['--', BIN, 'chroot', fixture.root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '3'], { env: cleanEnv(), stdio: 'ignore' });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      for (let i = 0; i < 100 && !mountsUnder(fixture.root).some((m) => m.endsWith('/tmp/pypi')); i++) await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGKILL');
+      await exited;
+      await new Promise((r) => setTimeout(r, 3500)); // let the orphaned sleep end
+      assert.ok(mountsUnder(fixture.root).length > 0, 'expected the killed run to leave its mounts');
+      const restored = runCli(['restore', '--root', fixture.root, '--state-dir', state]);
+      assert.equal(restored.status, 0, restored.stderr);
+      assert.match(restored.stdout, /unmounted \/tmp\/pypi/);
+      assert.deepEqual(mountsUnder(fixture.root), []);
+      assert.deepEqual(listing(fixture.root), before);
+    } finally {
+      rmSync(mirror, { recursive: true, force: true });
+      rmSync(state, { recursive: true, force: true });
+    }
+  });
+
+  test('usage: DIR and CMD are required; a missing --mirror directory is bad input', () => {
+    assert.equal(runCli(['chroot']).status, 2);
+    assert.equal(runCli(['chroot', '/']).status, 2);
+    const result = runCli(['chroot', '/', '--mirror', '/nonexistent/mirror', '--', 'true']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /--mirror: not a directory: "\/nonexistent\/mirror"/);
+  });
+});
