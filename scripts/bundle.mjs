@@ -1,10 +1,32 @@
-// Bundle the CLI with esbuild into one CommonJS file. Start-up is most of what `configure` and
-// `restore` cost (bench/configure-restore.ts): one CJS file skips the ESM loader's per-module
-// resolve/link work and the ESM facades of node: builtins. Subcommand modules stay lazy
-// (esbuild keeps `import()` targets as functions that run on first use).
+// Bundle the CLI with esbuild into CommonJS files: dist/cli/dib-pypi.cjs (argument parsing and the
+// command table) and one file per subcommand, required only when that subcommand runs. Start-up
+// is most of what `configure` and `restore` cost (bench/configure-restore.ts): a CommonJS file
+// skips the ESM loader's per-module work, and `restore` never even parses the mirror's code.
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const common = { bundle: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' };
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/dib-pypi.cjs' });
-// The indexer's worker threads run this one, found beside the CLI bundle.
+
+/**
+ * `(await import('./x-command.js'))` in the command table becomes `require('./x-command.cjs')`, the
+ * separately built file: a dynamic import() from CommonJS would go through the ESM loader, which
+ * costs a run tens of milliseconds of waiting.
+ */
+const commandsStayApart = {
+  name: 'commands-stay-apart',
+  setup(builder) {
+    builder.onLoad({ filter: /src\/cli\/commands\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace(/\(await import\('\.\/([a-z-]+-command)\.js'\)\)/g, "require('./$1.cjs')");
+      return { contents, loader: 'ts' };
+    });
+    builder.onResolve({ filter: /-command\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/dib-pypi.cjs', plugins: [commandsStayApart] });
+const commands = readdirSync('src/cli').filter((name) => name.endsWith('-command.ts'));
+await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
+// The indexer's worker threads run this one, found beside the command bundles.
 await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' });

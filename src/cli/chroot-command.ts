@@ -1,5 +1,6 @@
 // `dib-pypi chroot DIR [--mirror DIR] -- CMD...`: the chroot runner; CMD's exit code is ours.
-import { runInChroot, resolveMirror } from '../targets/chroot-runner.js';
+import { runInChroot } from '../targets/chroot-runner.js';
+import { resolveMirror } from '../targets/mirror-location.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';

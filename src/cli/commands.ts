@@ -69,10 +69,12 @@ export const COMMANDS: Record<string, CommandSpec> = {
   configure: {
     summary: 'point pip inside a root filesystem at the plan (journaled; undo with restore)',
     usage: 'dib-pypi configure --root DIR [--home /root] [options]',
-    options: { ...PLAN_OPTIONS, ...ROOT_OPTIONS, home: { type: 'string', default: '/root' } },
+    options: { ...PLAN_OPTIONS, ...ROOT_OPTIONS, home: { type: 'string', default: '/root' }, mirror: { type: 'string' } },
     help: `${ROOT_HELP}
   --home DIR         home directory, inside the root, of the user who runs pip
                      (default: /root)
+  --mirror DIR       also bind-mount this host directory read-only at DIR/tmp/pypi
+                     (restore unmounts it); needs root
 ${PLAN_HELP}`,
     notes: `Writes /etc/pip.conf and <home>/.pydistutils.cfg, and replaces <home>/.pip/pip.conf,
 <home>/.config/pip/pip.conf and /etc/xdg/pip/pip.conf where they exist. The originals

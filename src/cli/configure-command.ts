@@ -1,5 +1,8 @@
 // `dib-pypi configure --root DIR`: the pre-install hook on any root filesystem.
 import { preInstall } from '../../hooks/pre-install.js';
+import { postInstall } from '../../hooks/post-install.js';
+import { mountInRoot } from '../inject/mounts-in-root.js';
+import { MIRROR_MOUNT, resolveMirror } from '../targets/mirror-location.js';
 import { printJson, printLine, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 import { stepHookFromEnv } from './fault-hook.js';
@@ -7,23 +10,30 @@ import { stateRootOf, type RootFlags } from './root-flags.js';
 
 export interface ConfigureFlags extends SharedFlags, RootFlags {
   home: string;
+  /** Host mirror directory to bind-mount read-only at /tmp/pypi (journaled: restore unmounts it). */
+  mirror?: string;
 }
 
 export async function runConfigure(flags: ConfigureFlags): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
-  const result = preInstall({
-    root: flags.root,
-    home: flags.home,
-    plan,
-    stateRoot: stateRootOf(flags),
-    onStep: stepHookFromEnv(process.env),
-  });
+  const stateRoot = stateRootOf(flags);
+  const onStep = stepHookFromEnv(process.env);
+  const mirror = flags.mirror === undefined ? undefined : resolveMirror(flags.mirror, process.env);
+  const result = preInstall({ root: flags.root, home: flags.home, plan, stateRoot, dirs: mirror ? [MIRROR_MOUNT] : [], onStep });
+  if (mirror !== undefined) {
+    try {
+      mountInRoot({ root: flags.root, stateRoot, mounts: [{ target: MIRROR_MOUNT, kind: 'bind-ro', source: mirror }], onStep });
+    } catch (error) {
+      postInstall({ root: flags.root, stateRoot }); // a half-done configure is rolled back
+      throw error;
+    }
+  }
   warnAll(result.warnings);
   if (flags.json) {
     printJson({ root: result.root, written: result.written, warnings: [...plan.warnings, ...result.warnings] });
     return;
   }
-  printLine(`configured pip in ${result.root}: wrote ${result.written.join(', ')}`);
+  printLine(`configured pip in ${result.root}: wrote ${result.written.join(', ')}${mirror ? `; mounted ${mirror} read-only at ${MIRROR_MOUNT}` : ''}`);
   printLine(`index-url ${plan.indexUrl.url}; undo with: dib-pypi restore --root ${result.root}`);
 }

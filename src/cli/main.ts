@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { DibPypiError, UsageError } from '../errors.js';
+import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
 
@@ -92,8 +92,16 @@ async function main(argv: string[]): Promise<void> {
   await spec.run(flags);
 }
 
+/**
+ * Our errors, recognised by shape rather than `instanceof`: each subcommand is bundled on its own
+ * (scripts/bundle.mjs), with its own copy of the error classes.
+ */
+function isDibPypiError(error: unknown): error is DibPypiError {
+  return error instanceof Error && typeof (error as Partial<DibPypiError>).exitCode === 'number';
+}
+
 function report(error: unknown, json: boolean): number {
-  if (error instanceof DibPypiError) {
+  if (isDibPypiError(error)) {
     process.stderr.write(`dib-pypi: error: ${redact(error.message)}\n`);
     if (json) process.stdout.write(redact(JSON.stringify({ error: { type: error.name, message: error.message, exitCode: error.exitCode } })) + '\n');
     return error.exitCode;

@@ -1,6 +1,6 @@
 // Mount the mirror, /proc and /dev inside a root, each journaled before it is made, so restore (even after a kill) unmounts it.
 import { readFileSync } from 'node:fs';
-import { execaSync } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { DibPypiError } from '../errors.js';
 import { parseMountPoints } from '../fs/mounts.js';
 import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
@@ -21,12 +21,12 @@ export function isMounted(hostPath: string): boolean {
   return parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(hostPath);
 }
 
+// node:child_process, not execa: restore loads this module, and restore's start-up time is budgeted (bench/configure-restore.ts).
 function run(args: string[]): void {
-  try {
-    execaSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
-    throw new DibPypiError(`${args.join(' ')} failed: ${detail}`, { cause: error });
+  const result = spawnSync(args[0] as string, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  if (result.status !== 0) {
+    const detail = result.stderr?.trim() || result.error?.message || `exit ${result.status ?? result.signal}`;
+    throw new DibPypiError(`${args.join(' ')} failed: ${detail}`, { cause: result.error });
   }
 }
 

@@ -1,15 +1,10 @@
 // Run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards, whatever happens.
 import { spawn } from 'node:child_process';
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { preInstall } from '../../hooks/pre-install.js';
 import { postInstall } from '../../hooks/post-install.js';
-import { UsageError } from '../errors.js';
 import { mountInRoot, type MountSpec } from '../inject/mounts-in-root.js';
 import type { Plan, EnvMap } from '../plan/types.js';
-
-export const MIRROR_MOUNT = '/tmp/pypi';
+import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
 
 export interface ChrootOptions {
   root: string;
@@ -22,22 +17,6 @@ export interface ChrootOptions {
   env: EnvMap;
   onStep?: (name: string) => void;
   warn: (text: string) => void;
-}
-
-/** The element's default mirror: `$DIB_IMAGE_CACHE/pypi/mirror` (DIB_IMAGE_CACHE defaults to ~/.cache/image-create). */
-export function defaultMirror(env: EnvMap): string {
-  const cache = env.DIB_IMAGE_CACHE || join(env.HOME || homedir(), '.cache', 'image-create');
-  return join(cache, 'pypi', 'mirror');
-}
-
-/** `--mirror DIR` must be a directory; without it, the default mirror is used when it exists. */
-export function resolveMirror(flag: string | undefined, env: EnvMap): string | undefined {
-  if (flag !== undefined) {
-    if (!existsSync(flag) || !statSync(flag).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(flag)}`, '--mirror');
-    return realpathSync(flag);
-  }
-  const fallback = defaultMirror(env);
-  return existsSync(fallback) && statSync(fallback).isDirectory() ? realpathSync(fallback) : undefined;
 }
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

@@ -1,8 +1,9 @@
 // Test fixture: real Debian bookworm roots (debootstrap minbase + Debian's pip, setuptools, wheel).
-// debootstrap runs once per machine (about 40 s); its root is kept as a tarball outside the repo,
-// under /var/cache/dib-pypi-test/, named by a hash of its inputs, and each test extracts a fresh
-// copy under /var/tmp (a few seconds). The mirror is the machine's own Debian mirror, read from
-// /etc/apt/sources.list.d/ at run time.
+// debootstrap runs once per machine (about 45 s); its root is kept as a tarball outside the repo,
+// under /var/cache/dib-pypi-test/, named by a hash of its inputs (delete the directory to refresh
+// it from the mirror), and each test extracts a fresh copy under /var/tmp (1 to 10 s: 11k files;
+// ext4 creates inodes slowly right after many were deleted). The mirror is the machine's own
+// Debian mirror, read from /etc/apt/sources.list.d/ at run time.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { parseMountPoints } from '../../src/fs/mounts.js';
 
 export const CACHE_DIR = '/var/cache/dib-pypi-test';
-/** Where fresh roots are extracted (a disk, not a tmpfs /tmp: a root is about 200 MB). */
+/** Where fresh roots are extracted (about 200 MB each). */
 export const ROOTS_DIR = '/var/tmp';
 const ROOT_PREFIX = 'dib-pypi-bookworm-';
 

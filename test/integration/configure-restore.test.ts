@@ -221,6 +221,28 @@ describe('no escape from the root', () => {
   });
 });
 
+describe('configure --mirror', () => {
+  test('bind-mounts the mirror read-only at /tmp/pypi; restore unmounts it and removes the mount point', (t) => {
+    if (!need(t, isRoot, 'needs root to mount')) return;
+    using f = makeBusyRoot();
+    writeFileSync(join(f.outside, 'index.html'), '<html></html>');
+    const before = listTree(f.root);
+    const configured = configure(f, ['--mirror', f.outside]);
+    assertOk(configured, 'configure');
+    assert.match(configured.stdout, /mounted .* read-only at \/tmp\/pypi/);
+    const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.ok(mountinfo().includes(join(f.root, 'tmp/pypi')), 'not mounted');
+    assert.equal(readFileSync(join(f.root, 'tmp/pypi/index.html'), 'utf8'), '<html></html>');
+    assert.throws(() => writeFileSync(join(f.root, 'tmp/pypi/x'), 'x'), /EROFS/, 'the mirror is writable from the root');
+    const restored = restore(f);
+    assertOk(restored, 'restore');
+    assert.match(restored.stdout, /unmounted \/tmp\/pypi/);
+    assert.ok(!mountinfo().includes(join(f.root, 'tmp/pypi')), 'still mounted');
+    assert.deepEqual(listTree(f.root), before);
+    assertNoLeftovers(f);
+  });
+});
+
 describe('a journal belongs to one root', () => {
   test('a different directory at the same path is refused', () => {
     using f = makeTempRoot();

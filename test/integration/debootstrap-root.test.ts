@@ -130,8 +130,6 @@ test('two roots from the cache are independent copies', LONG, async (t) => {
 
 test('dispose leaves nothing behind, and unmounts what a test left mounted inside the root first', LONG, async (t) => {
   if (!canRun(t)) return;
-  const ours = () => readdirSync('/var/tmp').filter((n) => n.startsWith('dib-pypi-bookworm-')).sort();
-  const before = ours();
   const plain = await makeBookwormRoot();
   await plain[Symbol.asyncDispose]();
   assert.ok(!existsSync(plain.root));
@@ -155,7 +153,7 @@ test('dispose leaves nothing behind, and unmounts what a test left mounted insid
   await busy[Symbol.asyncDispose]();
   assert.deepEqual(mountsAtOrUnder(busy.root), []);
   assert.ok(!existsSync(busy.root));
-  assert.deepEqual(ours(), before);
+  // (Not a listing of /var/tmp: other test processes may be making roots there meanwhile.)
 });
 
 test('concurrent processes build a cached file once, and clear a crashed build\'s work dir', { timeout: 60_000 }, async (t) => {
