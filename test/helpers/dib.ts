@@ -1,10 +1,16 @@
 // Test fixture: the real diskimage-builder (Debian's python3-diskimage-builder, 3.13), fast and offline.
 //
-// `buildImage` runs `disk-image-create -n -t tar --no-tmpfs` with a test element generated here,
-// `dib-pypi-test-base`, that stands in for `debian-minimal`: it `element-provides: operating-system`
-// and its root.d unpacks the cached bookworm tarball of debootstrap-root.ts into $TARGET_ROOT
-// instead of running debootstrap (a build takes about 10 s instead of minutes, with no network).
-// `-n` leaves out DIB's `base` element, whose install.d runs `install-packages -u` and apt-get update.
+// `buildImage` runs `disk-image-create -n -t tar -o WORK/out/image dib-pypi-test-base ...` with a
+// test element generated here, `dib-pypi-test-base`, that stands in for `debian-minimal`: it
+// `element-provides: operating-system` and its root.d unpacks the cached bookworm tarball of
+// debootstrap-root.ts into $TARGET_ROOT instead of running debootstrap, so a build takes seconds
+// and needs no network. `-n` leaves out DIB's `base` element (its pre-install.d runs apt-get update
+// and its install.d `install-packages -u`). Nothing else in DIB's core downloads: DIB_OFFLINE /
+// `--offline` is not needed to build, and is left to the caller (the pypi element reads it).
+//
+// DIB builds in its own tmpfs by default (when RAM >= 2 x DIB_MIN_TMPFS GB, else on disk with a
+// warning): measured here, a build takes about 5 s that way and 9 to 16 s with `--no-tmpfs` (the
+// 190 MB unpack alone: 0.3 s in tmpfs, 3.5 to 10 s on this disk), so `tmpfs: false` is opt-in.
 //
 // Everything a build touches is in one work dir under /var/tmp: the generated elements, DIB's own
 // build dirs (TMP_DIR, TMPDIR), DIB_IMAGE_CACHE, DIB_LOCKFILES, HOME (stevedore's entry point
@@ -12,22 +18,23 @@
 // build: `sudo -E chroot` would carry them into the chroot); the caller's `env` goes on top.
 //
 // What DIB does on a failed build: `mk_build_dir` sets `trap trap_cleanup EXIT`, which unmounts
-// everything below $TMP_BUILD_DIR/mnt (`umount -fl`, deepest first), calls `dib-block-device
-// umount` (the loop-mounted image and `losetup -d`), removes the build and image dirs and exits
-// with the failed command's status. It does *not* survive a signal to the whole process group
-// (Ctrl-C, or a killed test): outfilter.py dies with it, the trap's first `echo` hits a dead pipe
-// and the chroot's /proc, /dev, /dev/pts, /sys and bind mounts stay. So on a timeout, and on
-// dispose, this helper unmounts what is left in its own work dir before removing it, and refuses
-// to remove anything that is still mounted.
+// everything below $TMP_BUILD_DIR/mnt (`umount -fl`, deepest first, except the block device
+// layer's own mount points), calls `dib-block-device umount` (the loop-mounted image, `losetup
+// -d`), removes the build and image dirs (unmounting its tmpfs) and exits with the failed command's
+// status. It does *not* survive a signal to the whole process group (Ctrl-C, or a killed test):
+// outfilter.py dies with it, the trap's first `echo` hits a dead pipe and the chroot's /proc, /dev,
+// /dev/pts, /sys and bind mounts stay. So on a timeout, and on dispose, this helper unmounts what
+// is left in its own work dir before removing it, and refuses to remove anything still mounted.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { join, posix } from 'node:path';
+import { constants } from 'node:os';
+import { dirname, join, posix } from 'node:path';
 import { cachedBookwormRoot, debootstrapProblem, mountsAtOrUnder } from './debootstrap-root.js';
 
 /** The generated stand-in for `debian-minimal` (always in the build). */
 export const BASE_ELEMENT = 'dib-pypi-test-base';
-/** Where build work dirs go: a disk, not a tmpfs /tmp (an image is about 200 MB, twice during a build). */
+/** Where build work dirs go: a disk, not a tmpfs /tmp (the image written there is about 200 MB). */
 export const BUILDS_DIR = '/var/tmp';
 const WORK_PREFIX = 'dib-pypi-dib-';
 /** How the base element's root.d finds the cached bookworm tarball. */
@@ -209,6 +216,8 @@ export interface BuildOptions {
   plant?: Record<string, { content: string | Buffer; mode: number }>;
   /** More disk-image-create flags, e.g. ['--offline'] or ['-x']. */
   args?: string[];
+  /** Build in DIB's own tmpfs (default; about twice as fast) or, when false, on disk (`--no-tmpfs`). */
+  tmpfs?: boolean;
   /** Default 10 min; then the build's process group is killed and its mounts are undone by this helper. */
   timeoutMs?: number;
   /** Echo DIB's output as it comes (default: only when DIB_PYPI_TEST_VERBOSE=1). */
@@ -269,10 +278,8 @@ function removeWorkDir(dir: string): void {
   if (rm.status !== 0 || existsSync(dir)) throw new Error(`rm -rf ${dir} failed: ${rm.stderr.trim() || `exit ${rm.status}`}`);
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGPIPE: 13, SIGTERM: 15 };
-
 /**
- * Run the real `disk-image-create -n -t tar --no-tmpfs -o WORK/out/image dib-pypi-test-base
+ * Run the real `disk-image-create -n -t tar [--no-tmpfs] -o WORK/out/image dib-pypi-test-base
  * ...elements`. Never throws for a failed build (see `exitCode` and `log`); throws when it cannot
  * start one. Dispose removes the work dir (after undoing mounts a killed build left there).
  */
@@ -306,7 +313,8 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     });
 
     const env: Record<string, string> = {
-      PATH: SYSTEM_PATH,
+      // The system's tools first; then this node's directory, for host-side hooks that run node (our element).
+      PATH: [...new Set([...SYSTEM_PATH.split(':'), dirname(process.execPath)])].join(':'),
       HOME: d.home,
       USER: 'root', // DIB: sudo chown $USER: IMAGE
       LOGNAME: 'root',
@@ -321,7 +329,7 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
     };
     const imageName = join(d.out, 'image');
     const elements = [BASE_ELEMENT, ...options.elements.filter((e) => e !== BASE_ELEMENT)];
-    const args = ['-n', '-t', 'tar', '--no-tmpfs', '-o', imageName, ...(options.args ?? []), ...elements];
+    const args = ['-n', '-t', 'tar', ...(options.tmpfs === false ? ['--no-tmpfs'] : []), '-o', imageName, ...(options.args ?? []), ...elements];
     writeFileSync(join(workDir, 'command'), `disk-image-create ${args.map(shellQuote).join(' ')}\n`);
 
     const echo = options.echo ?? process.env.DIB_PYPI_TEST_VERBOSE === '1';
@@ -352,7 +360,7 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
       });
       child.once('close', (code, signal) => {
         clearTimeout(timer);
-        const exitCode = code ?? 128 + (signal !== null ? (SIGNALS[signal] ?? 0) : 0);
+        const exitCode = code ?? 128 + (signal !== null ? (constants.signals[signal] ?? 0) : 0);
         resolve({ log: Buffer.concat(chunks).toString('utf8'), exitCode, timedOut });
       });
     });
@@ -383,23 +391,30 @@ export async function buildImage(options: BuildOptions): Promise<BuiltImage> {
 // Looking into the image.
 
 export interface TarEntry {
-  /** file, dir, symlink, hardlink, char, block, fifo (or the raw type flag for anything else). */
+  /**
+   * file, dir, symlink, char, block, fifo (or the raw type flag for anything else). A hard link is
+   * a `file` too, with the content facts of the file it links to and `hardlinkTo` set: which of
+   * two linked names tar stores as the link depends on directory order, which differs by build.
+   */
   type: string;
   /** Permission bits and setuid/setgid/sticky (07777). */
   mode: number;
   size: number;
-  /** Of the content, for regular files. */
+  /** Of the content, for regular files (hard links included). */
   sha256?: string;
   /** Numeric owners, as stored. */
   uid: number;
   gid: number;
   mtime: number;
-  /** Symlink target, or the path (as a key of the map) a hard link points to. */
+  /** Symlink target, as stored. */
   linkname?: string;
+  /** For a hard link: the image path of the file tar stored it as a link to. */
+  hardlinkTo?: string;
   /** Extended attributes (pax SCHILY.xattr.*: DIB tars with --xattrs). */
   xattrs?: Record<string, string>;
 }
 
+// '1' (hard link) is reported as a file: see TarEntry.type.
 const TYPES: Record<string, string> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
 
 /** `./etc/fstab`, `etc/fstab/`, `/etc/fstab` -> `/etc/fstab`; `./` -> `/`. */
@@ -485,15 +500,17 @@ export async function listTar(tar: string): Promise<Map<string, TarEntry>> {
     const xattrs: Record<string, string> = {};
     for (const [k, v] of all) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = v;
     const type = TYPES[flag] ?? flag;
+    const target = type === 'hardlink' ? entries.get(imagePath(link)) : undefined;
+    if (type === 'hardlink' && target === undefined) throw new Error(`listTar: ${tar}: ${name} is a hard link to ${link}, which comes nowhere before it`);
     const entry: TarEntry = {
-      type,
+      type: type === 'hardlink' ? 'file' : type,
       mode: tarNumber(header, 100, 8) & 0o7777,
-      size: type === 'file' ? size : 0,
+      size: type === 'file' ? size : (target?.size ?? 0),
       uid: all.has('uid') ? Number(all.get('uid')) : tarNumber(header, 108, 8),
       gid: all.has('gid') ? Number(all.get('gid')) : tarNumber(header, 116, 8),
       mtime: all.has('mtime') ? Number(all.get('mtime')) : tarNumber(header, 136, 12),
-      ...(type === 'file' && sha256 !== undefined ? { sha256 } : {}),
-      ...(type === 'symlink' ? { linkname: link } : type === 'hardlink' ? { linkname: imagePath(link) } : {}),
+      ...(type === 'file' && sha256 !== undefined ? { sha256 } : target?.sha256 !== undefined ? { sha256: target.sha256 } : {}),
+      ...(type === 'symlink' ? { linkname: link } : type === 'hardlink' ? { hardlinkTo: imagePath(link) } : {}),
       ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
     };
     entries.set(imagePath(name), entry);
@@ -556,6 +573,27 @@ export async function listTar(tar: string): Promise<Map<string, TarEntry>> {
   if (!ended && (current !== undefined || pending.length > 0)) throw new Error(`listTar: ${tar} is cut short`);
   if (!ended && entries.size === 0) throw new Error(`listTar: ${tar} holds no members`);
   return entries;
+}
+
+/**
+ * Paths whose entries differ between two builds of the same elements whatever the elements do:
+ * DIB 3.13 tars the root while the host's /dev is still bind-mounted on it (`mount_proc_dev_sys`
+ * before finalise, `unmount_image` only after the tar; only ./proc and ./sys are excluded, so the
+ * image has no /proc or /sys entry but the host's device nodes), mkfs's /lost+found, and
+ * /etc/fstab with a new filesystem UUID each build. finalise_base also truncates /var/log files
+ * and deletes every *.log file under /root. Compare listings without these (and without mtimes).
+ */
+export function isBuildNoise(path: string): boolean {
+  return path === '/dev' || path.startsWith('/dev/') || path === '/lost+found' || path.startsWith('/lost+found/') || path === '/etc/fstab';
+}
+
+/** What should be equal in two builds of the same elements: entries without build noise, mtimes or which hard-linked name tar stored as the link. */
+export function stableListing(listing: Map<string, TarEntry>): Map<string, Omit<TarEntry, 'mtime' | 'hardlinkTo'>> {
+  const stable = new Map<string, Omit<TarEntry, 'mtime' | 'hardlinkTo'>>();
+  for (const [path, { mtime: _mtime, hardlinkTo: _hardlinkTo, ...rest }] of [...listing].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (!isBuildNoise(path)) stable.set(path, rest);
+  }
+  return stable;
 }
 
 /** sha256 hex of a string or bytes, to compare with `TarEntry.sha256`. */

@@ -2,10 +2,12 @@
 // image offline from the cached bookworm root in seconds; in-chroot hooks run, planted files land,
 // a failing hook fails the build and DIB unmounts what it mounted; upstream's pypi element works.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { BASE_ELEMENT, buildImage, dibProblem, listTar, sha256Of, upstreamPypiElement, writeElement, type BuiltImage, type TarEntry } from '../helpers/dib.js';
+import { mountsAtOrUnder } from '../helpers/debootstrap-root.js';
+import { BASE_ELEMENT, buildImage, dibProblem, isBuildNoise, listTar, loopDevicesUnder, sha256Of, stableListing, upstreamPypiElement, writeElement, type BuiltImage, type TarEntry } from '../helpers/dib.js';
 import { makeWheel, writeSimpleIndex } from '../helpers/make-dist.js';
 import { makeTempDir } from '../helpers/python.js';
 import { isRequired, need } from '../helpers/require.js';
@@ -33,6 +35,44 @@ function report(t: TestContext, what: string, build: BuiltImage): void {
 function tail(build: BuiltImage, lines = 60): string {
   return build.log.split('\n').slice(-lines).join('\n');
 }
+
+test('listTar reads what GNU tar writes (gnu and posix formats): types, modes, owners, long names, links, sha256', async () => {
+  await using dir = makeTempDir('dib-pypi-listtar-');
+  const tree = join(dir.path, 'tree');
+  const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(70)}.txt`;
+  mkdirSync(join(tree, 'etc/app'), { recursive: true });
+  mkdirSync(join(tree, long, '..'), { recursive: true });
+  writeFileSync(join(tree, 'etc/app/conf'), 'a = 1\n', { mode: 0o640 });
+  writeFileSync(join(tree, long), 'long\n');
+  writeFileSync(join(tree, 'empty'), '');
+  writeFileSync(join(tree, 'suid'), '#!/bin/sh\n', { mode: 0o4755 });
+  spawnSync('chmod', ['4755', join(tree, 'suid')]);
+  symlinkSync('../etc/app/conf', join(tree, 'etc/link'));
+  linkSync(join(tree, 'etc/app/conf'), join(tree, 'hard'));
+  assert.equal(spawnSync('mkfifo', [join(tree, 'fifo')]).status, 0);
+  for (const format of ['gnu', 'posix']) {
+    const tar = join(dir.path, `${format}.tar`);
+    const made = spawnSync('tar', [`--format=${format}`, '--numeric-owner', '--owner=0', '--group=42', '-C', tree, '-cf', tar, '.'], { encoding: 'utf8' });
+    assert.equal(made.status, 0, made.stderr);
+    const listing = await listTar(tar);
+    assert.deepEqual(listing.get('/etc/app/conf'), { ...listing.get('/etc/app/conf'), type: 'file', mode: 0o640, size: 6, uid: 0, gid: 42, sha256: sha256Of('a = 1\n') }, format);
+    assert.equal(listing.get(`/${long}`)?.sha256, sha256Of('long\n'), format);
+    assert.equal(listing.get('/empty')?.sha256, sha256Of(''), format);
+    assert.equal(listing.get('/suid')?.mode, 0o4755, format);
+    assert.deepEqual([listing.get('/etc/link')?.type, listing.get('/etc/link')?.linkname], ['symlink', readlinkSync(join(tree, 'etc/link'))], format);
+    // GNU tar stores the second name of a hard-linked file as a link to the first one it met;
+    // listTar gives both names as files with the content facts.
+    const hard = listing.get('/hard');
+    const conf = listing.get('/etc/app/conf');
+    assert.deepEqual([hard?.type, hard?.sha256, hard?.size, hard?.mode], ['file', sha256Of('a = 1\n'), 6, 0o640], format);
+    assert.equal([hard?.hardlinkTo, conf?.hardlinkTo].filter((p) => p !== undefined).length, 1, format);
+    assert.equal(listing.get('/fifo')?.type, 'fifo', format);
+    assert.equal(listing.get('/')?.type, 'dir', format);
+    assert.equal(listing.get('/etc')?.type, 'dir', format);
+    const gnuList = spawnSync('tar', ['-tf', tar], { encoding: 'utf8' }).stdout.trim().split('\n');
+    assert.equal(listing.size, gnuList.length, format);
+  }
+});
 
 test('disk-image-create builds a tar image from the cached bookworm root: install.d ran in the chroot, planted files are in it', LONG, async (t) => {
   if (!canRun(t)) return;
@@ -115,6 +155,22 @@ test('disk-image-create builds a tar image from the cached bookworm root: instal
   assert.ok(!existsSync(workDir), 'dispose removes the work dir');
 });
 
+test('two builds of the same elements give the same image, apart from the build noise isBuildNoise names', LONG, async (t) => {
+  if (!canRun(t)) return;
+  const listings = [];
+  for (const round of [1, 2]) {
+    await using build = await buildImage({ elements: [], extraElementsPaths: [], env: {} });
+    report(t, `base-only build ${round}`, build);
+    assert.equal(build.exitCode, 0, tail(build));
+    listings.push(await listTar(build.tar));
+  }
+  const [first, second] = listings as [Map<string, TarEntry>, Map<string, TarEntry>];
+  assert.deepEqual(stableListing(second), stableListing(first));
+  // The noise is real: the host's device nodes are in the image (DIB tars with /dev bind-mounted).
+  assert.ok([...first.keys()].some((p) => isBuildNoise(p) && p.startsWith('/dev/')));
+  assert.ok(!first.has('/proc') && !first.has('/sys'), 'DIB excludes ./proc and ./sys, the directories included');
+});
+
 test('a failing install.d fails disk-image-create with its exit code, and DIB unmounts what it mounted', LONG, async (t) => {
   if (!canRun(t)) return;
   await using elements = makeTempDir('dib-pypi-elements-');
@@ -188,4 +244,33 @@ test("Debian's upstream pypi element works in the harness: a file:// mirror from
   // the mirror was unmounted by DIB's unmount_image and /tmp emptied.
   assert.ok(!listing.has('/root/pip.log'));
   assert.ok(!listing.has('/tmp/pypi'));
+});
+
+test('a build killed on timeout: the harness undoes the mounts DIB left and dispose removes everything', LONG, async (t) => {
+  if (!canRun(t)) return;
+  await using elements = makeTempDir('dib-pypi-elements-');
+  writeElement(elements.path, 'dib-pypi-test-sleep', {
+    'install.d/50-dib-pypi-test-sleep': '#!/bin/sh\necho "dib-pypi-test: sleeping"\nexec sleep 600\n',
+  });
+  const build = await buildImage({ elements: ['dib-pypi-test-sleep'], extraElementsPaths: [elements.path], env: {}, timeoutMs: 8000 });
+  try {
+    report(t, 'killed build', build);
+    t.diagnostic(`left by the killed DIB: ${build.mountsLeft.length} mounts (${build.mountsLeft.map((m) => m.slice(build.workDir.length)).join(', ')}), ${build.loopsLeft.length} loop devices`);
+    assert.equal(build.timedOut, true);
+    assert.equal(build.exitCode, 128 + 9);
+    assert.deepEqual(mountsAtOrUnder(build.workDir), [], 'undone right after the kill');
+    assert.deepEqual(loopDevicesUnder(build.workDir), []);
+    // Nothing still runs in the chroot (the whole process group was killed: sudo, chroot, the hook).
+    const inside = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
+      try {
+        return readlinkSync(`/proc/${pid}/root`).startsWith(build.workDir);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(inside, []);
+  } finally {
+    await build[Symbol.asyncDispose]();
+  }
+  assert.ok(!existsSync(build.workDir));
 });
