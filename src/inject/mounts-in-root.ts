@@ -52,6 +52,9 @@ export function mountInRoot(options: { root: string; stateRoot: string; mounts: 
       const resolved = resolveDirInRoot(root, spec.target);
       if (resolved.missing.length > 0) throw new DibPypiError(`cannot mount on ${spec.target} inside ${root}: it does not exist`);
       const host = hostPathOf(root, resolved.existing);
+      // A second configure keeps the first one's mount instead of stacking another on it.
+      const isRecorded = journal.records.some((r) => r.op === 'mount' && r.path === resolved.existing);
+      if (isRecorded && isMounted(host)) continue;
       journal.append({ op: 'mount', path: resolved.existing, kind: spec.kind });
       options.onStep?.(`journaled mount ${resolved.existing}`);
       for (const command of mountCommands(spec, host)) run(command);
