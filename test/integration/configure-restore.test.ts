@@ -243,6 +243,20 @@ describe('configure --mirror', () => {
   });
 });
 
+describe('restore finds the DIB element\'s journal beside the root', () => {
+  test('configure --state-dir <parent>/dib-pypi, then a bare restore --root', () => {
+    using f = makeBusyRoot();
+    const before = listTree(f.root);
+    const beside = join(f.base, 'dib-pypi');
+    assertOk(runCli(['configure', '--root', f.root, '--state-dir', beside, ...MIRROR]), 'configure');
+    // no --state-dir: the default state directory has no journal for this root, the one beside it has
+    const restored = runCli(['restore', '--root', f.root], { env: cleanEnv({ XDG_STATE_HOME: join(f.base, 'xdg') }) });
+    assertOk(restored, 'restore');
+    assert.match(restored.stdout, /restored /);
+    assert.deepEqual(listTree(f.root), before);
+  });
+});
+
 describe('a journal belongs to one root', () => {
   test('a different directory at the same path is refused', () => {
     using f = makeTempRoot();
