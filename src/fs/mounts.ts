@@ -1,4 +1,4 @@
-// Mount points strictly inside a root (e.g. the bind-mounted mirror): configure must not write through them.
+// Mount points from /proc/self/mountinfo: which lie inside a root (configure must not write through them), which are still mounted.
 import { readFileSync } from 'node:fs';
 import { ConfinementError } from '../errors.js';
 
@@ -17,16 +17,24 @@ export function parseMountPoints(mountinfo: string): string[] {
   return points;
 }
 
-/** Mount points below `root` (not `root` itself). Empty where /proc is not mounted. */
-export function mountsBelow(root: string): string[] {
-  let text: string;
+/** This process's mount points, in mount order. Empty where /proc is not mounted. */
+export function readMountPoints(): string[] {
   try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
+    return parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8'));
   } catch {
     return [];
   }
-  const prefix = root.endsWith('/') ? root : root + '/';
-  return parseMountPoints(text).filter((p) => p.startsWith(prefix));
+}
+
+/** Mount points at or below `path`, in mount order. */
+export function mountsAtOrBelow(path: string): string[] {
+  const prefix = path.endsWith('/') ? path : path + '/';
+  return readMountPoints().filter((p) => p === path || p.startsWith(prefix));
+}
+
+/** Mount points below `root` (not `root` itself). */
+export function mountsBelow(root: string): string[] {
+  return mountsAtOrBelow(root).filter((p) => p !== root);
 }
 
 /** Throw if `hostPath` is on a mount inside the root, where a write could reach the host (a bind mount). */

@@ -1,8 +1,7 @@
 // Mount the mirror, /proc and /dev inside a root, each journaled before it is made, so restore (even after a kill) unmounts it.
-import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { DibPypiError } from '../errors.js';
-import { parseMountPoints } from '../fs/mounts.js';
+import { readMountPoints } from '../fs/mounts.js';
 import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
 import type { StepHook } from './configure-root.js';
 import { openJournal, realRootOf } from './root-journal.js';
@@ -18,7 +17,7 @@ export interface MountSpec {
 }
 
 export function isMounted(hostPath: string): boolean {
-  return parseMountPoints(readFileSync('/proc/self/mountinfo', 'utf8')).includes(hostPath);
+  return readMountPoints().includes(hostPath);
 }
 
 // node:child_process, not execa: restore loads this module, and restore's start-up time is budgeted (bench/configure-restore.ts).

@@ -1,5 +1,5 @@
 // `mirror index`: make a directory of distributions a PEP 503/691/658 index, redoing only what changed since the last run.
-import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
@@ -8,7 +8,7 @@ import { writePageIfChanged, type PageJob } from './page-writer.js';
 import { loadManifest, saveManifest, STATE_DIR, type FileRecord, type Manifest } from './manifest.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
-import { isSidecar, scanMirror, SIDECARS, type Scan } from './scan-mirror.js';
+import { isDistName, isSidecar, scanMirror, SIDECARS, type Scan } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
 /** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
@@ -256,10 +256,6 @@ function recordDirectories(run: Run): void {
     delete run.next.dirs[rel];
     run.isChanged = true;
   }
-}
-
-function isDistName(name: string): boolean {
-  return /\.(whl|tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar|egg)$/i.test(name);
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -7,6 +7,11 @@ import { entriesByDir, STATE_DIR, type FileRecord, type Manifest, type SidecarRe
 const DIST_EXTENSION = /\.(whl|tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar|egg)$/i;
 export const SIDECARS = ['.yanked', '.upload-time'] as const;
 
+/** Names that look like distribution files (the index reports those that then do not parse). */
+export function isDistName(name: string): boolean {
+  return DIST_EXTENSION.test(name);
+}
+
 /** What one directory holds, as far as the index cares. */
 export interface DirScan {
   /** Relative path of the directory (`''` for the top level). */
@@ -33,7 +38,7 @@ function join2(rel: string, name: string): string {
 }
 
 export function isSidecar(name: string): boolean {
-  return name.endsWith('.yanked') || name.endsWith('.upload-time');
+  return SIDECARS.some((s) => name.endsWith(s));
 }
 
 /** Whether a name is a file the index writes (and so may remove or rewrite). */
@@ -55,8 +60,8 @@ function listDir(dir: string, rel: string, removeTemps: boolean): DirScan {
     }
     if (!entry.isFile()) continue;
     if (isGenerated(name)) scan.generated.add(name);
-    else if (SIDECARS.some((s) => name.endsWith(s))) scan.sidecarNames.push(name);
-    else if (DIST_EXTENSION.test(name)) scan.distNames.push(name);
+    else if (isSidecar(name)) scan.sidecarNames.push(name);
+    else if (isDistName(name)) scan.distNames.push(name);
   }
   scan.distNames.sort();
   scan.sidecarNames.sort();

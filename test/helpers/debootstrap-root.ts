@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { parseMountPoints } from '../../src/fs/mounts.js';
+import { mountsAtOrBelow } from '../../src/fs/mounts.js';
 
 export const CACHE_DIR = '/var/cache/dib-pypi-test';
 /** Where fresh roots are extracted (about 200 MB each). */
@@ -145,16 +145,7 @@ export function debootstrapProblem(): string | undefined {
 // Mount-aware removal: never rm -rf a tree with something mounted inside it.
 
 /** Mount points at or below `path` in this process's mount namespace, in mount order. */
-export function mountsAtOrUnder(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return [];
-  }
-  const prefix = path.endsWith('/') ? path : `${path}/`;
-  return parseMountPoints(text).filter((p) => p === path || p.startsWith(prefix));
-}
+export const mountsAtOrUnder = mountsAtOrBelow;
 
 function assertRemovable(path: string): void {
   const allowed = [`${ROOTS_DIR}/${ROOT_PREFIX}`, `${CACHE_DIR}/`];

@@ -1,7 +1,7 @@
 // dib-pypi chroot on a real Debian bookworm root (debootstrap), offline (unshare --net), with a mirror the test builds.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { cachedBookwormRoot, debootstrapProblem, makeBookwormRoot } from '../hel
 import { makeSdist, makeWheel } from '../helpers/make-dist.js';
 import { isRoot, need } from '../helpers/require.js';
 import { listTree } from '../helpers/tree-listing.js';
+import { mountsAtOrBelow } from '../../src/fs/mounts.js';
 
 async function makeMirror(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-mirror-'));
@@ -22,12 +23,7 @@ async function makeMirror(): Promise<string> {
   return dir;
 }
 
-function mountsUnder(root: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((line) => line.split(' ')[4] ?? '')
-    .filter((point) => point === root || point.startsWith(`${root}/`));
-}
+const mountsUnder = mountsAtOrBelow;
 
 /** The tree as the test compares it: /proc, /dev and /sys are mount points whose contents are the host's. */
 function listing(root: string): string[] {
