@@ -6,6 +6,7 @@ import type { MirrorIndexFlags } from './mirror-index-command.js';
 import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
 import type { MirrorAddFlags } from './mirror-add-command.js';
+import type { ServeFlags } from './serve-command.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -234,6 +235,42 @@ the pip command line and its output), a file conflict, or broken files in the in
     required: [],
     positionals: { names: 'DIR', min: 1, max: 1 },
     run: async (flags) => (await import('./mirror-verify-command.js')).runMirrorVerify(flags as unknown as MirrorVerifyFlags),
+  },
+  serve: {
+    summary: 'serve a mirror over HTTP: PEP 503 HTML and PEP 691 JSON by Accept, files, PEP 658 metadata',
+    usage: 'dib-pypi serve [DIR] [--host 127.0.0.1] [--port 8080] [options]',
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'no-index': { type: 'boolean' },
+      'cache-mb': { type: 'string' },
+      'access-log': { type: 'boolean' },
+      'nginx-conf': { type: 'boolean' },
+      'nginx-prefix': { type: 'string' },
+    },
+    help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
+  --port N           port (default: 8080); 0 picks a free port (the URL is printed)
+  --no-index         serve DIR's index as it is (default: bring it up to date first,
+                     as dib-pypi mirror index does; a read-only DIR is served as it is)
+  --cache-mb N       memory for index pages and small files (default: 64); bigger
+                     files are always streamed from disk
+  --access-log       print one line per request (method, path, status)
+  --nginx-conf       print an nginx configuration serving DIR the same way (PEP 691
+                     negotiation, /simple/), for conf.d, and exit
+  --nginx-prefix DIR with --nginx-conf: print a whole nginx.conf instead, that runs on
+                     its own (nginx -p DIR -c FILE) with its pid, logs and temp in DIR`,
+    notes: `DIR is a mirror (docs/mirror-layout.md; default: $DIB_IMAGE_CACHE/pypi/mirror).
+The index answers at / and at /simple/ (either works as pip's --index-url):
+  GET /simple/                 root page        GET /simple/<project>/    project page
+  GET /simple/<project>/<file> distribution     GET .../<file>.metadata   PEP 658 metadata
+  GET /health                  {"status":"ok"}
+Pages are PEP 691 JSON or HTML by the Accept header (or ?format=json|html), gzip when
+asked, with ETag/Last-Modified (304); files answer Range requests. Pages and small files
+are held in memory (re-checked on disk at most once a second); nothing scans DIR per request.
+SIGINT/SIGTERM stop the server.`,
+    required: [],
+    positionals: { names: '[DIR]', min: 0, max: 1 },
+    run: async (flags) => (await import('./serve-command.js')).runServe(flags as unknown as ServeFlags),
   },
 };
 

@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { renderNginxConf } from './nginx-conf.js';
+import { renderNginxConf } from '../../src/server/nginx-conf.js';
 
 export const NGINX = '/usr/sbin/nginx';
 const START_TIMEOUT_MS = 10_000;

@@ -10,10 +10,8 @@ import { makeWheel, writeSimpleIndex } from '../helpers/make-dist.js';
 import { childPidsOf, isNginxProcess, nginxProblem, startNginx } from '../helpers/nginx.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { hasCommand, isRequired, need } from '../helpers/require.js';
+import { JSON_TYPE, NEGOTIATION, PIP_ACCEPT } from '../helpers/negotiation.js';
 
-// pip 23.0.1's Accept header (pip/_internal/index/collector.py, _get_simple_response).
-const PIP_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
-const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
 
 function canRun(t: TestContext): boolean {
   const problem = nginxProblem() ?? (hasCommand('curl') ? undefined : 'curl is missing: install Debian\'s curl');
@@ -60,24 +58,6 @@ async function makeTree(root: string): Promise<{ wheel: Buffer; metadata: Buffer
   return { wheel, metadata };
 }
 
-// One row per Accept header: which page a PEP 691 server should answer.
-const NEGOTIATION: [accept: string | undefined, page: 'json' | 'html'][] = [
-  [undefined, 'html'],
-  ['*/*', 'html'],
-  ['text/html', 'html'],
-  ['application/vnd.pypi.simple.v1+html', 'html'],
-  [JSON_TYPE, 'json'],
-  ['application/vnd.pypi.simple.latest+json', 'json'],
-  [PIP_ACCEPT, 'json'],
-  [`${JSON_TYPE};q=0.5`, 'json'],
-  [`${JSON_TYPE};q=0.9, text/html;q=0.5`, 'json'],
-  [`text/html;q=0.5, ${JSON_TYPE};q=0.5`, 'json'],
-  [`text/html, ${JSON_TYPE};q=0.5`, 'html'],
-  [`${JSON_TYPE};q=0.25, text/html;q=0.3`, 'html'],
-  [`${JSON_TYPE};q=0.05, application/vnd.pypi.simple.v1+html;q=0.049`, 'json'],
-  [`${JSON_TYPE};q=0`, 'html'],
-  [`${JSON_TYPE}; q=0.5, */*`, 'html'],
-];
 
 test('nginx answers index.json or index.html by the Accept header (PEP 691), and serves files', async (t) => {
   if (!canRun(t)) return;

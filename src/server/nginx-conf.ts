@@ -1,14 +1,29 @@
-// The nginx configuration that serves a mirror directory as a PEP 503 + PEP 691 index (pure: a string).
+// The nginx configuration that serves a mirror directory as a PEP 503 + PEP 691 index, like `dib-pypi serve` (pure: a string).
 // Plain nginx (no njs, no Lua): `map` blocks pick index.json or index.html from the Accept header.
 
-export interface NginxConfInput {
-  /** The mirror directory served at `/`. */
+export interface NginxSiteInput {
+  /** The mirror directory served at `/` and `/simple/`. */
   root: string;
+  /** nginx's `listen` value, e.g. `127.0.0.1:8080`. */
+  listen: string;
+  serverName?: string;
+}
+
+export interface NginxConfInput {
+  /** The mirror directory served at `/` and `/simple/`. */
+  root: string;
+  host?: string;
   port: number;
   /** nginx's own directory: pid file, logs, temp paths. */
   dir: string;
   /** `user` directive: only when the master runs as root (workers would otherwise drop to nobody). */
   user?: string;
+  /** worker_processes (default 1). */
+  workers?: number | 'auto';
+  /** worker_connections (default 1024). */
+  connections?: number;
+  /** false: no access log (benchmarks). */
+  accessLog?: boolean;
 }
 
 // PEP 691: these media types select JSON; `latest` is an alias of v1 here.
@@ -74,67 +89,91 @@ function indent(block: string): string {
   return block.replace(/^/gm, '    ');
 }
 
-/** The whole nginx.conf: one master, one worker, everything under `dir`, nothing from /etc/nginx. */
-export function renderNginxConf(input: NginxConfInput): string {
-  const at = (name: string) => quote(`${input.dir}/${name}`);
-  return `# dib-pypi test nginx: serves ${input.root} as a PEP 503 / PEP 691 simple index.
-${input.user === undefined ? '' : `user ${input.user};\n`}worker_processes 1;
-pid ${at('nginx.pid')};
-error_log ${at('error.log')} notice;
+/** The `server` block and the `map`s it needs: what goes inside nginx's `http {}` (e.g. /etc/nginx/conf.d/pypi.conf). */
+export function renderNginxSite(input: NginxSiteInput): string {
+  return `# dib-pypi: serves ${input.root} as a PEP 503 / PEP 691 simple index at / (and /simple/).
+# The Accept header picks index.json (PEP 691) or index.html, as \`dib-pypi serve\` does.
 
-events {
-    worker_connections 64;
-}
+${qValueMap('json', JSON_TYPES)}
 
-http {
+${qValueMap('html', HTML_TYPES)}
+
+${chooseIndexMap()}
+
+server {
+    listen ${input.listen};
+    server_name ${input.serverName ?? 'localhost'};
+    root ${quote(input.root)};
+    absolute_redirect off;
+    autoindex off;
+    sendfile on;
+    tcp_nopush on;
+    open_file_cache max=10000 inactive=30s;
+    open_file_cache_valid 1s;
+
     types {
         text/html html;
         application/vnd.pypi.simple.v1+json json;
         text/plain metadata;
-        application/octet-stream whl gz zip;
+        application/octet-stream whl gz zip bz2 xz tgz tar;
     }
     default_type application/octet-stream;
     charset utf-8;
     charset_types text/html text/plain;
 
+    # .dib-pypi/ (the manifest), temp files of atomic writes, anything hidden: never served.
+    location ~ /\\. {
+        return 404;
+    }
+    location = /health {
+        default_type application/json;
+        return 200 '{"status":"ok"}\\n';
+    }
+    # /simple/... is the same tree as /...
+    location /simple/ {
+        rewrite ^/simple(/.*)$ $1 last;
+    }
+    location = /simple {
+        return 301 /simple/;
+    }
+    # Reached by the index directive's internal redirect: caches must key on Accept.
+    location ~ /index\\.(?:html|json)$ {
+        add_header Vary Accept always;
+        add_header Cache-Control "max-age=0, must-revalidate" always;
+    }
+    location / {
+        # A page without index.json (an HTML-only tree) still answers, with HTML.
+        index $pypi_index index.html;
+    }
+}
+`;
+}
+
+/** A whole nginx.conf that runs on its own: one master, everything under `dir`, nothing from /etc/nginx. */
+export function renderNginxConf(input: NginxConfInput): string {
+  const at = (name: string) => quote(`${input.dir}/${name}`);
+  return `# dib-pypi: a standalone nginx.conf (nginx -c THIS_FILE) serving ${input.root}.
+${input.user === undefined ? '' : `user ${input.user};\n`}worker_processes ${input.workers ?? 1};
+pid ${at('nginx.pid')};
+error_log ${at('error.log')} notice;
+
+events {
+    worker_connections ${input.connections ?? 1024};
+}
+
+http {
     log_format pypi '$request_method $request_uri $status "$sent_http_content_type" "$http_accept"';
-    access_log ${at('access.log')} pypi;
+    access_log ${input.accessLog === false ? 'off' : `${at('access.log')} pypi`};
 
     client_body_temp_path ${at('client-body')};
     proxy_temp_path ${at('proxy')};
     fastcgi_temp_path ${at('fastcgi')};
     uwsgi_temp_path ${at('uwsgi')};
     scgi_temp_path ${at('scgi')};
+    keepalive_timeout 65;
+    keepalive_requests 100000;
 
-    sendfile on;
-    keepalive_timeout 5;
-
-${indent(qValueMap('json', JSON_TYPES))}
-
-${indent(qValueMap('html', HTML_TYPES))}
-
-${indent(chooseIndexMap())}
-
-    server {
-        listen 127.0.0.1:${input.port};
-        server_name localhost;
-        root ${quote(input.root)};
-        absolute_redirect off;
-        autoindex off;
-
-        # .dib-pypi/ (the manifest), temp files of atomic writes, anything hidden: never served.
-        location ~ /\\. {
-            return 404;
-        }
-        # Reached by the index directive's internal redirect: caches must key on Accept.
-        location ~ /index\\.(?:html|json)$ {
-            add_header Vary Accept always;
-        }
-        location / {
-            # A page without index.json (an HTML-only tree) still answers, with HTML.
-            index $pypi_index index.html;
-        }
-    }
+${indent(renderNginxSite({ root: input.root, listen: `${input.host ?? '127.0.0.1'}:${input.port}` }))}
 }
 `;
 }

@@ -1,0 +1,109 @@
+// `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DibPypiError, UsageError } from '../errors.js';
+import { defaultMirror } from '../targets/mirror-location.js';
+import { printLine, warn } from './output.js';
+import { createStatusLine } from './status-line.js';
+
+export interface ServeFlags {
+  positionals: string[];
+  host?: string;
+  port?: string;
+  noIndex?: boolean;
+  cacheMb?: string;
+  accessLog?: boolean;
+  nginxConf?: boolean;
+  nginxPrefix?: string;
+}
+
+export const DEFAULT_PORT = 8080;
+
+/** `--port`: 0..65535 (0 picks a free port). */
+export function parsePort(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_PORT;
+  if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new UsageError(`expected a port number 0-65535, got ${JSON.stringify(raw)}`, '--port');
+  return Number(raw);
+}
+
+/** A positive whole number of MiB. */
+export function parseMegabytes(raw: string | undefined, flag: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d{1,6}$/.test(raw) || Number(raw) === 0) throw new UsageError(`expected a whole number of MiB (1 or more), got ${JSON.stringify(raw)}`, flag);
+  return Number(raw);
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function runServe(flags: ServeFlags): Promise<void> {
+  const dir = resolve(flags.positionals[0] ?? defaultMirror(process.env));
+  const host = flags.host ?? '127.0.0.1';
+  const port = parsePort(flags.port);
+  const cacheMb = parseMegabytes(flags.cacheMb, '--cache-mb', 64);
+  if (flags.nginxConf === true) {
+    const { renderNginxConf, renderNginxSite } = await import('../server/nginx-conf.js');
+    const listen = `${urlHost(host)}:${port === 0 ? DEFAULT_PORT : port}`;
+    const prefix = flags.nginxPrefix;
+    process.stdout.write(prefix === undefined ? renderNginxSite({ root: dir, listen }) : renderNginxConf({ root: dir, host: urlHost(host), port: port === 0 ? DEFAULT_PORT : port, dir: resolve(prefix), workers: 'auto' }));
+    return;
+  }
+  if (flags.nginxPrefix !== undefined) throw new UsageError('only with --nginx-conf', '--nginx-prefix');
+  if (!existsSync(dir)) throw new UsageError(`no such directory: ${JSON.stringify(dir)} (make a mirror with dib-pypi mirror add or mirror sync)`, 'DIR');
+  if (!statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'DIR');
+  if (flags.noIndex !== true) await indexAtStart(dir);
+  const { createApp } = await import('../server/app.js');
+  const app = createApp({
+    dir,
+    cacheBytes: cacheMb * 1024 * 1024,
+    log: flags.accessLog === true ? (line) => printLine(line) : undefined,
+  });
+  await listen(app.server, host, port);
+  const address = app.server.address();
+  const bound = typeof address === 'object' && address !== null ? address.port : port;
+  printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/); Ctrl-C stops`);
+  await new Promise<void>((done) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
+      app.server.close(() => done());
+      app.server.closeAllConnections();
+      if (signal === 'SIGINT') process.exitCode = 130;
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Bring the index up to date (incremental: cheap when nothing changed); a read-only mirror is served as it is. */
+async function indexAtStart(dir: string): Promise<void> {
+  const { indexMirror } = await import('../mirror/index-mirror.js');
+  const progress = createStatusLine(process.stderr);
+  try {
+    const result = await indexMirror({ dir, onProgress: (p) => progress.update(p.total > 0 ? `indexing: ${p.phase} ${p.done}/${p.total}` : `indexing: ${p.phase}...`) });
+    progress.clear();
+    for (const problem of result.problems) warn(`broken file not served: ${problem.path}: ${problem.message}`);
+  } catch (error) {
+    progress.clear();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw error;
+    warn(`${dir} is read-only (${code}): serving its index as it is, without re-indexing`);
+  }
+}
+
+function listen(server: import('node:http').Server, host: string, port: number): Promise<void> {
+  return new Promise((done, fail) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') fail(new DibPypiError(`cannot listen on ${host}:${port}: the port is in use (--port 0 picks a free one)`));
+      else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') fail(new UsageError(`cannot listen on ${JSON.stringify(host)}: no such local address`, '--host'));
+      else if (error.code === 'EACCES') fail(new DibPypiError(`cannot listen on ${host}:${port}: permission denied (ports below 1024 need root)`));
+      else fail(error);
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      done();
+    });
+  });
+}

@@ -1,0 +1,175 @@
+// The HTTP front of `dib-pypi serve`: routes each request to a page, a file, /health or the upload API.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { redact } from '../redact.js';
+import { DiskCache, type DiskEntry } from './disk-cache.js';
+import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
+import { negotiate, type Representation } from './negotiate.js';
+import { route, type Route } from './routes.js';
+import { sendBody, sendError, sendStream } from './respond.js';
+
+/** A page or file that another part of the server (the pull-through cache) can supply when DIR lacks it. */
+export interface Fallback {
+  /** Make sure `DIR/<project>/index.*` is present and fresh; returns extra response headers (e.g. served stale). */
+  preparePage?(project: string): Promise<Record<string, string> | undefined>;
+  /** Serve a file DIR lacks; returns false when it is unknown. */
+  serveMissingFile?(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+}
+
+export interface UploadHandler {
+  (req: IncomingMessage, res: ServerResponse): Promise<void>;
+}
+
+export interface AppOptions {
+  dir: string;
+  /** Bytes of pages and small files kept in memory (default 64 MiB). */
+  cacheBytes?: number;
+  fallback?: Fallback;
+  upload?: UploadHandler;
+  /** One line per request (method, path, status), when given. */
+  log?: (line: string) => void;
+  /** Extra facts for /health. */
+  health?: () => Record<string, unknown>;
+}
+
+export interface App {
+  server: Server;
+  dir: string;
+  cache: DiskCache;
+}
+
+/** Files up to this size are answered from memory after the first read. */
+const SMALL_FILE_BYTES = 256 * 1024;
+const GZIP_MIN_BYTES = 200;
+const PAGE_CACHE_CONTROL = 'max-age=0, must-revalidate';
+const FILE_CACHE_CONTROL = 'public, max-age=3600';
+
+export function createApp(options: AppOptions): App {
+  const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
+  const app: App = { server: createServer(), dir: options.dir, cache };
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (options.log !== undefined) {
+      const log = options.log;
+      res.on('finish', () => log(`${req.method} ${redact(req.url ?? '')} ${res.statusCode}`));
+    }
+    handle(app, options, req, res).catch((error: unknown) => {
+      process.stderr.write(`dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+      if (!res.headersSent) sendError(req, res, 500, 'internal error');
+      else res.destroy();
+    });
+  });
+  return app;
+}
+
+async function handle(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const raw = req.url ?? '/';
+  const queryAt = raw.indexOf('?');
+  const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
+  const query = queryAt === -1 ? '' : raw.slice(queryAt);
+  const method = req.method ?? 'GET';
+  if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
+    res.setHeader('Allow', 'GET, HEAD, POST');
+    return sendError(req, res, 405, `method ${method} not allowed`);
+  }
+  const target: Route = route(method, pathname);
+  switch (target.kind) {
+    case 'health':
+      return sendBody(req, res, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, Buffer.from(`${JSON.stringify({ status: 'ok', ...options.health?.() })}\n`));
+    case 'redirect':
+      res.setHeader('Location', target.location + query);
+      return sendError(req, res, 301, `moved to ${target.location}`);
+    case 'root':
+      return servePage(app, options, req, res, undefined, query);
+    case 'project':
+      return servePage(app, options, req, res, target.project, query);
+    case 'file':
+      return serveFile(app, options, req, res, target.project, target.filename);
+    case 'upload':
+      if (options.upload === undefined) return sendError(req, res, 405, 'uploads are not enabled on this server (start it with --upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)');
+      return options.upload(req, res);
+    case 'not-found':
+      return sendError(req, res, 404, 'not found');
+  }
+}
+
+function formatParam(query: string): string | null {
+  return query === '' ? null : new URLSearchParams(query.slice(1)).get('format');
+}
+
+async function servePage(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, query: string): Promise<void> {
+  let rep: Representation = negotiate(req.headers.accept, formatParam(query));
+  const extraHeaders = project === undefined ? undefined : await options.fallback?.preparePage?.(project);
+  const pageDir = join(app.dir, project ?? '');
+  let entry = await app.cache.get(join(pageDir, rep.format === 'json' ? 'index.json' : 'index.html'));
+  if (entry === undefined && rep.format === 'json') {
+    // A tree indexed by another tool (dir2pi, pip2pi) has HTML pages only: they still answer.
+    rep = negotiate(undefined);
+    entry = await app.cache.get(join(pageDir, 'index.html'));
+  }
+  if (entry === undefined) return sendError(req, res, 404, project === undefined ? 'this mirror has no index yet' : `no project named ${project}`);
+  const body = await bodyOf(app, entry);
+  const gzip = acceptsGzip(req.headers['accept-encoding']) && body.length >= GZIP_MIN_BYTES;
+  const etag = gzip ? `W/${entry.etag}` : entry.etag;
+  const headers: Record<string, string> = {
+    'Content-Type': rep.contentType,
+    Vary: 'Accept, Accept-Encoding',
+    ETag: etag,
+    'Last-Modified': entry.lastModified,
+    'Cache-Control': PAGE_CACHE_CONTROL,
+    ...extraHeaders,
+  };
+  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
+  if (!gzip) return sendBody(req, res, 200, headers, body);
+  let packed = entry.extra?.get('gzip');
+  if (packed === undefined) {
+    packed = gzipSync(body, { level: 6 });
+    app.cache.keep(entry, packed, 'gzip');
+  }
+  headers['Content-Encoding'] = 'gzip';
+  return sendBody(req, res, 200, headers, packed);
+}
+
+async function bodyOf(app: App, entry: DiskEntry): Promise<Buffer> {
+  if (entry.body !== undefined) return entry.body;
+  const body = await readFile(entry.path);
+  app.cache.keep(entry, body);
+  return body;
+}
+
+function fileContentType(filename: string): string {
+  return filename.endsWith('.metadata') ? 'text/plain; charset=utf-8' : 'application/octet-stream';
+}
+
+async function serveFile(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, filename: string): Promise<void> {
+  const path = project === undefined ? join(app.dir, filename) : join(app.dir, project, filename);
+  const entry = await app.cache.get(path);
+  if (entry === undefined) {
+    if (project !== undefined && options.fallback?.serveMissingFile !== undefined && (await options.fallback.serveMissingFile(project, filename, req, res))) return;
+    return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
+  }
+  const headers: Record<string, string> = {
+    'Content-Type': fileContentType(filename),
+    ETag: entry.etag,
+    'Last-Modified': entry.lastModified,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': FILE_CACHE_CONTROL,
+  };
+  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
+  const ifRange = req.headers['if-range'];
+  const range = pickRange(req.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, entry.etag, entry.lastModified, entry.size);
+  if (range.kind === 'unsatisfiable') {
+    headers['Content-Range'] = `bytes */${entry.size}`;
+    return sendBody(req, res, 416, headers, undefined);
+  }
+  const start = range.kind === 'partial' ? range.start : 0;
+  const end = range.kind === 'partial' ? range.end : entry.size - 1;
+  const status = range.kind === 'partial' ? 206 : 200;
+  if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${entry.size}`;
+  if (entry.size <= SMALL_FILE_BYTES) {
+    const body = await bodyOf(app, entry);
+    return sendBody(req, res, status, headers, status === 206 ? body.subarray(start, end + 1) : body);
+  }
+  return sendStream(req, res, status, headers, entry, start, end, () => app.cache.invalidate(entry.path));
+}

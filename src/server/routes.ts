@@ -1,0 +1,71 @@
+// Which resource a request path names (pure): index pages at `/` and `/simple/`, files, health, uploads.
+import { isNormalizedName, isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
+import { isDistName } from '../mirror/scan-mirror.js';
+
+export type Route =
+  | { kind: 'root'; prefix: string }
+  | { kind: 'project'; prefix: string; project: string }
+  /** A distribution file or its `.metadata`; `project` is undefined for a loose file at the top. */
+  | { kind: 'file'; prefix: string; project: string | undefined; filename: string }
+  | { kind: 'redirect'; location: string }
+  | { kind: 'health' }
+  | { kind: 'upload' }
+  | { kind: 'not-found' };
+
+const METADATA_SUFFIX = '.metadata';
+
+/** A file the server hands out: a distribution, or a wheel's PEP 658 metadata. */
+export function isServedFile(name: string): boolean {
+  if (name.startsWith('.')) return false;
+  return isDistName(name) || (name.endsWith(METADATA_SUFFIX) && isDistName(name.slice(0, -METADATA_SUFFIX.length)));
+}
+
+function decode(segment: string): string | undefined {
+  try {
+    const text = decodeURIComponent(segment);
+    return text.includes('/') || text.includes('\\') || text.includes('\0') ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Route a request. `pathname` is the raw (still percent-encoded) path of the request URL. The index
+ * answers at `/` and at `/simple/`; uploads (twine's legacy API) are POSTs to `/` or `/legacy/`.
+ */
+export function route(method: string, pathname: string): Route {
+  if (method === 'POST') return pathname === '/' || pathname === '/legacy' || pathname === '/legacy/' ? { kind: 'upload' } : { kind: 'not-found' };
+  if (pathname === '/health') return { kind: 'health' };
+  if (pathname === '/simple') return { kind: 'redirect', location: '/simple/' };
+  let prefix = '';
+  let rest = pathname;
+  if (pathname.startsWith('/simple/')) {
+    prefix = '/simple';
+    rest = pathname.slice(prefix.length);
+  }
+  if (!rest.startsWith('/')) return { kind: 'not-found' };
+  const parts = rest.slice(1).split('/');
+  const segments = parts.map(decode);
+  if (segments.some((segment) => segment === undefined)) return { kind: 'not-found' };
+  const [first, second] = segments as string[];
+  if (parts.length === 1) {
+    if (first === '') return { kind: 'root', prefix };
+    if (first === 'index.html' || first === 'index.json') return { kind: 'root', prefix };
+    if (isServedFile(first as string)) return { kind: 'file', prefix, project: undefined, filename: first as string };
+    // `/name` without the slash: the project page lives at `/name/`.
+    if (isValidProjectName(first as string)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(first as string)}/` };
+    return { kind: 'not-found' };
+  }
+  const project = first as string;
+  if (!isValidProjectName(project)) return { kind: 'not-found' };
+  if (parts.length === 2) {
+    if (second === '' || second === 'index.html' || second === 'index.json') {
+      // PEP 503: a name that is not normalised redirects to the normalised one.
+      if (!isNormalizedName(project)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(project)}/` };
+      return { kind: 'project', prefix, project };
+    }
+    if (isNormalizedName(project) && isServedFile(second as string)) return { kind: 'file', prefix, project, filename: second as string };
+    return { kind: 'not-found' };
+  }
+  return { kind: 'not-found' };
+}
