@@ -1,0 +1,237 @@
+// Benchmark: `dib-pypi serve` against nginx (Debian's, plain static config), nginx with the config
+// `dib-pypi serve --nginx-conf` generates, and `python3 -m http.server`, all serving the same
+// synthetic mirror in the same run; wrk on loopback at 1, 16 and 64 connections.
+//   node dist/bench/serve.js [--size large|small] [--seconds N] [--work-dir DIR] [--keep] [--pip-packages N]
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { renderNginxConf } from '../src/server/nginx-conf.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(REPO, 'bin', 'dib-pypi.cjs');
+const GENERATOR = join(REPO, 'dist', 'bench', 'make-synthetic-mirror.js');
+const NGINX = '/usr/sbin/nginx';
+const CONNECTIONS = [1, 16, 64];
+const TARGETS = { nginx: 0.15, httpServer: 5, p99Ms: 20, front: 0.9, pip: 1.1, rssBytes: 200e6 };
+
+interface Options {
+  size: 'small' | 'large';
+  seconds: number;
+  workDir: string;
+  keep: boolean;
+  pipPackages: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      size: { type: 'string', default: 'large' },
+      seconds: { type: 'string', default: '4' },
+      'work-dir': { type: 'string', default: '/var/tmp/dib-pypi-bench-serve' },
+      keep: { type: 'boolean', default: false },
+      'pip-packages': { type: 'string', default: '20' },
+    },
+  });
+  if (values.size !== 'small' && values.size !== 'large') throw new Error(`--size: expected small or large, got ${values.size}`);
+  const seconds = Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: expected a positive integer, got ${values.seconds}`);
+  return { size: values.size, seconds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']) };
+}
+
+function run(command: string, args: string[], env?: NodeJS.ProcessEnv): string {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: env ?? process.env });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}\n${result.stdout}`);
+  return result.stdout;
+}
+
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+
+async function waitFor(url: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (spawnSync('curl', ['-sf', '-o', '/dev/null', url]).status === 0) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing answers at ${url}`);
+}
+
+interface Peer {
+  name: string;
+  base: string;
+  child: ChildProcess;
+}
+
+function freePort(seed: number): number {
+  return 20000 + ((process.pid * 7 + seed * 131) % 20000);
+}
+
+async function startPeer(name: string, command: string, args: string[], base: string, health: string): Promise<Peer> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+  process.once('exit', () => child.kill('SIGKILL'));
+  await waitFor(base + health);
+  return { name, base, child };
+}
+
+function nginxPeer(mirror: string, dir: string, port: number, generated: boolean): Promise<Peer> {
+  mkdirSync(dir, { recursive: true });
+  for (const sub of ['client-body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
+  const user = process.getuid?.() === 0 ? 'user root;\n' : '';
+  const conf = generated
+    ? user + run(process.execPath, ['--', CLI, 'serve', mirror, '--port', String(port), '--nginx-conf', '--nginx-prefix', dir]).replace(/access_log [^;]+;/, 'access_log off;')
+    : `${user}worker_processes auto;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path ${dir}/client-body; proxy_temp_path ${dir}/proxy; fastcgi_temp_path ${dir}/fastcgi;
+    uwsgi_temp_path ${dir}/uwsgi; scgi_temp_path ${dir}/scgi;
+    keepalive_timeout 65; keepalive_requests 100000;
+    sendfile on; tcp_nopush on;
+    open_file_cache max=10000 inactive=30s;
+    server { listen 127.0.0.1:${port}; root ${mirror}; index index.html; }
+}
+`;
+  writeFileSync(join(dir, 'nginx.conf'), conf);
+  return startPeer(generated ? 'nginx + generated conf' : 'nginx (plain)', NGINX, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', 'daemon off;'], `http://127.0.0.1:${port}`, '/');
+}
+
+interface Load {
+  rps: number;
+  p99Ms: number;
+  errors: number;
+}
+
+function parseDuration(text: string): number {
+  const match = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (match === null) return Number.NaN;
+  const value = Number(match[1]);
+  return match[2] === 'us' ? value / 1000 : match[2] === 'ms' ? value : value * 1000;
+}
+
+/** wrk, one thread (the other core is the server's), keep-alive, with pip's Accept header. */
+async function wrk(url: string, connections: number, seconds: number): Promise<Load> {
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01', url], { maxBuffer: 1024 * 1024 });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const p99 = parseDuration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
+  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+  const socketErrors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  return { rps, p99Ms: p99, errors: Number(errors ?? 0) + socketErrors };
+}
+
+function rssOf(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
+/** A file near 20 KB, the root page and the page of the project with the most files. */
+function pickTargets(mirror: string): { name: string; path: string }[] {
+  let file: { path: string; gap: number } | undefined;
+  let project: { name: string; files: number } | undefined;
+  for (const name of readdirSync(mirror).sort()) {
+    if (name.startsWith('.') || !statSync(join(mirror, name)).isDirectory()) continue;
+    const files = readdirSync(join(mirror, name)).filter((f) => f.endsWith('.whl') || f.endsWith('.tar.gz'));
+    if (project === undefined || files.length > project.files) project = { name, files: files.length };
+    for (const f of files) {
+      const gap = Math.abs(statSync(join(mirror, name, f)).size - 20 * 1024);
+      if (file === undefined || gap < file.gap) file = { path: `${name}/${f}`, gap };
+    }
+  }
+  if (file === undefined || project === undefined) throw new Error(`no files in ${mirror}`);
+  const size = statSync(join(mirror, file.path)).size;
+  return [
+    { name: `project page (${project.files} files)`, path: `${project.name}/` },
+    { name: 'root page', path: '' },
+    { name: `file (${(size / 1024).toFixed(1)} KB)`, path: file.path },
+  ];
+}
+
+function pipTime(indexUrl: string, packages: string[], work: string): number {
+  const target = join(work, 'pip-target');
+  rmSync(target, { recursive: true, force: true });
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PIP_CONFIG_FILE: '/dev/null' };
+  const start = process.hrtime.bigint();
+  run('/usr/bin/python3', ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--no-deps', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...packages], env);
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const mirror = join(options.workDir, `mirror-${options.size}`);
+  if (!existsSync(join(mirror, 'index.html'))) {
+    rmSync(mirror, { recursive: true, force: true });
+    console.log(`generator: ${run(process.execPath, [GENERATOR, '--size', options.size, mirror]).trim()}`);
+  }
+  console.log(`index: ${run(process.execPath, ['--', CLI, 'mirror', 'index', mirror]).trim()}`);
+  const targets = pickTargets(mirror);
+
+  const ports = [1, 2, 3, 4].map(freePort);
+  const peers: Peer[] = [];
+  const ours = await startPeer('dib-pypi serve', process.execPath, ['--', CLI, 'serve', mirror, '--no-index', '--port', String(ports[0])], `http://127.0.0.1:${ports[0]}`, '/health');
+  peers.push(ours);
+  peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-plain'), ports[1] as number, false));
+  peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-generated'), ports[2] as number, true));
+  peers.push(await startPeer('python3 -m http.server', '/usr/bin/python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', mirror, String(ports[3])], `http://127.0.0.1:${ports[3]}`, '/'));
+
+  let peakRss = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(ours.child.pid as number))), 100);
+  const results = new Map<string, Load>();
+  let isOk = true;
+  const check = (ok: boolean) => {
+    isOk &&= ok;
+    return ok ? 'ok' : 'MISSED';
+  };
+  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each; p99 in ms)`);
+  for (const target of targets) {
+    for (const connections of CONNECTIONS) {
+      const row: string[] = [];
+      for (const peer of peers) {
+        // http.server is single-threaded and slow: a shorter run says as much.
+        const load = await wrk(`${peer.base}/${target.path}`, connections, peer.name.startsWith('python') ? Math.min(2, options.seconds) : options.seconds);
+        results.set(`${peer.name}|${target.name}|${connections}`, load);
+        row.push(`${peer.name}: ${Math.round(load.rps)}${load.errors > 0 ? ` (${load.errors} errors)` : ''} p99 ${load.p99Ms.toFixed(2)}`);
+      }
+      const get = (name: string) => results.get(`${name}|${target.name}|${connections}`) as Load;
+      const us = get('dib-pypi serve');
+      const vsNginx = us.rps / get('nginx (plain)').rps;
+      const vsPython = us.rps / get('python3 -m http.server').rps;
+      const front = get('nginx + generated conf').rps / get('nginx (plain)').rps;
+      console.log(`${target.name}, ${connections} conn: ${row.join(' | ')}`);
+      console.log(
+        `  ratio dib-pypi/nginx ${vsNginx.toFixed(3)} (>= ${TARGETS.nginx}: ${check(vsNginx >= TARGETS.nginx)}), ` +
+          `dib-pypi/http.server ${vsPython.toFixed(1)} (>= ${TARGETS.httpServer}: ${check(vsPython >= TARGETS.httpServer)}), ` +
+          `generated/plain nginx ${front.toFixed(3)} (>= ${TARGETS.front}: ${check(front >= TARGETS.front)})` +
+          (connections === 64 ? `, p99 ${us.p99Ms.toFixed(2)} ms (< ${TARGETS.p99Ms}: ${check(us.p99Ms < TARGETS.p99Ms)})` : '') +
+          (us.errors > 0 ? `, ${us.errors} errors: ${check(false)}` : ''),
+      );
+    }
+  }
+  clearInterval(sampler);
+  console.log(`\ndib-pypi serve peak RSS under load: ${(peakRss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peakRss < TARGETS.rssBytes)})`);
+
+  if (options.pipPackages > 0) {
+    const packages = readdirSync(mirror).filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html'))).sort().slice(0, options.pipPackages);
+    const generated = peers[2] as Peer;
+    const times: { ours: number[]; nginx: number[] } = { ours: [], nginx: [] };
+    for (let i = 0; i < 3; i++) {
+      times.nginx.push(pipTime(`${generated.base}/simple/`, packages, options.workDir));
+      times.ours.push(pipTime(`${ours.base}/simple/`, packages, options.workDir));
+    }
+    const best = (values: number[]) => Math.min(...values);
+    const ratio = best(times.ours) / best(times.nginx);
+    console.log(`pip install of ${packages.length} packages (best of 3): dib-pypi ${best(times.ours).toFixed(2)} s, nginx ${best(times.nginx).toFixed(2)} s: ratio ${ratio.toFixed(3)} (<= ${TARGETS.pip}: ${check(ratio <= TARGETS.pip)})`);
+  }
+  for (const peer of peers) peer.child.kill('SIGTERM');
+  if (!options.keep) rmSync(join(options.workDir, 'nginx-plain'), { recursive: true, force: true });
+  console.log(isOk ? '\nall serve targets met' : '\nsome serve targets MISSED');
+  process.exitCode = isOk ? 0 : 1;
+}
+
+await main();
