@@ -247,6 +247,9 @@ the pip command line and its output), a file conflict, or broken files in the in
       'access-log': { type: 'boolean' },
       'nginx-conf': { type: 'boolean' },
       'nginx-prefix': { type: 'string' },
+      'upload-auth': { type: 'string' },
+      'allow-overwrite': { type: 'boolean' },
+      'max-upload-mb': { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -258,7 +261,13 @@ the pip command line and its output), a file conflict, or broken files in the in
   --nginx-conf       print an nginx configuration serving DIR the same way (PEP 691
                      negotiation, /simple/), for conf.d, and exit
   --nginx-prefix DIR with --nginx-conf: print a whole nginx.conf instead, that runs on
-                     its own (nginx -p DIR -c FILE) with its pid, logs and temp in DIR`,
+                     its own (nginx -p DIR -c FILE) with its pid, logs and temp in DIR
+  --upload-auth FILE enable uploads (twine upload --repository-url http://HOST:PORT/)
+                     for the users of FILE, an htpasswd file of bcrypt entries
+                     (htpasswd -B); DIB_PYPI_UPLOAD_TOKEN=T also enables them, for
+                     user __token__ with password T
+  --allow-overwrite  let an upload replace a file of the same name (default: 409)
+  --max-upload-mb N  largest file accepted (default: 1024)`,
     notes: `DIR is a mirror (docs/mirror-layout.md; default: $DIB_IMAGE_CACHE/pypi/mirror).
 The index answers at / and at /simple/ (either works as pip's --index-url):
   GET /simple/                 root page        GET /simple/<project>/    project page
@@ -267,6 +276,11 @@ The index answers at / and at /simple/ (either works as pip's --index-url):
 Pages are PEP 691 JSON or HTML by the Accept header (or ?format=json|html), gzip when
 asked, with ETag/Last-Modified (304); files answer Range requests. Pages and small files
 are held in memory (re-checked on disk at most once a second); nothing scans DIR per request.
+Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
+the file name must be a wheel or sdist of the form's project and version, its digests
+must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,
+put in place atomically and the index is updated before the answer. A project with
+uploads counts as private.
 SIGINT/SIGTERM stop the server.`,
     required: [],
     positionals: { names: '[DIR]', min: 0, max: 1 },

@@ -1,6 +1,6 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { defaultMirror } from '../targets/mirror-location.js';
 import { printLine, warn } from './output.js';
@@ -15,6 +15,9 @@ export interface ServeFlags {
   accessLog?: boolean;
   nginxConf?: boolean;
   nginxPrefix?: string;
+  uploadAuth?: string;
+  allowOverwrite?: boolean;
+  maxUploadMb?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -53,12 +56,16 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${JSON.stringify(dir)} (make a mirror with dib-pypi mirror add or mirror sync)`, 'DIR');
   if (!statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'DIR');
   if (flags.noIndex !== true) await indexAtStart(dir);
+  const log = flags.accessLog === true ? (line: string) => printLine(line) : undefined;
   const { createApp } = await import('../server/app.js');
-  const app = createApp({
-    dir,
-    cacheBytes: cacheMb * 1024 * 1024,
-    log: flags.accessLog === true ? (line) => printLine(line) : undefined,
-  });
+  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log });
+  const uploads = await setUpUploads(flags, dir, (project) => {
+    for (const page of ['index.html', 'index.json']) {
+      app.cache.invalidate(join(dir, page));
+      app.cache.invalidate(join(dir, project, page));
+    }
+  }, log);
+  if (uploads !== undefined) app.upload = uploads;
   await listen(app.server, host, port);
   const address = app.server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
@@ -73,6 +80,44 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+  });
+}
+
+/** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */
+async function setUpUploads(flags: ServeFlags, dir: string, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
+  const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
+  const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
+  if (flags.uploadAuth === undefined && (token === undefined || token === '')) {
+    if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
+    return undefined;
+  }
+  const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
+  let users = new Map<string, string>();
+  if (flags.uploadAuth !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.uploadAuth, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${JSON.stringify(flags.uploadAuth)}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, '--upload-auth');
+    }
+    users = parseHtpasswd(text, flags.uploadAuth);
+    if (users.size === 0) throw new UsageError(`${JSON.stringify(flags.uploadAuth)} lists no users`, '--upload-auth');
+  }
+  const { createUploadHandler } = await import('../server/upload.js');
+  const { ReindexQueue } = await import('../server/reindex-queue.js');
+  const { indexMirror } = await import('../mirror/index-mirror.js');
+  const queue = new ReindexQueue(() => indexMirror({ dir }));
+  return createUploadHandler({
+    dir,
+    auth: new Authenticator({ users, token: token === '' ? undefined : token }),
+    allowOverwrite: flags.allowOverwrite === true,
+    maxBytes: maxMb * 1024 * 1024,
+    onStored: async (project) => {
+      const result = await queue.request();
+      for (const problem of result.problems) warn(`broken file not served: ${problem.path}: ${problem.message}`);
+      onIndexed(project);
+    },
+    log,
   });
 }
 

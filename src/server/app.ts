@@ -38,6 +38,8 @@ export interface App {
   server: Server;
   dir: string;
   cache: DiskCache;
+  /** The upload API; set after creation when uploads are enabled. */
+  upload?: UploadHandler;
 }
 
 /** Files up to this size are answered from memory after the first read. */
@@ -48,7 +50,7 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
-  const app: App = { server: createServer(), dir: options.dir, cache };
+  const app: App = { server: createServer(), dir: options.dir, cache, upload: options.upload };
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (options.log !== undefined) {
       const log = options.log;
@@ -87,8 +89,11 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
     case 'file':
       return serveFile(app, options, req, res, target.project, target.filename);
     case 'upload':
-      if (options.upload === undefined) return sendError(req, res, 405, 'uploads are not enabled on this server (start it with --upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)');
-      return options.upload(req, res);
+      if (app.upload === undefined) {
+        req.resume();
+        return sendError(req, res, 405, 'uploads are not enabled on this server (start it with --upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)');
+      }
+      return app.upload(req, res);
     case 'not-found':
       return sendError(req, res, 404, 'not found');
   }

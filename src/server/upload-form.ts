@@ -1,0 +1,56 @@
+// What a legacy upload (twine's `file_upload` form) must satisfy before anything is kept (pure).
+import { eq, valid } from '@renovatebot/pep440';
+import { parseDistFilename } from '../mirror/dist-filename.js';
+import { normalizeProjectName, isValidProjectName } from '../mirror/project-name.js';
+import type { DistFilename } from '../mirror/types.js';
+
+export interface UploadForm {
+  fields: Map<string, string>;
+  /** The `content` part's file name as the client sent it. */
+  filename?: string;
+  /** Digests of the bytes received. */
+  received?: { md5: string; sha256: string; blake2b256: string; size: number };
+}
+
+export type UploadCheck = { ok: true; project: string; filename: string; parsed: DistFilename } | { ok: false; status: number; message: string };
+
+const fail = (status: number, message: string): UploadCheck => ({ ok: false, status, message });
+
+/** A bare file name: no directory part, no `..`, nothing hidden, no control characters. */
+export function isSafeFilename(name: string): boolean {
+  return name !== '' && name.length <= 255 && !/[/\\\0-\x1f]/.test(name) && !name.startsWith('.') && name !== '..';
+}
+
+function sameVersion(a: string, b: string): boolean {
+  if (a === b) return true;
+  return valid(a) !== null && valid(b) !== null && eq(a, b);
+}
+
+/** Check the form fields against the file (name, version, digests). */
+export function checkUpload(form: UploadForm): UploadCheck {
+  const action = form.fields.get(':action');
+  if (action !== 'file_upload') return fail(400, `unsupported :action ${JSON.stringify(action ?? '')} (only file_upload)`);
+  const name = form.fields.get('name') ?? '';
+  if (!isValidProjectName(name)) return fail(400, `invalid project name ${JSON.stringify(name)}`);
+  const version = form.fields.get('version') ?? '';
+  if (version === '') return fail(400, 'missing version');
+  const filename = form.filename;
+  if (filename === undefined || form.received === undefined) return fail(400, 'no file in the form field "content"');
+  if (!isSafeFilename(filename)) return fail(400, `invalid file name ${JSON.stringify(filename)}: a bare name, no path`);
+  const parsed = parseDistFilename(filename);
+  if (parsed === undefined) return fail(400, `${JSON.stringify(filename)} is not a distribution file name (wheel or sdist)`);
+  const project = normalizeProjectName(name);
+  if (parsed.normalized !== project) return fail(400, `${filename} is not a file of project ${name}`);
+  if (!sameVersion(parsed.version, version)) return fail(400, `${filename} is not version ${version} of ${name}`);
+  const digests: [field: string, actual: string][] = [
+    ['md5_digest', form.received.md5],
+    ['sha256_digest', form.received.sha256],
+    ['blake2_256_digest', form.received.blake2b256],
+  ];
+  for (const [field, actual] of digests) {
+    const sent = form.fields.get(field);
+    if (sent !== undefined && sent !== '' && sent.toLowerCase() !== actual) return fail(400, `${field} does not match the uploaded bytes of ${filename}`);
+  }
+  if (form.received.size === 0) return fail(400, `${filename} is empty`);
+  return { ok: true, project, filename, parsed };
+}
