@@ -22,8 +22,9 @@ export function decodeEntities(text: string): string {
   });
 }
 
-// An attribute: name, then optionally = and a double-quoted, single-quoted or unquoted value (HTML's attribute syntax).
-const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g;
+// An attribute: name, then optionally = and a double-quoted, single-quoted or unquoted value (HTML attribute syntax;
+// like browsers, an unquoted value may hold `=`, as in `href=x.whl#sha256=...`).
+const ATTRIBUTE = /([^\s"'>/=]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>`]+)))?/g;
 
 function parseAttributes(source: string): Map<string, string> {
   const attributes = new Map<string, string>();
