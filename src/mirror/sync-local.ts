@@ -18,12 +18,12 @@ function partOwner(name: string): number | undefined {
   return Number.parseInt(name.slice(at + PART_MARK.length), 10);
 }
 
-/** Read `DIR/<project>/` (created when missing; a symlink is refused): its files and sidecars; temp files of dead runs removed. */
-export function readProjectState(dir: string, project: string, manifest: Manifest): ProjectState {
+/** Read `DIR/<project>/` (created when missing unless `isReadOnly`; a symlink is refused): its files and sidecars; temp files of dead runs removed. */
+export function readProjectState(dir: string, project: string, manifest: Manifest, isReadOnly = false): ProjectState {
   const path = join(dir, project);
   const stat = lstatSync(path, { throwIfNoEntry: false });
   if (stat === undefined) {
-    mkdirSync(path);
+    if (!isReadOnly) mkdirSync(path, { recursive: true });
     return { project, files: new Map(), sidecars: new Map() };
   }
   if (!stat.isDirectory()) throw new DibPypiError(`${path}: not a directory (a symlink or file where the project's directory belongs); not touched`);
@@ -33,7 +33,7 @@ export function readProjectState(dir: string, project: string, manifest: Manifes
     const name = entry.name;
     const owner = partOwner(name);
     if (owner !== undefined) {
-      if (owner !== process.pid && !isAlive(owner)) rmSync(join(path, name), { force: true });
+      if (!isReadOnly && owner !== process.pid && !isAlive(owner)) rmSync(join(path, name), { force: true });
       continue;
     }
     if (name.startsWith('.') || !entry.isFile()) continue;

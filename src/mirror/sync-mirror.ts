@@ -88,8 +88,9 @@ function settingsKey(options: SyncOptions): string {
 /** Sync `options.dir` from `options.upstream`; failures are collected (the caller exits 1), usage errors thrown. */
 export async function syncMirror(options: SyncOptions, events: SyncEvents = {}): Promise<SyncResult> {
   if (existsSync(options.dir) && !statSync(options.dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(options.dir)}`, 'mirror sync');
-  mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
-  const release = lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir);
+  // A dry run writes nothing, not even the lock.
+  if (!options.isDryRun) mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
+  const release = options.isDryRun ? () => {} : lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir);
   const client = new SimpleIndexClient({
     url: options.upstream,
     connections: options.jobs,
@@ -174,7 +175,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
   run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
-  const local = readProjectState(run.options.dir, project, run.manifest);
+  const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
   const plan = planProject(local, filtered.kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
   for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
