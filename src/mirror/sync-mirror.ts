@@ -3,7 +3,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { fsyncPath } from '../fs/atomic-write.js';
 import { lockRoot } from '../inject/root-lock.js';
 import { redact } from '../redact.js';
 import { SimpleIndexClient } from '../upstream/simple-client.js';
@@ -13,6 +12,7 @@ import { loadManifest, STATE_DIR, type Manifest } from './manifest.js';
 import { mapLimit } from './map-limit.js';
 import { normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
+import { CommitQueue } from './commit-queue.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
 import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
@@ -75,6 +75,7 @@ interface Run {
   state: SyncState;
   next: SyncState;
   slots: Semaphore;
+  commits: CommitQueue;
   result: SyncResult;
   progress: SyncProgress;
   lastSave: number;
@@ -108,15 +109,18 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       state,
       next: { ...state, projects: { ...state.projects } },
       slots: new Semaphore(options.jobs),
+      commits: new CommitQueue(128, 100),
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
     };
     if (options.isDryRun) run.result.wouldDownload = [];
+    const started = performance.now();
     const names = await projectNames(run);
     run.progress.projectsTotal = names.length;
     run.result.projects = names.length;
-    await mapLimit(names, options.jobs * 2, async (name) => {
+    // Many projects in flight: each waits for its files' batch commit, and downloads must not starve meanwhile.
+    await mapLimit(names, Math.max(64, options.jobs * 8), async (name) => {
       await syncProject(run, name).catch((error: unknown) => fail(run, normalizeProjectName(name), undefined, error));
       run.progress.projectsDone++;
       events.onProgress?.(run.progress);
@@ -124,6 +128,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     });
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
+    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
     run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
     return run.result;
   } finally {
@@ -200,12 +205,11 @@ async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<stri
     else isComplete = false;
   });
   run.progress.filesQueued += plan.downloads.length;
-  const fetched = await Promise.all(plan.downloads.map((p) => run.slots.run(() => download(run, plan.project, p))));
+  const fetched = await Promise.all(plan.downloads.map((p) => download(run, plan.project, p)));
   plan.downloads.forEach((p, i) => {
     if (fetched[i]) inPlace.push(p.file);
     else isComplete = false;
   });
-  if (plan.downloads.length > 0) fsyncPath(projectDir); // the renames, durable
   applySidecars(projectDir, inPlace.flatMap((file) => sidecarChanges(file, sidecars)));
   for (const name of plan.deletes) {
     deleteDistribution(projectDir, name);
@@ -227,7 +231,10 @@ async function checkExisting(run: Run, project: string, planned: PlannedFile): P
 async function download(run: Run, project: string, planned: PlannedFile): Promise<boolean> {
   const target = join(run.options.dir, project, planned.file.filename);
   try {
-    const { bytes } = await run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...(planned.file.size === undefined ? {} : { size: planned.file.size }) });
+    const size = planned.file.size === undefined ? {} : { size: planned.file.size };
+    // The slot is held while the bytes come in, not while the batch they joined is fsynced.
+    const { bytes, temp } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'keep-temp' }));
+    await run.commits.commit(temp as string, target);
     run.result.downloaded++;
     run.result.bytes += bytes;
     run.progress.bytes += bytes;

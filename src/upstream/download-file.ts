@@ -17,12 +17,18 @@ export interface DownloadRequest {
   /** When known: a different length is a mismatch too. */
   size?: number;
   headers: Record<string, string>;
-  /** fsync the file before the rename (default true). */
-  isDurable?: boolean;
+  /**
+   * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
+   * verified, not yet fsynced temp file for the caller (which batches fsyncs: see src/mirror/commit-queue.ts)
+   * to commit or remove; `temp` in the result names it.
+   */
+  commit?: 'rename' | 'keep-temp';
 }
 
 export interface DownloadResult {
   bytes: number;
+  /** With commit 'keep-temp': the verified temp file beside the target. */
+  temp?: string;
 }
 
 /** Temp files of downloads: `.<name>.part-<pid>-<n>`, hidden from the index, the scanner and web servers. */
@@ -71,7 +77,12 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    if (request.isDurable !== false) await file.sync();
+    if (request.commit === 'keep-temp') {
+      await file.close();
+      isRenamed = true; // handed over
+      return { bytes, temp };
+    }
+    await file.sync();
     await file.close();
     await rename(temp, request.target);
     isRenamed = true;
