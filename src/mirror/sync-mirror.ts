@@ -79,6 +79,10 @@ interface Run {
   result: SyncResult;
   progress: SyncProgress;
   lastSave: number;
+  /** Anything written or removed in DIR this run (else, after a finished re-index, there is nothing to index). */
+  isChanged: boolean;
+  /** The root page's last serial, when every project was taken from it. */
+  rootSerial?: number;
 }
 
 /** The settings that change what a project's files should be: another set means pages must be read again. */
@@ -107,16 +111,22 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       client,
       manifest: loadManifest(options.dir).manifest,
       state,
-      next: { ...state, projects: { ...state.projects } },
+      next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
       commits: new CommitQueue(128, 100),
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
+      isChanged: false,
     };
     if (options.isDryRun) run.result.wouldDownload = [];
     const started = performance.now();
     const names = await projectNames(run);
+    if (names === 'unchanged') {
+      // X-PyPI-Last-Serial of the root unchanged since a complete, indexed run: nothing anywhere changed.
+      run.result.unchanged = run.result.projects = Object.keys(state.projects).length;
+      return run.result;
+    }
     run.progress.projectsTotal = names.length;
     run.result.projects = names.length;
     // Many projects in flight: each waits for its files' batch commit, and downloads must not starve meanwhile.
@@ -129,7 +139,13 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
     if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
-    run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
+    if (run.isChanged || !state.isIndexed) {
+      run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
+    }
+    run.next.isIndexed = true;
+    if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
+    else delete run.next.rootSerial;
+    saveSyncState(options.dir, run.next);
     return run.result;
   } finally {
     await client.close();
@@ -150,11 +166,15 @@ function fail(run: Run, project: string, filename: string | undefined, error: un
   run.events.onLog?.(`failed: ${project}${filename === undefined ? '' : `/${filename}`}: ${message}`);
 }
 
-/** --project / --requirements names, else every project on the root page; excluded names dropped. */
-async function projectNames(run: Run): Promise<string[]> {
+/** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
+async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
   let names = run.options.projects;
   if (names.length === 0) {
     const root = await run.client.fetchRoot();
+    if (root.kind === 'page' && root.lastSerial !== undefined) {
+      if (root.lastSerial === run.state.rootSerial && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
+      run.rootSerial = root.lastSerial;
+    }
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
@@ -170,6 +190,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   const project = normalizeProjectName(name);
   const record = run.state.projects[project];
   delete run.next.projects[project]; // until this project is complete again
+  delete run.next.rootSerial;
   const outcome = await run.slots.run(() => run.client.fetchProject(name, run.options.isDryRun ? undefined : record));
   if (outcome.kind === 'missing') throw new Error(`not on the upstream (HTTP ${outcome.status} for ${run.client.projectUrl(name)})`);
   if (outcome.kind === 'not-modified') {
@@ -210,11 +231,13 @@ async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<stri
     if (fetched[i]) inPlace.push(p.file);
     else isComplete = false;
   });
-  applySidecars(projectDir, inPlace.flatMap((file) => sidecarChanges(file, sidecars)));
+  const changes = inPlace.flatMap((file) => sidecarChanges(file, sidecars));
+  applySidecars(projectDir, changes);
   for (const name of plan.deletes) {
     deleteDistribution(projectDir, name);
     run.result.deleted++;
   }
+  if (changes.length > 0 || plan.deletes.length > 0 || plan.downloads.length > 0 || plan.checks.length > 0) run.isChanged = true;
   return isComplete;
 }
 

@@ -20,6 +20,10 @@ export interface SyncState {
   settings: string;
   /** Projects whose every wanted file was in place after the run that fetched this page. */
   projects: Record<string, ProjectSyncRecord>;
+  /** The last run finished with a successful re-index (a run killed before that leaves false: the next one indexes). */
+  isIndexed: boolean;
+  /** The root page's X-PyPI-Last-Serial when the last run synced every project of it completely. */
+  rootSerial?: number;
 }
 
 export function syncStatePath(dir: string): string {
@@ -28,13 +32,13 @@ export function syncStatePath(dir: string): string {
 
 /** The saved state when it was made for the same upstream and settings; else an empty one (it is only a cache). */
 export function loadSyncState(dir: string, upstream: string, settings: string): SyncState {
-  const fresh: SyncState = { version: VERSION, upstream, settings, projects: {} };
+  const fresh: SyncState = { version: VERSION, upstream, settings, projects: {}, isIndexed: false };
   const path = syncStatePath(dir);
   if (!existsSync(path)) return fresh;
   try {
     const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<SyncState>;
     if (data.version !== VERSION || data.upstream !== upstream || data.settings !== settings || typeof data.projects !== 'object' || data.projects === null) return fresh;
-    return { ...fresh, projects: data.projects };
+    return { ...fresh, projects: data.projects, isIndexed: data.isIndexed === true, ...(typeof data.rootSerial === 'number' ? { rootSerial: data.rootSerial } : {}) };
   } catch {
     return fresh;
   }

@@ -1,9 +1,9 @@
 // Test fixture: a tiny HTTP proxy in front of a real upstream (nginx) that injects faults on chosen paths:
-// HTTP 500s (a few times or always), a stalled body, or a delay. Everything else passes through untouched.
+// HTTP 500s (a few times or always), a stalled body, a delay, or an added response header. Everything else passes through untouched.
 import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = { kind: 'status'; status: number; times: number } | { kind: 'stall' } | { kind: 'delay'; ms: number };
+export type Fault = { kind: 'status'; status: number; times: number } | { kind: 'stall' } | { kind: 'delay'; ms: number } | { kind: 'header'; name: string; value: string };
 
 export interface FaultRule {
   /** Matched against the request path. */
@@ -23,10 +23,10 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
   const target = new URL(upstream);
   const log: FaultProxy['log'] = [];
   const counts = new Map<FaultRule, number>();
-  const forward = (req: IncomingMessage, res: ServerResponse) => {
+  const forward = (req: IncomingMessage, res: ServerResponse, extra: Record<string, string> = {}) => {
     const out = request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (answer) => {
       log.push({ path: req.url ?? '', status: answer.statusCode ?? 0 });
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      res.writeHead(answer.statusCode ?? 502, { ...answer.headers, ...extra });
       answer.pipe(res);
     });
     out.on('error', () => {
@@ -48,6 +48,10 @@ export async function startFaultProxy(upstream: string, rules: FaultRule[]): Pro
       log.push({ path: req.url ?? '', status: 200 });
       res.writeHead(200, { 'content-type': 'application/octet-stream' }); // chunked: no length to check early
       res.write('x'); // then nothing: the client must time out
+      return;
+    }
+    if (fault?.kind === 'header') {
+      forward(req, res, { [fault.name]: fault.value });
       return;
     }
     if (fault?.kind === 'delay') {

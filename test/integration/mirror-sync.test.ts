@@ -149,6 +149,32 @@ describe('mirror sync', () => {
     assert.match(missing.stderr, /no-such-project: not on the upstream \(HTTP 404/);
   });
 
+  test("the root page's X-PyPI-Last-Serial unchanged: the second run asks for nothing else and skips the re-index", async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    await using proxy = await startFaultProxy(nginx.url, [{ path: /^\/$/, fault: { kind: 'header', name: 'x-pypi-last-serial', value: '42' } }]);
+    const mirror = join(work.path, 'mirror');
+    const first = await sync(mirror, proxy.url);
+    assert.equal(first.status, 0, first.stderr);
+    const before = proxy.log.length;
+    const second = await sync(mirror, proxy.url);
+    assert.equal(second.status, 0, second.stderr);
+    assert.deepEqual(proxy.log.slice(before).map((l) => l.path), ['/']);
+    assert.match(second.stdout, /synced 3 projects \(3 unchanged\): 0 files downloaded/);
+    assert.doesNotMatch(second.stdout, /indexed/);
+    // a killed re-index is redone: state says not indexed
+    const state = join(mirror, '.dib-pypi', 'sync-state.json');
+    writeFileSync(state, readFileSync(state, 'utf8').replace('"isIndexed":true', '"isIndexed":false'));
+    rmSync(join(mirror, 'app', 'index.html'));
+    const third = await sync(mirror, proxy.url);
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(third.stdout, /indexed/);
+    verify(mirror);
+  });
+
   test('500s are retried; a file always 500, a file with other bytes than its hash: failed, the rest synced, exit 1, nothing unverified kept', async (t) => {
     if (!canRun(t)) return;
     await using up = makeTempDir('dib-pypi-up-');
