@@ -7,6 +7,7 @@ import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
 import type { MirrorAddFlags } from './mirror-add-command.js';
 import type { ServeFlags } from './serve-command.js';
+import type { MirrorSyncFlags } from './mirror-sync-command.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -223,6 +224,79 @@ the pip command line and its output), a file conflict, or broken files in the in
     required: [],
     positionals: { names: 'DIR [PKG...]', min: 1, max: Number.POSITIVE_INFINITY },
     run: async (flags) => (await import('./mirror-add-command.js')).runMirrorAdd(flags as unknown as MirrorAddFlags),
+  },
+  'mirror sync': {
+    summary: 'download selected projects from an upstream simple index into a mirror (verified, parallel, incremental), then re-index',
+    usage: 'dib-pypi mirror sync DIR --upstream URL [--project NAME]... [filters] [options]',
+    options: {
+      upstream: { type: 'string' },
+      project: { type: 'string', multiple: true },
+      requirements: { type: 'string', short: 'r', multiple: true },
+      'python-version': { type: 'string', multiple: true },
+      platform: { type: 'string', multiple: true },
+      'package-type': { type: 'string', multiple: true },
+      extension: { type: 'string', multiple: true },
+      latest: { type: 'string' },
+      pre: { type: 'boolean' },
+      exclude: { type: 'string', multiple: true },
+      'max-file-size': { type: 'string' },
+      jobs: { type: 'string', short: 'j' },
+      delete: { type: 'boolean' },
+      timeout: { type: 'string' },
+      retries: { type: 'string' },
+      config: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    help: `  DIR                      the mirror directory (created when missing)
+  --upstream URL           the upstream simple index (PEP 503 HTML or PEP 691 JSON),
+                           e.g. https://user:token@host/simple/ (credentials are
+                           sent to that host only and never printed)
+  --project NAME           sync only this project (repeatable); default: every
+                           project on the upstream's root page
+  -r, --requirements FILE  sync the projects named in a requirements file (names
+                           only: versions, extras and markers are not filters)
+  --python-version V       keep files for this Python (3.11; repeatable): wheels
+                           whose python tag fits (py3, cp311, cp38-abi3, ...) and
+                           files whose requires-python admits V
+  --platform TAG           keep wheels for this platform (repeatable), e.g.
+                           manylinux_2_17_x86_64 (older manylinux/musllinux/macOS
+                           of the same arch fit too); pure wheels and sdists stay
+  --package-type T         wheel or sdist (repeatable)
+  --extension EXT          keep files with this extension: .whl, .tar.gz (repeatable)
+  --latest N               keep the files of the newest N releases per project (PEP
+                           440 order; yanked-only releases do not count)
+  --pre                    with --latest: count pre-releases and dev releases too
+  --exclude PATTERN        leave out projects or files whose (normalised) name
+                           matches this glob (* and ?; repeatable)
+  --max-file-size SIZE     leave out files larger than SIZE (500000, 10M, 1.5GB)
+  -j, --jobs N             parallel requests (default 8)
+  --delete                 delete files of synced projects that upstream no longer
+                           lists or the filters now exclude (default: keep them)
+  --timeout SECONDS        a request with no progress for this long fails (default 30)
+  --retries N              retries of a failed request, with backoff, on connection
+                           errors, timeouts and HTTP 5xx/429 (default 4)
+  --config FILE            read these options from FILE: TOML (.toml) or INI (.ini,
+                           .cfg, .conf), at the top level or in a [sync] section,
+                           with the flags' names; flags beat the file
+  --dry-run                print what would be downloaded and its size; write nothing
+  --json                   print the summary as JSON`,
+    notes: `Every file is streamed to a hidden temp file beside its final name, hashed while it
+streams, and renamed into DIR/<project>/ only when its hash (sha256, or upstream's other
+sha-2) matches the upstream page; otherwise it is removed and the file counts as failed.
+Yanked files get a <file>.yanked sidecar, upload times a <file>.upload-time sidecar. A
+file already in the mirror with other bytes is never overwritten (failed). The run ends
+with an incremental re-index (as dib-pypi mirror index), so DIR is a valid mirror.
+
+A second run asks for each project page with its ETag / Last-Modified (kept in
+DIR/.dib-pypi/sync-state.json) and skips the projects that did not change; a killed
+run resumes: finished files stay, temp files are removed, the rest is fetched again.
+
+Exit codes: 0 ok; 1 any file or project failed (after doing all the rest: the summary
+lists them) or the upstream cannot be reached; 2 bad flags or config.`,
+    required: [],
+    positionals: { names: 'DIR', min: 1, max: 1 },
+    run: async (flags) => (await import('./mirror-sync-command.js')).runMirrorSync(flags as unknown as MirrorSyncFlags),
   },
   'mirror verify': {
     summary: 're-hash every file of a mirror against its index; report corrupted, missing, unindexed files and stale pages',

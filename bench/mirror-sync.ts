@@ -1,0 +1,122 @@
+// Benchmark: `dib-pypi mirror sync` of a synthetic mirror served by nginx on loopback, against the floor measured
+// in the same run: the same file URLs fetched by `xargs -P <jobs> curl` into a directory. Then a no-change second run.
+//   node dist/bench/mirror-sync.js [--size large|small] [--jobs N] [--runs N] [--work-dir DIR] [--keep]
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startNginx } from '../test/helpers/nginx.js';
+import { CommandError, runChecked } from './measure/run-measured.js';
+
+const REPO = fileURLToPath(new URL('../../', import.meta.url)); // dist/bench/ -> the repository
+const CLI = join(REPO, 'bin', 'dib-pypi.cjs');
+const GENERATOR = join(REPO, 'dist', 'bench', 'make-synthetic-mirror.js');
+const TARGET_RATIO = 1.3;
+const TARGET_SECOND = 0.05;
+// The floor's curl processes each take this many URLs (one connection reused for them, as a downloader would).
+const URLS_PER_CURL = 50;
+
+class UsageError extends Error {}
+
+interface Options {
+  size: 'small' | 'large';
+  jobs: number;
+  runs: number;
+  workDir: string;
+  isKept: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: { size: { type: 'string', default: 'large' }, jobs: { type: 'string', default: '8' }, runs: { type: 'string', default: '1' }, 'work-dir': { type: 'string', default: '/var/tmp' }, keep: { type: 'boolean', default: false } },
+  });
+  if (values.size !== 'small' && values.size !== 'large') throw new UsageError(`--size: expected small or large, got ${JSON.stringify(values.size)}`);
+  const jobs = Number(values.jobs);
+  const runs = Number(values.runs);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got ${JSON.stringify(values.jobs)}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, got ${JSON.stringify(values.runs)}`);
+  return { size: values.size, jobs, runs, workDir: values['work-dir'] as string, isKept: values.keep === true };
+}
+
+/** Wall time of a command that must succeed. */
+function timed(command: string[], options: { env?: NodeJS.ProcessEnv } = {}): { seconds: number; stdout: string } {
+  const start = process.hrtime.bigint();
+  const result = spawnSync(command[0] as string, command.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26, env: options.env ?? process.env });
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  if (result.status !== 0) throw new CommandError(command, result.status, `${result.stdout}\n${result.stderr}`);
+  return { seconds, stdout: result.stdout };
+}
+
+/** Every distribution file's URL on the upstream (`<project>/<file>`). */
+function fileUrls(upstream: string, base: string): string[] {
+  const urls: string[] = [];
+  for (const project of readdirSync(upstream, { withFileTypes: true })) {
+    if (!project.isDirectory() || project.name.startsWith('.')) continue;
+    for (const name of readdirSync(join(upstream, project.name))) if (/\.(whl|tar\.gz|zip)$/.test(name)) urls.push(`${base}${project.name}/${name}`);
+  }
+  return urls;
+}
+
+function countFiles(dir: string): number {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => /\.(whl|tar\.gz|zip)$/.test(p) && !p.includes('/.')).length;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const work = mkdtempSync(join(options.workDir, 'dib-pypi-bench-sync-'));
+  try {
+    const upstream = join(work, 'upstream');
+    console.log(`generator: ${runChecked([process.execPath, GENERATOR, '--size', options.size, upstream]).trim()}`);
+    runChecked([process.execPath, '--', CLI, 'mirror', 'index', upstream]);
+    await using nginx = await startNginx(upstream);
+    const urls = fileUrls(upstream, nginx.url);
+    const urlList = join(work, 'urls.txt');
+    writeFileSync(urlList, urls.join('\n') + '\n');
+    runChecked(['sh', '-c', 'find "$1" -type f -print0 | xargs -0 -r cat > /dev/null', 'sh', upstream]); // upstream in the page cache for everyone
+    const floors: number[] = [];
+    const syncs: number[] = [];
+    const seconds: number[] = [];
+    const floorDir = join(work, 'floor');
+    const mirror = join(work, 'mirror');
+    for (let i = 0; i < options.runs; i++) {
+      rmSync(floorDir, { recursive: true, force: true });
+      rmSync(mirror, { recursive: true, force: true });
+      mkdirSync(floorDir);
+      runChecked(['sync']);
+      const floorCommand = ['sh', '-c', `xargs -P "$1" -n ${URLS_PER_CURL} curl -s --fail --remote-name-all --output-dir "$2" < "$3"`, 'sh', String(options.jobs), floorDir, urlList];
+      const sync = () => timed([process.execPath, '--', CLI, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)]);
+      // alternate which goes first, so both share the machine's noise
+      if (i % 2 === 0) floors.push(timed(floorCommand).seconds);
+      runChecked(['sync']);
+      const first = sync();
+      syncs.push(first.seconds);
+      if (i % 2 === 1) floors.push(timed(floorCommand).seconds);
+      if (countFiles(floorDir) !== urls.length) throw new Error(`the floor fetched ${countFiles(floorDir)} of ${urls.length} files`);
+      if (countFiles(mirror) !== urls.length) throw new Error(`the sync wrote ${countFiles(mirror)} of ${urls.length} files:\n${first.stdout}`);
+      seconds.push(sync().seconds);
+    }
+    const floor = median(floors);
+    const full = median(syncs);
+    const again = median(seconds);
+    const list = (values: number[]) => values.map((s) => s.toFixed(3)).join(', ');
+    console.log(`dib-pypi mirror sync, ${options.size} synthetic mirror (${urls.length} files) from nginx on loopback, --jobs ${options.jobs}, median of ${options.runs}, node ${process.version}`);
+    console.log(`  full sync (incl. re-index)  ${full.toFixed(3)} s  [${list(syncs)}]`);
+    console.log(`  floor: xargs -P ${options.jobs} -n ${URLS_PER_CURL} curl  ${floor.toFixed(3)} s  [${list(floors)}]`);
+    console.log(`  second run, nothing changed ${again.toFixed(3)} s  [${list(seconds)}]`);
+    console.log(`ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO}) ${verdict(full / floor <= TARGET_RATIO)}`);
+    console.log(`second run / full: ${((again / full) * 100).toFixed(2)}% (target < ${TARGET_SECOND * 100}%) ${verdict(again / full < TARGET_SECOND)}`);
+  } finally {
+    if (options.isKept) console.log(`kept ${work}`);
+    else rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof CommandError || error instanceof UsageError ? error.message : error);
+  process.exitCode = error instanceof UsageError ? 2 : 1;
+});

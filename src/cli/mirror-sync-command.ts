@@ -1,0 +1,90 @@
+// `dib-pypi mirror sync DIR --upstream URL`: flags and --config merged, progress on stderr, a summary, exit 1 on any failure.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { parseSyncConfig } from '../mirror/sync-config.js';
+import { syncMirror, type SyncResult } from '../mirror/sync-mirror.js';
+import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync-options.js';
+import { stepHookFromEnv } from './fault-hook.js';
+import { printJson, printLine } from './output.js';
+import { createStatusLine } from './status-line.js';
+
+export interface MirrorSyncFlags {
+  positionals: string[];
+  config?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  [flag: string]: unknown;
+}
+
+// camelCase keys back to the option names the config file uses.
+const FLAG_NAMES: Record<string, string> = {
+  upstream: 'upstream',
+  project: 'project',
+  requirements: 'requirements',
+  pythonVersion: 'python-version',
+  platform: 'platform',
+  packageType: 'package-type',
+  extension: 'extension',
+  latest: 'latest',
+  pre: 'pre',
+  exclude: 'exclude',
+  maxFileSize: 'max-file-size',
+  jobs: 'jobs',
+  delete: 'delete',
+  timeout: 'timeout',
+  retries: 'retries',
+};
+
+function readText(path: string, source: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${JSON.stringify(path)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, source);
+  }
+}
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+function summary(result: SyncResult, seconds: number): string {
+  return (
+    `synced ${result.projects} projects (${result.unchanged} unchanged): ${result.downloaded} files downloaded (${mb(result.bytes)}), ` +
+    `${result.present} already present, ${result.deleted} deleted, ${result.skipped} skipped, ${result.failed.length} failed in ${seconds.toFixed(2)} s`
+  );
+}
+
+export async function runMirrorSync(flags: MirrorSyncFlags): Promise<void> {
+  const dir = resolve(flags.positionals[0] as string);
+  const fromFlags: RawOptions = {};
+  for (const [key, name] of Object.entries(FLAG_NAMES)) fromFlags[name] = flags[key] as RawOptions[string];
+  const fromFile = flags.config === undefined ? {} : parseSyncConfig(readText(flags.config, '--config'), flags.config);
+  const raw = mergeOptions(fromFlags, fromFile);
+  raw['dry-run'] = flags.dryRun === true;
+  const requirementFiles = Array.isArray(raw.requirements) ? raw.requirements : [];
+  const requirementNames = requirementFiles.flatMap((file) => parseRequirementNames(readText(file, '--requirements'), file));
+  const options = buildSyncOptions(dir, raw, requirementNames);
+  const status = createStatusLine(process.stderr);
+  const started = process.hrtime.bigint();
+  const result = await syncMirror(options, {
+    onProgress: (p) => status.update(`sync: ${p.projectsDone}/${p.projectsTotal} projects, ${p.filesDone}/${p.filesQueued} files, ${mb(p.bytes)}`),
+    onLog: (line) => status.log(`dib-pypi: ${line}`),
+    onStep: stepHookFromEnv(process.env),
+    onIndexProgress: (p) => status.update(p.total > 0 ? `index: ${p.phase} ${p.done}/${p.total}` : `index: ${p.phase}...`),
+  });
+  status.clear();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const indexProblems = result.index?.problems ?? [];
+  if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });
+  else if (result.wouldDownload !== undefined) {
+    for (const f of result.wouldDownload) printLine(`would download ${f.project}/${f.filename}${f.size === undefined ? '' : ` (${f.size} bytes)`}`);
+    const bytes = result.wouldDownload.reduce((sum, f) => sum + (f.size ?? 0), 0);
+    const unknown = result.wouldDownload.filter((f) => f.size === undefined).length;
+    printLine(`dry run: ${result.wouldDownload.length} files to download, ${mb(bytes)}${unknown > 0 ? ` (+ ${unknown} of unknown size)` : ''}, ${result.skipped} skipped, ${result.failed.length} failed; nothing written`);
+  } else {
+    for (const f of result.failed) process.stderr.write(`dib-pypi: failed: ${f.project}${f.filename ? `/${f.filename}` : ''}: ${f.message}\n`);
+    for (const p of indexProblems) process.stderr.write(`dib-pypi: broken file skipped by the index: ${p.path}: ${p.message}\n`);
+    printLine(summary(result, seconds));
+    if (result.index) printLine(`indexed ${dir}: ${result.index.projects} projects, ${result.index.files} files`);
+  }
+  if (result.failed.length > 0 || indexProblems.length > 0) process.exitCode = 1;
+}

@@ -1,0 +1,73 @@
+// The mirror side of a sync: what a project directory holds (trusting the index manifest's hashes for
+// unchanged files), leftovers of killed runs removed, sidecars written and files deleted.
+import { createHash } from 'node:crypto';
+import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
+import { isAlive } from '../inject/root-lock.js';
+import { PART_MARK } from '../upstream/download-file.js';
+import { DibPypiError } from '../errors.js';
+import type { Manifest } from './manifest.js';
+import { isDistName, isSidecar, SIDECARS } from './scan-mirror.js';
+import type { LocalFile, ProjectState, SidecarChange } from './sync-plan.js';
+
+/** `.<name>.part-<pid>-<n>`: the pid of the run that was downloading it. */
+function partOwner(name: string): number | undefined {
+  const at = name.lastIndexOf(PART_MARK);
+  if (!name.startsWith('.') || at === -1) return undefined;
+  return Number.parseInt(name.slice(at + PART_MARK.length), 10);
+}
+
+/** Read `DIR/<project>/` (created when missing unless `isReadOnly`; a symlink is refused): its files and sidecars; temp files of dead runs removed. */
+export function readProjectState(dir: string, project: string, manifest: Manifest, isReadOnly = false): ProjectState {
+  const path = join(dir, project);
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) {
+    if (!isReadOnly) mkdirSync(path, { recursive: true });
+    return { project, files: new Map(), sidecars: new Map() };
+  }
+  if (!stat.isDirectory()) throw new DibPypiError(`${path}: not a directory (a symlink or file where the project's directory belongs); not touched`);
+  const files = new Map<string, LocalFile>();
+  const sidecars = new Map<string, string>();
+  for (const entry of readdirSync(path, { withFileTypes: true })) {
+    const name = entry.name;
+    const owner = partOwner(name);
+    if (owner !== undefined) {
+      if (!isReadOnly && owner !== process.pid && !isAlive(owner)) rmSync(join(path, name), { force: true });
+      continue;
+    }
+    if (name.startsWith('.') || !entry.isFile()) continue;
+    if (isSidecar(name)) sidecars.set(name, readFileSync(join(path, name), 'utf8'));
+    else if (isDistName(name)) {
+      const s = lstatSync(join(path, name), { bigint: true });
+      const local: LocalFile = { size: Number(s.size) };
+      const record = manifest.files[`${project}/${name}`];
+      if (record?.sha256 !== undefined && record.size === local.size && record.mtimeNs === String(s.mtimeNs)) local.trustedSha256 = record.sha256;
+      files.set(name, local);
+    }
+  }
+  return { project, files, sidecars };
+}
+
+/** The digest of a file, streamed. */
+export async function hashFile(path: string, algorithm: string): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Write or remove sidecars in a project directory, atomically. */
+export function applySidecars(projectDir: string, changes: readonly SidecarChange[]): void {
+  const own = { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  for (const change of changes) {
+    const target = join(projectDir, change.name);
+    if (change.text === null) rmSync(target, { force: true });
+    else writeFileAtomic(target, tempPathFor(target), Buffer.from(change.text), own);
+  }
+}
+
+/** Remove a distribution file and its sidecars (the index removes its `.metadata`). */
+export function deleteDistribution(projectDir: string, name: string): void {
+  rmSync(join(projectDir, name), { force: true });
+  for (const suffix of SIDECARS) rmSync(join(projectDir, `${name}${suffix}`), { force: true });
+}

@@ -1,0 +1,273 @@
+// `mirror sync`: read the upstream's pages, plan each project, download what is missing (verified, bounded
+// in parallel), write sidecars, delete only with --delete, remember the pages' validators, then re-index.
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { UsageError } from '../errors.js';
+import { lockRoot } from '../inject/root-lock.js';
+import { redact } from '../redact.js';
+import { SimpleIndexClient } from '../upstream/simple-client.js';
+import type { UpstreamError, UpstreamFile } from '../upstream/simple-model.js';
+import { indexMirror } from './index-mirror.js';
+import { loadManifest, STATE_DIR, type Manifest } from './manifest.js';
+import { mapLimit } from './map-limit.js';
+import { normalizeProjectName } from './project-name.js';
+import { Semaphore } from './semaphore.js';
+import { CommitQueue } from './commit-queue.js';
+import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
+import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
+import type { SyncOptions } from './sync-options.js';
+import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './sync-plan.js';
+import { loadSyncState, saveSyncState, type SyncState } from './sync-state.js';
+import type { IndexProgress, IndexResult } from './types.js';
+
+export interface SyncFailure {
+  project: string;
+  filename?: string;
+  message: string;
+}
+
+export interface SyncProgress {
+  projectsDone: number;
+  projectsTotal: number;
+  filesDone: number;
+  filesQueued: number;
+  bytes: number;
+}
+
+export interface SyncEvents {
+  onProgress?: (progress: SyncProgress) => void;
+  /** A line worth keeping (a retry, a skipped entry). */
+  onLog?: (line: string) => void;
+  /** After each file renamed into place (tests kill the process here). */
+  onStep?: (name: string) => void;
+  /** The final re-index's progress. */
+  onIndexProgress?: (progress: IndexProgress) => void;
+}
+
+/** A file a dry run would download. */
+export interface WouldDownload {
+  project: string;
+  filename: string;
+  size?: number;
+}
+
+export interface SyncResult {
+  projects: number;
+  /** Projects whose page had not changed since the last complete sync (not even planned). */
+  unchanged: number;
+  downloaded: number;
+  /** Wanted files already in the mirror with the right hash. */
+  present: number;
+  deleted: number;
+  bytes: number;
+  /** Files the filters left out, entries upstream listed but we could not use, files without a sha-2 hash. */
+  skipped: number;
+  failed: SyncFailure[];
+  wouldDownload?: WouldDownload[];
+  index?: IndexResult;
+}
+
+interface Run {
+  options: SyncOptions;
+  events: SyncEvents;
+  client: SimpleIndexClient;
+  manifest: Manifest;
+  state: SyncState;
+  next: SyncState;
+  slots: Semaphore;
+  commits: CommitQueue;
+  result: SyncResult;
+  progress: SyncProgress;
+  lastSave: number;
+  /** Anything written or removed in DIR this run (else, after a finished re-index, there is nothing to index). */
+  isChanged: boolean;
+  /** The root page's last serial, when every project was taken from it. */
+  rootSerial?: number;
+}
+
+/** The settings that change what a project's files should be: another set means pages must be read again. */
+function settingsKey(options: SyncOptions): string {
+  return JSON.stringify({ filters: options.filters, isDelete: options.isDelete });
+}
+
+/** Sync `options.dir` from `options.upstream`; failures are collected (the caller exits 1), usage errors thrown. */
+export async function syncMirror(options: SyncOptions, events: SyncEvents = {}): Promise<SyncResult> {
+  if (existsSync(options.dir) && !statSync(options.dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(options.dir)}`, 'mirror sync');
+  // A dry run writes nothing, not even the lock.
+  if (!options.isDryRun) mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
+  const release = options.isDryRun ? () => {} : lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir);
+  const client = new SimpleIndexClient({
+    url: options.upstream,
+    connections: options.jobs,
+    timeoutMs: options.timeoutMs,
+    retry: { retries: options.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
+    onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
+  });
+  try {
+    const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
+    const run: Run = {
+      options,
+      events,
+      client,
+      manifest: loadManifest(options.dir).manifest,
+      state,
+      next: { ...state, projects: { ...state.projects }, isIndexed: false },
+      slots: new Semaphore(options.jobs),
+      commits: new CommitQueue(128, 100),
+      result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
+      progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
+      lastSave: Date.now(),
+      isChanged: false,
+    };
+    if (options.isDryRun) run.result.wouldDownload = [];
+    const started = performance.now();
+    const names = await projectNames(run);
+    if (names === 'unchanged') {
+      // X-PyPI-Last-Serial of the root unchanged since a complete, indexed run: nothing anywhere changed.
+      run.result.unchanged = run.result.projects = Object.keys(state.projects).length;
+      return run.result;
+    }
+    run.progress.projectsTotal = names.length;
+    run.result.projects = names.length;
+    // Many projects in flight: each waits for its files' batch commit, and downloads must not starve meanwhile.
+    await mapLimit(names, Math.max(64, options.jobs * 8), async (name) => {
+      await syncProject(run, name).catch((error: unknown) => fail(run, normalizeProjectName(name), undefined, error));
+      run.progress.projectsDone++;
+      events.onProgress?.(run.progress);
+      saveStateNow(run, false);
+    });
+    if (options.isDryRun) return run.result;
+    saveStateNow(run, true);
+    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
+    if (run.isChanged || !state.isIndexed) {
+      run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
+    }
+    run.next.isIndexed = true;
+    if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
+    else delete run.next.rootSerial;
+    saveSyncState(options.dir, run.next);
+    return run.result;
+  } finally {
+    await client.close();
+    release();
+  }
+}
+
+/** Save the state at most every few seconds while running (a killed run then resumes past finished projects), and at the end. */
+function saveStateNow(run: Run, isFinal: boolean): void {
+  if (run.options.isDryRun || (!isFinal && Date.now() - run.lastSave < 5_000)) return;
+  saveSyncState(run.options.dir, run.next);
+  run.lastSave = Date.now();
+}
+
+function fail(run: Run, project: string, filename: string | undefined, error: unknown): void {
+  const message = redact(error instanceof Error ? error.message : String(error));
+  run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message });
+  run.events.onLog?.(`failed: ${project}${filename === undefined ? '' : `/${filename}`}: ${message}`);
+}
+
+/** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
+async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
+  let names = run.options.projects;
+  if (names.length === 0) {
+    const root = await run.client.fetchRoot();
+    if (root.kind === 'page' && root.lastSerial !== undefined) {
+      if (root.lastSerial === run.state.rootSerial && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
+      run.rootSerial = root.lastSerial;
+    }
+    if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
+    if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
+    for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
+    names = root.page.projects;
+  }
+  const unique = [...new Map(names.map((n) => [normalizeProjectName(n), n])).values()];
+  const kept = unique.filter((n) => !isProjectExcluded(n, run.options.filters));
+  run.result.skipped += unique.length - kept.length;
+  return kept;
+}
+
+async function syncProject(run: Run, name: string): Promise<void> {
+  const project = normalizeProjectName(name);
+  const record = run.state.projects[project];
+  delete run.next.projects[project]; // until this project is complete again
+  delete run.next.rootSerial;
+  const outcome = await run.slots.run(() => run.client.fetchProject(name, run.options.isDryRun ? undefined : record));
+  if (outcome.kind === 'missing') throw new Error(`not on the upstream (HTTP ${outcome.status} for ${run.client.projectUrl(name)})`);
+  if (outcome.kind === 'not-modified') {
+    run.result.unchanged++;
+    run.next.projects[project] = { ...record, ...outcome.validators };
+    return;
+  }
+  for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
+  const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
+  run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
+  const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
+  const plan = planProject(local, filtered.kept, run.options.isDelete);
+  run.result.skipped += plan.unverifiable.length;
+  for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
+  if (run.options.isDryRun) {
+    for (const p of plan.downloads) run.result.wouldDownload?.push({ project, filename: p.file.filename, ...(p.file.size === undefined ? {} : { size: p.file.size }) });
+    return;
+  }
+  const isComplete = await applyPlan(run, plan, local.sidecars);
+  if (isComplete) run.next.projects[project] = { ...outcome.validators, ...(outcome.lastSerial === undefined ? {} : { lastSerial: outcome.lastSerial }) };
+}
+
+/** Check, download, write sidecars, delete. True when every wanted file is now in place. */
+async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<string, string>): Promise<boolean> {
+  const projectDir = join(run.options.dir, plan.project);
+  let isComplete = plan.conflicts.length === 0;
+  for (const conflict of plan.conflicts) fail(run, plan.project, conflict.file.filename, new Error(`${conflict.reason}; not overwritten (move it away to take upstream's)`));
+  const inPlace: UpstreamFile[] = plan.present.map((p) => p.file);
+  run.result.present += plan.present.length;
+  const checked = await Promise.all(plan.checks.map((p) => run.slots.run(() => checkExisting(run, plan.project, p))));
+  plan.checks.forEach((p, i) => {
+    if (checked[i]) inPlace.push(p.file);
+    else isComplete = false;
+  });
+  run.progress.filesQueued += plan.downloads.length;
+  const fetched = await Promise.all(plan.downloads.map((p) => download(run, plan.project, p)));
+  plan.downloads.forEach((p, i) => {
+    if (fetched[i]) inPlace.push(p.file);
+    else isComplete = false;
+  });
+  const changes = inPlace.flatMap((file) => sidecarChanges(file, sidecars));
+  applySidecars(projectDir, changes);
+  for (const name of plan.deletes) {
+    deleteDistribution(projectDir, name);
+    run.result.deleted++;
+  }
+  if (changes.length > 0 || plan.deletes.length > 0 || plan.downloads.length > 0 || plan.checks.length > 0) run.isChanged = true;
+  return isComplete;
+}
+
+async function checkExisting(run: Run, project: string, planned: PlannedFile): Promise<boolean> {
+  const digest = await hashFile(join(run.options.dir, project, planned.file.filename), planned.algorithm);
+  if (digest === planned.digest) {
+    run.result.present++;
+    return true;
+  }
+  fail(run, project, planned.file.filename, new Error(`in the mirror with ${planned.algorithm} ${digest}, upstream has ${planned.digest}; not overwritten (move it away to take upstream's)`));
+  return false;
+}
+
+async function download(run: Run, project: string, planned: PlannedFile): Promise<boolean> {
+  const target = join(run.options.dir, project, planned.file.filename);
+  try {
+    const size = planned.file.size === undefined ? {} : { size: planned.file.size };
+    // The slot is held while the bytes come in, not while the batch they joined is fsynced.
+    const { bytes, temp } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'keep-temp' }));
+    await run.commits.commit(temp as string, target);
+    run.result.downloaded++;
+    run.result.bytes += bytes;
+    run.progress.bytes += bytes;
+    run.events.onStep?.(`downloaded ${project}/${planned.file.filename}`);
+    return true;
+  } catch (error) {
+    fail(run, project, planned.file.filename, error);
+    return false;
+  } finally {
+    run.progress.filesDone++;
+    run.events.onProgress?.(run.progress);
+  }
+}

@@ -1,0 +1,96 @@
+// A verified download: streamed to a temp file beside the target while hashed, renamed into place only when the
+// digest matches, the temp removed otherwise. A reader never sees a partial or unverified file under the final name.
+import { createHash } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { redact } from '../redact.js';
+import { headerValue, isTransientStatus, networkError, type HttpTransport } from './http-transport.js';
+import { UpstreamError } from './simple-model.js';
+
+export interface DownloadRequest {
+  url: string;
+  /** The final path. */
+  target: string;
+  /** The algorithm (hashlib name) and hex digest the bytes must have. */
+  algorithm: string;
+  digest: string;
+  /** When known: a different length is a mismatch too. */
+  size?: number;
+  headers: Record<string, string>;
+  /**
+   * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
+   * verified, not yet fsynced temp file for the caller (which batches fsyncs: see src/mirror/commit-queue.ts)
+   * to commit or remove; `temp` in the result names it.
+   */
+  commit?: 'rename' | 'keep-temp';
+}
+
+export interface DownloadResult {
+  bytes: number;
+  /** With commit 'keep-temp': the verified temp file beside the target. */
+  temp?: string;
+}
+
+/** Temp files of downloads: `.<name>.part-<pid>-<n>`, hidden from the index, the scanner and web servers. */
+export const PART_MARK = '.part-';
+let counter = 0;
+
+export function partPathFor(target: string): string {
+  return join(dirname(target), `.${basename(target)}${PART_MARK}${process.pid}-${++counter}`);
+}
+
+/** A downloaded file whose bytes are not what the upstream's page promised. Not transient: the same URL gives the same bytes. */
+export class HashMismatchError extends UpstreamError {
+  constructor(url: string, expected: string, actual: string, detail: string) {
+    super(url, `${detail}: expected ${expected}, got ${actual}`, { isTransient: false });
+  }
+}
+
+/** GET `request.url` into `request.target`, verified; throws UpstreamError (transient or not) and leaves nothing behind on failure. */
+export async function downloadVerified(transport: HttpTransport, request: DownloadRequest): Promise<DownloadResult> {
+  const shown = redact(request.url);
+  const response = await transport.get(request.url, { accept: '*/*', 'accept-encoding': 'identity', ...request.headers });
+  if (response.status !== 200) {
+    await response.body.dump();
+    throw new UpstreamError(shown, `HTTP ${response.status}`, { status: response.status, isTransient: isTransientStatus(response.status) });
+  }
+  const announced = Number(headerValue(response.headers, 'content-length') ?? NaN);
+  if (request.size !== undefined && Number.isFinite(announced) && announced !== request.size) {
+    await response.body.dump();
+    throw new HashMismatchError(shown, `${request.size} bytes`, `${announced}`, 'size differs from the index');
+  }
+  const temp = partPathFor(request.target);
+  const file = await open(temp, 'wx', 0o644);
+  const hash = createHash(request.algorithm);
+  let bytes = 0;
+  let isRenamed = false;
+  try {
+    try {
+      for await (const chunk of response.body) {
+        hash.update(chunk as Buffer);
+        bytes += (chunk as Buffer).length;
+        await file.write(chunk as Buffer);
+      }
+    } catch (error) {
+      throw networkError(request.url, error, transport.timeoutMs);
+    }
+    const actual = hash.digest('hex');
+    if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
+    if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
+    if (request.commit === 'keep-temp') {
+      await file.close();
+      isRenamed = true; // handed over
+      return { bytes, temp };
+    }
+    await file.sync();
+    await file.close();
+    await rename(temp, request.target);
+    isRenamed = true;
+    return { bytes };
+  } finally {
+    if (!isRenamed) {
+      await file.close().catch(() => {});
+      await rm(temp, { force: true });
+    }
+  }
+}

@@ -1,0 +1,285 @@
+// `mirror sync` from a real nginx upstream (PEP 691 JSON and HTML-only), installed from by real pip; faults:
+// 500s, wrong bytes, a stalled upstream, nginx killed mid-sync, the sync itself SIGKILLed; `mirror verify` after each.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test, type TestContext } from 'node:test';
+import { runCli, runCliAsync, cleanEnv, BIN } from '../helpers/cli.js';
+import { startFaultProxy } from '../helpers/fault-proxy.js';
+import { makeSdist, makeWheel } from '../helpers/make-dist.js';
+import { nginxProblem, startNginx } from '../helpers/nginx.js';
+import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../helpers/python.js';
+import { need } from '../helpers/require.js';
+import { spawn } from 'node:child_process';
+
+const UPLOADED = '2024-05-06T07:08:09.000000Z';
+
+/** The upstream: a mirror as `mirror index` writes it (JSON + HTML), with a yanked file, an upload time, a dependency and an sdist. */
+async function makeUpstream(dir: string): Promise<void> {
+  for (const p of ['app', 'dep-lib', 'noise']) mkdirSync(join(dir, p));
+  await makeWheel(join(dir, 'app'), { name: 'app', version: '1.0', requires: ['dep-lib>=2'], requiresPython: '>=3.7' });
+  await makeWheel(join(dir, 'app'), { name: 'app', version: '0.9' });
+  await makeWheel(join(dir, 'app'), { name: 'app', version: '2.0rc1' });
+  makeSdist(join(dir, 'app'), { name: 'app', version: '1.0' });
+  writeFileSync(join(dir, 'app', 'app-0.9-py3-none-any.whl.yanked'), 'broken build\n');
+  writeFileSync(join(dir, 'app', 'app-1.0-py3-none-any.whl.upload-time'), `${UPLOADED}\n`);
+  await makeWheel(join(dir, 'dep-lib'), { name: 'dep_lib', version: '2.1' });
+  await makeWheel(join(dir, 'dep-lib'), { name: 'dep_lib', version: '1.0', tag: 'cp39-cp39-win_amd64' });
+  for (let i = 0; i < 12; i++) await makeWheel(join(dir, 'noise'), { name: 'noise', version: `1.${i}`, data: { [`noise/blob${i}.bin`]: Buffer.alloc(200_000, i) } });
+  const indexed = runCli(['mirror', 'index', dir]);
+  assert.equal(indexed.status, 0, indexed.stderr);
+}
+
+function sync(dir: string, upstream: string, ...args: string[]) {
+  return runCliAsync(['mirror', 'sync', dir, '--upstream', upstream, ...args]);
+}
+
+function verify(dir: string): void {
+  const result = runCli(['mirror', 'verify', dir]);
+  assert.equal(result.status, 0, `mirror verify failed:\n${result.stdout}\n${result.stderr}`);
+}
+
+function files(dir: string, project: string): string[] {
+  return existsSync(join(dir, project)) ? readdirSync(join(dir, project)).sort() : [];
+}
+
+function dists(dir: string, project: string): string[] {
+  return files(dir, project).filter((n) => /\.(whl|tar\.gz)$/.test(n) && !n.startsWith('.'));
+}
+
+function partFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => p.includes('.part-'));
+}
+
+const ALL_APP = ['app-0.9-py3-none-any.whl', 'app-1.0-py3-none-any.whl', 'app-1.0.tar.gz', 'app-2.0rc1-py3-none-any.whl'];
+
+function canRun(t: TestContext): boolean {
+  return need(t, nginxProblem() === undefined, nginxProblem() ?? '');
+}
+
+describe('mirror sync', () => {
+  test('syncs selected projects from nginx (JSON), marks yanked and upload time, re-indexes; pip installs; a second run fetches nothing', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+    const withSecret = nginx.url.replace('http://', 'http://syncer:s3cr3t-pw@');
+    const first = await sync(mirror, withSecret, '--project', 'App', '--project', 'dep_lib');
+    assert.equal(first.status, 0, first.stderr);
+    assert.ok(!`${first.stdout}${first.stderr}`.includes('s3cr3t-pw'), 'credentials printed');
+    assert.match(first.stdout, /synced 2 projects \(0 unchanged\): 6 files downloaded/);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+    assert.deepEqual(dists(mirror, 'dep-lib'), ['dep_lib-1.0-cp39-cp39-win_amd64.whl', 'dep_lib-2.1-py3-none-any.whl']);
+    assert.equal(existsSync(join(mirror, 'noise')), false);
+    assert.equal(readFileSync(join(mirror, 'app', 'app-0.9-py3-none-any.whl.yanked'), 'utf8'), 'broken build\n');
+    assert.equal(readFileSync(join(mirror, 'app', 'app-1.0-py3-none-any.whl.upload-time'), 'utf8'), `${UPLOADED}\n`);
+    // the synced page says what the upstream's said
+    const page = JSON.parse(readFileSync(join(mirror, 'app', 'index.json'), 'utf8'));
+    const upstreamPage = JSON.parse(readFileSync(join(up.path, 'app', 'index.json'), 'utf8'));
+    assert.deepEqual(page.files, upstreamPage.files);
+    assert.ok(nginx.accessLog().includes('"application/vnd.pypi.simple.v1+json"'), 'JSON was negotiated');
+    verify(mirror);
+
+    await using target = makeTempDir('dib-pypi-sync-pip-');
+    const pip = spawnSync(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `file://${mirror}`, '--target', target.path, 'app'], {
+      env: envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' }),
+      encoding: 'utf8',
+    });
+    assert.equal(pip.status, 0, pip.stderr);
+    assert.deepEqual(readdirSync(target.path).filter((n) => n.endsWith('.dist-info')).sort(), ['app-1.0.dist-info', 'dep_lib-2.1.dist-info']);
+
+    const logBefore = nginx.accessLog().split('\n').length;
+    const second = await sync(mirror, withSecret, '--project', 'app', '--project', 'dep-lib');
+    assert.equal(second.status, 0, second.stderr);
+    assert.match(second.stdout, /synced 2 projects \(2 unchanged\): 0 files downloaded/);
+    const requests = nginx.accessLog().trim().split('\n').slice(logBefore - 1);
+    assert.equal(requests.length, 2, requests.join('\n'));
+    for (const line of requests) assert.match(line, / 304 /);
+    verify(mirror);
+  });
+
+  test('an HTML-only upstream, filters, --dry-run, --config (flags win), --delete', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    for (const p of ['', 'app', 'dep-lib', 'noise']) rmSync(join(up.path, p, 'index.json'));
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+
+    const dry = await sync(mirror, nginx.url, '--package-type', 'wheel', '--latest', '1', '--exclude', 'noise', '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.equal(existsSync(mirror), false, 'a dry run wrote something');
+    assert.match(dry.stdout, /would download app\/app-1\.0-py3-none-any\.whl/);
+    assert.match(dry.stdout, /would download dep-lib\/dep_lib-2\.1-py3-none-any\.whl/);
+    assert.match(dry.stdout, /dry run: 2 files to download/);
+
+    const config = join(work.path, 'sync.toml');
+    writeFileSync(config, `[sync]\nupstream = "${nginx.url}"\npackage-type = ["wheel"]\npython-version = ["3.11"]\nplatform = ["manylinux_2_17_x86_64"]\nlatest = 5\nexclude = ["noise"]\n`);
+    const filtered = await runCliAsync(['mirror', 'sync', mirror, '--config', config, '--latest', '2']);
+    assert.equal(filtered.status, 0, filtered.stderr);
+    // yanked 0.9 and the pre-release do not count as releases: the latest two are 1.0 (app) and 2.1 (dep-lib); 1.0 is win-only
+    assert.deepEqual(dists(mirror, 'app'), ['app-1.0-py3-none-any.whl']);
+    assert.deepEqual(dists(mirror, 'dep-lib'), ['dep_lib-2.1-py3-none-any.whl']);
+    assert.equal(existsSync(join(mirror, 'noise')), false);
+    assert.ok(!nginx.accessLog().includes('vnd.pypi.simple.v1+json"\n'), 'no JSON was served');
+    verify(mirror);
+
+    // wider filters: more files; then narrower with --delete: the extras go
+    const wide = await sync(mirror, nginx.url, '--project', 'app');
+    assert.equal(wide.status, 0, wide.stderr);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+    const narrow = await sync(mirror, nginx.url, '--project', 'app', '--package-type', 'sdist');
+    assert.equal(narrow.status, 0, narrow.stderr);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP, 'kept without --delete');
+    const deleting = await sync(mirror, nginx.url, '--project', 'app', '--package-type', 'sdist', '--delete');
+    assert.equal(deleting.status, 0, deleting.stderr);
+    assert.deepEqual(dists(mirror, 'app'), ['app-1.0.tar.gz']);
+    assert.ok(!files(mirror, 'app').some((n) => n.endsWith('.yanked') || n.endsWith('.metadata')), files(mirror, 'app').join(' '));
+    verify(mirror);
+
+    const bad = await sync(mirror, nginx.url, '--latest', 'many');
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--latest: expected a whole number/);
+    const missing = await sync(mirror, nginx.url, '--project', 'no-such-project');
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /no-such-project: not on the upstream \(HTTP 404/);
+  });
+
+  test("the root page's X-PyPI-Last-Serial unchanged: the second run asks for nothing else and skips the re-index", async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    await using proxy = await startFaultProxy(nginx.url, [{ path: /^\/$/, fault: { kind: 'header', name: 'x-pypi-last-serial', value: '42' } }]);
+    const mirror = join(work.path, 'mirror');
+    const first = await sync(mirror, proxy.url);
+    assert.equal(first.status, 0, first.stderr);
+    const before = proxy.log.length;
+    const second = await sync(mirror, proxy.url);
+    assert.equal(second.status, 0, second.stderr);
+    assert.deepEqual(proxy.log.slice(before).map((l) => l.path), ['/']);
+    assert.match(second.stdout, /synced 3 projects \(3 unchanged\): 0 files downloaded/);
+    assert.doesNotMatch(second.stdout, /indexed/);
+    // a killed re-index is redone: state says not indexed
+    const state = join(mirror, '.dib-pypi', 'sync-state.json');
+    writeFileSync(state, readFileSync(state, 'utf8').replace('"isIndexed":true', '"isIndexed":false'));
+    rmSync(join(mirror, 'app', 'index.html'));
+    const third = await sync(mirror, proxy.url);
+    assert.equal(third.status, 0, third.stderr);
+    assert.match(third.stdout, /indexed/);
+    verify(mirror);
+  });
+
+  test('500s are retried; a file always 500, a file with other bytes than its hash: failed, the rest synced, exit 1, nothing unverified kept', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    // bytes changed after indexing: the page's hash no longer matches
+    const wheel = join(up.path, 'noise', 'noise-1.3-py3-none-any.whl');
+    const bytes = readFileSync(wheel);
+    bytes[bytes.length - 100] = (bytes[bytes.length - 100] as number) ^ 0xff;
+    writeFileSync(wheel, bytes);
+    await using nginx = await startNginx(up.path);
+    await using proxy = await startFaultProxy(nginx.url, [
+      { path: /noise-1\.1-py3/, fault: { kind: 'status', status: 503, times: 2 } },
+      { path: /^\/app\/$/, fault: { kind: 'status', status: 500, times: 1 } },
+      { path: /noise-1\.2-py3/, fault: { kind: 'status', status: 500, times: 1000 } },
+    ]);
+    const mirror = join(work.path, 'mirror');
+    const result = await sync(mirror, proxy.url, '--retries', '2', '--jobs', '3');
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /failed: noise\/noise-1\.2-py3-none-any\.whl: .*noise-1\.2-py3-none-any\.whl: HTTP 500/);
+    assert.match(result.stderr, /failed: noise\/noise-1\.3-py3-none-any\.whl: .*hash mismatch: expected sha256 [0-9a-f]{64}, got [0-9a-f]{64}/);
+    assert.match(result.stderr, /retry 1\/2: .*HTTP 503/);
+    assert.match(result.stdout, /2 failed/);
+    assert.equal(proxy.log.filter((l) => l.path.includes('noise-1.2-py3')).length, 3, 'one try and two retries');
+    const noise = dists(mirror, 'noise');
+    assert.equal(noise.length, 10);
+    assert.ok(!noise.includes('noise-1.3-py3-none-any.whl') && !noise.includes('noise-1.2-py3-none-any.whl'));
+    assert.ok(noise.includes('noise-1.1-py3-none-any.whl'));
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+    assert.deepEqual(partFiles(mirror), []);
+    verify(mirror);
+  });
+
+  test('a stalled upstream: retried, then a clear timeout message and exit 1', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    await using proxy = await startFaultProxy(nginx.url, [{ path: /dep_lib-2\.1/, fault: { kind: 'stall' } }]);
+    const mirror = join(work.path, 'mirror');
+    const started = Date.now();
+    const result = await sync(mirror, proxy.url, '--project', 'dep-lib', '--timeout', '1', '--retries', '1');
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stderr, /failed: dep-lib\/dep_lib-2\.1-py3-none-any\.whl: .*stalled: no data for 1 s/);
+    assert.ok(Date.now() - started < 15_000);
+    assert.deepEqual(dists(mirror, 'dep-lib'), ['dep_lib-1.0-cp39-cp39-win_amd64.whl']);
+    assert.deepEqual(partFiles(mirror), []);
+    verify(mirror);
+  });
+
+  test('nginx killed mid-sync: exit 1, nothing partial; a later run resumes and only fetches the rest', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    const nginx = await startNginx(up.path);
+    await using slow = await startFaultProxy(nginx.url, [{ path: /noise-/, fault: { kind: 'delay', ms: 150 } }]);
+    const mirror = join(work.path, 'mirror');
+    const child = spawn(process.execPath, ['--', BIN, 'mirror', 'sync', mirror, '--upstream', slow.url, '--project', 'noise', '--jobs', '1', '--retries', '1'], {
+      env: cleanEnv({ DIB_PYPI_TEST_TRACE_STEPS: '1' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    child.stdout.resume();
+    const status = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await new Promise<void>((resolve) => {
+      child.stderr.on('data', (c: Buffer) => {
+        stderr += c.toString();
+        if (/step 3: downloaded/.test(stderr)) resolve();
+      });
+    });
+    await nginx.stop(); // nginx's fast shutdown: connections closed, the port refused
+    assert.equal(await status, 1, stderr);
+    assert.match(stderr, /failed: noise\/noise-1\.\d+-py3-none-any\.whl: .*HTTP 502/);
+    const got = dists(mirror, 'noise').length;
+    assert.ok(got >= 3 && got < 12, `downloaded ${got}`);
+    assert.deepEqual(partFiles(mirror), []);
+    verify(mirror);
+
+    await using again = await startNginx(up.path);
+    const resumed = await sync(mirror, again.url, '--project', 'noise');
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, new RegExp(`${12 - got} files downloaded .*, ${got} already present`));
+    assert.equal(dists(mirror, 'noise').length, 12);
+    verify(mirror);
+  });
+
+  test('the sync SIGKILLed after a download: no unverified file under a final name; the next run cleans up and finishes', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+    const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', '4'], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '5' }) });
+    assert.equal(killed.signal, 'SIGKILL');
+    const upstreamBytes = (p: string, n: string) => readFileSync(join(up.path, p, n));
+    for (const project of ['app', 'dep-lib', 'noise']) for (const n of dists(mirror, project)) assert.ok(readFileSync(join(mirror, project, n)).equals(upstreamBytes(project, n)), n);
+    const resumed = await sync(mirror, nginx.url);
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, /synced 3 projects/);
+    assert.deepEqual(partFiles(mirror), []);
+    assert.equal(dists(mirror, 'noise').length + dists(mirror, 'app').length + dists(mirror, 'dep-lib').length, 18);
+    verify(mirror);
+  });
+});
