@@ -324,6 +324,11 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       'upload-auth': { type: 'string' },
       'allow-overwrite': { type: 'boolean' },
       'max-upload-mb': { type: 'string' },
+      upstream: { type: 'string', multiple: true },
+      offline: { type: 'boolean' },
+      ttl: { type: 'string' },
+      timeout: { type: 'string' },
+      'allow-upstream': { type: 'string', multiple: true },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -341,7 +346,15 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      (htpasswd -B); DIB_PYPI_UPLOAD_TOKEN=T also enables them, for
                      user __token__ with password T
   --allow-overwrite  let an upload replace a file of the same name (default: 409)
-  --max-upload-mb N  largest file accepted (default: 1024)`,
+  --max-upload-mb N  largest file accepted (default: 1024)
+  --upstream URL     be a pull-through cache of this PEP 503/691 index (repeatable:
+                     tried in order; the first that has a project serves all of it);
+                     user:password@ in the URL is sent to that host only, never printed
+  --ttl SECONDS      how long a fetched project page is fresh (default: 600)
+  --timeout SECONDS  upstream request timeout (default: 10)
+  --offline          never contact the upstream: serve what is cached
+  --allow-upstream NAME  also proxy NAME although it has private uploads (repeatable;
+                     by default such a project is served from this server only)`,
     notes: `DIR is a mirror (docs/mirror-layout.md; default: $DIB_IMAGE_CACHE/pypi/mirror).
 The index answers at / and at /simple/ (either works as pip's --index-url):
   GET /simple/                 root page        GET /simple/<project>/    project page
@@ -350,6 +363,13 @@ The index answers at / and at /simple/ (either works as pip's --index-url):
 Pages are PEP 691 JSON or HTML by the Accept header (or ?format=json|html), gzip when
 asked, with ETag/Last-Modified (304); files answer Range requests. Pages and small files
 are held in memory (re-checked on disk at most once a second); nothing scans DIR per request.
+As a pull-through cache, a project page comes from upstream with its links pointing here
+and is kept (DIR/.dib-pypi/upstream/); a file is downloaded on its first request, streamed
+to that client while written, checked against upstream's sha256 (a mismatch is cut off
+and nothing kept) and stored as DIR/<project>/<file>: DIR stays a mirror (file://, mirror
+index, mirror verify work on it). When upstream fails, is slow or answers 5xx, the kept
+page is served with X-Dib-Pypi-Cache: stale and a Warning header. The root page lists
+the projects in DIR only.
 Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
 the file name must be a wheel or sdist of the form's project and version, its digests
 must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { defaultMirror } from '../targets/mirror-location.js';
 import { printLine, warn } from './output.js';
+import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 
 export interface ServeFlags {
@@ -18,6 +19,11 @@ export interface ServeFlags {
   uploadAuth?: string;
   allowOverwrite?: boolean;
   maxUploadMb?: string;
+  upstream?: string[];
+  offline?: boolean;
+  ttl?: string;
+  timeout?: string;
+  allowUpstream?: string[];
 }
 
 export const DEFAULT_PORT = 8080;
@@ -27,6 +33,14 @@ export function parsePort(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_PORT;
   if (!/^\d{1,5}$/.test(raw) || Number(raw) > 65535) throw new UsageError(`expected a port number 0-65535, got ${JSON.stringify(raw)}`, '--port');
   return Number(raw);
+}
+
+/** A positive number of seconds (fractions allowed). */
+export function parseSeconds(raw: string | undefined, flag: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0) || value > 31_536_000) throw new UsageError(`expected a number of seconds above 0, got ${JSON.stringify(raw)}`, flag);
+  return value;
 }
 
 /** A positive whole number of MiB. */
@@ -58,7 +72,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.noIndex !== true) await indexAtStart(dir);
   const log = flags.accessLog === true ? (line: string) => printLine(line) : undefined;
   const { createApp } = await import('../server/app.js');
-  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log });
+  const proxy = await setUpProxy(flags, dir, (path) => app.cache.invalidate(path));
+  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status() });
   const uploads = await setUpUploads(flags, dir, (project) => {
     for (const page of ['index.html', 'index.json']) {
       app.cache.invalidate(join(dir, page));
@@ -70,16 +85,55 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   const address = app.server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
   printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/); Ctrl-C stops`);
+  if (proxy !== undefined) printLine(`pull-through cache of ${(flags.upstream ?? []).map((u) => redact(u)).join(', ')}${flags.offline === true ? ' (offline: upstream never contacted)' : ''}`);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {
       process.removeAllListeners('SIGINT');
       process.removeAllListeners('SIGTERM');
-      app.server.close(() => done());
+      app.server.close(() => void (proxy?.close() ?? Promise.resolve()).finally(done));
       app.server.closeAllConnections();
       if (signal === 'SIGINT') process.exitCode = 130;
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+  });
+}
+
+/** The pull-through cache, when --upstream names indexes to proxy. */
+async function setUpProxy(flags: ServeFlags, dir: string, onPageWritten: (path: string) => void) {
+  const upstreams = flags.upstream ?? [];
+  const ttl = parseSeconds(flags.ttl, '--ttl', 600);
+  const timeout = parseSeconds(flags.timeout, '--timeout', 10);
+  if (upstreams.length === 0) {
+    for (const [flag, given] of [['--offline', flags.offline], ['--ttl', flags.ttl], ['--timeout', flags.timeout], ['--allow-upstream', flags.allowUpstream]] as const) {
+      if (given !== undefined) throw new UsageError('only with --upstream URL', flag);
+    }
+    return undefined;
+  }
+  const { parseUpstreamUrl } = await import('../upstream/upstream-url.js');
+  for (const url of upstreams) parseUpstreamUrl(url);
+  const { isValidProjectName, normalizeProjectName } = await import('../mirror/project-name.js');
+  const allow = new Set<string>();
+  for (const name of flags.allowUpstream ?? []) {
+    if (!isValidProjectName(name)) throw new UsageError(`not a project name: ${JSON.stringify(name)}`, '--allow-upstream');
+    allow.add(normalizeProjectName(name));
+  }
+  const { PullThroughCache } = await import('../server/proxy.js');
+  const { ReindexQueue } = await import('../server/reindex-queue.js');
+  const { indexMirror } = await import('../mirror/index-mirror.js');
+  const queue = new ReindexQueue(() => indexMirror({ dir }));
+  return new PullThroughCache({
+    dir,
+    upstreams,
+    ttlMs: ttl * 1000,
+    timeoutMs: timeout * 1000,
+    offline: flags.offline === true,
+    allowUpstream: allow,
+    onStored: () => {
+      queue.request().catch((error: unknown) => warn(`re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));
+    },
+    onPageWritten,
+    log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
   });
 }
 

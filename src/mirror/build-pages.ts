@@ -25,7 +25,8 @@ export function relativeUrl(project: string, path: string): string {
   return '../' + path.split('/').map(encodeSegment).join('/');
 }
 
-function sortVersions(versions: Iterable<string>): string[] {
+/** Distinct versions in PEP 440 order (text order for versions PEP 440 cannot parse). */
+export function sortVersions(versions: Iterable<string>): string[] {
   return [...new Set(versions)].sort((a, b) => {
     if (valid(a) && valid(b)) return compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
     return a < b ? -1 : a > b ? 1 : 0;

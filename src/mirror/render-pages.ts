@@ -9,7 +9,8 @@ export interface PageFile {
   /** Relative URL from the project page (`file.whl` or `../file.whl`), already percent-encoded. */
   url: string;
   sha256: string;
-  size: number;
+  /** Unknown only for files a pull-through cache lists before it has them (the page is then api-version 1.0). */
+  size?: number;
   requiresPython?: string;
   /** PEP 658 / 714: sha256 of the `.metadata` file served at `url + '.metadata'`. */
   coreMetadataSha256?: string;
@@ -63,18 +64,23 @@ export function renderProjectHtml(page: ProjectPage): string {
   return htmlDocument(`Links for ${page.name}`, links);
 }
 
-/** PEP 691 project page, keys in a fixed order; only `core-metadata`, never `dist-info-metadata`. */
+/**
+ * PEP 691 project page, keys in a fixed order; only `core-metadata`, never `dist-info-metadata`.
+ * api-version 1.1 (PEP 700: `versions`, `size`, `upload-time`) when every file's size is known, else 1.0.
+ */
 export function renderProjectJson(page: ProjectPage): string {
+  const isV11 = page.files.every((file) => file.size !== undefined);
   const files = page.files.map((file) => {
     const entry: Record<string, unknown> = { filename: file.filename, url: file.url, hashes: { sha256: file.sha256 } };
     if (file.requiresPython !== undefined) entry['requires-python'] = file.requiresPython;
     if (file.coreMetadataSha256 !== undefined) entry['core-metadata'] = { sha256: file.coreMetadataSha256 };
-    entry.size = file.size;
-    if (file.uploadTime !== undefined) entry['upload-time'] = file.uploadTime;
+    if (isV11) entry.size = file.size;
+    if (isV11 && file.uploadTime !== undefined) entry['upload-time'] = file.uploadTime;
     // PEP 691: yanked is true or a non-empty reason.
     if (file.yanked !== undefined) entry.yanked = file.yanked === true || file.yanked === '' ? true : file.yanked;
     return entry;
   });
+  if (!isV11) return JSON.stringify({ meta: { 'api-version': '1.0' }, name: page.name, files }) + '\n';
   return JSON.stringify({ meta: { 'api-version': API_VERSION }, name: page.name, versions: page.versions, files }) + '\n';
 }
 

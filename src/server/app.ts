@@ -10,12 +10,23 @@ import { negotiate, type Representation } from './negotiate.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
 
+/** Where a project's page comes from, when not from DIR/<project>/ (the pull-through cache's pages). */
+export interface PagePlan {
+  /** The directory holding index.html and index.json; default DIR/<project>. */
+  dir?: string;
+  /** Extra response headers (e.g. that the page is served stale). */
+  headers?: Record<string, string>;
+  /** Neither upstream nor DIR can answer: why (502 unless DIR has a page). */
+  unavailable?: string;
+}
+
+/** What the fallback did for a file DIR lacks: nothing known, stored it in DIR, answered itself, or points at another file. */
+export type MissingFileOutcome = 'unknown' | 'stored' | 'handled' | { path: string };
+
 /** A page or file that another part of the server (the pull-through cache) can supply when DIR lacks it. */
 export interface Fallback {
-  /** Make sure `DIR/<project>/index.*` is present and fresh; returns extra response headers (e.g. served stale). */
-  preparePage?(project: string): Promise<Record<string, string> | undefined>;
-  /** Serve a file DIR lacks; returns false when it is unknown. */
-  serveMissingFile?(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  preparePage(project: string): Promise<PagePlan | undefined>;
+  serveMissingFile(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<MissingFileOutcome>;
 }
 
 export interface UploadHandler {
@@ -105,14 +116,16 @@ function formatParam(query: string): string | null {
 
 async function servePage(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, query: string): Promise<void> {
   let rep: Representation = negotiate(req.headers.accept, formatParam(query));
-  const extraHeaders = project === undefined ? undefined : await options.fallback?.preparePage?.(project);
-  const pageDir = join(app.dir, project ?? '');
+  const plan = project === undefined ? undefined : await options.fallback?.preparePage(project);
+  const extraHeaders = plan?.headers;
+  const pageDir = plan?.dir ?? join(app.dir, project ?? '');
   let entry = await app.cache.get(join(pageDir, rep.format === 'json' ? 'index.json' : 'index.html'));
   if (entry === undefined && rep.format === 'json') {
     // A tree indexed by another tool (dir2pi, pip2pi) has HTML pages only: they still answer.
     rep = negotiate(undefined);
     entry = await app.cache.get(join(pageDir, 'index.html'));
   }
+  if (entry === undefined && plan?.unavailable !== undefined) return sendError(req, res, 502, plan.unavailable);
   if (entry === undefined) return sendError(req, res, 404, project === undefined ? 'this mirror has no index yet' : `no project named ${project}`);
   const body = await bodyOf(app, entry);
   const gzip = acceptsGzip(req.headers['accept-encoding']) && body.length >= GZIP_MIN_BYTES;
@@ -149,11 +162,16 @@ function fileContentType(filename: string): string {
 
 async function serveFile(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, filename: string): Promise<void> {
   const path = project === undefined ? join(app.dir, filename) : join(app.dir, project, filename);
-  const entry = await app.cache.get(path);
-  if (entry === undefined) {
-    if (project !== undefined && options.fallback?.serveMissingFile !== undefined && (await options.fallback.serveMissingFile(project, filename, req, res))) return;
-    return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
+  let entry = await app.cache.get(path);
+  if (entry === undefined && project !== undefined && options.fallback !== undefined) {
+    const outcome = await options.fallback.serveMissingFile(project, filename, req, res);
+    if (outcome === 'handled') return;
+    if (outcome === 'stored') {
+      app.cache.invalidate(path);
+      entry = await app.cache.get(path);
+    } else if (outcome !== 'unknown') entry = await app.cache.get(outcome.path);
   }
+  if (entry === undefined) return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
   const headers: Record<string, string> = {
     'Content-Type': fileContentType(filename),
     ETag: entry.etag,

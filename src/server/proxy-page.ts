@@ -1,0 +1,71 @@
+// The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
+import { sortVersions } from '../mirror/build-pages.js';
+import { parseDistFilename } from '../mirror/dist-filename.js';
+import { encodeSegment, type PageFile, type ProjectPage } from '../mirror/render-pages.js';
+import type { UpstreamFile } from '../upstream/simple-model.js';
+
+export interface ProxyPage {
+  page: ProjectPage;
+  /** Upstream entries left off the page, one line each. */
+  problems: string[];
+}
+
+/**
+ * Upstream's files (the ones this server can verify: with a sha256 and a distribution file name),
+ * linked relative to the page so that the file requests come here, plus local files upstream does
+ * not list (e.g. kept after upstream removed them). Sorted by file name, as local pages are.
+ */
+export function buildProxyPage(project: string, upstream: readonly UpstreamFile[], local: readonly PageFile[]): ProxyPage {
+  const problems: string[] = [];
+  const byName = new Map<string, PageFile>();
+  const versions: string[] = [];
+  for (const file of upstream) {
+    const parsed = parseDistFilename(file.filename);
+    const sha256 = file.hashes.sha256;
+    if (parsed === undefined) {
+      problems.push(`${file.filename}: not a distribution file name`);
+      continue;
+    }
+    if (sha256 === undefined) {
+      problems.push(`${file.filename}: upstream gives no sha256, so a download could not be verified`);
+      continue;
+    }
+    if (byName.has(file.filename)) continue;
+    const entry: PageFile = { filename: file.filename, url: encodeSegment(file.filename), sha256 };
+    if (file.size !== undefined) entry.size = file.size;
+    if (file.requiresPython !== undefined) entry.requiresPython = file.requiresPython;
+    if (typeof file.coreMetadata === 'object' && file.coreMetadata.sha256 !== undefined) entry.coreMetadataSha256 = file.coreMetadata.sha256;
+    if (file.yanked !== undefined) entry.yanked = file.yanked;
+    if (file.uploadTime !== undefined) entry.uploadTime = file.uploadTime;
+    byName.set(file.filename, entry);
+    versions.push(parsed.version);
+  }
+  for (const file of local) {
+    if (byName.has(file.filename)) continue;
+    byName.set(file.filename, file);
+    const parsed = parseDistFilename(file.filename);
+    if (parsed !== undefined) versions.push(parsed.version);
+  }
+  const files = [...byName.values()].sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  return { page: { name: project, versions: sortVersions(versions), files }, problems };
+}
+
+/** The files of a local project page (DIR/<project>/index.json, as `mirror index` writes it), as page entries. */
+export function localPageFiles(json: string): PageFile[] {
+  const parsed = JSON.parse(json) as { files?: unknown };
+  if (!Array.isArray(parsed.files)) return [];
+  const files: PageFile[] = [];
+  for (const raw of parsed.files as Record<string, unknown>[]) {
+    const hashes = raw.hashes as Record<string, unknown> | undefined;
+    if (typeof raw.filename !== 'string' || typeof raw.url !== 'string' || typeof hashes?.sha256 !== 'string') continue;
+    const file: PageFile = { filename: raw.filename, url: raw.url, sha256: hashes.sha256 };
+    if (typeof raw.size === 'number') file.size = raw.size;
+    if (typeof raw['requires-python'] === 'string') file.requiresPython = raw['requires-python'];
+    const core = raw['core-metadata'] as Record<string, unknown> | undefined;
+    if (typeof core?.sha256 === 'string') file.coreMetadataSha256 = core.sha256;
+    if (raw.yanked === true || typeof raw.yanked === 'string') file.yanked = raw.yanked;
+    if (typeof raw['upload-time'] === 'string') file.uploadTime = raw['upload-time'];
+    files.push(file);
+  }
+  return files;
+}

@@ -1,0 +1,333 @@
+// The pull-through cache: project pages from the upstream index (kept, with a TTL, served stale when
+// upstream fails), files downloaded on first request, streamed to the client while written, verified
+// against upstream's sha256 and stored in the mirror layout, so that the cache is itself a mirror.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { once } from 'node:events';
+import { fsyncPath } from '../fs/atomic-write.js';
+import { replaceFile } from '../fs/replace-file.js';
+import { STATE_DIR } from '../mirror/manifest.js';
+import { renderProjectHtml, renderProjectJson } from '../mirror/render-pages.js';
+import { redact } from '../redact.js';
+import { partPathFor, HashMismatchError } from '../upstream/download-file.js';
+import { HttpTransport, headerValue, isTransientStatus, networkError } from '../upstream/http-transport.js';
+import { SimpleIndexClient } from '../upstream/simple-client.js';
+import { MalformedPageError, UpstreamError, type UpstreamFile, type Validators } from '../upstream/simple-model.js';
+import { authHeaders, parseUpstreamUrl, type UpstreamUrl } from '../upstream/upstream-url.js';
+import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
+import { buildProxyPage, localPageFiles } from './proxy-page.js';
+import { privateMarker } from './upload.js';
+import { sendError } from './respond.js';
+
+export interface ProxyOptions {
+  dir: string;
+  /** Index URLs, tried in order; the first that has a project serves all of it (never merged: no dependency confusion between upstreams). */
+  upstreams: string[];
+  /** How long a fetched project page is fresh. */
+  ttlMs: number;
+  /** Upstream request timeout (no headers, or no body bytes, for this long). */
+  timeoutMs: number;
+  /** Never contact upstream: serve what is kept. */
+  offline: boolean;
+  /** Projects with private uploads that may still be proxied (normalised names). */
+  allowUpstream: ReadonlySet<string>;
+  /** A file was stored (re-index soon), a page was rewritten (forget the cached copy). */
+  onStored: () => void;
+  onPageWritten: (path: string) => void;
+  log?: (line: string) => void;
+}
+
+/** What is kept of an upstream project page: `.dib-pypi/upstream/<project>/listing.json`. */
+interface Listing {
+  project: string;
+  /** The upstream's URL, without credentials. */
+  upstream: string;
+  fetchedAt: number;
+  validators: Validators;
+  files: UpstreamFile[];
+}
+
+interface Upstream {
+  url: UpstreamUrl;
+  client: SimpleIndexClient;
+  transport: HttpTransport;
+  /** Circuit breaker: after a failure the upstream counts as down until then. */
+  downUntil: number;
+  lastError?: string;
+}
+
+type Refresh = { kind: 'listing'; listing: Listing } | { kind: 'missing' } | { kind: 'failed'; error: string };
+
+const LISTING_VERSION = 1;
+const CIRCUIT_MS = 15_000;
+const PAGE_RETRY = { retries: 1, baseDelayMs: 100, maxDelayMs: 500 };
+
+export class PullThroughCache implements Fallback {
+  readonly #options: ProxyOptions;
+  readonly #upstreams: Upstream[];
+  readonly #listings = new Map<string, Listing>();
+  readonly #refreshing = new Map<string, Promise<Refresh>>();
+  readonly #downloading = new Map<string, Promise<boolean>>();
+
+  constructor(options: ProxyOptions) {
+    this.#options = options;
+    this.#upstreams = options.upstreams.map((raw) => {
+      const url = parseUpstreamUrl(raw);
+      return {
+        url,
+        client: new SimpleIndexClient({ url: raw, timeoutMs: options.timeoutMs, connections: 16, retry: PAGE_RETRY, userAgent: 'dib-pypi-serve' }),
+        transport: new HttpTransport({ connections: 16, timeoutMs: options.timeoutMs, userAgent: 'dib-pypi-serve' }),
+        downUntil: 0,
+      };
+    });
+  }
+
+  /** For /health: each upstream (no credentials) and whether it is answering. */
+  status(): Record<string, unknown> {
+    const now = Date.now();
+    return {
+      offline: this.#options.offline,
+      upstreams: this.#upstreams.map((u) => ({ url: u.url.display, state: this.#options.offline ? 'not contacted' : u.downUntil > now ? 'down' : 'up', ...(u.lastError ? { lastError: u.lastError } : {}) })),
+    };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.#upstreams.flatMap((u) => [u.client.close(), u.transport.close()]));
+  }
+
+  #stateDir(project: string): string {
+    return join(this.#options.dir, STATE_DIR, 'upstream', project);
+  }
+
+  /** Dependency-confusion guard: a project with private uploads is served from here only. */
+  #isPrivate(project: string): boolean {
+    return !this.#options.allowUpstream.has(project) && existsSync(privateMarker(this.#options.dir, project));
+  }
+
+  #load(project: string): Listing | undefined {
+    const cached = this.#listings.get(project);
+    if (cached !== undefined) return cached;
+    try {
+      const parsed = JSON.parse(readFileSync(join(this.#stateDir(project), 'listing.json'), 'utf8')) as Listing & { version: number };
+      if (parsed.version !== LISTING_VERSION || parsed.project !== project || !Array.isArray(parsed.files)) return undefined;
+      this.#listings.set(project, parsed);
+      return parsed;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Write the listing and the pages rendered from it (with local-only files), each atomically. */
+  #save(listing: Listing): void {
+    const dir = this.#stateDir(listing.project);
+    mkdirSync(dir, { recursive: true });
+    const localJson = join(this.#options.dir, listing.project, 'index.json');
+    let local: ReturnType<typeof localPageFiles> = [];
+    try {
+      local = existsSync(localJson) ? localPageFiles(readFileSync(localJson, 'utf8')) : [];
+    } catch {
+      local = [];
+    }
+    const { page, problems } = buildProxyPage(listing.project, listing.files, local);
+    for (const problem of problems) this.#options.log?.(`upstream ${listing.upstream}: ${listing.project}: ${problem}`);
+    for (const [name, text] of [['index.html', renderProjectHtml(page)], ['index.json', renderProjectJson(page)]] as const) {
+      replaceFile(join(dir, name), text);
+      this.#options.onPageWritten(join(dir, name));
+    }
+    replaceFile(join(dir, 'listing.json'), `${JSON.stringify({ version: LISTING_VERSION, ...listing })}\n`);
+    this.#listings.set(listing.project, listing);
+  }
+
+  #plan(listing: Listing, state: 'hit' | 'refreshed' | 'stale' | 'offline', error?: string): PagePlan {
+    const headers: Record<string, string> = { 'X-Dib-Pypi-Cache': state };
+    const isOld = Date.now() - listing.fetchedAt >= this.#options.ttlMs;
+    if (state === 'stale' || (state === 'offline' && isOld)) headers.Warning = '110 dib-pypi "Response is Stale"';
+    if (error !== undefined) headers['X-Dib-Pypi-Upstream-Error'] = redact(error).replace(/[\r\n]+/g, ' ').slice(0, 200);
+    return { dir: this.#stateDir(listing.project), headers };
+  }
+
+  async preparePage(project: string): Promise<PagePlan | undefined> {
+    if (this.#isPrivate(project)) return { headers: { 'X-Dib-Pypi-Cache': 'private' } };
+    const listing = this.#load(project);
+    if (this.#options.offline) return listing === undefined ? undefined : this.#plan(listing, 'offline');
+    if (listing !== undefined && Date.now() - listing.fetchedAt < this.#options.ttlMs) return this.#plan(listing, 'hit');
+    let refreshing = this.#refreshing.get(project);
+    if (refreshing === undefined) {
+      refreshing = this.#refresh(project, listing).finally(() => this.#refreshing.delete(project));
+      this.#refreshing.set(project, refreshing);
+    }
+    const outcome = await refreshing;
+    if (outcome.kind === 'listing') return this.#plan(outcome.listing, 'refreshed');
+    if (outcome.kind === 'missing') return undefined;
+    if (listing !== undefined) return this.#plan(listing, 'stale', outcome.error);
+    return { unavailable: `upstream unavailable and ${project} not cached: ${redact(outcome.error)}` };
+  }
+
+  async #refresh(project: string, previous: Listing | undefined): Promise<Refresh> {
+    const errors: string[] = [];
+    const now = Date.now();
+    for (const upstream of this.#upstreams) {
+      if (upstream.downUntil > now) {
+        errors.push(`${upstream.url.display}: down (${upstream.lastError ?? 'failed'}); retried after ${Math.ceil((upstream.downUntil - now) / 1000)} s`);
+        continue;
+      }
+      const validators = previous?.upstream === upstream.url.display ? previous.validators : undefined;
+      try {
+        const outcome = await upstream.client.fetchProject(project, validators);
+        upstream.lastError = undefined;
+        if (outcome.kind === 'missing') continue;
+        if (outcome.kind === 'not-modified' && previous !== undefined) {
+          const listing = { ...previous, fetchedAt: Date.now(), validators: outcome.validators };
+          this.#save(listing);
+          return { kind: 'listing', listing };
+        }
+        if (outcome.kind === 'page') {
+          const listing: Listing = { project, upstream: upstream.url.display, fetchedAt: Date.now(), validators: outcome.validators, files: outcome.page.files };
+          this.#save(listing);
+          return { kind: 'listing', listing };
+        }
+      } catch (error) {
+        if (!(error instanceof UpstreamError) && !(error instanceof MalformedPageError)) throw error;
+        const message = redact(error.message);
+        upstream.lastError = message;
+        if (error instanceof MalformedPageError || error.isTransient) upstream.downUntil = Date.now() + Math.min(CIRCUIT_MS, this.#options.ttlMs);
+        this.#options.log?.(`upstream failed: ${message}`);
+        errors.push(message);
+      }
+    }
+    return errors.length === 0 ? { kind: 'missing' } : { kind: 'failed', error: errors.join('; ') };
+  }
+
+  async serveMissingFile(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<MissingFileOutcome> {
+    if (this.#isPrivate(project)) return 'unknown';
+    const isMetadata = filename.endsWith('.metadata');
+    const distName = isMetadata ? filename.slice(0, -'.metadata'.length) : filename;
+    let listing = this.#load(project);
+    if (listing === undefined || !listing.files.some((f) => f.filename === distName)) {
+      await this.preparePage(project);
+      listing = this.#load(project);
+    }
+    const file = listing?.files.find((f) => f.filename === distName);
+    const upstream = this.#upstreams.find((u) => u.url.display === listing?.upstream);
+    if (file === undefined || upstream === undefined || file.hashes.sha256 === undefined) return 'unknown';
+    if (this.#options.offline) {
+      sendError(req, res, 504, `${project}/${filename} is not cached, and this server is offline`);
+      return 'handled';
+    }
+    if (isMetadata) {
+      const sha256 = typeof file.coreMetadata === 'object' ? file.coreMetadata.sha256 : undefined;
+      if (sha256 === undefined) return 'unknown';
+      const target = join(this.#stateDir(project), filename);
+      if (existsSync(target)) return { path: target };
+      const ok = await this.#once(target, () => this.#download(upstream, project, `${file.url}.metadata`, sha256, undefined, target, undefined));
+      if (ok) return { path: target };
+      sendError(req, res, 502, `cannot fetch ${project}/${filename} from upstream (see the server's log)`);
+      return 'handled';
+    }
+    const target = join(this.#options.dir, project, filename);
+    const running = this.#downloading.get(target);
+    // The first plain GET streams the download to its client; every other request waits for the file.
+    const streamTo = running === undefined && req.method === 'GET' && req.headers.range === undefined ? res : undefined;
+    const ok = await this.#once(target, () => this.#download(upstream, project, file.url, file.hashes.sha256 as string, file.size, target, streamTo, file));
+    if (streamTo !== undefined) return 'handled';
+    if (ok) return 'stored';
+    sendError(req, res, 502, `cannot fetch ${project}/${filename} from upstream (see the server's log)`);
+    return 'handled';
+  }
+
+  /** One download per target at a time: concurrent requests share it. */
+  #once(target: string, start: () => Promise<boolean>): Promise<boolean> {
+    let running = this.#downloading.get(target);
+    if (running === undefined) {
+      running = start().finally(() => this.#downloading.delete(target));
+      this.#downloading.set(target, running);
+    }
+    return running;
+  }
+
+  /**
+   * Download `url` into `target` through a temp file (`.<name>.part-*`), hashing as it streams and
+   * copying to `res` when given; renamed into place only when the sha256 (and size) match. On any
+   * failure the temp is removed and `res`, if streaming, is cut off so the client cannot take the
+   * bytes for a whole file.
+   */
+  async #download(upstream: Upstream, project: string, url: string, sha256: string, size: number | undefined, target: string, res: ServerResponse | undefined, file?: UpstreamFile): Promise<boolean> {
+    const shown = redact(url);
+    let temp: string | undefined;
+    let handle: Awaited<ReturnType<typeof open>> | undefined;
+    let isDone = false;
+    try {
+      const response = await upstream.transport.get(url, { accept: '*/*', 'accept-encoding': 'identity', ...authHeaders(upstream.url, url) });
+      if (response.status !== 200) {
+        await response.body.dump();
+        throw new UpstreamError(shown, `HTTP ${response.status}`, { status: response.status, isTransient: isTransientStatus(response.status) });
+      }
+      const announced = Number(headerValue(response.headers, 'content-length') ?? Number.NaN);
+      if (size !== undefined && Number.isFinite(announced) && announced !== size) {
+        await response.body.dump();
+        throw new HashMismatchError(shown, `${size} bytes`, `${announced}`, 'size differs from the index');
+      }
+      await mkdir(join(target, '..'), { recursive: true });
+      temp = partPathFor(target);
+      handle = await open(temp, 'wx', 0o644);
+      if (res !== undefined) {
+        res.writeHead(200, {
+          'Content-Type': 'application/octet-stream',
+          ...(Number.isFinite(announced) ? { 'Content-Length': String(announced) } : {}),
+          'X-Dib-Pypi-Cache': 'miss',
+        });
+      }
+      const hash = createHash('sha256');
+      let bytes = 0;
+      // The last chunk is held back until the hash is checked: a client never receives a whole file that is wrong.
+      let held: Buffer | undefined;
+      const forward = async (data: Buffer) => {
+        if (res !== undefined && !res.destroyed && !res.write(data)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      };
+      try {
+        for await (const chunk of response.body) {
+          const data = chunk as Buffer;
+          hash.update(data);
+          bytes += data.length;
+          await handle.write(data);
+          if (held !== undefined) await forward(held);
+          held = data;
+        }
+      } catch (error) {
+        throw networkError(url, error, this.#options.timeoutMs);
+      }
+      const actual = hash.digest('hex');
+      if (actual !== sha256) throw new HashMismatchError(shown, `sha256 ${sha256}`, actual, 'hash mismatch');
+      if (size !== undefined && bytes !== size) throw new HashMismatchError(shown, `${size} bytes`, `${bytes}`, 'size differs from the index');
+      await handle.sync();
+      await handle.close();
+      handle = undefined;
+      await rename(temp, target);
+      temp = undefined;
+      if (file?.uploadTime !== undefined) replaceFile(`${target}.upload-time`, `${file.uploadTime}\n`);
+      if (file?.yanked !== undefined) replaceFile(`${target}.yanked`, file.yanked === true ? '' : file.yanked);
+      fsyncPath(join(target, '..'));
+      isDone = true;
+      if (held !== undefined && res !== undefined && !res.destroyed) res.write(held);
+      res?.end();
+      this.#options.log?.(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${bytes} bytes)`);
+      if (file !== undefined) this.#options.onStored();
+      return true;
+    } catch (error) {
+      const message = redact(error instanceof Error ? error.message : String(error));
+      this.#options.log?.(`download failed, nothing kept: ${message}`);
+      if (error instanceof UpstreamError && error.isTransient && !(error instanceof HashMismatchError)) {
+        upstream.lastError = message;
+      }
+      if (res !== undefined && !res.headersSent) sendError(res.req, res, 502, `upstream download failed: ${message}`);
+      return false;
+    } finally {
+      await handle?.close().catch(() => {});
+      if (temp !== undefined) await rm(temp, { force: true });
+      if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
+    }
+  }
+}
