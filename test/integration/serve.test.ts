@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test, type TestContext } from 'node:test';
 import { execa } from 'execa';
+import { spawnSync } from 'node:child_process';
 import { runCli } from '../helpers/cli.js';
 import { httpRequest } from '../helpers/http-get.js';
 import { makeSdist, makeWheel, writeSimpleIndex } from '../helpers/make-dist.js';
@@ -273,4 +274,27 @@ test('serve: bad flags and missing directories are exit 2, a taken port exit 1, 
   assert.equal(taken.status, 1, taken.stderr);
   assert.match(taken.stderr, /port is in use/);
   assert.equal(await server.stop(), 0, 'SIGTERM stops the server cleanly');
+});
+
+test('curl sees the headers a PEP 691 client and a cache need', async (t) => {
+  const problem = spawnSync('curl', ['--version']).status === 0 ? undefined : "curl is missing: install Debian's curl";
+  if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
+  if (!need(t, problem === undefined, problem ?? '')) return;
+  await using mirror = makeTempDir('dib-pypi-serve-curl-');
+  await makeMirror(mirror.path);
+  await using server = await startServe([mirror.path]);
+  const head = await execa('curl', ['-sS', '-I', '-H', `Accept: ${PIP_ACCEPT}`, `${server.url}simple/demo-pkg/`]);
+  assert.match(head.stdout, /^HTTP\/1\.1 200/);
+  assert.match(head.stdout, /^Content-Type: application\/vnd\.pypi\.simple\.v1\+json\r?$/m);
+  assert.match(head.stdout, /^Vary: Accept, Accept-Encoding\r?$/m);
+  const etag = /^ETag: (.+?)\r?$/m.exec(head.stdout)?.[1];
+  assert.ok(etag, head.stdout);
+  const conditional = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Accept: ${PIP_ACCEPT}`, '-H', `If-None-Match: ${etag}`, `${server.url}simple/demo-pkg/`]);
+  assert.equal(conditional.stdout, '304');
+  const compressed = await execa('curl', ['-sS', '--compressed', '-D', '-', '-o', '/dev/null', `${server.url}simple/`]);
+  assert.match(compressed.stdout, /^Content-Encoding: gzip\r?$/m);
+  const html = await execa('curl', ['-sS', `${server.url}simple/demo-pkg/`]);
+  assert.equal(html.stdout, readFileSync(join(mirror.path, 'demo-pkg', 'index.html'), 'utf8').trimEnd(), "curl's */* gets HTML");
+  const range = await execa('curl', ['-sS', '-r', '0-3', `${server.url}simple/demo-pkg/${WHEEL}`], { encoding: 'buffer' });
+  assert.deepEqual(Buffer.from(range.stdout), Buffer.from('PK\x03\x04', 'latin1'));
 });
