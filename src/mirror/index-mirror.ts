@@ -5,10 +5,11 @@ import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
 import { IndexWorkers } from './inspect-pool.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
-import { loadManifest, saveManifest, STATE_DIR, type FileRecord, type Manifest } from './manifest.js';
+import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, saveManifest, shardOf, STATE_DIR, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
+import { ShardSet, UnreadableShardError } from './index-shards.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
-import { isDistName, isSidecar, scanMirror, SIDECARS, type Scan } from './scan-mirror.js';
+import { emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
 /** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
@@ -38,48 +39,148 @@ export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
   mkdirSync(join(dir, STATE_DIR), { recursive: true });
   const release = lockRoot(join(dir, STATE_DIR, 'index.lock'), dir);
   try {
-    const timer = phaseTimer(process.env.DIB_PYPI_DEBUG_TIMING === '1');
-    const { manifest } = loadManifest(dir);
-    timer('load manifest');
-    options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
-    const scan = scanMirror(dir, manifest, options.full === true);
-    timer('scan');
-    const run: Run = {
-      dir,
-      manifest,
-      next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: Object.fromEntries(scan.sidecars), pages: { ...manifest.pages } },
-      scan,
-      dirtyProjects: new Set(),
-      touchedDirs: new Set(),
-      isChanged: false,
-      workers: new IndexWorkers(),
-      written: 0,
-      removed: 0,
-      problems: [],
-      options,
-    };
-    const inspected = await inspectChanged(run).catch(async (error: unknown) => {
-      await run.workers.close();
-      throw error;
-    });
-    timer('inspect');
-    noteRemovedFiles(run);
-    noteChangedSidecars(run);
-    const projects = await writeAllProjectPages(run, options.full === true).finally(() => run.workers.close());
-    writeRootPages(run, projects);
-    timer('pages');
-    recordDirectories(run);
-    timer('record directories');
-    // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
-    if (run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run)) {
-      saveManifest(dir, run.next);
+    try {
+      return await indexRun(options, options.full === true);
+    } catch (error) {
+      if (!(error instanceof UnreadableShardError)) throw error;
+      return await indexRun(options, true); // a damaged shard: it is only a cache, index everything
     }
-    timer('manifest');
-    const files = Object.values(run.next.files).filter((r) => r.problem === undefined).length;
-    return { projects: projects.length, files, inspected, written: run.written, removed: run.removed, problems: run.problems };
   } finally {
     release();
   }
+}
+
+/** Directories with a `.yanked` file that changed since the last run (edited in place, removed). */
+function changedYankedDirs(dir: string, head: ManifestHead): Set<string> {
+  const dirs = new Set<string>();
+  for (const [path, mtimeNs] of Object.entries(head.yanked)) {
+    const stat = statSync(join(dir, path), { bigint: true, throwIfNoEntry: false });
+    if (stat === undefined || String(stat.mtimeNs) !== mtimeNs) dirs.add(dirOfPath(path));
+  }
+  return dirs;
+}
+
+async function indexRun(options: IndexOptions, isFullRequested: boolean): Promise<IndexResult> {
+  const dir = options.dir;
+  const timer = phaseTimer(process.env.DIB_PYPI_DEBUG_TIMING === '1');
+  const loadedHead = isFullRequested ? { head: undefined } : loadHead(dir);
+  const full = isFullRequested || loadedHead.head === undefined;
+  const head = loadedHead.head ?? emptyHead();
+  timer('load manifest head');
+  options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
+  const top = statTopLevel(dir);
+  const yankedDirs = full ? new Set<string>() : changedYankedDirs(dir, head);
+  const isTrusted = (t: TopDir) => !full && head.dirs[t.rel]?.mtimeNs === t.mtimeNs && t.mtimeNs !== '0' && !yankedDirs.has(t.rel);
+  const manifest: Manifest = { ...emptyManifest(), dirs: { ...head.dirs } };
+  if (head.rootPage !== undefined) manifest.pages[''] = head.rootPage;
+  const shards = new ShardSet(dir, head, manifest, full);
+  const onTop = new Set(top.map((t) => t.rel));
+  const seeds = full ? top.map((t) => t.rel) : [...top.filter((t) => !isTrusted(t)).map((t) => t.rel), ...Object.keys(head.dirs).filter((rel) => !onTop.has(rel))];
+  const scan = emptyScan();
+  const scanNewlyLoaded = (added: Set<number>): Scan => {
+    const part = emptyScan();
+    const known = entriesByDir(manifest);
+    for (const t of top) {
+      if (!added.has(shardOf(t.rel))) continue;
+      scanDir(dir, t.rel, isTrusted(t), manifest, known.get(t.rel) ?? [], full, true, part);
+    }
+    return part;
+  };
+  absorb(scan, scanNewlyLoaded(full ? loadAll(shards) : shards.ensure(seeds)));
+  timer('scan');
+  const run: Run = {
+    dir,
+    manifest,
+    next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: Object.fromEntries(scan.sidecars), pages: { ...manifest.pages } },
+    scan,
+    dirtyProjects: new Set(),
+    touchedDirs: new Set(),
+    isChanged: false,
+    workers: new IndexWorkers(),
+    written: 0,
+    removed: 0,
+    problems: [],
+    options,
+  };
+  const inspected = await inspectChanged(run).catch(async (error: unknown) => {
+    await run.workers.close();
+    throw error;
+  });
+  // New files may belong to projects whose other files (and page record) are in shards not loaded yet.
+  const late = scanNewlyLoaded(shards.ensure([], new Set(Object.values(run.next.files).flatMap((r) => (r.project === undefined ? [] : [r.project])))));
+  absorb(scan, late);
+  for (const [path, record] of late.files) {
+    if (record === undefined) continue;
+    run.next.files[path] = record;
+    if (record.problem !== undefined) run.problems.push({ path, message: record.problem });
+  }
+  for (const [path, record] of late.sidecars) run.next.sidecars[path] = record;
+  // Directories of shards not loaded: trusted as the head has them.
+  for (const t of top) if (!shards.has(t.rel)) scan.dirs.push({ rel: t.rel, listed: false, distNames: [], sidecarNames: [], generated: new Set() });
+  timer('inspect');
+  noteRemovedFiles(run);
+  noteChangedSidecars(run);
+  const loadedProjects = await writeAllProjectPages(run, full).finally(() => run.workers.close());
+  // The root page lists every project: those of the shards this run loaded as it found them, the others as the head has them.
+  const projects = [...new Set([...head.projects.filter((p) => !shards.has(p)), ...loadedProjects])].sort();
+  writeRootPages(run, projects);
+  timer('pages');
+  recordDirectories(run);
+  timer('record directories');
+  const nextHead = updateHead(head, run, shards, projects, full);
+  // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
+  if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || JSON.stringify(nextHead) !== JSON.stringify(head)) {
+    saveManifest(dir, nextHead, run.next, shards.loaded);
+  }
+  timer('manifest');
+  return { projects: projects.length, files: nextHead.goodFiles, inspected, written: run.written, removed: run.removed, problems: run.problems };
+}
+
+function loadAll(shards: ShardSet): Set<number> {
+  const added = new Set<number>();
+  for (const id of shards.all()) for (const loaded of shards.ensureId(id)) added.add(loaded);
+  return added;
+}
+
+function absorb(into: Scan, part: Scan): void {
+  into.dirs.push(...part.dirs);
+  for (const [path, record] of part.files) into.files.set(path, record);
+  for (const [path, record] of part.sidecars) into.sidecars.set(path, record);
+  for (const path of part.needMetadata) into.needMetadata.add(path);
+}
+
+const isGood = (record: FileRecord) => record.problem === undefined && record.project !== undefined;
+
+/** The head after this run: directories, projects, counts and stray directories as they are now. */
+function updateHead(head: ManifestHead, run: Run, shards: ShardSet, projects: string[], full: boolean): ManifestHead {
+  const goodBefore = full ? 0 : Object.values(run.manifest.files).filter(isGood).length;
+  const goodAfter = Object.values(run.next.files).filter(isGood).length;
+  const strays: Record<string, string[]> = {};
+  for (const [project, dirs] of Object.entries(head.strays)) if (!shards.has(project)) strays[project] = dirs;
+  const dirsOf = new Map<string, Set<string>>();
+  for (const [path, record] of Object.entries(run.next.files)) {
+    if (!isGood(record)) continue;
+    const rel = dirOfPath(path);
+    if (rel === record.project) continue;
+    const set = dirsOf.get(record.project as string) ?? new Set();
+    set.add(rel);
+    dirsOf.set(record.project as string, set);
+  }
+  for (const [project, dirs] of dirsOf) strays[project] = [...dirs].sort();
+  const yanked: Record<string, string> = {};
+  for (const [path, mtimeNs] of Object.entries(head.yanked)) if (!shards.has(dirOfPath(path))) yanked[path] = mtimeNs;
+  for (const [path, record] of Object.entries(run.next.sidecars)) if (path.endsWith('.yanked')) yanked[path] = record.mtimeNs;
+  const next: ManifestHead = {
+    version: MANIFEST_VERSION,
+    dirs: run.next.dirs,
+    projects,
+    strays,
+    yanked,
+    goodFiles: (full ? 0 : head.goodFiles) + goodAfter - goodBefore,
+  };
+  const rootPage = run.next.pages[''];
+  if (rootPage !== undefined) next.rootPage = rootPage;
+  return next;
 }
 
 /** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing), on worker threads. */

@@ -1,10 +1,15 @@
 // The mirror's manifest: what the last index run saw (per directory and per file), so the next run only redoes what changed.
+// On disk: a small head (`manifest.json`: directories, projects, counts) read by every run, and the file
+// records in shards (`manifest.d/NN.json`, by directory) of which a run reads and writes only those it needs.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
+import { crc32Hex } from '../fs/crc32.js';
 
 export const STATE_DIR = '.dib-pypi';
-export const MANIFEST_VERSION = 3;
+export const MANIFEST_VERSION = 4;
+/** Few enough that a full run's fsyncs cost little, many enough that a shard is a small part of a big mirror. */
+export const SHARD_COUNT = 16;
 
 /**
  * A distribution file as inspected; `problem` marks a broken one (reported on every run until it
@@ -38,6 +43,7 @@ export interface PageRecord {
   json: string;
 }
 
+/** The records a run has loaded (all of them, or the shards it needs), flat; `pages['']` is the root page. */
 export interface Manifest {
   version: number;
   dirs: Record<string, DirRecord>;
@@ -46,27 +52,101 @@ export interface Manifest {
   pages: Record<string, PageRecord>;
 }
 
+/** What every run reads: enough to decide which shards it needs and to write the root page. */
+export interface ManifestHead {
+  version: number;
+  dirs: Record<string, DirRecord>;
+  /** Every project with an indexed file, sorted. */
+  projects: string[];
+  /** Projects with files in directories other than their own (the top level, another's): those directories. */
+  strays: Record<string, string[]>;
+  /** `.yanked` sidecars (edited in place by people, which leaves the directory's mtime alone): path -> mtime, checked every run. */
+  yanked: Record<string, string>;
+  /** Indexed files without problems. */
+  goodFiles: number;
+  rootPage?: PageRecord;
+}
+
 export function emptyManifest(): Manifest {
   return { version: MANIFEST_VERSION, dirs: {}, files: {}, sidecars: {}, pages: {} };
+}
+
+export function emptyHead(): ManifestHead {
+  return { version: MANIFEST_VERSION, dirs: {}, projects: [], strays: {}, yanked: {}, goodFiles: 0 };
 }
 
 export function manifestPath(dir: string): string {
   return join(dir, STATE_DIR, 'manifest.json');
 }
 
-/** Load the manifest; a missing, damaged or older one means a full run (never an error: it is only a cache). */
-export function loadManifest(dir: string): { manifest: Manifest; note?: string } {
+function shardPath(dir: string, id: number): string {
+  return join(dir, STATE_DIR, 'manifest.d', `${String(id).padStart(2, '0')}.json`);
+}
+
+/** The shard of a directory's records (and, for a project directory, of the project's page record). */
+export function shardOf(rel: string): number {
+  return Number.parseInt(crc32Hex(rel), 16) % SHARD_COUNT;
+}
+
+/** The directory of a relative path (`''` for the top level). */
+export function dirOfPath(path: string): string {
+  const dir = posix.dirname(path);
+  return dir === '.' ? '' : dir;
+}
+
+/** Load the head; a missing, damaged or older one means a full run (never an error: it is only a cache). */
+export function loadHead(dir: string): { head: ManifestHead | undefined; note?: string } {
   const path = manifestPath(dir);
-  if (!existsSync(path)) return { manifest: emptyManifest() };
+  if (!existsSync(path)) return { head: undefined };
   try {
-    const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<Manifest>;
-    if (data.version !== MANIFEST_VERSION || typeof data.dirs !== 'object' || typeof data.files !== 'object') {
-      return { manifest: emptyManifest(), note: `${path}: another manifest version; indexing everything` };
+    const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<ManifestHead>;
+    if (data.version !== MANIFEST_VERSION || typeof data.dirs !== 'object' || !Array.isArray(data.projects)) {
+      return { head: undefined, note: `${path}: another manifest version; indexing everything` };
     }
-    return { manifest: { ...emptyManifest(), ...data } as Manifest };
+    return { head: { ...emptyHead(), ...data } as ManifestHead };
   } catch (error) {
-    return { manifest: emptyManifest(), note: `${path}: unreadable (${(error as Error).message}); indexing everything` };
+    return { head: undefined, note: `${path}: unreadable (${(error as Error).message}); indexing everything` };
   }
+}
+
+export interface Shard {
+  files: Record<string, FileRecord>;
+  sidecars: Record<string, SidecarRecord>;
+  pages: Record<string, PageRecord>;
+}
+
+/** Read shard `id` (empty when it was never written); undefined when it is unreadable (then the run must index everything). */
+export function readShard(dir: string, id: number): Shard | undefined {
+  const path = shardPath(dir, id);
+  if (!existsSync(path)) return { files: {}, sidecars: {}, pages: {} };
+  try {
+    const shard = JSON.parse(readFileSync(path, 'utf8')) as Partial<Shard>;
+    if (typeof shard.files !== 'object' || typeof shard.sidecars !== 'object' || typeof shard.pages !== 'object') return undefined;
+    return shard as Shard;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Add a shard's records to `into`. */
+export function mergeShard(into: Manifest, shard: Shard): void {
+  Object.assign(into.files, shard.files);
+  Object.assign(into.sidecars, shard.sidecars);
+  Object.assign(into.pages, shard.pages);
+}
+
+/** The whole manifest (verify, sync): the head and every shard. */
+export function loadManifest(dir: string): { manifest: Manifest; note?: string } {
+  const { head, note } = loadHead(dir);
+  if (head === undefined) return { manifest: emptyManifest(), note };
+  const manifest: Manifest = { ...emptyManifest(), dirs: head.dirs };
+  for (let id = 0; id < SHARD_COUNT; id++) {
+    const shard = readShard(dir, id);
+    if (shard === undefined) return { manifest: emptyManifest(), note: `${shardPath(dir, id)}: unreadable; indexing everything` };
+    mergeShard(manifest, shard);
+  }
+  if (head.rootPage !== undefined) manifest.pages[''] = head.rootPage;
+  return { manifest };
 }
 
 /** The names (distribution files and sidecars) the manifest knows in each directory. */
@@ -82,12 +162,37 @@ export function entriesByDir(manifest: Manifest): Map<string, string[]> {
   return byDir;
 }
 
-/** Write the manifest atomically and durably: it is written last, after every page. */
-export function saveManifest(dir: string, manifest: Manifest): void {
-  mkdirSync(join(dir, STATE_DIR), { recursive: true });
+function ownership() {
+  return { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}
+
+/**
+ * Write the shards `ids` from `manifest` (the records of those shards, as a run ends them), each
+ * atomically and durably, then the head: a run killed in between leaves a head whose directory
+ * mtimes make the next run list again whatever those shards changed.
+ */
+export function saveManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): void {
+  mkdirSync(join(dir, STATE_DIR, 'manifest.d'), { recursive: true });
+  const shards = new Map<number, Shard>();
+  for (const id of ids) shards.set(id, { files: {}, sidecars: {}, pages: {} });
+  const shardFor = (rel: string) => shards.get(shardOf(rel));
+  for (const [path, record] of Object.entries(manifest.files)) {
+    const shard = shardFor(dirOfPath(path));
+    if (shard !== undefined) shard.files[path] = record;
+  }
+  for (const [path, record] of Object.entries(manifest.sidecars)) {
+    const shard = shardFor(dirOfPath(path));
+    if (shard !== undefined) shard.sidecars[path] = record;
+  }
+  for (const [project, record] of Object.entries(manifest.pages)) {
+    if (project === '') continue;
+    const shard = shardFor(project);
+    if (shard !== undefined) shard.pages[project] = record;
+  }
+  for (const [id, shard] of shards) {
+    const path = shardPath(dir, id);
+    writeFileAtomic(path, tempPathFor(path), Buffer.from(JSON.stringify(shard)), ownership());
+  }
   const path = manifestPath(dir);
-  const text = JSON.stringify(manifest);
-  const uid = process.getuid?.() ?? 0;
-  const gid = process.getgid?.() ?? 0;
-  writeFileAtomic(path, tempPathFor(path), Buffer.from(text), { mode: 0o644, uid, gid });
+  writeFileAtomic(path, tempPathFor(path), Buffer.from(JSON.stringify(head)), ownership());
 }

@@ -77,49 +77,71 @@ function topLevelDirs(dir: string): string[] {
   return ['', ...names];
 }
 
-/**
- * Scan the mirror. `full` lists every directory and stats every file, trusting nothing;
- * `removeTemps` deletes temp files left by a killed run (index does, verify only reads).
- */
-export function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Scan {
-  const scan: Scan = { dirs: [], files: new Map(), sidecars: new Map(), needMetadata: new Set() };
-  const knownEntries = entriesByDir(manifest);
+export interface TopDir {
+  rel: string;
+  mtimeNs: string;
+}
+
+/** The top level and every project directory, with their mtimes (one stat each). */
+export function statTopLevel(dir: string): TopDir[] {
+  const found: TopDir[] = [];
   for (const rel of topLevelDirs(dir)) {
     const stat = statOrUndefined(join(dir, rel));
-    if (!stat?.isDirectory()) continue;
-    const known = manifest.dirs[rel];
-    const isTrusted = !full && known !== undefined && known.mtimeNs === String(stat.mtimeNs) && known.mtimeNs !== '0';
-    const dirScan: DirScan = isTrusted
-      ? {
-          rel,
-          listed: false,
-          distNames: (knownEntries.get(rel) ?? []).filter((n) => !isSidecar(n)),
-          sidecarNames: (knownEntries.get(rel) ?? []).filter(isSidecar),
-          generated: new Set(),
-        }
-      : listDir(dir, rel, removeTemps);
-    scan.dirs.push(dirScan);
-    for (const name of dirScan.distNames) {
-      const path = join2(rel, name);
-      const record = manifest.files[path];
-      if (isTrusted) {
-        scan.files.set(path, record);
-        continue;
-      }
-      const fileStat = statOrUndefined(join(dir, path));
-      const isSame = record !== undefined && fileStat !== undefined && record.size === Number(fileStat.size) && record.mtimeNs === String(fileStat.mtimeNs);
-      scan.files.set(path, full || !isSame ? undefined : record);
-      if (isSame && record?.metadataSha256 !== undefined && !dirScan.generated.has(`${name}.metadata`)) scan.needMetadata.add(path);
+    if (stat?.isDirectory()) found.push({ rel, mtimeNs: String(stat.mtimeNs) });
+  }
+  return found;
+}
+
+export function emptyScan(): Scan {
+  return { dirs: [], files: new Map(), sidecars: new Map(), needMetadata: new Set() };
+}
+
+/**
+ * Scan one directory into `scan`: a trusted one (its mtime is the one the manifest recorded) from the
+ * manifest's records, any other by listing it and stat-ing its files. `known` holds the names the
+ * manifest has in it. `removeTemps` deletes temp files left by a killed run (index does, verify only reads).
+ */
+export function scanDir(dir: string, rel: string, isTrusted: boolean, manifest: Manifest, known: string[], full: boolean, removeTemps: boolean, scan: Scan): void {
+  const dirScan: DirScan = isTrusted
+    ? { rel, listed: false, distNames: known.filter((n) => !isSidecar(n)), sidecarNames: known.filter(isSidecar), generated: new Set() }
+    : listDir(dir, rel, removeTemps);
+  scan.dirs.push(dirScan);
+  for (const name of dirScan.distNames) {
+    const path = join2(rel, name);
+    const record = manifest.files[path];
+    if (isTrusted) {
+      scan.files.set(path, record);
+      continue;
     }
-    // Sidecars are tiny and few: always stat them, so an edit in place (which leaves the directory's mtime alone) is seen.
-    for (const name of dirScan.sidecarNames) {
-      const path = join2(rel, name);
-      const stat2 = statOrUndefined(join(dir, path));
-      if (stat2 === undefined) continue;
-      const known2 = manifest.sidecars[path];
-      const text = !full && known2?.mtimeNs === String(stat2.mtimeNs) ? known2.text : readFileSync(join(dir, path), 'utf8').trim();
-      scan.sidecars.set(path, { mtimeNs: String(stat2.mtimeNs), text });
+    const fileStat = statOrUndefined(join(dir, path));
+    const isSame = record !== undefined && fileStat !== undefined && record.size === Number(fileStat.size) && record.mtimeNs === String(fileStat.mtimeNs);
+    scan.files.set(path, full || !isSame ? undefined : record);
+    if (isSame && record?.metadataSha256 !== undefined && !dirScan.generated.has(`${name}.metadata`)) scan.needMetadata.add(path);
+  }
+  for (const name of dirScan.sidecarNames) {
+    const path = join2(rel, name);
+    const known2 = manifest.sidecars[path];
+    // In a trusted directory, a sidecar replaced by rename would have changed its mtime; `.yanked` files,
+    // which people edit in place, are stat'ed (and the manifest head keeps their mtimes for unloaded shards).
+    if (isTrusted && known2 !== undefined && !name.endsWith('.yanked')) {
+      scan.sidecars.set(path, known2);
+      continue;
     }
+    const stat2 = statOrUndefined(join(dir, path));
+    if (stat2 === undefined) continue;
+    const text = !full && known2?.mtimeNs === String(stat2.mtimeNs) ? known2.text : readFileSync(join(dir, path), 'utf8').trim();
+    scan.sidecars.set(path, { mtimeNs: String(stat2.mtimeNs), text });
+  }
+}
+
+/** Scan the whole mirror with the whole manifest. `full` lists every directory and stats every file, trusting nothing. */
+export function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Scan {
+  const scan = emptyScan();
+  const knownEntries = entriesByDir(manifest);
+  for (const top of statTopLevel(dir)) {
+    const known = manifest.dirs[top.rel];
+    const isTrusted = !full && known !== undefined && known.mtimeNs === top.mtimeNs && known.mtimeNs !== '0';
+    scanDir(dir, top.rel, isTrusted, manifest, knownEntries.get(top.rel) ?? [], full, removeTemps, scan);
   }
   return scan;
 }
