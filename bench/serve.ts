@@ -188,14 +188,23 @@ async function main(): Promise<void> {
     isOk &&= ok;
     return ok ? 'ok' : 'MISSED';
   };
-  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each; p99 in ms)`);
+  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each, best of two rounds; p99 in ms)`);
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
       const row: string[] = [];
+      // Two rounds, the second in the opposite order; each peer keeps its better round (the machine's noise only ever slows a run down).
+      for (const round of [0, 1]) {
+        for (const peer of round === 0 ? peers : [...peers].reverse()) {
+          // http.server is single-threaded and slow: one short run says as much.
+          if (round === 1 && peer.name.startsWith('python')) continue;
+          const load = await wrk(`${peer.base}/${target.path}`, connections, peer.name.startsWith('python') ? Math.min(2, options.seconds) : options.seconds);
+          const key = `${peer.name}|${target.name}|${connections}`;
+          const previous = results.get(key);
+          if (previous === undefined || load.rps > previous.rps) results.set(key, load);
+        }
+      }
       for (const peer of peers) {
-        // http.server is single-threaded and slow: a shorter run says as much.
-        const load = await wrk(`${peer.base}/${target.path}`, connections, peer.name.startsWith('python') ? Math.min(2, options.seconds) : options.seconds);
-        results.set(`${peer.name}|${target.name}|${connections}`, load);
+        const load = results.get(`${peer.name}|${target.name}|${connections}`) as Load;
         row.push(`${peer.name}: ${Math.round(load.rps)}${load.errors > 0 ? ` (${load.errors} errors)` : ''} p99 ${load.p99Ms.toFixed(2)}`);
       }
       const get = (name: string) => results.get(`${name}|${target.name}|${connections}`) as Load;
