@@ -299,13 +299,18 @@ export async function inspectDistribution(path: string, filename: DistFilename):
 
 let syncBuffer: Buffer | undefined;
 
-/** The whole file when it fits in one CHUNK_BYTES read, else undefined (the async path streams it). */
-function readWholeSync(path: string): Buffer | undefined {
+/**
+ * The whole file when it fits in one CHUNK_BYTES read, else undefined (the async path streams it).
+ * With `knownSize` (just stat'ed) it stops at that size, saving the read that would return 0.
+ */
+function readWholeSync(path: string, knownSize?: number): Buffer | undefined {
+  if (knownSize !== undefined && knownSize >= CHUNK_BYTES) return undefined;
   const fd = openSync(path, 'r');
   try {
     syncBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES + 1);
     let filled = 0;
     for (;;) {
+      if (knownSize !== undefined && filled === knownSize) break;
       const read = readSync(fd, syncBuffer, filled, syncBuffer.length - filled, null);
       if (read === 0) break;
       filled += read;
@@ -346,8 +351,8 @@ function wheelMetadataEntry(entries: ZipEntry[], filename: DistFilename): ZipEnt
  * needs the streaming path (bigger than one read, zip64, an sdist that inflates past the
  * in-memory limit); same results and errors as inspectDistribution otherwise.
  */
-export function inspectDistributionSync(path: string, filename: DistFilename): InspectedDistribution | undefined {
-  const whole = readWholeSync(path);
+export function inspectDistributionSync(path: string, filename: DistFilename, knownSize?: number): InspectedDistribution | undefined {
+  const whole = readWholeSync(path, knownSize);
   if (whole === undefined) return undefined;
   const sha256 = createHash('sha256').update(whole).digest('hex');
   const size = whole.length;

@@ -26,6 +26,17 @@ export interface InspectOutcome {
   wroteMetadata: boolean;
 }
 
+/** Create `target` with `data`; false when it exists already (one syscall less than asking first). */
+function writeNew(target: string, data: Uint8Array): boolean {
+  try {
+    writeFileSync(target, data, { mode: 0o644, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
 /** Hash and read metadata (synchronously when the file fits in one read), then write `<file>.metadata` if it is new or differs. */
 export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   const full = join(job.dir, job.path);
@@ -37,7 +48,7 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   if (filename === undefined) return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
   let inspected;
   try {
-    inspected = inspectDistributionSync(full, filename) ?? (await inspectDistribution(full, filename));
+    inspected = inspectDistributionSync(full, filename, base.size) ?? (await inspectDistribution(full, filename));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
     const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;
@@ -55,8 +66,7 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
       // A new wheel's metadata is written in place (one create instead of create + rename: a
       // third of the files an index run makes): no page advertises it until the pages are written,
       // and a run killed meanwhile leaves a file the next run replaces, since the manifest lacks it.
-      if (job.isNew && !existsSync(target)) writeFileSync(target, inspected.metadata, { mode: 0o644 });
-      else replaceFile(target, inspected.metadata);
+      if (!job.isNew || !writeNew(target, inspected.metadata)) replaceFile(target, inspected.metadata);
       wroteMetadata = true;
     }
   }
