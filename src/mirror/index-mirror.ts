@@ -9,11 +9,11 @@ import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_V
 import { ShardSet, UnreadableShardError } from './index-shards.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
-import { emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
+import { dirStamp, emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
 /** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
-const RACY_NS = 100_000_000n;
+const RACY_MS = 100;
 
 interface Run {
   dir: string;
@@ -70,7 +70,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
   const top = statTopLevel(dir);
   const yankedDirs = full ? new Set<string>() : changedYankedDirs(dir, head);
-  const isTrusted = (t: TopDir) => !full && head.dirs[t.rel]?.mtimeNs === t.mtimeNs && t.mtimeNs !== '0' && !yankedDirs.has(t.rel);
+  const isTrusted = (t: TopDir) => !full && head.dirs[t.rel]?.mtime === t.mtime && t.mtime !== '0' && !yankedDirs.has(t.rel);
   const manifest: Manifest = { ...emptyManifest(), dirs: { ...head.dirs } };
   if (head.rootPage !== undefined) manifest.pages[''] = head.rootPage;
   const shards = new ShardSet(dir, head, manifest, full);
@@ -333,24 +333,24 @@ function writeRootPages(run: Run, projects: string[]): void {
  * trusted mtime and the next run lists it again.
  */
 function recordDirectories(run: Run): void {
-  const nowNs = BigInt(Date.now()) * 1_000_000n;
+  const now = Date.now();
   const dirs = new Map(run.scan.dirs.map((d) => [d.rel, d]));
   for (const rel of new Set([...dirs.keys(), ...run.touchedDirs])) {
     const scanned = dirs.get(rel);
     if (scanned && !scanned.listed && !run.touchedDirs.has(rel)) continue; // trusted and untouched: keep its record
     const path = join(run.dir, rel);
-    const before = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const before = statSync(path, { throwIfNoEntry: false });
     if (before === undefined) {
       delete run.next.dirs[rel];
       continue;
     }
     const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
-    const after = statSync(path, { bigint: true });
+    const after = statSync(path);
     const expected = scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [];
-    const isStable = before.mtimeNs === after.mtimeNs && nowNs - after.mtimeNs > RACY_NS && sameList(entries, expected);
-    const mtimeNs = isStable ? String(after.mtimeNs) : '0';
-    if (run.next.dirs[rel]?.mtimeNs !== mtimeNs) run.isChanged = true;
-    run.next.dirs[rel] = { mtimeNs };
+    const isStable = dirStamp(before) === dirStamp(after) && now - after.mtimeMs > RACY_MS && sameList(entries, expected);
+    const mtime = isStable ? dirStamp(after) : '0';
+    if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
+    run.next.dirs[rel] = { mtime };
   }
   for (const rel of Object.keys(run.next.dirs)) {
     if (dirs.has(rel) || run.touchedDirs.has(rel)) continue;

@@ -4,7 +4,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
-import { crc32Hex } from '../fs/crc32.js';
 
 export const STATE_DIR = '.dib-pypi';
 export const MANIFEST_VERSION = 4;
@@ -33,8 +32,8 @@ export interface SidecarRecord {
 }
 
 export interface DirRecord {
-  /** mtime when the directory was last listed; an unchanged mtime means an unchanged listing ('0': list it again). */
-  mtimeNs: string;
+  /** mtime (scan-mirror's dirStamp) when the directory was last listed; unchanged means an unchanged listing ('0': list it again). */
+  mtime: string;
 }
 
 export interface PageRecord {
@@ -83,9 +82,11 @@ function shardPath(dir: string, id: number): string {
   return join(dir, STATE_DIR, 'manifest.d', `${String(id).padStart(2, '0')}.json`);
 }
 
-/** The shard of a directory's records (and, for a project directory, of the project's page record). */
+/** The shard of a directory's records (and, for a project directory, of the project's page record): FNV-1a of the name. */
 export function shardOf(rel: string): number {
-  return Number.parseInt(crc32Hex(rel), 16) % SHARD_COUNT;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < rel.length; i++) hash = Math.imul(hash ^ rel.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % SHARD_COUNT;
 }
 
 /** The directory of a relative path (`''` for the top level). */

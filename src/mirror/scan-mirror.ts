@@ -1,5 +1,5 @@
 // Walk a mirror (the top level and one level of project directories), trusting unchanged directories' manifest entries.
-import { lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_NAME } from '../fs/replace-file.js';
 import { entriesByDir, STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from './manifest.js';
@@ -79,15 +79,24 @@ function topLevelDirs(dir: string): string[] {
 
 export interface TopDir {
   rel: string;
-  mtimeNs: string;
+  /** dirStamp of the directory. */
+  mtime: string;
+}
+
+/**
+ * A directory's mtime as the manifest records it: node's `mtimeMs` (sub-millisecond digits kept),
+ * from a plain stat, which costs a third of a bigint one: a run stats every project directory.
+ */
+export function dirStamp(stat: Stats): string {
+  return String(stat.mtimeMs);
 }
 
 /** The top level and every project directory, with their mtimes (one stat each). */
 export function statTopLevel(dir: string): TopDir[] {
   const found: TopDir[] = [];
   for (const rel of topLevelDirs(dir)) {
-    const stat = statOrUndefined(join(dir, rel));
-    if (stat?.isDirectory()) found.push({ rel, mtimeNs: String(stat.mtimeNs) });
+    const stat = lstatSync(join(dir, rel), { throwIfNoEntry: false });
+    if (stat?.isDirectory()) found.push({ rel, mtime: dirStamp(stat) });
   }
   return found;
 }
@@ -140,7 +149,7 @@ export function scanMirror(dir: string, manifest: Manifest, full: boolean, remov
   const knownEntries = entriesByDir(manifest);
   for (const top of statTopLevel(dir)) {
     const known = manifest.dirs[top.rel];
-    const isTrusted = !full && known !== undefined && known.mtimeNs === top.mtimeNs && known.mtimeNs !== '0';
+    const isTrusted = !full && known !== undefined && known.mtime === top.mtime && known.mtime !== '0';
     scanDir(dir, top.rel, isTrusted, manifest, knownEntries.get(top.rel) ?? [], full, removeTemps, scan);
   }
   return scan;
