@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { makeWheel } from '../helpers/make-dist.js';
 import { makeTempDir } from '../helpers/python.js';
+import { shardOf } from '../../src/mirror/manifest.js';
 
 const GENERATED = /(^|\/)index\.(html|json)$|\.metadata$/;
 
@@ -110,7 +111,8 @@ test('a damaged or missing manifest shard makes the next run index everything, a
   assert.equal(runCli(['mirror', 'index', mirror]).status, 0);
   const shards = readdirSync(join(mirror, '.dib-pypi', 'manifest.d'));
   assert.ok(shards.length > 8, `records spread over shards: ${shards.join(' ')}`);
-  writeFileSync(join(mirror, '.dib-pypi', 'manifest.d', shards[0] as string), '{"files": tru');
+  // The shard the next run needs (p3's).
+  writeFileSync(join(mirror, '.dib-pypi', 'manifest.d', `${String(shardOf('p3')).padStart(2, '0')}.json`), '{"files": tru');
   await makeWheel(join(mirror, 'p3'), { name: 'p3', version: '2.0' });
   const again = runCli(['mirror', 'index', mirror, '--json']);
   assert.equal(again.status, 0, again.stderr);
