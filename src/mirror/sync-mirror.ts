@@ -13,6 +13,7 @@ import { mapLimit } from './map-limit.js';
 import { normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
+import { BackgroundInspector } from './sync-inspect.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
 import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
@@ -76,6 +77,7 @@ interface Run {
   next: SyncState;
   slots: Semaphore;
   commits: CommitQueue;
+  inspector: BackgroundInspector;
   result: SyncResult;
   progress: SyncProgress;
   lastSave: number;
@@ -103,6 +105,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     retry: { retries: options.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
     onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
   });
+  const inspector = new BackgroundInspector(options.dir);
   try {
     const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
     const run: Run = {
@@ -114,6 +117,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
       commits: new CommitQueue(128, 100),
+      inspector,
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
@@ -139,8 +143,9 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
     if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
+    const inspected = await run.inspector.finish();
     if (run.isChanged || !state.isIndexed) {
-      run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
+      run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
     run.next.isIndexed = true;
     if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
@@ -148,6 +153,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     saveSyncState(options.dir, run.next);
     return run.result;
   } finally {
+    await inspector.finish();
     await client.close();
     release();
   }
@@ -258,6 +264,7 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
     // The slot is held while the bytes come in, not while the batch they joined is fsynced.
     const { bytes, temp } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'keep-temp' }));
     await run.commits.commit(temp as string, target);
+    run.inspector.add(`${project}/${planned.file.filename}`);
     run.result.downloaded++;
     run.result.bytes += bytes;
     run.progress.bytes += bytes;
