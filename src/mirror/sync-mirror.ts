@@ -169,8 +169,7 @@ function saveStateNow(run: Run, isFinal: boolean): void {
 
 function fail(run: Run, project: string, filename: string | undefined, error: unknown): void {
   const message = redact(error instanceof Error ? error.message : String(error));
-  run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message });
-  run.events.onLog?.(`failed: ${project}${filename === undefined ? '' : `/${filename}`}: ${message}`);
+  run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message }); // listed by the caller at the end
 }
 
 /** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
