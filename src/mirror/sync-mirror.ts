@@ -11,7 +11,7 @@ import type { UpstreamError, UpstreamFile } from '../upstream/simple-model.js';
 import { indexMirror } from './index-mirror.js';
 import { loadManifest, STATE_DIR, type Manifest } from './manifest.js';
 import { mapLimit } from './map-limit.js';
-import { normalizeProjectName } from './project-name.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
 import { BackgroundInspector } from './sync-inspect.js';
@@ -184,7 +184,9 @@ async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
-    names = root.page.projects;
+    // A name becomes a directory: only PEP 508 names (no `/`, no leading dots) are taken.
+    names = root.page.projects.filter((name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`));
+    run.result.skipped += root.page.projects.length - names.length;
   }
   const unique = [...new Map(names.map((n) => [normalizeProjectName(n), n])).values()];
   const kept = unique.filter((n) => !isProjectExcluded(n, run.options.filters));
