@@ -4,7 +4,6 @@
 // verified and on disk, and a crash at any point leaves only hidden temp files (removed by the next run).
 import { dirname } from 'node:path';
 import { open, rename, rm } from 'node:fs/promises';
-import { fsyncPath } from '../fs/atomic-write.js';
 import { mapLimit } from './map-limit.js';
 
 interface Entry {
@@ -46,6 +45,7 @@ export class CommitQueue {
   }
 }
 
+/** Never rejects: each entry's own promise carries its outcome (a later batch must still run). */
 async function commitBatch(batch: Entry[]): Promise<void> {
   if (batch.length === 0) return;
   const synced = await mapLimit(batch, FSYNC_PARALLEL, async (entry) => {
@@ -75,6 +75,20 @@ async function commitBatch(batch: Entry[]): Promise<void> {
       synced[i] = false;
     }
   }
-  for (const dir of dirs) fsyncPath(dir);
-  for (const [i, entry] of batch.entries()) if (synced[i]) entry.resolve();
+  let dirError: unknown;
+  await mapLimit([...dirs], FSYNC_PARALLEL, (dir) => fsyncDir(dir).catch((error: unknown) => void (dirError ??= error))); // the renames, durable
+  for (const [i, entry] of batch.entries()) {
+    if (!synced[i]) continue;
+    if (dirError === undefined) entry.resolve();
+    else entry.reject(dirError);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }

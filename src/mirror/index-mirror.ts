@@ -4,6 +4,7 @@ import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
 import { IndexWorkers } from './inspect-pool.js';
+import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
 import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, saveManifest, shardOf, STATE_DIR, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
 import { ShardSet, UnreadableShardError } from './index-shards.js';
@@ -186,14 +187,15 @@ function updateHead(head: ManifestHead, run: Run, shards: ShardSet, projects: st
 /** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing), on worker threads. */
 async function inspectChanged(run: Run): Promise<number> {
   const todo = [...run.scan.files].filter(([path, record]) => record === undefined || run.scan.needMetadata.has(path)).map(([path]) => path);
-  const jobs = todo.map((path) => {
+  const known = takeInspected(run, todo);
+  const jobs = todo.filter((path) => !known.has(path)).map((path) => {
     const known = run.manifest.files[path];
     return { dir: run.dir, path, knownMetadataSha256: known?.metadataSha256, isNew: known === undefined };
   });
   const outcomes = await run.workers.inspect(jobs, (done) => {
     if (done % 500 === 0 || done === jobs.length) run.options.onProgress?.({ phase: 'inspect', done, total: jobs.length });
   });
-  for (const outcome of outcomes) {
+  for (const outcome of [...known.values(), ...outcomes]) {
     const old = run.manifest.files[outcome.path];
     if (old?.project) run.dirtyProjects.add(old.project);
     if (outcome.record === undefined) {
@@ -213,7 +215,23 @@ async function inspectChanged(run: Run): Promise<number> {
     const current = run.next.files[path] as FileRecord;
     if (current.problem !== undefined) run.problems.push({ path, message: current.problem });
   }
-  return todo.length;
+  return jobs.length;
+}
+
+/** Files of `todo` the caller inspected already (options.inspected) and that have not changed since: their outcomes. */
+function takeInspected(run: Run, todo: string[]): Map<string, InspectOutcome> {
+  const known = new Map<string, InspectOutcome>();
+  const given = run.options.inspected;
+  if (given === undefined || given.size === 0) return known;
+  for (const path of todo) {
+    const record = given.get(path);
+    if (record === undefined || run.manifest.files[path] !== undefined) continue;
+    const stat = statSync(join(run.dir, path), { bigint: true, throwIfNoEntry: false });
+    if (stat === undefined || Number(stat.size) !== record.size || String(stat.mtimeNs) !== record.mtimeNs) continue;
+    if (record.metadataSha256 !== undefined && !existsSync(join(run.dir, `${path}.metadata`))) continue;
+    known.set(path, { path, record, wroteMetadata: record.metadataSha256 !== undefined });
+  }
+  return known;
 }
 
 /** DIB_PYPI_DEBUG_TIMING=1: how long each phase took, on stderr. */

@@ -15,7 +15,7 @@ const THREADS = Number(process.env.DIB_PYPI_INDEX_THREADS) || 4;
 const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 };
 
 /** The worker script: beside the bundle (dist/cli/inspect-worker.cjs), or beside this module when run from tsc output. */
-function workerScript(): string {
+export function workerScript(): string {
   return typeof __dirname === 'string' ? join(__dirname, 'inspect-worker.cjs') : fileURLToPath(new URL('./inspect-worker.js', import.meta.url));
 }
 

@@ -1,6 +1,7 @@
 // `mirror sync`: read the upstream's pages, plan each project, download what is missing (verified, bounded
 // in parallel), write sidecars, delete only with --delete, remember the pages' validators, then re-index.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
@@ -10,9 +11,10 @@ import type { UpstreamError, UpstreamFile } from '../upstream/simple-model.js';
 import { indexMirror } from './index-mirror.js';
 import { loadManifest, STATE_DIR, type Manifest } from './manifest.js';
 import { mapLimit } from './map-limit.js';
-import { normalizeProjectName } from './project-name.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
+import { BackgroundInspector } from './sync-inspect.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
 import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
@@ -76,6 +78,7 @@ interface Run {
   next: SyncState;
   slots: Semaphore;
   commits: CommitQueue;
+  inspector: BackgroundInspector;
   result: SyncResult;
   progress: SyncProgress;
   lastSave: number;
@@ -103,6 +106,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     retry: { retries: options.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
     onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
   });
+  const inspector = new BackgroundInspector(options.dir);
   try {
     const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
     const run: Run = {
@@ -114,6 +118,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
       commits: new CommitQueue(128, 100),
+      inspector,
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
@@ -139,8 +144,9 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
     if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
+    const inspected = await run.inspector.finish();
     if (run.isChanged || !state.isIndexed) {
-      run.result.index = await indexMirror({ dir: options.dir, onProgress: (p) => events.onIndexProgress?.(p) });
+      run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
     run.next.isIndexed = true;
     if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
@@ -148,6 +154,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     saveSyncState(options.dir, run.next);
     return run.result;
   } finally {
+    await inspector.finish();
     await client.close();
     release();
   }
@@ -162,8 +169,7 @@ function saveStateNow(run: Run, isFinal: boolean): void {
 
 function fail(run: Run, project: string, filename: string | undefined, error: unknown): void {
   const message = redact(error instanceof Error ? error.message : String(error));
-  run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message });
-  run.events.onLog?.(`failed: ${project}${filename === undefined ? '' : `/${filename}`}: ${message}`);
+  run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message }); // listed by the caller at the end
 }
 
 /** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
@@ -178,7 +184,9 @@ async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
-    names = root.page.projects;
+    // A name becomes a directory: only PEP 508 names (no `/`, no leading dots) are taken.
+    names = root.page.projects.filter((name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`));
+    run.result.skipped += root.page.projects.length - names.length;
   }
   const unique = [...new Map(names.map((n) => [normalizeProjectName(n), n])).values()];
   const kept = unique.filter((n) => !isProjectExcluded(n, run.options.filters));
@@ -201,6 +209,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
   run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
+  if (!run.options.isDryRun) await mkdir(join(run.options.dir, project), { recursive: true }).catch(() => {}); // (a non-directory there is reported next)
   const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
   const plan = planProject(local, filtered.kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
@@ -258,6 +267,7 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
     // The slot is held while the bytes come in, not while the batch they joined is fsynced.
     const { bytes, temp } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'keep-temp' }));
     await run.commits.commit(temp as string, target);
+    run.inspector.add(`${project}/${planned.file.filename}`);
     run.result.downloaded++;
     run.result.bytes += bytes;
     run.progress.bytes += bytes;

@@ -1,4 +1,5 @@
 // Shared types of the mirror: what inspecting a distribution file yields, what an index run reports.
+import type { FileRecord } from './manifest.js';
 
 /** A distribution file name, parsed (wheel per the wheel spec, sdist per PEP 625 / legacy). */
 export interface DistFilename {
@@ -56,6 +57,11 @@ export interface IndexOptions {
   onProgress?: (progress: IndexProgress) => void;
   /** Called after each file the run writes or removes (tests kill the process here). */
   onStep?: (name: string) => void;
+  /**
+   * Files already inspected by the caller (sync inspects while it downloads), with their `.metadata`
+   * written: used instead of inspecting again when size and mtime still match.
+   */
+  inspected?: ReadonlyMap<string, FileRecord>;
 }
 
 export interface IndexResult {

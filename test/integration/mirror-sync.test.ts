@@ -107,6 +107,9 @@ describe('mirror sync', () => {
     await using work = makeTempDir('dib-pypi-sync-');
     await makeUpstream(up.path);
     for (const p of ['', 'app', 'dep-lib', 'noise']) rmSync(join(up.path, p, 'index.json'));
+    // a hostile root page: a "project" whose name would be a path
+    const rootPage = join(up.path, 'index.html');
+    writeFileSync(rootPage, readFileSync(rootPage, 'utf8').replace('</body>', '<a href="x/">../../escaped</a></body>'));
     await using nginx = await startNginx(up.path);
     const mirror = join(work.path, 'mirror');
 
@@ -121,6 +124,8 @@ describe('mirror sync', () => {
     writeFileSync(config, `[sync]\nupstream = "${nginx.url}"\npackage-type = ["wheel"]\npython-version = ["3.11"]\nplatform = ["manylinux_2_17_x86_64"]\nlatest = 5\nexclude = ["noise"]\n`);
     const filtered = await runCliAsync(['mirror', 'sync', mirror, '--config', config, '--latest', '2']);
     assert.equal(filtered.status, 0, filtered.stderr);
+    assert.match(filtered.stderr, /root page: skipped "\.\.\/\.\.\/escaped": not a project name/);
+    assert.equal(existsSync(join(work.path, 'escaped')), false);
     // yanked 0.9 and the pre-release do not count as releases: the latest two are 1.0 (app) and 2.1 (dep-lib); 1.0 is win-only
     assert.deepEqual(dists(mirror, 'app'), ['app-1.0-py3-none-any.whl']);
     assert.deepEqual(dists(mirror, 'dep-lib'), ['dep_lib-2.1-py3-none-any.whl']);

@@ -1,0 +1,61 @@
+// While sync downloads, one worker thread inspects each file as soon as it is committed (hash, METADATA, the
+// PEP 658 `.metadata` file), so the final re-index only writes pages instead of reading every new file again.
+import { Worker } from 'node:worker_threads';
+import type { InspectJob, InspectOutcome } from './inspect-job.js';
+import { workerScript } from './inspect-pool.js';
+import type { FileRecord } from './manifest.js';
+
+const BATCH = 64;
+
+export class BackgroundInspector {
+  readonly records = new Map<string, FileRecord>();
+  #worker: Worker | undefined;
+  #pending: string[] = [];
+  #isBusy = false;
+  #failure: Error | undefined;
+  #onIdle: (() => void) | undefined;
+
+  constructor(private readonly dir: string) {}
+
+  /** Inspect `path` (relative to the mirror) when the thread gets to it. */
+  add(path: string): void {
+    this.#pending.push(path);
+    this.#next();
+  }
+
+  /** Wait until everything added is inspected, stop the thread, return the records (an error stops inspection: the index redoes those files). */
+  async finish(): Promise<Map<string, FileRecord>> {
+    if (this.#isBusy || this.#pending.length > 0) await new Promise<void>((resolve) => (this.#onIdle = resolve));
+    await this.#worker?.terminate();
+    this.#worker = undefined;
+    return this.records;
+  }
+
+  #next(): void {
+    if (this.#isBusy || this.#failure) return;
+    if (this.#pending.length === 0) {
+      this.#onIdle?.();
+      return;
+    }
+    const jobs: InspectJob[] = this.#pending.splice(0, BATCH).map((path) => ({ dir: this.dir, path, isNew: true }));
+    this.#isBusy = true;
+    this.#worker ??= this.#start();
+    this.#worker.postMessage({ kind: 'inspect', jobs });
+  }
+
+  #start(): Worker {
+    const worker = new Worker(workerScript(), { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } });
+    worker.on('message', (outcomes: InspectOutcome[]) => {
+      for (const outcome of outcomes) if (outcome.record !== undefined && outcome.record.problem === undefined) this.records.set(outcome.path, outcome.record);
+      this.#isBusy = false;
+      this.#next();
+    });
+    worker.on('error', (error) => {
+      this.#failure = error;
+      this.#isBusy = false;
+      this.#pending = [];
+      this.#onIdle?.();
+    });
+    return worker;
+  }
+}
