@@ -288,3 +288,32 @@ describe('mirror sync', () => {
     verify(mirror);
   });
 });
+
+test('mirror sync from dib-pypi serve as the upstream: its JSON pages, and an HTML-only tree it serves as it is', async () => {
+  const { startServe } = await import('../helpers/serve.js');
+  const { writeSimpleIndex } = await import('../helpers/make-dist.js');
+  await using up = makeTempDir('dib-pypi-sync-serve-up-');
+  await using work = makeTempDir('dib-pypi-sync-serve-');
+  await makeUpstream(up.path);
+  await using server = await startServe([up.path, '--access-log']);
+  const mirror = join(work.path, 'mirror');
+  const synced = await sync(mirror, `${server.url}simple/`, '--project', 'app', '--project', 'dep-lib');
+  assert.equal(synced.status, 0, synced.stderr);
+  assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+  assert.equal(readFileSync(join(mirror, 'app', 'app-1.0-py3-none-any.whl.upload-time'), 'utf8'), `${UPLOADED}\n`, 'upload-time came from the JSON page');
+  assert.match(server.output(), /GET \/simple\/app\/ 200/);
+  verify(mirror);
+  const again = await sync(mirror, `${server.url}simple/`, '--project', 'app', '--project', 'dep-lib');
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /0 files downloaded|2 unchanged/, 'a second run against serve fetches nothing (ETag / 304)');
+
+  await using htmlUp = makeTempDir('dib-pypi-sync-serve-html-');
+  await makeWheel(htmlUp.path, { name: 'Html.Only', version: '2.0' });
+  writeSimpleIndex(htmlUp.path);
+  await using htmlServer = await startServe([htmlUp.path, '--no-index']);
+  const htmlMirror = join(work.path, 'html-mirror');
+  const fromHtml = await sync(htmlMirror, htmlServer.url, '--project', 'html-only');
+  assert.equal(fromHtml.status, 0, fromHtml.stderr);
+  assert.deepEqual(dists(htmlMirror, 'html-only'), readdirSync(htmlUp.path).filter((n) => n.endsWith('.whl')), 'the wheel, read from an HTML page');
+  verify(htmlMirror);
+});
