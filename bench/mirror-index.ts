@@ -1,6 +1,8 @@
 // Benchmark: `dib-pypi mirror index` on a synthetic mirror, against the floor (bench/index-floor.sh)
 // measured in the same run, on the same disk, interleaved; then re-indexes after adding one project.
-//   node dist/bench/mirror-index.js [--size large|small] [--runs N] [--cache cold|warm] [--work-dir DIR] [--keep]
+//   node dist/bench/mirror-index.js [--size large|small] [--runs N] [--cache cold|warm] [--work-dir DIR] [--keep] [--dir2pi PIP2PI_CHECKOUT]
+// With --dir2pi (a checkout of github.com/wolever/pip2pi, never part of this repository), pip2pi's dir2pi
+// indexes a flat copy (hard links) of the same files in the same cache mode, as the peer users know.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +29,7 @@ interface Options {
   cache: CacheMode;
   workDir: string;
   isKept: boolean;
+  dir2pi?: string;
 }
 
 function canDropCaches(): boolean {
@@ -42,6 +45,7 @@ function parseOptions(argv: string[]): Options {
       cache: { type: 'string' },
       'work-dir': { type: 'string', default: '/var/tmp' },
       keep: { type: 'boolean', default: false },
+      dir2pi: { type: 'string' },
     },
   });
   const size = values.size;
@@ -51,7 +55,9 @@ function parseOptions(argv: string[]): Options {
   const cache = values.cache ?? (canDropCaches() ? 'cold' : 'warm');
   if (cache !== 'cold' && cache !== 'warm') throw new UsageError(`--cache: expected cold or warm, got ${JSON.stringify(cache)}`);
   if (cache === 'cold' && !canDropCaches()) throw new UsageError('--cache cold: cannot write /proc/sys/vm/drop_caches (needs root); use --cache warm');
-  return { size, runs, cache, workDir: values['work-dir'] as string, isKept: values.keep === true };
+  const dir2pi = values.dir2pi;
+  if (dir2pi !== undefined && !existsSync(join(dir2pi, 'libpip2pi', 'commands.py'))) throw new UsageError(`--dir2pi: ${dir2pi} is not a pip2pi checkout (no libpip2pi/commands.py)`);
+  return { size, runs, cache, workDir: values['work-dir'] as string, isKept: values.keep === true, ...(dir2pi === undefined ? {} : { dir2pi }) };
 }
 
 /** The same state before every measured step: pending writes on disk, then the page cache emptied (cold) or holding the whole mirror (warm). */
@@ -90,6 +96,7 @@ class MirrorBench {
   readonly floors: FloorRun[] = [];
   readonly reindexes: Measured[] = [];
   readonly unchanged: Measured[] = [];
+  readonly dir2pis: Measured[] = [];
 
   constructor(
     readonly options: Options,
@@ -123,6 +130,17 @@ class MirrorBench {
     rmSync(join(this.mirror, '.dib-pypi'), { recursive: true, force: true });
   }
 
+  /** pip2pi's dir2pi over a flat directory holding (hard links to) the same distribution files. */
+  dir2pi(checkout: string): void {
+    const flat = join(this.work, 'flat');
+    rmSync(flat, { recursive: true, force: true });
+    runChecked(['sh', '-c', 'mkdir "$2" && find "$1" -mindepth 1 -maxdepth 2 -type f \\( -name "*.whl" -o -name "*.tar.gz" -o -name "*.zip" \\) -not -path "*/.dib-pypi/*" -exec ln -t "$2" {} +', 'sh', this.mirror, flat]);
+    prepareCache(this.options.cache, flat);
+    const script = 'import sys; from libpip2pi.commands import dir2pi; sys.exit(dir2pi(["dir2pi", sys.argv[1]]))';
+    this.dir2pis.push(runMeasured(['env', `PYTHONPATH=${checkout}`, '/usr/bin/python3', '-c', script, flat]));
+    rmSync(flat, { recursive: true, force: true });
+  }
+
   run(): void {
     console.log(`generator: ${runChecked([process.execPath, GENERATOR, '--size', this.options.size, this.mirror]).trim()}`);
     // Interleaved, alternating which goes first, so index and floor share the machine's noise.
@@ -134,6 +152,7 @@ class MirrorBench {
       this.fulls.push(this.index());
       if (i % 2 === 0) this.floor();
     }
+    if (this.options.dir2pi !== undefined) for (let i = 0; i < this.options.runs; i++) this.dir2pi(this.options.dir2pi);
     for (let i = 0; i < this.options.runs; i++) {
       const name = `zz-bench-added-project-${i + 1}`;
       runChecked([process.execPath, GENERATOR, '--add-project', name, this.mirror]);
@@ -162,6 +181,10 @@ class MirrorBench {
     console.log(`ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO.toFixed(2)}) ${verdict(full / floor <= TARGET_RATIO)}`);
     console.log(`re-index / full: ${((reindex / full) * 100).toFixed(2)}% (target < ${TARGET_REINDEX * 100}%) ${verdict(reindex / full < TARGET_REINDEX)}`);
     console.log(`peak RSS: ${mb(peak)} (target < ${mb(TARGET_RSS_BYTES)}) ${verdict(peak < TARGET_RSS_BYTES)}`);
+    if (this.dir2pis.length > 0) {
+      const dir2pi = median(this.dir2pis.map((m) => m.seconds));
+      console.log(`pip2pi dir2pi (symlinks and HTML pages only: no hashes, JSON or metadata): ${dir2pi.toFixed(3)} s [${secondsList(this.dir2pis.map((m) => m.seconds))}]; full index / dir2pi: ${(full / dir2pi).toFixed(2)}`);
+    }
   }
 }
 
