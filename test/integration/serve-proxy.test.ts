@@ -159,6 +159,9 @@ test('a download with wrong bytes or cut off by upstream keeps nothing; concurre
     assert.ok(answer.status !== 200 || answer.body.length !== original.length || !answer.body.equals(original), `${mode}: the client must not get a whole, good-looking file`);
     assert.equal(existsSync(join(cache.path, 'big-data', 'big_data-1.0-py3-none-any.whl')), false, `${mode}: nothing kept`);
     assert.deepEqual(partials(cache.path), [], `${mode}: no partial file left`);
+    assert.equal((await httpRequest(`${server.url}health`)).status, 200, `${mode}: the server survives`);
+    const afterFault = runCli(['mirror', 'verify', cache.path]);
+    assert.equal(afterFault.status, 0, `${mode}: mirror verify after the fault:\n${afterFault.stdout}${afterFault.stderr}`);
   }
   upstream.mode = 'ok';
   await new Promise((done) => setTimeout(done, 100));
