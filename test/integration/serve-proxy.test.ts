@@ -141,6 +141,14 @@ test('when upstream fails, is slow or stops, kept pages are served stale and cac
   assert.equal((await httpRequest(`${offline.url}simple/big-data/big_data-1.0-py3-none-any.whl`)).status, 504, 'listed but not cached, and offline');
   assert.equal((await httpRequest(`${offline.url}simple/unknown-project/`)).status, 404);
   assert.equal(upstream.hits.size, 0, `--offline contacted upstream: ${[...upstream.hits.keys()].join(', ')}`);
+
+  await offline.stop();
+  await upstream.close(); // upstream gone: connection refused
+  await using orphan = await startServe([cache.path, '--upstream', upstream.url, '--ttl', '0.1', '--timeout', '1']);
+  const gone = await httpRequest(`${orphan.url}simple/demo-pkg/`);
+  assert.equal(gone.status, 200);
+  assert.equal(gone.headers['x-dib-pypi-cache'], 'stale');
+  assert.match(String(gone.headers['x-dib-pypi-upstream-error']), /refused/);
 });
 
 test('a download with wrong bytes or cut off by upstream keeps nothing; concurrent requests make one upstream download', async (t) => {
