@@ -1,5 +1,5 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { defaultMirror } from '../targets/mirror-location.js';
@@ -67,6 +67,8 @@ export async function runServe(flags: ServeFlags): Promise<void> {
     return;
   }
   if (flags.nginxPrefix !== undefined) throw new UsageError('only with --nginx-conf', '--nginx-prefix');
+  // A pull-through cache may start empty: its directory is made; a plain mirror must exist.
+  if (!existsSync(dir) && (flags.upstream ?? []).length > 0) mkdirSync(dir, { recursive: true });
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${JSON.stringify(dir)} (make a mirror with dib-pypi mirror add or mirror sync)`, 'DIR');
   if (!statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'DIR');
   if (flags.noIndex !== true) await indexAtStart(dir);

@@ -68,7 +68,8 @@ test('pip installs through the cache from real nginx; the cache is a mirror afte
   await using upstreamDir = makeTempDir('dib-pypi-proxy-upstream-');
   await makeUpstreamMirror(upstreamDir.path);
   await using nginx = await startNginx(upstreamDir.path);
-  await using cache = makeTempDir('dib-pypi-proxy-cache-');
+  await using cacheParent = makeTempDir('dib-pypi-proxy-cache-');
+  const cache = { path: join(cacheParent.path, 'made-by-serve') }; // a cache directory that does not exist yet
   await using server = await startServe([cache.path, '--upstream', nginx.url]);
 
   const page = await httpRequest(`${server.url}simple/demo-pkg/`, { headers: { Accept: PIP_ACCEPT } });
