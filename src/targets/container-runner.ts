@@ -11,7 +11,7 @@ import type { Plan } from '../plan/types.js';
 import { chooseNetwork } from './build-network.js';
 import { PIP_CONF_TARGET } from './docker-builder.js';
 import { MIRROR_MOUNT } from './mirror-location.js';
-import { findMountStubs, removeMountStubs, writableLayerDir, type MountStub } from './mount-stubs.js';
+import { findMountStubs, recordParentMtimes, removeMountStubs, writableLayerDir, type MountStub } from './mount-stubs.js';
 
 export interface RunOptions {
   docker: Docker;
@@ -36,6 +36,7 @@ export interface RunResult {
 
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+const STOP_GRACE_MS = 3000;
 
 /** `repo[:tag]`: the tag is after the last colon that follows the last slash (a registry may have a port). */
 export function splitImageRef(ref: string): { repo: string; tag: string } {
@@ -49,18 +50,25 @@ function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
 
-/** The engine's stat of a path in a container (HEAD /containers/ID/archive). */
-function containerStat(container: Docker.Container) {
-  return async (path: string): Promise<{ mtime: Date } | undefined> => {
-    try {
-      const response = (await container.infoArchive({ path })) as { headers: Record<string, string | undefined> };
-      const header = response.headers['x-docker-container-path-stat'];
-      const stat = JSON.parse(Buffer.from(header ?? '', 'base64').toString('utf8')) as { mtime: string };
-      return { mtime: new Date(stat.mtime) };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+/**
+ * Which of these paths exist in the image: asked of a container of the image with no mounts,
+ * never started (HEAD /containers/ID/archive on the step's own container would mount its binds,
+ * and so create the very mount points we look for).
+ */
+async function pathsInImage(docker: Docker, imageId: string): Promise<{ exists: (path: string) => Promise<boolean>; done: () => Promise<void> }> {
+  const probe = await docker.createContainer({ Image: imageId, Cmd: ['true'], HostConfig: { NetworkMode: 'none' } });
+  return {
+    exists: async (path) => {
+      try {
+        const response = (await probe.infoArchive({ path })) as { resume?: () => void };
+        response.resume?.();
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw error;
+      }
+    },
+    done: () => probe.remove({ force: true, v: true }).catch(() => {}),
   };
 }
 
@@ -79,10 +87,17 @@ interface SignalState {
   container?: Docker.Container;
 }
 
+/** Forward the signal; PID 1 in a container ignores signals it has no handler for, so SIGKILL follows after a grace period. */
+function stopContainer(container: Docker.Container | undefined, signal: NodeJS.Signals): void {
+  if (container === undefined) return;
+  container.kill({ signal }).catch(() => {});
+  setTimeout(() => container.kill({ signal: 'SIGKILL' }).catch(() => {}), STOP_GRACE_MS).unref();
+}
+
 function watchSignals(state: SignalState): () => void {
   const stop = (signal: NodeJS.Signals) => {
     state.signal ??= signal;
-    state.container?.kill({ signal }).catch(() => {});
+    stopContainer(state.container, signal);
   };
   for (const signal of SIGNALS) process.on(signal, stop);
   return () => {
@@ -98,7 +113,7 @@ async function runAttached(container: Docker.Container, docker: Docker, options:
   if (state.signal !== undefined) return 128 + (SIGNAL_NUMBERS[state.signal] ?? 1);
   state.container = container;
   await container.start();
-  if (state.signal !== undefined) await container.kill({ signal: state.signal }).catch(() => {});
+  if (state.signal !== undefined) stopContainer(container, state.signal);
   const result = (await container.wait()) as { StatusCode: number };
   await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, 2000))]);
   if (state.signal !== undefined) return result.StatusCode !== 0 ? result.StatusCode : 128 + (SIGNAL_NUMBERS[state.signal] ?? 1);
@@ -151,8 +166,17 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
       Tty: false,
       HostConfig: { NetworkMode: network, Mounts: mounts },
     });
-    const stubs = options.commit !== undefined ? await findMountStubs(mounts.map((m) => m.Target), containerStat(container)) : [];
+    let stubs: MountStub[] = [];
+    if (options.commit !== undefined) {
+      const probe = await pathsInImage(docker, base.Id);
+      try {
+        stubs = await findMountStubs(mounts.map((m) => m.Target), probe.exists);
+      } finally {
+        await probe.done();
+      }
+    }
     const layerDir = await layerForCommit(docker, container, stubs);
+    if (layerDir !== undefined) stubs = recordParentMtimes(layerDir, stubs);
     options.progress(`running in ${container.id.slice(0, 12)} (${options.image}, network ${network})${options.mirror !== undefined ? `, mirror at ${MIRROR_MOUNT}` : ''}`);
     const exitCode = await runAttached(container, docker, options, state);
     if (exitCode !== 0 || options.commit === undefined || state.signal !== undefined) return { exitCode };

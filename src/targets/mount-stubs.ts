@@ -13,34 +13,38 @@ import { DibPypiError } from '../errors.js';
 export interface MountStub {
   /** In-container path of the first missing component. */
   path: string;
-  /** Its parent, which exists in the image, and that parent's mtime there. */
+  /** Its parent, which exists in the image. */
   parent: string;
-  parentMtime: Date;
+  /** The parent's mtime in the container's layer before the step (vfs: the layer holds the whole tree). */
+  parentMtime?: Date;
 }
 
-/** What the engine says about a path of a container: undefined when missing. */
-export type StatInContainer = (path: string) => Promise<{ mtime: Date } | undefined>;
+/** Whether a path exists in the image (asked of a container that has no mounts: the archive API mounts them). */
+export type ExistsInImage = (path: string) => Promise<boolean>;
 
-/** The stubs for these mount destinations, found by asking the (created, not started) container. */
-export async function findMountStubs(destinations: readonly string[], stat: StatInContainer): Promise<MountStub[]> {
+/** The stubs the engine will create for these mount destinations. */
+export async function findMountStubs(destinations: readonly string[], exists: ExistsInImage): Promise<MountStub[]> {
   const stubs: MountStub[] = [];
   for (const destination of destinations) {
-    const parts = destination.split('/').filter(Boolean);
     let parent = '/';
-    let parentStat = await stat('/');
-    for (const part of parts) {
+    for (const part of destination.split('/').filter(Boolean)) {
       const path = posix.join(parent, part);
-      const here = await stat(path);
-      if (here === undefined) {
-        if (parentStat === undefined) throw new DibPypiError(`cannot stat ${parent} in the container`);
-        if (!stubs.some((s) => s.path === path)) stubs.push({ path, parent, parentMtime: parentStat.mtime });
+      if (!(await exists(path))) {
+        if (!stubs.some((s) => s.path === path)) stubs.push({ path, parent });
         break;
       }
       parent = path;
-      parentStat = here;
     }
   }
   return stubs;
+}
+
+/** The parents' mtimes as the layer has them before the step. */
+export function recordParentMtimes(layerDir: string, stubs: readonly MountStub[]): MountStub[] {
+  return stubs.map((stub) => {
+    const hostParent = join(layerDir, stub.parent);
+    return existsSync(hostParent) ? { ...stub, parentMtime: lstatSync(hostParent).mtime } : stub;
+  });
 }
 
 export interface LayerFacts {
@@ -93,8 +97,7 @@ export async function removeMountStubs(layerDir: string, stubs: readonly MountSt
     if (!existsSync(hostParent)) continue;
     const prefix = stub.parent === '/' ? '/' : `${stub.parent}/`;
     if (changed.some((path) => path.startsWith(prefix) && path !== stub.parent)) continue;
-    const atime = lstatSync(hostParent).atime;
-    utimesSync(hostParent, atime, stub.parentMtime);
+    if (stub.parentMtime !== undefined) utimesSync(hostParent, lstatSync(hostParent).atime, stub.parentMtime);
     // overlay2: a directory copied up only for the stub, now empty, goes back to the lower layer's.
     if (stub.parent !== '/' && readdirSync(hostParent).length === 0 && layerDir.endsWith('/diff')) {
       try {
