@@ -46,6 +46,19 @@ export function splitImageRef(ref: string): { repo: string; tag: string } {
   return { repo: ref, tag: 'latest' };
 }
 
+/** Paths `docker diff` lists (the API answers `null`, which dockerode hands over as a Buffer, when nothing changed). */
+async function changedPaths(container: Docker.Container): Promise<string[]> {
+  const changes: unknown = await container.changes();
+  return Array.isArray(changes) ? changes.map((c: { Path: string }) => c.Path) : [];
+}
+
+/** A docker image reference we can commit to: [host[:port]/]name[/name...][:tag], lower-case names. */
+export function checkCommitRef(ref: string): void {
+  const name = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+  const pattern = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::\\d+)?/)?${name}(?:/${name})*(?::[\\w][\\w.-]{0,127})?$`);
+  if (!pattern.test(ref)) throw new UsageError(`not an image reference to commit to: ${JSON.stringify(ref)} (e.g. myimage:step1)`, '--commit');
+}
+
 function statusOf(error: unknown): number | undefined {
   return (error as { statusCode?: number }).statusCode;
 }
@@ -142,6 +155,7 @@ async function commitClean(container: Docker.Container, ref: string, base: Docke
 
 export async function runInContainer(options: RunOptions): Promise<RunResult> {
   const { docker, plan } = options;
+  if (options.commit !== undefined) checkCommitRef(options.commit);
   const base = await inspectImage(docker, options.image);
   let network = options.network;
   if (network === undefined) {
@@ -182,9 +196,9 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
     if (exitCode !== 0 || options.commit === undefined || state.signal !== undefined) return { exitCode };
     if (layerDir !== undefined) {
       const target = container;
-      await removeMountStubs(layerDir, stubs, async () => ((await target.changes()) ?? []).map((c: { Path: string }) => c.Path));
+      await removeMountStubs(layerDir, stubs, () => changedPaths(target));
     }
-    const left = ((await container.changes()) ?? []).map((c: { Path: string }) => c.Path).filter((p: string) => mounts.some((m) => p === m.Target || m.Target.startsWith(`${p}/`) && stubs.some((s) => s.path === p)));
+    const left = (await changedPaths(container)).filter((p: string) => mounts.some((m) => p === m.Target || m.Target.startsWith(`${p}/`) && stubs.some((s) => s.path === p)));
     if (left.length > 0) throw new DibPypiError(`--commit: mount points still in the container's layer (${left.join(', ')}): not committing`);
     const imageId = await commitClean(container, options.commit, base);
     options.progress(`committed ${options.commit} (${imageId.replace(/^sha256:/, '').slice(0, 12)})`);
