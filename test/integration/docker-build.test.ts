@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanEnv, runCliAsync } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { BIN, cleanEnv, runCliAsync } from '../helpers/cli.js';
 import { baseImage, docker, DOCKER, dockerOk, dockerProblem, engineLeftovers, leftoverTempDirs, makeTestMirror, saveImage, tempDir, tracesIn } from '../helpers/docker.js';
 import { need } from '../helpers/require.js';
 
@@ -111,6 +112,28 @@ RUN exit 3
     assert.match(result.stderr, /No matching distribution found for no-such-project/);
     assert.deepEqual(engineLeftovers(), before);
     assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+  });
+
+  test('SIGINT during a RUN cancels the build: docker\'s exit code, no temp files, containers or dangling images left', async (t) => {
+    if (!need(t, problem === undefined, problem ?? '')) return;
+    const dir = context('interrupted', 'FROM BASE\nRUN echo step-started-$(echo 4 2 | tr -d " "); sleep 60\n');
+    const before = engineLeftovers();
+    const child = spawn(process.execPath, ['--', BIN, 'docker', 'build', '--mirror', mirror, '--offline', '--no-cache', '--progress=plain', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    const started = new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (/step-started-42/.test(stderr)) resolve();
+    }));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await started;
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.ok(Date.now() - t0 < 20_000, `cancelled promptly (${Date.now() - t0} ms)`);
+    assert.notEqual(code, 0, stderr);
+    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(engineLeftovers(), before);
   });
 
   test('bad input: a context that is not a directory, no context, a missing Dockerfile: exit 2, one line', async (t) => {
