@@ -9,6 +9,7 @@ import { DibPypiError, UsageError } from '../errors.js';
 import { renderPipConf } from '../inject/render-pip-conf.js';
 import type { Plan } from '../plan/types.js';
 import { chooseNetwork } from './build-network.js';
+import { pipEnvWarnings } from './image-pip-env.js';
 import { PIP_CONF_TARGET } from './docker-builder.js';
 import { MIRROR_MOUNT } from './mirror-location.js';
 import { findMountStubs, recordParentMtimes, removeMountStubs, writableLayerDir, type MountStub } from './mount-stubs.js';
@@ -157,6 +158,7 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
   const { docker, plan } = options;
   if (options.commit !== undefined) checkCommitRef(options.commit);
   const base = await inspectImage(docker, options.image);
+  for (const warning of pipEnvWarnings(options.image, base.Config?.Env ?? [])) options.warn(warning);
   let network = options.network;
   if (network === undefined) {
     const choice = chooseNetwork(plan);

@@ -13,8 +13,9 @@ import { renderPipConf } from '../inject/render-pip-conf.js';
 import { DibPypiError, UsageError } from '../errors.js';
 import type { EnvMap, Plan } from '../plan/types.js';
 import { chooseNetwork } from './build-network.js';
-import { checkBuildKit, dockerBinary, runDockerInherit } from './docker-cli.js';
-import { addRunMounts } from './dockerfile-mounts.js';
+import { checkBuildKit, dockerBinary, dockerOutput, runDockerInherit } from './docker-cli.js';
+import { addRunMounts, baseImagesOf } from './dockerfile-mounts.js';
+import { pipEnvWarnings } from './image-pip-env.js';
 import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
 import { ensureMirrorImage } from './mirror-image.js';
 import type { SplitBuildArgs } from './docker-build-args.js';
@@ -71,6 +72,15 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
   const rewritten = addRunMounts(dockerfile.text, runMounts(mirrorImage));
   if (rewritten.syntax !== undefined) options.warn(`the Dockerfile asks for the frontend ${rewritten.syntax} (# syntax=): BuildKit pulls it, which fails offline; without the line the built-in frontend is used`);
   if (rewritten.runs === 0) options.warn('the Dockerfile has no RUN instruction: pip is not used in this build');
+  for (const image of baseImagesOf(dockerfile.text)) {
+    let imageEnv: string[] = [];
+    try {
+      imageEnv = (JSON.parse(dockerOutput(docker, ['image', 'inspect', '--format', '{{json .Config.Env}}', image], options.env)) as string[] | null) ?? [];
+    } catch {
+      continue; // not here (yet): BuildKit reports what it cannot find
+    }
+    for (const warning of pipEnvWarnings(image, imageEnv)) options.warn(warning);
+  }
   if (rewritten.onbuildRuns > 0) options.warn(`${rewritten.onbuildRuns} ONBUILD RUN instruction(s) left as they are: they run in other builds, without the mirror`);
 
   const work = mkdtempSync(join(tmpdir(), 'dib-pypi-build-'));

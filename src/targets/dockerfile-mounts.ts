@@ -68,3 +68,17 @@ export function addRunMounts(dockerfile: string, mounts: readonly string[]): Rew
   const syntax = directives.get('syntax');
   return { text: out.join('\n'), runs, onbuildRuns, ...(syntax !== undefined ? { syntax } : {}) };
 }
+
+/** The images the stages start FROM, without earlier stage names, `scratch` and references built from ARGs. */
+export function baseImagesOf(dockerfile: string): string[] {
+  const stages = new Set<string>();
+  const images: string[] = [];
+  for (const line of dockerfile.split('\n')) {
+    const match = /^\s*from\s+(?:--\S+\s+)*(\S+)(?:\s+as\s+(\S+))?/i.exec(line);
+    if (match === null) continue;
+    const ref = match[1] as string;
+    if (!stages.has(ref.toLowerCase()) && ref !== 'scratch' && !ref.includes('$') && !images.includes(ref)) images.push(ref);
+    if (match[2] !== undefined) stages.add(match[2].toLowerCase());
+  }
+  return images;
+}

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildPlan } from '../../src/plan/build-plan.js';
 import { renderPipConf } from '../../src/inject/render-pip-conf.js';
-import { addRunMounts, parserDirectives } from '../../src/targets/dockerfile-mounts.js';
+import { addRunMounts, baseImagesOf, parserDirectives } from '../../src/targets/dockerfile-mounts.js';
+import { pipEnvWarnings } from '../../src/targets/image-pip-env.js';
 import { splitBuildArgs } from '../../src/targets/docker-build-args.js';
 import { chooseNetwork } from '../../src/targets/build-network.js';
 import { checkCommitRef, splitImageRef } from '../../src/targets/container-runner.js';
@@ -133,4 +134,17 @@ test('findMountStubs: the first missing component of each destination, once', as
     { path: '/tmp/pypi', parent: '/tmp' },
     { path: '/etc/xdg', parent: '/etc' },
   ]);
+});
+
+test('baseImagesOf: images, not stage names, scratch or ARG references', () => {
+  const text = 'ARG V=1\nFROM --platform=linux/amd64 debian:12 AS Build\nFROM build AS two\nfrom python:3.12\nFROM scratch\nFROM img:$V\nFROM debian:12\n';
+  assert.deepEqual(baseImagesOf(text), ['debian:12', 'python:3.12']);
+});
+
+test('pipEnvWarnings: the index-steering PIP_* variables, by name only', () => {
+  const warnings = pipEnvWarnings('img', ['PATH=/usr/bin', 'PIP_INDEX_URL=https://u:secret@x/simple', 'PIP_NO_CACHE_DIR=1', 'pip_find_links=/w']);
+  assert.equal(warnings.length, 2);
+  assert.match(warnings[0] ?? '', /^img sets PIP_INDEX_URL in its config/);
+  assert.match(warnings[1] ?? '', /pip_find_links/);
+  assert.doesNotMatch(warnings.join('\n'), /secret/);
 });
