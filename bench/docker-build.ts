@@ -58,8 +58,13 @@ async function main(): Promise<void> {
     const nginx = await startNginx(mirror);
     try {
       const env = { ...cleanEnv(), DOCKER_BUILDKIT: '1', DIB_PYPI_DOCKER: DOCKER };
-      const naive = () => timed(DOCKER, ['build', '-q', '--no-cache', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${nginx.url}`, '-t', images[0] as string, context], env);
-      const ours = () => timed(process.execPath, [CLI, 'docker', 'build', '--mirror', mirror, '--offline', '-q', '--no-cache', '-t', images[1] as string, context], env);
+      // Each timed build's image is removed afterwards (untimed): a re-tag would leave the last one dangling.
+      const removed = (ms: number, tag: string) => {
+        spawnSync(DOCKER, ['image', 'rm', tag], { stdio: 'ignore' });
+        return ms;
+      };
+      const naive = () => removed(timed(DOCKER, ['build', '-q', '--no-cache', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${nginx.url}`, '-t', images[0] as string, context], env), images[0] as string);
+      const ours = () => removed(timed(process.execPath, [CLI, 'docker', 'build', '--mirror', mirror, '--offline', '-q', '--no-cache', '-t', images[1] as string, context], env), images[1] as string);
       images.push(mirrorImageTag(mirror));
       const first = ours(); // imports the mirror image (once per change of the mirror)
       naive(); // warm-up

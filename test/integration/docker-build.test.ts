@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { BIN, cleanEnv, runCliAsync } from '../helpers/cli.js';
 import { baseImage, docker, DOCKER, dockerOk, dockerProblem, engineLeftovers, leftoverTempDirs, makeTestMirror, saveImage, tempDir, tracesIn } from '../helpers/docker.js';
 import { need } from '../helpers/require.js';
+import { mirrorImageTag } from '../../src/targets/mirror-image.js';
 
 const TOKEN = 'token-PLANTED-7f3a9c';
 const SECRET_PATH = '127.0.0.1:9/dib-secret-index';
@@ -44,6 +45,7 @@ describe('dib-pypi docker build', { skip: problem !== undefined && !process.env.
     mirror = await makeTestMirror(work);
   });
   after(() => {
+    if (mirror !== '') images.push(mirrorImageTag(mirror)); // the mirror as imported by dib-pypi
     if (images.length > 0) docker(['image', 'rm', '-f', ...images]);
     if (work !== '') rmSync(work, { recursive: true, force: true });
   });
