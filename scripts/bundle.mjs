@@ -27,6 +27,8 @@ const commandsStayApart = {
 
 await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/dib-pypi.cjs', plugins: [commandsStayApart] });
 const commands = readdirSync('src/cli').filter((name) => name.endsWith('-command.ts'));
-await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' } });
+// dockerode's ssh2 tries native add-ons (cpu-features, sshcrypto.node) inside try/catch and falls
+// back to JavaScript: they stay out of the bundle (we talk to a local socket, not over SSH).
+await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, external: ['cpu-features', '*.node'] });
 // The indexer's worker threads run this one, found beside the command bundles.
 await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' });

@@ -8,6 +8,7 @@ import type { MirrorVerifyFlags } from './mirror-verify-command.js';
 import type { MirrorAddFlags } from './mirror-add-command.js';
 import type { ServeFlags } from './serve-command.js';
 import type { MirrorSyncFlags } from './mirror-sync-command.js';
+import type { DockerRunFlags } from './docker-run-command.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -23,6 +24,8 @@ export interface CommandSpec {
   required: string[];
   /** Positional arguments: their names for usage errors, how many at least and at most. */
   positionals?: { names: string; min: number; max: number };
+  /** The command parses its own arguments (`docker build` passes docker's flags through): it gets `{ rawArgs }`. */
+  rawArgs?: boolean;
   run: (flags: Record<string, unknown>) => Promise<void>;
 }
 
@@ -115,6 +118,62 @@ ${VARIABLES}`,
     required: [],
     positionals: { names: 'DIR -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
     run: async (flags) => (await import('./chroot-command.js')).runChroot(flags as unknown as ChrootFlags),
+  },
+  'docker build': {
+    summary: 'docker build with pip pointed at the mirror through BuildKit mounts: offline, and nothing of it in the image',
+    usage: 'dib-pypi docker build [--mirror DIR] [options] [docker build flags] CONTEXT',
+    options: {},
+    rawArgs: true,
+    help: `  CONTEXT            the build context: a local directory
+  --mirror DIR       the mirror to mount at /tmp/pypi in every RUN (default:
+                     $DIB_IMAGE_CACHE/pypi/mirror when it exists, as the DIB element)
+  --mirror-url URL   index URL (repeatable): the first is index-url, the rest
+                     extra-index-url; replaces DIB_PYPI_MIRROR_URL[_N]
+  --offline          do not add the public index (as DIB_OFFLINE)
+  --no-pypi          do not add the public index (as DIB_NO_PYPI_PIP)
+  --retries N        pip retries (as DIB_PIP_RETRIES)
+  --env-file PATH    read variables from PATH (default: ./.env when present)
+  Every other flag is docker build's and passes through unchanged: -t, -f,
+  --build-arg, --target, --no-cache, --pull, --progress, --network, ...`,
+    notes: `The Dockerfile (-f FILE, default CONTEXT/Dockerfile; -f - reads it from stdin) is not
+changed: a copy in a temp directory, in which every RUN also mounts the plan's pip.conf at
+/etc/pip.conf (a BuildKit secret) and the mirror (imported once per change as the local
+image dib-pypi-mirror:<hash>) read-only at /tmp/pypi, is built. Neither is in any layer,
+in docker history or in the image config; the empty /tmp/pypi mount point directory
+stays (BuildKit leaves it). pip runs with no-cache-dir, so no index page is cached.
+
+Network: without --network, none when every index is a file:// URL, host when an index is
+on the loopback (http://127.0.0.1:PORT/...). Needs BuildKit: docker 20.10-22.x with
+DOCKER_BUILDKIT=1 (set by dib-pypi) or docker 23+ with buildx; DIB_PYPI_DOCKER names the
+docker CLI to run (default: docker). No # syntax= frontend can be pulled offline.
+Exit code: docker build's (1 when a RUN fails); 2 for bad flags.
+
+${VARIABLES}`,
+    required: [],
+    run: async (flags) => (await import('./docker-build-command.js')).runDockerBuild(flags as unknown as { rawArgs: string[] }),
+  },
+  'docker run': {
+    summary: 'run a command in a container with the mirror and pip.conf mounted (network none); optionally commit it, without them',
+    usage: 'dib-pypi docker run IMAGE [--mirror DIR] [--commit TAG] [options] -- CMD...',
+    options: { ...PLAN_OPTIONS, mirror: { type: 'string' }, commit: { type: 'string' }, network: { type: 'string' } },
+    help: `  IMAGE              the image to run CMD in (local; nothing is pulled)
+  --mirror DIR       host directory mounted read-only at /tmp/pypi (default:
+                     $DIB_IMAGE_CACHE/pypi/mirror when it exists)
+  --commit TAG       when CMD succeeds, commit the container as TAG: its files,
+                     with the image's own config (Cmd, Env, ...) and without the
+                     mounts or the mount points they needed
+  --network NAME     the container's network (default: none, or host when an
+                     index is on the loopback)
+${PLAN_HELP}`,
+    notes: `Talks to the Docker engine (DOCKER_HOST, default /var/run/docker.sock) through its API.
+pip.conf (the plan's, no-cache-dir) is a read-only bind mount at /etc/pip.conf, never a
+file written into the container. CMD's output streams; its exit code is ours. The
+container is removed afterwards, also on failure and Ctrl-C / SIGTERM.
+
+${VARIABLES}`,
+    required: [],
+    positionals: { names: 'IMAGE -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
+    run: async (flags) => (await import('./docker-run-command.js')).runDockerRun(flags as unknown as DockerRunFlags),
   },
   'mirror index': {
     summary: 'write the PEP 503 + 691 index (with PEP 658 metadata files) of a mirror directory',

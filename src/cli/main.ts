@@ -30,6 +30,10 @@ function camelKeys(values: Record<string, unknown>): Record<string, unknown> {
 function parseCommandArgs(name: string, args: string[]): Record<string, unknown> {
   const spec = COMMANDS[name];
   if (!spec) throw new UsageError(`unknown command '${name}' (run dib-pypi --help for the list)`);
+  if (spec.rawArgs === true) {
+    const own = args.indexOf('--') === -1 ? args : args.slice(0, args.indexOf('--'));
+    return own.includes('-h') || own.includes('--help') ? { help: true } : { rawArgs: args };
+  }
   let values: Record<string, unknown>;
   let positionals: string[];
   try {

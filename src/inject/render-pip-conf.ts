@@ -3,6 +3,7 @@ import ini from 'ini';
 import { InternalError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 
+const CONTAINER_HEADER = '# Mounted by dib-pypi for this step only; it is not part of the image.\n';
 const HEADER = '# Written by dib-pypi for the image build; `dib-pypi restore` puts back what was here.\n';
 
 /**
@@ -10,12 +11,18 @@ const HEADER = '# Written by dib-pypi for the image build; `dib-pypi restore` pu
  * its list options (extra-index-url, trusted-host) on whitespace, so one line each is enough.
  * No `log =` (upstream's /root/pip.log stayed in the image).
  */
-export function renderPipConf(plan: Plan): string {
+export function renderPipConf(plan: Plan, options: { forContainer?: boolean } = {}): string {
   const global: Record<string, string | number> = { 'index-url': plan.indexUrl.url };
   if (plan.extraIndexUrls.length > 0) global['extra-index-url'] = plan.extraIndexUrls.map((i) => i.url).join(' ');
   if (plan.trustedHosts.length > 0) global['trusted-host'] = plan.trustedHosts.join(' ');
   if (plan.retries !== undefined) global.retries = plan.retries.value;
-  return HEADER + encodeChecked({ global });
+  if (options.forContainer === true) {
+    // A container step's pip.conf is mounted only while the step runs: pip's cache (index pages
+    // from the mirror) and its version check must not stay behind in the image either.
+    global['no-cache-dir'] = 'true';
+    global['disable-pip-version-check'] = 'true';
+  }
+  return (options.forContainer === true ? CONTAINER_HEADER : HEADER) + encodeChecked({ global });
 }
 
 /**

@@ -1,0 +1,26 @@
+// `dib-pypi docker build [--mirror DIR] [plan flags] [docker build flags] CONTEXT`: docker's exit code is ours.
+import { readFileSync } from 'node:fs';
+import { splitBuildArgs } from '../targets/docker-build-args.js';
+import { dockerBuild } from '../targets/docker-builder.js';
+import { resolveMirror } from '../targets/mirror-location.js';
+import { warn, warnAll } from './output.js';
+import { planFromCli } from './plan-input.js';
+import { redact } from '../redact.js';
+
+export async function runDockerBuild(flags: { rawArgs: string[] }): Promise<void> {
+  const args = splitBuildArgs(flags.rawArgs);
+  const plan = await planFromCli(args.own, process.env, process.cwd());
+  warnAll(plan.warnings);
+  const mirror = resolveMirror(args.own.mirror, process.env);
+  const stdinDockerfile = args.file === '-' ? readFileSync(0, 'utf8') : undefined;
+  process.exitCode = await dockerBuild({
+    args,
+    plan,
+    mirror,
+    env: process.env,
+    cwd: process.cwd(),
+    ...(stdinDockerfile !== undefined ? { stdinDockerfile } : {}),
+    warn,
+    progress: (text) => process.stderr.write(`dib-pypi: ${redact(text)}\n`),
+  });
+}

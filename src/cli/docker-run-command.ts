@@ -1,0 +1,35 @@
+// `dib-pypi docker run IMAGE [--mirror DIR] [--commit TAG] -- CMD...`: CMD's exit code is ours.
+import Docker from 'dockerode';
+import { runInContainer } from '../targets/container-runner.js';
+import { resolveMirror } from '../targets/mirror-location.js';
+import { redact } from '../redact.js';
+import { warn, warnAll } from './output.js';
+import { planFromCli, type SharedFlags } from './plan-input.js';
+
+export interface DockerRunFlags extends SharedFlags {
+  positionals: string[];
+  mirror?: string;
+  commit?: string;
+  network?: string;
+}
+
+export async function runDockerRun(flags: DockerRunFlags): Promise<void> {
+  const [image, ...command] = flags.positionals as [string, ...string[]];
+  const plan = await planFromCli(flags, process.env, process.cwd());
+  warnAll(plan.warnings);
+  const mirror = resolveMirror(flags.mirror, process.env);
+  const result = await runInContainer({
+    docker: new Docker(),
+    image,
+    command,
+    plan,
+    ...(mirror !== undefined ? { mirror } : {}),
+    ...(flags.commit !== undefined ? { commit: flags.commit } : {}),
+    ...(flags.network !== undefined ? { network: flags.network } : {}),
+    stdout: process.stdout,
+    stderr: process.stderr,
+    warn,
+    progress: (text) => process.stderr.write(`dib-pypi: ${redact(text)}\n`),
+  });
+  process.exitCode = result.exitCode;
+}

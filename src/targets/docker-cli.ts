@@ -1,0 +1,81 @@
+// The docker CLI we drive for BuildKit builds and imports: which binary, whether it can build with BuildKit, running it.
+import { spawn, spawnSync } from 'node:child_process';
+import { DibPypiError } from '../errors.js';
+import type { EnvMap } from '../plan/types.js';
+
+/** `$DIB_PYPI_DOCKER`, else `docker` on PATH. */
+export function dockerBinary(env: EnvMap): string {
+  return env.DIB_PYPI_DOCKER || 'docker';
+}
+
+/** The environment docker runs in: BuildKit on, no credentials of ours. */
+export function dockerEnv(env: EnvMap): NodeJS.ProcessEnv {
+  return { ...(env as NodeJS.ProcessEnv), DOCKER_BUILDKIT: '1' };
+}
+
+export class DockerUnavailableError extends DibPypiError {}
+
+interface VersionInfo {
+  Client?: { Version?: string };
+  Server?: { Version?: string } | null;
+}
+
+/**
+ * docker 20.10 to 22.x build with the BuildKit built into the CLI when DOCKER_BUILDKIT=1; from 23
+ * on, `docker build` needs the buildx plugin for that. Throws a one-line error naming the fix.
+ */
+export function checkBuildKit(docker: string, env: EnvMap): void {
+  const version = spawnSync(docker, ['version', '--format', '{{json .}}'], { encoding: 'utf8', env: dockerEnv(env) });
+  if (version.error !== undefined) {
+    throw new DockerUnavailableError(`cannot run ${docker}: ${(version.error as NodeJS.ErrnoException).code ?? version.error.message} (set DIB_PYPI_DOCKER to the docker CLI to use)`);
+  }
+  let info: VersionInfo = {};
+  try {
+    info = JSON.parse(version.stdout.trim().split('\n')[0] ?? '{}') as VersionInfo;
+  } catch {
+    // reported below
+  }
+  if (!info.Server?.Version) {
+    const detail = version.stderr.trim().split('\n').filter(Boolean).pop() ?? 'no server version';
+    throw new DockerUnavailableError(`no Docker engine answers ${docker}: ${detail}`);
+  }
+  const major = Number.parseInt(info.Client?.Version ?? '0', 10);
+  if (major >= 23 && spawnSync(docker, ['buildx', 'version'], { stdio: 'ignore', env: dockerEnv(env) }).status !== 0) {
+    throw new DockerUnavailableError(
+      `${docker} ${info.Client?.Version} builds with BuildKit only through the buildx plugin, which is missing: install docker-buildx, or set DIB_PYPI_DOCKER to a docker CLI 20.10-22.x (BuildKit built in); the classic builder cannot mount the mirror and pip.conf without leaving them in the image`,
+    );
+  }
+}
+
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
+
+/** Run docker with our stdio (output streams), forwarding our signals to it; resolves with its exit code (128+n for signal n). */
+export function runDockerInherit(docker: string, args: string[], env: EnvMap, stdin: 'inherit' | 'ignore' = 'inherit'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(docker, args, { stdio: [stdin, 'inherit', 'inherit'], env: dockerEnv(env) });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    for (const signal of SIGNALS) process.on(signal, forward);
+    const done = () => {
+      for (const signal of SIGNALS) process.off(signal, forward);
+    };
+    child.on('error', (error) => {
+      done();
+      reject(new DockerUnavailableError(`cannot run ${docker}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
+    });
+    child.on('exit', (code, signal) => {
+      done();
+      resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 1));
+    });
+  });
+}
+
+/** Run docker and collect its output; throws with its stderr when it fails. */
+export function dockerOutput(docker: string, args: string[], env: EnvMap): string {
+  const result = spawnSync(docker, args, { encoding: 'utf8', env: dockerEnv(env), maxBuffer: 64 << 20 });
+  if (result.status !== 0) {
+    const detail = (result.stderr ?? '').trim() || (result.error?.message ?? `exit ${result.status}`);
+    throw new DibPypiError(`${docker} ${args[0] ?? ''} ${args[1] ?? ''} failed: ${detail}`.replace(/\s+failed/, ' failed'));
+  }
+  return result.stdout;
+}
