@@ -3,11 +3,14 @@
 // then rename each to its final name and fsync the directories. So a file under its final name is always
 // verified and on disk, and a crash at any point leaves only hidden temp files (removed by the next run).
 import { dirname } from 'node:path';
+import { closeSync, fsync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { mapLimit } from './map-limit.js';
 
 interface Entry {
   temp: string;
+  /** The temp file's descriptor when the caller still has it open (the queue fsyncs and closes it). */
+  fd: number | undefined;
   target: string;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -25,10 +28,13 @@ export class CommitQueue {
     private readonly maxDelayMs = 250,
   ) {}
 
-  /** Resolves once `temp` is durable under the name `target`; on failure the temp is removed and the promise rejects. */
-  commit(temp: string, target: string): Promise<void> {
+  /**
+   * Resolves once `temp` is durable under the name `target`; on failure the temp is removed and the promise rejects.
+   * With `fd` (the temp's open descriptor, handed over): fsynced and closed by the queue, not opened again.
+   */
+  commit(temp: string, target: string, fd?: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ temp, target, resolve, reject });
+      this.#pending.push({ temp, fd, target, resolve, reject });
       if (this.#pending.length >= this.batchSize) this.flush();
       else this.#timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
     });
@@ -50,6 +56,16 @@ async function commitBatch(batch: Entry[]): Promise<void> {
   if (batch.length === 0) return;
   const synced = await mapLimit(batch, FSYNC_PARALLEL, async (entry) => {
     try {
+      if (entry.fd !== undefined) {
+        const fd = entry.fd;
+        entry.fd = undefined;
+        try {
+          await fsyncFd(fd);
+        } finally {
+          closeSync(fd);
+        }
+        return true;
+      }
       const file = await open(entry.temp, 'r');
       try {
         await file.sync();
@@ -82,6 +98,11 @@ async function commitBatch(batch: Entry[]): Promise<void> {
     if (dirError === undefined) entry.resolve();
     else entry.reject(dirError);
   }
+}
+
+/** fsync with the callback API: one thread-pool round trip, no FileHandle. */
+function fsyncFd(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
 }
 
 async function fsyncDir(dir: string): Promise<void> {

@@ -353,8 +353,15 @@ function wheelMetadataEntry(entries: ZipEntry[], filename: DistFilename): ZipEnt
  */
 export function inspectDistributionSync(path: string, filename: DistFilename, knownSize?: number): InspectedDistribution | undefined {
   const whole = readWholeSync(path, knownSize);
-  if (whole === undefined) return undefined;
-  const sha256 = createHash('sha256').update(whole).digest('hex');
+  return whole === undefined ? undefined : inspectWholeSync(path, filename, whole);
+}
+
+/**
+ * inspectDistributionSync on bytes already in memory (a download that just streamed them), with their sha256
+ * when known; `path` names the file in errors and picks the sdist format.
+ */
+export function inspectWholeSync(path: string, filename: DistFilename, whole: Buffer, knownSha256?: string): InspectedDistribution | undefined {
+  const sha256 = knownSha256 ?? createHash('sha256').update(whole).digest('hex');
   const size = whole.length;
   if (filename.kind === 'wheel') {
     const metadata = zipMemberSync(path, whole, (entries) => wheelMetadataEntry(entries, filename));

@@ -5,7 +5,7 @@ import { replaceFile } from '../fs/replace-file.js';
 import { projectOfRecord } from './build-pages.js';
 import { parseDistFilename, sdistVersionFor } from './dist-filename.js';
 import { BrokenDistributionError } from './errors.js';
-import { inspectDistribution, inspectDistributionSync } from './inspect-distribution.js';
+import { inspectDistribution, inspectDistributionSync, inspectWholeSync } from './inspect-distribution.js';
 import type { FileRecord } from './manifest.js';
 
 export interface InspectJob {
@@ -16,6 +16,9 @@ export interface InspectJob {
   knownMetadataSha256?: string;
   /** The file is new to the index: no page links it yet, so its `.metadata` needs no atomic replace. */
   isNew: boolean;
+  /** The file's bytes and sha256, when the caller has them in memory (a download just verified them): not read again. */
+  data?: Uint8Array;
+  sha256?: string;
 }
 
 export interface InspectOutcome {
@@ -48,7 +51,9 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   if (filename === undefined) return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
   let inspected;
   try {
-    inspected = inspectDistributionSync(full, filename, base.size) ?? (await inspectDistribution(full, filename));
+    // In-memory bytes are used only while the file still has their size (else it changed since: read it).
+    const inMemory = job.data !== undefined && job.data.length === base.size ? inspectWholeSync(full, filename, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length), job.sha256) : undefined;
+    inspected = inMemory ?? inspectDistributionSync(full, filename, base.size) ?? (await inspectDistribution(full, filename));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
     const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;

@@ -6,20 +6,32 @@ import { workerScript } from './inspect-pool.js';
 import type { FileRecord } from './manifest.js';
 
 const BATCH = 64;
+/** Bytes of downloads held for the thread at most; past this, it reads the files from disk (when it lags behind). */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
+
+interface Pending {
+  path: string;
+  data?: Buffer;
+  sha256?: string;
+}
 
 export class BackgroundInspector {
   readonly records = new Map<string, FileRecord>();
   #worker: Worker | undefined;
-  #pending: string[] = [];
+  #pending: Pending[] = [];
+  #heldBytes = 0;
   #isBusy = false;
   #failure: Error | undefined;
   #onIdle: (() => void) | undefined;
 
   constructor(private readonly dir: string) {}
 
-  /** Inspect `path` (relative to the mirror) when the thread gets to it. */
-  add(path: string): void {
-    this.#pending.push(path);
+  /** Inspect `path` (relative to the mirror) when the thread gets to it; with its bytes (a buffer of its own, handed over) and sha256 when in memory. */
+  add(path: string, data?: Buffer, sha256?: string): void {
+    if (data !== undefined && this.#heldBytes + data.length <= MAX_HELD_BYTES) {
+      this.#heldBytes += data.length;
+      this.#pending.push({ path, data, ...(sha256 === undefined ? {} : { sha256 }) });
+    } else this.#pending.push({ path });
     this.#next();
   }
 
@@ -37,10 +49,13 @@ export class BackgroundInspector {
       this.#onIdle?.();
       return;
     }
-    const jobs: InspectJob[] = this.#pending.splice(0, BATCH).map((path) => ({ dir: this.dir, path, isNew: true }));
+    const batch = this.#pending.splice(0, BATCH);
+    const jobs: InspectJob[] = batch.map(({ path, data, sha256 }) => ({ dir: this.dir, path, isNew: true, ...(data === undefined ? {} : { data }), ...(sha256 === undefined ? {} : { sha256 }) }));
+    const transfer = batch.flatMap((p) => (p.data === undefined ? [] : [p.data.buffer as ArrayBuffer]));
+    for (const p of batch) this.#heldBytes -= p.data?.length ?? 0;
     this.#isBusy = true;
     this.#worker ??= this.#start();
-    this.#worker.postMessage({ kind: 'inspect', jobs });
+    this.#worker.postMessage({ kind: 'inspect', jobs }, transfer);
   }
 
   #start(): Worker {

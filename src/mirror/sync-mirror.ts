@@ -15,6 +15,7 @@ import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
 import { BackgroundInspector } from './sync-inspect.js';
+import { CHUNK_BYTES } from './inspect-distribution.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
 import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
@@ -145,6 +146,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     saveStateNow(run, true);
     if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
     const inspected = await run.inspector.finish();
+    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: inspector drained ${(performance.now() - started).toFixed(1)} ms\n`);
     if (run.isChanged || !state.isIndexed) {
       run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
@@ -265,9 +267,10 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
   try {
     const size = planned.file.size === undefined ? {} : { size: planned.file.size };
     // The slot is held while the bytes come in, not while the batch they joined is fsynced.
-    const { bytes, temp } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'keep-temp' }));
-    await run.commits.commit(temp as string, target);
-    run.inspector.add(`${project}/${planned.file.filename}`);
+    // Files that fit in one read come back in memory too: the inspector thread then reads none of them again.
+    const { bytes, temp, fd, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
+    await run.commits.commit(temp as string, target, fd);
+    run.inspector.add(`${project}/${planned.file.filename}`, data, planned.algorithm === 'sha256' ? planned.digest : undefined);
     run.result.downloaded++;
     run.result.bytes += bytes;
     run.progress.bytes += bytes;

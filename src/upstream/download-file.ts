@@ -22,15 +22,22 @@ export interface DownloadRequest {
   /**
    * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
    * verified, not yet fsynced temp file for the caller (which batches fsyncs: see src/mirror/commit-queue.ts)
-   * to commit or remove; `temp` in the result names it.
+   * to commit or remove; `temp` in the result names it and `fd` is its descriptor, still open (the caller
+   * fsyncs and closes it: no second open of each file).
    */
   commit?: 'rename' | 'keep-temp';
+  /** Also return the verified bytes (`data`) when the file has at most this many (the caller inspects them without reading the file again). */
+  keepBytesUpTo?: number;
 }
 
 export interface DownloadResult {
   bytes: number;
   /** With commit 'keep-temp': the verified temp file beside the target. */
   temp?: string;
+  /** With commit 'keep-temp': the temp file's descriptor, open for the caller to fsync and close. */
+  fd?: number;
+  /** The bytes, with keepBytesUpTo, when there were no more. */
+  data?: Buffer;
 }
 
 /** Temp files of downloads: `.<name>.part-<pid>-<n>`, hidden from the index, the scanner and web servers. */
@@ -68,6 +75,8 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   const fd = await openFd(temp);
   const hash = createHash(request.algorithm);
   let bytes = 0;
+  const keepUpTo = request.keepBytesUpTo ?? -1;
+  let kept: Buffer[] | undefined = keepUpTo >= 0 ? [] : undefined;
   let isOpen = true;
   let isHandedOver = false;
   try {
@@ -76,6 +85,8 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
         hash.update(chunk as Buffer);
         bytes += (chunk as Buffer).length;
         writeAll(fd, chunk as Buffer, temp);
+        if (kept !== undefined && bytes > keepUpTo) kept = undefined;
+        kept?.push(chunk as Buffer);
       }
     } catch (error) {
       throw error instanceof DibPypiError ? error : networkError(request.url, error, transport.timeoutMs);
@@ -83,20 +94,30 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    if (request.commit !== 'keep-temp') await fsyncFd(fd);
+    const data = kept === undefined ? {} : { data: ownBuffer(kept, bytes) };
+    if (request.commit === 'keep-temp') {
+      isOpen = false;
+      isHandedOver = true;
+      return { bytes, temp, fd, ...data };
+    }
+    await fsyncFd(fd);
     closeSync(fd);
     isOpen = false;
-    if (request.commit === 'keep-temp') {
-      isHandedOver = true;
-      return { bytes, temp };
-    }
     await rename(temp, request.target);
     isHandedOver = true;
-    return { bytes };
+    return { bytes, ...data };
   } finally {
     if (isOpen) closeSync(fd);
     if (!isHandedOver) await rm(temp, { force: true });
   }
+}
+
+/** The chunks in one buffer of its own (not a view into a shared pool): it can be transferred to a worker thread. */
+function ownBuffer(chunks: Buffer[], length: number): Buffer {
+  const whole = Buffer.allocUnsafeSlow(length);
+  let offset = 0;
+  for (const chunk of chunks) offset += chunk.copy(whole, offset);
+  return whole;
 }
 
 /** Write a whole chunk; a file-system failure (disk full) is ours to report, not the upstream's. */

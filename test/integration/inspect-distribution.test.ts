@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { ZipFile } from 'yazl';
 import { parseDistFilename } from '../../src/mirror/dist-filename.js';
 import { BrokenDistributionError } from '../../src/mirror/errors.js';
-import { CHUNK_BYTES, inspectDistribution } from '../../src/mirror/inspect-distribution.js';
+import { CHUNK_BYTES, inspectDistribution, inspectWholeSync } from '../../src/mirror/inspect-distribution.js';
 import type { InspectedDistribution } from '../../src/mirror/types.js';
 import { makeSdist, makeTar, makeWheel, renderMetadata, type DistSpec, type WheelSpec } from '../helpers/make-dist.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
@@ -28,7 +28,30 @@ function sha256(data: Buffer): string {
 async function inspect(path: string): Promise<InspectedDistribution> {
   const filename = parseDistFilename(basename(path));
   assert.ok(filename, `not a distribution file name: ${basename(path)}`);
-  return inspectDistribution(path, filename);
+  // Every file is also inspected from memory (as sync does with what it just downloaded): the same result, or broken too.
+  const whole = readFileSync(path);
+  const fromMemory = (): InspectedDistribution | undefined => inspectWholeSync(path, filename, whole);
+  let result: InspectedDistribution;
+  try {
+    result = await inspectDistribution(path, filename);
+  } catch (error) {
+    let memoryError: unknown;
+    let memoryResult: InspectedDistribution | undefined;
+    try {
+      memoryResult = fromMemory();
+    } catch (e) {
+      memoryError = e;
+    }
+    // (The in-memory zip reader words some reasons otherwise than yauzl: the same verdict is what counts.)
+    if (memoryError !== undefined) assert.equal(memoryError instanceof BrokenDistributionError, error instanceof BrokenDistributionError, `from memory: ${String(memoryError)} where the file gave ${String(error)}`);
+    else assert.equal(memoryResult, undefined, `from memory: a result where the file gave ${String(error)}`);
+    throw error;
+  }
+  const inMemory = fromMemory();
+  if (inMemory !== undefined) assert.deepEqual(inMemory, result, 'from memory: the same result');
+  const withKnownHash = inspectWholeSync(path, filename, whole, result.sha256);
+  if (withKnownHash !== undefined) assert.deepEqual(withKnownHash, result, 'from memory, sha256 given: the same result');
+  return result;
 }
 
 /** Size and sha256 checked against the file system and sha256sum. */

@@ -1,6 +1,6 @@
 // The batch committer of verified downloads: renames after fsync, in batches, each caller told its own outcome.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -26,6 +26,40 @@ test('commits in batches (size or delay), reports a missing temp to its caller o
       assert.equal(existsSync(join(dir, `.f${n}.part`)), false);
     }
     assert.equal(existsSync(join(dir, 'nope')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a temp handed over with its open descriptor: committed, and the descriptor closed by the queue', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-commit-'));
+  try {
+    const queue = new CommitQueue(2, 20);
+    const fds = [0, 1, 2].map((n) => {
+      const fd = openSync(join(dir, `.f${n}.part`), 'wx');
+      writeSync(fd, `file ${n}`);
+      return fd;
+    });
+    await Promise.all(fds.map((fd, n) => queue.commit(join(dir, `.f${n}.part`), join(dir, `f${n}`), fd)));
+    for (const [n, fd] of fds.entries()) {
+      assert.equal(readFileSync(join(dir, `f${n}`), 'utf8'), `file ${n}`);
+      assert.equal(existsSync(join(dir, `.f${n}.part`)), false);
+      assert.throws(() => fstatSync(fd), /EBADF/, 'closed by the queue');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a handed-over descriptor whose temp vanished before the rename: rejected, descriptor closed, nothing under the final name', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-commit-'));
+  try {
+    const queue = new CommitQueue(1, 20);
+    const fd = openSync(join(dir, '.g.part'), 'wx');
+    rmSync(join(dir, '.g.part'));
+    await assert.rejects(queue.commit(join(dir, '.g.part'), join(dir, 'g'), fd), /ENOENT/);
+    assert.throws(() => fstatSync(fd), /EBADF/);
+    assert.equal(existsSync(join(dir, 'g')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
