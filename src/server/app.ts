@@ -67,6 +67,7 @@ export function createApp(options: AppOptions): App {
       const log = options.log;
       res.on('finish', () => log(`${req.method} ${redact(req.url ?? '')} ${res.statusCode}`));
     }
+    if (answerFromMemory(app, options, req, res)) return;
     handle(app, options, req, res).catch((error: unknown) => {
       process.stderr.write(`dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`);
       if (!res.headersSent) sendError(req, res, 500, 'internal error');
@@ -129,15 +130,7 @@ async function servePage(app: App, options: AppOptions, req: IncomingMessage, re
   if (entry === undefined) return sendError(req, res, 404, project === undefined ? 'this mirror has no index yet' : `no project named ${project}`);
   const body = await bodyOf(app, entry);
   const gzip = acceptsGzip(req.headers['accept-encoding']) && body.length >= GZIP_MIN_BYTES;
-  const etag = gzip ? `W/${entry.etag}` : entry.etag;
-  const headers: Record<string, string> = {
-    'Content-Type': rep.contentType,
-    Vary: 'Accept, Accept-Encoding',
-    ETag: etag,
-    'Last-Modified': entry.lastModified,
-    'Cache-Control': PAGE_CACHE_CONTROL,
-    ...extraHeaders,
-  };
+  const headers = pageHeaders(rep, entry, gzip, extraHeaders);
   if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
   if (!gzip) return sendBody(req, res, 200, headers, body);
   let packed = entry.extra?.get('gzip');
@@ -147,6 +140,60 @@ async function servePage(app: App, options: AppOptions, req: IncomingMessage, re
   }
   headers['Content-Encoding'] = 'gzip';
   return sendBody(req, res, 200, headers, packed);
+}
+
+function pageHeaders(rep: Representation, entry: DiskEntry, gzip: boolean, extra?: Record<string, string>): Record<string, string> {
+  return {
+    'Content-Type': rep.contentType,
+    Vary: 'Accept, Accept-Encoding',
+    ETag: gzip ? `W/${entry.etag}` : entry.etag,
+    'Last-Modified': entry.lastModified,
+    'Cache-Control': PAGE_CACHE_CONTROL,
+    ...extra,
+  };
+}
+
+function fileHeaders(filename: string, entry: DiskEntry): Record<string, string> {
+  return {
+    'Content-Type': fileContentType(filename),
+    ETag: entry.etag,
+    'Last-Modified': entry.lastModified,
+    'Accept-Ranges': 'bytes',
+    'Cache-Control': FILE_CACHE_CONTROL,
+  };
+}
+
+/**
+ * The hot path, without a promise: a plain GET/HEAD (no query, no Range, no validators) of a page or
+ * small file whose bytes are in memory and were checked on disk within the last second. Everything
+ * else (and a miss) goes the full way; the answers are the same.
+ */
+function answerFromMemory(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): boolean {
+  const method = req.method;
+  const url = req.url ?? '/';
+  if ((method !== 'GET' && method !== 'HEAD') || url.includes('?')) return false;
+  const headers = req.headers;
+  if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return false;
+  const target = route(method, url);
+  if (target.kind === 'root' || (target.kind === 'project' && options.fallback === undefined)) {
+    const rep = negotiate(headers.accept);
+    const entry = app.cache.peek(join(app.dir, target.kind === 'project' ? target.project : '', rep.format === 'json' ? 'index.json' : 'index.html'));
+    if (entry?.body === undefined) return false;
+    const gzip = acceptsGzip(headers['accept-encoding']) && entry.body.length >= GZIP_MIN_BYTES;
+    const packed = gzip ? entry.extra?.get('gzip') : entry.body;
+    if (packed === undefined) return false;
+    const answer = pageHeaders(rep, entry, gzip);
+    if (gzip) answer['Content-Encoding'] = 'gzip';
+    sendBody(req, res, 200, answer, packed);
+    return true;
+  }
+  if (target.kind === 'file') {
+    const entry = app.cache.peek(target.project === undefined ? join(app.dir, target.filename) : join(app.dir, target.project, target.filename));
+    if (entry?.body === undefined) return false;
+    sendBody(req, res, 200, fileHeaders(target.filename, entry), entry.body);
+    return true;
+  }
+  return false;
 }
 
 async function bodyOf(app: App, entry: DiskEntry): Promise<Buffer> {
@@ -172,13 +219,7 @@ async function serveFile(app: App, options: AppOptions, req: IncomingMessage, re
     } else if (outcome !== 'unknown') entry = await app.cache.get(outcome.path);
   }
   if (entry === undefined) return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
-  const headers: Record<string, string> = {
-    'Content-Type': fileContentType(filename),
-    ETag: entry.etag,
-    'Last-Modified': entry.lastModified,
-    'Accept-Ranges': 'bytes',
-    'Cache-Control': FILE_CACHE_CONTROL,
-  };
+  const headers = fileHeaders(filename, entry);
   if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
   const ifRange = req.headers['if-range'];
   const range = pickRange(req.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, entry.etag, entry.lastModified, entry.size);

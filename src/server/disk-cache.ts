@@ -54,6 +54,15 @@ export class DiskCache {
     this.#total -= entry.bytes;
   }
 
+  /** The entry for `path` when it was checked within `validMs` (no I/O, no promise); else undefined. */
+  peek(path: string): DiskEntry | undefined {
+    const cached = this.#entries.get(path);
+    if (cached === undefined || (this.#options.now ?? Date.now)() - cached.checkedAt >= this.#options.validMs) return undefined;
+    this.#entries.delete(path); // re-insert: most recently used last
+    this.#entries.set(path, cached);
+    return cached;
+  }
+
   /** The entry for `path`, or undefined when it is missing, not a regular file, or outside the root. */
   async get(path: string): Promise<DiskEntry | undefined> {
     const now = (this.#options.now ?? Date.now)();

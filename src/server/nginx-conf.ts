@@ -72,7 +72,7 @@ function chooseIndexMap(): string {
     }
   }
   return [
-    'map "$pypi_json_q:$pypi_html_q" $pypi_index {',
+    'map "$pypi_json_q:$pypi_html_q" $pypi_index_negotiated {',
     '    default index.html;',
     `    ${pattern('~^:')} index.html;`, // JSON not asked for
     `    ${pattern(String.raw`~^0\.000`)} index.html;`, // JSON refused (q=0)
@@ -81,6 +81,27 @@ function chooseIndexMap(): string {
     `    ${pattern('~:1$')} index.html;`, // HTML at q=1, JSON below
     ...jsonWins,
     `    ${pattern(String.raw`~^0\.(\d{3})\d*:0\.\1`)} index.json;`, // equal q-values
+    '}',
+  ].join('\n');
+}
+
+// Accept headers clients send verbatim, answered by one hash lookup instead of the regex maps
+// (nginx evaluates a map's variables lazily: the q-value maps run only when none of these matches).
+const KNOWN_ACCEPT: [accept: string, page: string][] = [
+  // pip >= 22.2 (pip/_internal/index/collector.py, _get_simple_response)
+  ['application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01', 'index.json'],
+  ['application/vnd.pypi.simple.v1+json', 'index.json'],
+  ['text/html', 'index.html'],
+  ['*/*', 'index.html'],
+];
+
+/** `$pypi_index`: the known headers by exact match, everything else by the q-value comparison. */
+function fastIndexMap(): string {
+  return [
+    'map $http_accept $pypi_index {',
+    '    default $pypi_index_negotiated;',
+    '    "" index.html;',
+    ...KNOWN_ACCEPT.map(([accept, page]) => `    ${quote(accept)} ${page};`),
     '}',
   ].join('\n');
 }
@@ -94,11 +115,16 @@ export function renderNginxSite(input: NginxSiteInput): string {
   return `# dib-pypi: serves ${input.root} as a PEP 503 / PEP 691 simple index at / (and /simple/).
 # The Accept header picks index.json (PEP 691) or index.html, as \`dib-pypi serve\` does.
 
+# pip's Accept header is longer than the default map bucket (64 bytes); set before any map.
+map_hash_bucket_size 128;
+
 ${qValueMap('json', JSON_TYPES)}
 
 ${qValueMap('html', HTML_TYPES)}
 
 ${chooseIndexMap()}
+
+${fastIndexMap()}
 
 server {
     listen ${input.listen};
@@ -154,6 +180,7 @@ export function renderNginxConf(input: NginxConfInput): string {
   const at = (name: string) => quote(`${input.dir}/${name}`);
   return `# dib-pypi: a standalone nginx.conf (nginx -c THIS_FILE) serving ${input.root}.
 ${input.user === undefined ? '' : `user ${input.user};\n`}worker_processes ${input.workers ?? 1};
+pcre_jit on;
 pid ${at('nginx.pid')};
 error_log ${at('error.log')} notice;
 

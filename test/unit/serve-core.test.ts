@@ -194,6 +194,10 @@ test('disk cache: trusts an entry for validMs, then sees a change; evicts the le
     const big = await cache.get(join(root, 'b.whl'));
     cache.keep(big!, Buffer.alloc(11), 'gzip');
     assert.equal(big?.extra?.get('gzip'), undefined, 'bodies over maxBodyBytes are not kept');
+    assert.equal(cache.peek(join(root, 'b.whl')), big, 'peek: a fresh entry, without I/O');
+    assert.equal(cache.peek(join(root, 'never-seen.whl')), undefined);
+    now += 1000;
+    assert.equal(cache.peek(join(root, 'b.whl')), undefined, 'peek: not after validMs (the full get re-checks)');
     rmSync(join(root, 'b.whl'));
     now += 1000;
     assert.equal(await cache.get(join(root, 'b.whl')), undefined, 'a removed file is forgotten');
