@@ -1,5 +1,5 @@
 // Run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards, whatever happens.
-import { spawn } from 'node:child_process';
+import { FORWARDED_SIGNALS, runForwardingSignals } from './run-forwarding-signals.js';
 import { preInstall } from '../../hooks/pre-install.js';
 import { postInstall } from '../../hooks/post-install.js';
 import { mountInRoot, type MountSpec } from '../inject/mounts-in-root.js';
@@ -19,27 +19,9 @@ export interface ChrootOptions {
   warn: (text: string) => void;
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
-
 /** Start CMD chrooted, forward our signals to it, resolve with its exit code (128+n for signal n). */
 function runChrooted(root: string, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('chroot', [root, ...command], { stdio: 'inherit', env });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    for (const signal of SIGNALS) process.on(signal, forward);
-    const done = () => {
-      for (const signal of SIGNALS) process.off(signal, forward);
-    };
-    child.on('error', (error) => {
-      done();
-      reject(error);
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 1));
-    });
-  });
+  return runForwardingSignals('chroot', [root, ...command], { stdio: 'inherit', env });
 }
 
 /** Configure, mount, run CMD, then unmount and restore (also when CMD fails or we are interrupted). Returns CMD's exit code. */
@@ -55,7 +37,7 @@ export async function runInChroot(options: ChrootOptions): Promise<number> {
   }
   // While we set up and tear down, a Ctrl-C must not kill us half-way: it is forwarded to CMD only.
   const ignore = () => {};
-  for (const signal of SIGNALS) process.on(signal, ignore);
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, ignore);
   try {
     preInstall({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, dirs: mounts.map((m) => m.target), onStep: options.onStep });
     try {
@@ -67,6 +49,6 @@ export async function runInChroot(options: ChrootOptions): Promise<number> {
       for (const warning of result.warnings) options.warn(warning);
     }
   } finally {
-    for (const signal of SIGNALS) process.off(signal, ignore);
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, ignore);
   }
 }

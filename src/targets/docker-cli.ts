@@ -1,5 +1,6 @@
 // The docker CLI we drive for BuildKit builds and imports: which binary, whether it can build with BuildKit, running it.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
+import { runForwardingSignals } from './run-forwarding-signals.js';
 import { DibPypiError } from '../errors.js';
 import type { EnvMap } from '../plan/types.js';
 
@@ -47,27 +48,13 @@ export function checkBuildKit(docker: string, env: EnvMap): void {
   }
 }
 
-const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15, SIGKILL: 9 };
-
 /** Run docker with our stdio (output streams), forwarding our signals to it; resolves with its exit code (128+n for signal n). */
-export function runDockerInherit(docker: string, args: string[], env: EnvMap, stdin: 'inherit' | 'ignore' = 'inherit'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(docker, args, { stdio: [stdin, 'inherit', 'inherit'], env: dockerEnv(env) });
-    const forward = (signal: NodeJS.Signals) => child.kill(signal);
-    for (const signal of SIGNALS) process.on(signal, forward);
-    const done = () => {
-      for (const signal of SIGNALS) process.off(signal, forward);
-    };
-    child.on('error', (error) => {
-      done();
-      reject(new DockerUnavailableError(`cannot run ${docker}: ${(error as NodeJS.ErrnoException).code ?? error.message}`, { cause: error }));
-    });
-    child.on('exit', (code, signal) => {
-      done();
-      resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ''] ?? 1));
-    });
-  });
+export async function runDockerInherit(docker: string, args: string[], env: EnvMap, stdin: 'inherit' | 'ignore' = 'inherit'): Promise<number> {
+  try {
+    return await runForwardingSignals(docker, args, { stdio: [stdin, 'inherit', 'inherit'], env: dockerEnv(env) });
+  } catch (error) {
+    throw new DockerUnavailableError(`cannot run ${docker}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+  }
 }
 
 /** Run docker and collect its output; throws with its stderr when it fails. */
