@@ -13,8 +13,8 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Take the lock at `path` for `root`; returns the release function. */
-export function lockRoot(path: string, root: string): () => void {
+/** Take the lock at `path` for `root`; returns the release function. `activity` names what the holder does, for the message. */
+export function lockRoot(path: string, root: string, activity = 'configured or restored'): () => void {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
@@ -32,7 +32,7 @@ export function lockRoot(path: string, root: string): () => void {
       // vanished or unreadable: try again
     }
     if (Number.isInteger(holder) && holder !== process.pid && isAlive(holder)) {
-      throw new StateError(`${root} is being configured or restored by another dib-pypi (pid ${holder}); lock ${path}`);
+      throw new StateError(`${root} is being ${activity} by another dib-pypi (pid ${holder}); lock ${path}`);
     }
     rmSync(path, { force: true }); // the holder died (e.g. SIGKILL): its lock is stale
   }

@@ -38,7 +38,7 @@ export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
   const dir = options.dir;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'mirror index');
   mkdirSync(join(dir, STATE_DIR), { recursive: true });
-  const release = lockRoot(join(dir, STATE_DIR, 'index.lock'), dir);
+  const release = lockRoot(join(dir, STATE_DIR, 'index.lock'), dir, 'indexed');
   try {
     try {
       return await indexRun(options, options.full === true);

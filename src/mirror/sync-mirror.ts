@@ -99,7 +99,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
   if (existsSync(options.dir) && !statSync(options.dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(options.dir)}`, 'mirror sync');
   // A dry run writes nothing, not even the lock.
   if (!options.isDryRun) mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
-  const release = options.isDryRun ? () => {} : lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir);
+  const release = options.isDryRun ? () => {} : lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir, 'synced');
   const client = new SimpleIndexClient({
     url: options.upstream,
     connections: options.jobs,
