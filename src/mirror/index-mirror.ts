@@ -124,7 +124,10 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   const loadedProjects = await writeAllProjectPages(run, full).finally(() => run.workers.close());
   // The root page lists every project: those of the shards this run loaded as it found them, the others as the head has them.
   const projects = [...new Set([...head.projects.filter((p) => !shards.has(p)), ...loadedProjects])].sort();
-  writeRootPages(run, projects);
+  // The same projects, and the top level untouched since the root pages were written: they still hold.
+  const topTrusted = top.some((t) => t.rel === '' && isTrusted(t));
+  const isRootCurrent = !full && topTrusted && head.rootPage !== undefined && sameList(projects, head.projects);
+  if (!isRootCurrent) writeRootPages(run, projects);
   timer('pages');
   recordDirectories(run);
   timer('record directories');
