@@ -3,6 +3,7 @@ import { eq, valid } from '@renovatebot/pep440';
 import { parseDistFilename } from '../mirror/dist-filename.js';
 import { normalizeProjectName, isValidProjectName } from '../mirror/project-name.js';
 import type { DistFilename } from '../mirror/types.js';
+import { isSafeFilename } from '../upstream/simple-model.js';
 
 export interface UploadForm {
   fields: Map<string, string>;
@@ -16,10 +17,6 @@ export type UploadCheck = { ok: true; project: string; filename: string; parsed:
 
 const fail = (status: number, message: string): UploadCheck => ({ ok: false, status, message });
 
-/** A bare file name: no directory part, no `..`, nothing hidden, no control characters. */
-export function isSafeFilename(name: string): boolean {
-  return name !== '' && name.length <= 255 && !/[/\\\0-\x1f]/.test(name) && !name.startsWith('.') && name !== '..';
-}
 
 function sameVersion(a: string, b: string): boolean {
   if (a === b) return true;

@@ -84,9 +84,12 @@ export function strongestHash(hashes: Record<string, string>): { algorithm: stri
   return undefined;
 }
 
-/** A file name we would write to disk: no separators, no dot files, nothing odd (the name comes from upstream). */
+/**
+ * A file name we would write to disk, from an upstream page or an upload form: a bare name (no
+ * separators, so no `..` path either), nothing hidden (`.` and `..` included), no control characters.
+ */
 export function isSafeFilename(name: string): boolean {
-  return name !== '' && !name.startsWith('.') && !/[/\\\0\r\n]/.test(name) && name.length <= 255;
+  return name !== '' && name.length <= 255 && !name.startsWith('.') && !/[/\\\0-\x1f]/.test(name);
 }
 
 const HEX = /^[0-9a-f]+$/;
