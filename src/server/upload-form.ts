@@ -17,7 +17,6 @@ export type UploadCheck = { ok: true; project: string; filename: string; parsed:
 
 const fail = (status: number, message: string): UploadCheck => ({ ok: false, status, message });
 
-
 function sameVersion(a: string, b: string): boolean {
   if (a === b) return true;
   return valid(a) !== null && valid(b) !== null && eq(a, b);
