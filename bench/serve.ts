@@ -1,7 +1,7 @@
 // Benchmark: `dib-pypi serve` against nginx (Debian's, plain static config), nginx with the config
 // `dib-pypi serve --nginx-conf` generates, and `python3 -m http.server`, all serving the same
 // synthetic mirror in the same run; wrk on loopback at 1, 16 and 64 connections.
-//   node dist/bench/serve.js [--size large|small] [--seconds N] [--work-dir DIR] [--keep] [--pip-packages N]
+//   node dist/bench/serve.js [--size large|small] [--seconds N] [--rounds N] [--work-dir DIR] [--keep] [--pip-packages N]
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { renderNginxConf } from '../src/server/nginx-conf.js';
+import { runChecked } from './measure/run-measured.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'bin', 'dib-pypi.cjs');
@@ -23,6 +24,7 @@ interface Options {
   workDir: string;
   keep: boolean;
   pipPackages: number;
+  rounds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -30,7 +32,8 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       size: { type: 'string', default: 'large' },
-      seconds: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '3' },
       'work-dir': { type: 'string', default: '/var/tmp/dib-pypi-bench-serve' },
       keep: { type: 'boolean', default: false },
       'pip-packages': { type: 'string', default: '20' },
@@ -39,14 +42,11 @@ function parseOptions(argv: string[]): Options {
   if (values.size !== 'small' && values.size !== 'large') throw new Error(`--size: expected small or large, got ${values.size}`);
   const seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: expected a positive integer, got ${values.seconds}`);
-  return { size: values.size, seconds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']) };
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
+  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']) };
 }
 
-function run(command: string, args: string[], env?: NodeJS.ProcessEnv): string {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: env ?? process.env });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}):\n${result.stderr}\n${result.stdout}`);
-  return result.stdout;
-}
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -80,7 +80,7 @@ function nginxPeer(mirror: string, dir: string, port: number, generated: boolean
   for (const sub of ['client-body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   const conf = generated
-    ? user + run(process.execPath, ['--', CLI, 'serve', mirror, '--port', String(port), '--nginx-conf', '--nginx-prefix', dir]).replace(/access_log [^;]+;/, 'access_log off;')
+    ? user + runChecked([process.execPath, '--', CLI, 'serve', mirror, '--port', String(port), '--nginx-conf', '--nginx-prefix', dir]).replace(/access_log [^;]+;/, 'access_log off;')
     : `${user}worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
@@ -123,6 +123,21 @@ async function wrk(url: string, connections: number, seconds: number): Promise<L
   return { rps, p99Ms: p99, errors: Number(errors ?? 0) + socketErrors };
 }
 
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+};
+
+const rps = (loads: Map<string, Load>, name: string) => (loads.get(name) as Load).rps;
+
+/** The median of per-round ratios, printed with the range of the rounds. */
+function summarize(ratios: number[]): { median: number; text: string } {
+  const value = median(ratios);
+  const digits = value >= 10 ? 1 : 2;
+  return { median: value, text: `${value.toFixed(digits)} (${Math.min(...ratios).toFixed(digits)}-${Math.max(...ratios).toFixed(digits)})` };
+}
+
 function rssOf(pid: number): number {
   try {
     return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
@@ -158,7 +173,7 @@ function pipTime(indexUrl: string, packages: string[], work: string): number {
   rmSync(target, { recursive: true, force: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PIP_CONFIG_FILE: '/dev/null' };
   const start = process.hrtime.bigint();
-  run('/usr/bin/python3', ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--no-deps', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...packages], env);
+  runChecked(['/usr/bin/python3', '-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--no-deps', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...packages], { env });
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -167,9 +182,9 @@ async function main(): Promise<void> {
   const mirror = join(options.workDir, `mirror-${options.size}`);
   if (!existsSync(join(mirror, 'index.html'))) {
     rmSync(mirror, { recursive: true, force: true });
-    console.log(`generator: ${run(process.execPath, [GENERATOR, '--size', options.size, mirror]).trim()}`);
+    console.log(`generator: ${runChecked([process.execPath, GENERATOR, '--size', options.size, mirror]).trim()}`);
   }
-  console.log(`index: ${run(process.execPath, ['--', CLI, 'mirror', 'index', mirror]).trim()}`);
+  console.log(`index: ${runChecked([process.execPath, '--', CLI, 'mirror', 'index', mirror]).trim()}`);
   const targets = pickTargets(mirror);
 
   const ports = [1, 2, 3, 4].map(freePort);
@@ -182,43 +197,45 @@ async function main(): Promise<void> {
 
   let peakRss = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(ours.child.pid as number))), 100);
-  const results = new Map<string, Load>();
   let isOk = true;
   const check = (ok: boolean) => {
     isOk &&= ok;
     return ok ? 'ok' : 'MISSED';
   };
-  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each, best of two rounds; p99 in ms)`);
+  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each, ${options.rounds} paired rounds in alternating order; ratios are the median of the rounds' ratios; p99 in ms)`);
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
-      const row: string[] = [];
-      // Two rounds, the second in the opposite order; each peer keeps its better round (the machine's noise only ever slows a run down).
-      for (const round of [0, 1]) {
-        for (const peer of round === 0 ? peers : [...peers].reverse()) {
-          // http.server is single-threaded and slow: one short run says as much.
-          if (round === 1 && peer.name.startsWith('python')) continue;
-          const load = await wrk(`${peer.base}/${target.path}`, connections, peer.name.startsWith('python') ? Math.min(2, options.seconds) : options.seconds);
-          const key = `${peer.name}|${target.name}|${connections}`;
-          const previous = results.get(key);
-          if (previous === undefined || load.rps > previous.rps) results.set(key, load);
+      // Every peer runs once per round, back to back, the order reversed every other round: this
+      // machine's noise comes and goes over seconds, so a ratio is taken between runs of the same
+      // round and the median over the rounds is reported (with its range), never one lucky run.
+      const rounds: Map<string, Load>[] = [];
+      for (let round = 0; round < options.rounds; round++) {
+        const loads = new Map<string, Load>();
+        for (const peer of round % 2 === 0 ? peers : [...peers].reverse()) {
+          loads.set(peer.name, await wrk(`${peer.base}/${target.path}`, connections, options.seconds));
         }
+        rounds.push(loads);
       }
-      for (const peer of peers) {
-        const load = results.get(`${peer.name}|${target.name}|${connections}`) as Load;
-        row.push(`${peer.name}: ${Math.round(load.rps)}${load.errors > 0 ? ` (${load.errors} errors)` : ''} p99 ${load.p99Ms.toFixed(2)}`);
-      }
-      const get = (name: string) => results.get(`${name}|${target.name}|${connections}`) as Load;
-      const us = get('dib-pypi serve');
-      const vsNginx = us.rps / get('nginx (plain)').rps;
-      const vsPython = us.rps / get('python3 -m http.server').rps;
-      const front = get('nginx + generated conf').rps / get('nginx (plain)').rps;
-      console.log(`${target.name}, ${connections} conn: ${row.join(' | ')}`);
+      const ratio = (a: string, b: string) => summarize(rounds.map((loads) => rps(loads, a) / rps(loads, b)));
+      const row = peers.map((peer) => {
+        const all = rounds.map((loads) => loads.get(peer.name) as Load);
+        const errors = all.reduce((sum, load) => sum + load.errors, 0);
+        return `${peer.name}: ${Math.round(median(all.map((load) => load.rps)))}${errors > 0 ? ` (${errors} errors)` : ''} p99 ${median(all.map((load) => load.p99Ms)).toFixed(2)}`;
+      });
+      const ours = rounds.map((loads) => loads.get('dib-pypi serve') as Load);
+      const errors = ours.reduce((sum, load) => sum + load.errors, 0);
+      const p99 = median(ours.map((load) => load.p99Ms));
+      const worstP99 = Math.max(...ours.map((load) => load.p99Ms));
+      const vsNginx = ratio('dib-pypi serve', 'nginx (plain)');
+      const vsPython = ratio('dib-pypi serve', 'python3 -m http.server');
+      const front = ratio('nginx + generated conf', 'nginx (plain)');
+      console.log(`${target.name}, ${connections} conn (medians): ${row.join(' | ')}`);
       console.log(
-        `  ratio dib-pypi/nginx ${vsNginx.toFixed(3)} (>= ${TARGETS.nginx}: ${check(vsNginx >= TARGETS.nginx)}), ` +
-          `dib-pypi/http.server ${vsPython.toFixed(1)} (>= ${TARGETS.httpServer}: ${check(vsPython >= TARGETS.httpServer)}), ` +
-          `generated/plain nginx ${front.toFixed(3)} (>= ${TARGETS.front}: ${check(front >= TARGETS.front)})` +
-          (connections === 64 ? `, p99 ${us.p99Ms.toFixed(2)} ms (< ${TARGETS.p99Ms}: ${check(us.p99Ms < TARGETS.p99Ms)})` : '') +
-          (us.errors > 0 ? `, ${us.errors} errors: ${check(false)}` : ''),
+        `  ratio dib-pypi/nginx ${vsNginx.text} (>= ${TARGETS.nginx}: ${check(vsNginx.median >= TARGETS.nginx)}), ` +
+          `dib-pypi/http.server ${vsPython.text} (>= ${TARGETS.httpServer}: ${check(vsPython.median >= TARGETS.httpServer)}), ` +
+          `generated/plain nginx ${front.text} (>= ${TARGETS.front}: ${check(front.median >= TARGETS.front)})` +
+          (connections === 64 ? `, p99 ${p99.toFixed(2)} ms (< ${TARGETS.p99Ms}: ${check(p99 < TARGETS.p99Ms)}; worst round ${worstP99.toFixed(2)})` : '') +
+          (errors > 0 ? `, ${errors} errors: ${check(false)}` : ''),
       );
     }
   }

@@ -47,11 +47,11 @@ export function runMeasured(command: string[], options: { cwd?: string } = {}): 
   }
 }
 
-/** Run `command` plainly; a non-zero exit throws CommandError. Returns stdout. */
-export function runChecked(command: string[], options: { cwd?: string } = {}): string {
+/** Run `command` plainly (in `env` when given); a non-zero exit throws CommandError. Returns stdout. */
+export function runChecked(command: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const [file, ...args] = command;
   if (file === undefined) throw new Error('runChecked: empty command');
-  const result = spawnSync(file, args, { cwd: options.cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  const result = spawnSync(file, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   if (result.error !== undefined) throw new CommandError(command, null, String(result.error));
   if (result.status !== 0) throw new CommandError(command, result.status, `${result.stderr}\n${result.stdout}`);
   return result.stdout;

@@ -24,6 +24,8 @@ interface Run {
   dirtyProjects: Set<string>;
   /** Directories this run wrote into or removed from (relative). */
   touchedDirs: Set<string>;
+  /** The top level (`''`) and every project directory there is now. */
+  present: Set<string>;
   /** A directory record changed (the manifest must be saved). */
   isChanged: boolean;
   workers: IndexWorkers;
@@ -71,19 +73,24 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
   const top = statTopLevel(dir);
   const yankedDirs = full ? new Set<string>() : changedYankedDirs(dir, head);
-  const isTrusted = (t: TopDir) => !full && head.dirs[t.rel]?.mtime === t.mtime && t.mtime !== '0' && !yankedDirs.has(t.rel);
-  const manifest: Manifest = { ...emptyManifest(), dirs: { ...head.dirs } };
+  // Decided once per directory: this runs for every project directory on every re-index.
+  const untrusted = new Set<string>();
+  for (const t of top) if (full || head.dirs[t.rel]?.mtime !== t.mtime || t.mtime === '0' || yankedDirs.has(t.rel)) untrusted.add(t.rel);
+  const isTrusted = (t: TopDir) => !untrusted.has(t.rel);
+  // The head's directory records are only read through `manifest`; `next.dirs` is the copy this run edits.
+  const manifest: Manifest = { ...emptyManifest(), dirs: head.dirs };
   if (head.rootPage !== undefined) manifest.pages[''] = head.rootPage;
   const shards = new ShardSet(dir, head, manifest, full);
   const onTop = new Set(top.map((t) => t.rel));
-  const seeds = full ? top.map((t) => t.rel) : [...top.filter((t) => !isTrusted(t)).map((t) => t.rel), ...Object.keys(head.dirs).filter((rel) => !onTop.has(rel))];
+  const seeds = full ? top.map((t) => t.rel) : [...untrusted, ...Object.keys(head.dirs).filter((rel) => !onTop.has(rel))];
   const scan = emptyScan();
+  const shardIds = top.map((t) => shardOf(t.rel));
   const scanNewlyLoaded = (added: Set<number>): Scan => {
     const part = emptyScan();
     const known = entriesByDir(manifest);
-    for (const t of top) {
-      if (!added.has(shardOf(t.rel))) continue;
-      scanDir(dir, t.rel, isTrusted(t), manifest, known.get(t.rel) ?? [], full, true, part);
+    for (const [i, t] of top.entries()) {
+      if (!added.has(shardIds[i] as number)) continue;
+      scanDir(dir, t, isTrusted(t), manifest, known.get(t.rel) ?? [], full, true, part);
     }
     return part;
   };
@@ -96,6 +103,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     scan,
     dirtyProjects: new Set(),
     touchedDirs: new Set(),
+    present: onTop,
     isChanged: false,
     workers: new IndexWorkers(),
     written: 0,
@@ -116,8 +124,6 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     if (record.problem !== undefined) run.problems.push({ path, message: record.problem });
   }
   for (const [path, record] of late.sidecars) run.next.sidecars[path] = record;
-  // Directories of shards not loaded: trusted as the head has them.
-  for (const t of top) if (!shards.has(t.rel)) scan.dirs.push({ rel: t.rel, listed: false, distNames: [], sidecarNames: [], generated: new Set() });
   timer('inspect');
   noteRemovedFiles(run);
   noteChangedSidecars(run);
@@ -133,7 +139,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   timer('record directories');
   const nextHead = updateHead(head, run, shards, projects, full);
   // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
-  if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || JSON.stringify(nextHead) !== JSON.stringify(head)) {
+  if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || !sameHead(nextHead, head)) {
     saveManifest(dir, nextHead, run.next, shards.loaded);
   }
   timer('manifest');
@@ -373,11 +379,36 @@ function recordDirectories(run: Run): void {
     if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
     run.next.dirs[rel] = { mtime };
   }
+  // Directories of shards this run did not load keep their records as the head has them; gone ones go.
   for (const rel of Object.keys(run.next.dirs)) {
-    if (dirs.has(rel) || run.touchedDirs.has(rel)) continue;
+    if (run.present.has(rel) || run.touchedDirs.has(rel)) continue;
     delete run.next.dirs[rel];
     run.isChanged = true;
   }
+}
+
+/** Whether two heads hold the same records (a field-by-field walk: serialising a 5,000-project head twice cost more than the rest of a no-change run). */
+function sameHead(a: ManifestHead, b: ManifestHead): boolean {
+  return (
+    a.version === b.version &&
+    a.goodFiles === b.goodFiles &&
+    sameList(a.projects, b.projects) &&
+    sameRecords(a.dirs, b.dirs, (x, y) => x.mtime === y.mtime) &&
+    sameRecords(a.strays, b.strays, sameList) &&
+    sameRecords(a.yanked, b.yanked, (x, y) => x === y) &&
+    a.rootPage?.html === b.rootPage?.html &&
+    a.rootPage?.json === b.rootPage?.json
+  );
+}
+
+function sameRecords<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T, y: T) => boolean): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    const other = b[key];
+    if (other === undefined || !same(a[key] as T, other)) return false;
+  }
+  return true;
 }
 
 function sameList(a: string[], b: string[]): boolean {

@@ -6,9 +6,9 @@ import { join, posix } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
 
 export const STATE_DIR = '.dib-pypi';
-export const MANIFEST_VERSION = 4;
+export const MANIFEST_VERSION = 5;
 /** Few enough that a full run's fsyncs cost little, many enough that a shard is a small part of a big mirror. */
-export const SHARD_COUNT = 16;
+export const SHARD_COUNT = 64;
 
 /**
  * A distribution file as inspected; `problem` marks a broken one (reported on every run until it
