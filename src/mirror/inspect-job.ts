@@ -1,5 +1,5 @@
 // Inspect one distribution file for the index and write its PEP 658 `.metadata`: the unit of work the indexer's workers run.
-import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { replaceFile } from '../fs/replace-file.js';
 import { projectOfRecord } from './build-pages.js';
@@ -40,6 +40,16 @@ function writeNew(target: string, data: Uint8Array): boolean {
   }
 }
 
+/** Whether the file at `path` holds exactly `bytes` (a missing or unreadable one does not). */
+function holdsBytes(path: string, bytes: Uint8Array): boolean {
+  try {
+    const existing = readFileSync(path);
+    return existing.length === bytes.length && existing.equals(bytes);
+  } catch {
+    return false;
+  }
+}
+
 /** Hash and read metadata (synchronously when the file fits in one read), then write `<file>.metadata` if it is new or differs. */
 export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   const full = join(job.dir, job.path);
@@ -71,8 +81,12 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
       // A new wheel's metadata is written in place (one create instead of create + rename: a
       // third of the files an index run makes): no page advertises it until the pages are written,
       // and a run killed meanwhile leaves a file the next run replaces, since the manifest lacks it.
-      if (!job.isNew || !writeNew(target, inspected.metadata)) replaceFile(target, inspected.metadata);
-      wroteMetadata = true;
+      // One the manifest does not know (a full run, a lost manifest) may already hold these bytes: then it stays as it is.
+      const isWritten = job.isNew && writeNew(target, inspected.metadata);
+      if (isWritten || job.knownMetadataSha256 !== undefined || !holdsBytes(target, inspected.metadata)) {
+        if (!isWritten) replaceFile(target, inspected.metadata);
+        wroteMetadata = true;
+      }
     }
   }
   return { path: job.path, record, wroteMetadata };
