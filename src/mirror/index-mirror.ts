@@ -10,11 +10,13 @@ import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_V
 import { ShardSet, UnreadableShardError } from './index-shards.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
-import { dirStamp, emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
+import { dirStamp, emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type DirScan, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
 /** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
 const RACY_MS = 100;
+/** More directories than this too recent to trust at the end of a run: wait RACY_MS once and record them then. */
+const RACY_WAIT_MIN = 8;
 
 interface Run {
   dir: string;
@@ -360,11 +362,34 @@ function writeRootPages(run: Run, projects: string[]): void {
  * trusted mtime and the next run lists it again.
  */
 function recordDirectories(run: Run): void {
-  const now = Date.now();
   const dirs = new Map(run.scan.dirs.map((d) => [d.rel, d]));
-  for (const rel of new Set([...dirs.keys(), ...run.touchedDirs])) {
+  const todo = [...new Set([...dirs.keys(), ...run.touchedDirs])].filter((rel) => {
     const scanned = dirs.get(rel);
-    if (scanned && !scanned.listed && !run.touchedDirs.has(rel)) continue; // trusted and untouched: keep its record
+    return !(scanned && !scanned.listed && !run.touchedDirs.has(rel)); // trusted and untouched: keep its record
+  });
+  const racy = recordSome(run, dirs, todo);
+  // A directory changed less than RACY_MS ago is recorded as '0' (list it again next run: a change in
+  // the same clock tick would not move its mtime). When a run wrote into many (the last pages of a
+  // full run), waiting out the rest of RACY_MS once is cheaper than the next run loading the manifest
+  // shards of them all; one or two (a new project) are simply listed again.
+  if (racy.rels.length > RACY_WAIT_MIN) {
+    sleepSync(racy.newestMs + RACY_MS + 1 - Date.now());
+    recordSome(run, dirs, racy.rels);
+  }
+  // Directories of shards this run did not load keep their records as the head has them; gone ones go.
+  for (const rel of Object.keys(run.next.dirs)) {
+    if (run.present.has(rel) || run.touchedDirs.has(rel)) continue;
+    delete run.next.dirs[rel];
+    run.isChanged = true;
+  }
+}
+
+/** Record the mtime of each directory in `rels` (as `'0'` when it is unstable or too recent); returns the too-recent ones. */
+function recordSome(run: Run, dirs: Map<string, DirScan>, rels: string[]): { rels: string[]; newestMs: number } {
+  const now = Date.now();
+  const racy = { rels: [] as string[], newestMs: 0 };
+  for (const rel of rels) {
+    const scanned = dirs.get(rel);
     const path = join(run.dir, rel);
     const before = statSync(path, { throwIfNoEntry: false });
     if (before === undefined) {
@@ -374,17 +399,21 @@ function recordDirectories(run: Run): void {
     const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
     const after = statSync(path);
     const expected = scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [];
-    const isStable = dirStamp(before) === dirStamp(after) && now - after.mtimeMs > RACY_MS && sameList(entries, expected);
+    const isRecent = now - after.mtimeMs <= RACY_MS;
+    const isStable = dirStamp(before) === dirStamp(after) && !isRecent && sameList(entries, expected);
+    if (isRecent && dirStamp(before) === dirStamp(after) && sameList(entries, expected)) {
+      racy.rels.push(rel);
+      racy.newestMs = Math.max(racy.newestMs, after.mtimeMs);
+    }
     const mtime = isStable ? dirStamp(after) : '0';
     if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
     run.next.dirs[rel] = { mtime };
   }
-  // Directories of shards this run did not load keep their records as the head has them; gone ones go.
-  for (const rel of Object.keys(run.next.dirs)) {
-    if (run.present.has(rel) || run.touchedDirs.has(rel)) continue;
-    delete run.next.dirs[rel];
-    run.isChanged = true;
-  }
+  return racy;
+}
+
+function sleepSync(ms: number): void {
+  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Whether two heads hold the same records (a field-by-field walk: serialising a 5,000-project head twice cost more than the rest of a no-change run). */
