@@ -12,6 +12,9 @@ export interface MirrorIndexFlags {
 }
 
 export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
+  // With a cold cache a re-index asks for the inode of every project directory at once (statTopLevel):
+  // more threads, more reads in flight (libuv reads this when its pool first starts, which is after here).
+  process.env.UV_THREADPOOL_SIZE ??= '16';
   const dir = resolve(flags.positionals[0] as string);
   const progress = createStatusLine(process.stderr);
   const started = process.hrtime.bigint();

@@ -73,7 +73,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   const head = loadedHead.head ?? emptyHead();
   timer('load manifest head');
   options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
-  const top = statTopLevel(dir);
+  const top = await statTopLevel(dir);
   const yankedDirs = full ? new Set<string>() : changedYankedDirs(dir, head);
   // Decided once per directory: this runs for every project directory on every re-index.
   const untrusted = new Set<string>();

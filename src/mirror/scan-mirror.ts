@@ -1,5 +1,5 @@
 // Walk a mirror (the top level and one level of project directories), trusting unchanged directories' manifest entries.
-import { lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats, type Stats } from 'node:fs';
+import { lstat, lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { TEMP_NAME } from '../fs/replace-file.js';
 import { entriesByDir, STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from './manifest.js';
@@ -92,26 +92,54 @@ export function dirStamp(stat: Stats): string {
   return String(stat.mtimeMs);
 }
 
+/** Entries stat-ed one by one first, timed: enough to tell a warm cache (~5-10 us each) from a cold one. */
+const PROBE = 64;
+/** Average microseconds per `lstat` of the first PROBE above which the inodes are coming from disk (measured here: warm 12-16, cold 88-102, the first calls of a process included). */
+const COLD_US = 40;
+
 /**
  * The top level and every project directory, with their mtimes: one plain `readdir` and one `lstat`
  * per entry, paths built by concatenation (this runs on every re-index: for 5,000 projects,
  * `readdir` with file types plus `path.join` per entry cost as much again as the stats themselves).
- * Symlinks are not directories here (`lstat`), as with the file types before.
+ * The first PROBE entries are stat-ed synchronously and timed: when their inodes come from the disk,
+ * the rest are asked for all at once on the thread pool, whose parallel reads take 0.6x the time;
+ * from the page cache, one by one is faster than a callback each. Symlinks are not directories (`lstat`).
  */
-export function statTopLevel(dir: string): TopDir[] {
+export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): Promise<TopDir[]> {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
+  const names = readdirSync(dir).filter((name) => name !== STATE_DIR);
+  names.sort();
+  const stats: (Stats | undefined)[] = new Array(names.length);
+  const started = performance.now();
+  const probed = Math.min(PROBE, names.length);
+  for (let i = 0; i < probed; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });
+  const isCold = force === undefined ? probed === PROBE && ((performance.now() - started) * 1000) / probed > COLD_US : force === 'parallel';
+  if (isCold) await statAll(prefix, names, probed, stats);
+  else for (let i = probed; i < names.length; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });
   const entries: Entry[] = [];
   const found: TopDir[] = [{ rel: '', mtime: dirStamp(lstatSync(dir)), entries }];
-  const names = readdirSync(dir);
-  names.sort();
-  for (const name of names) {
-    if (name === STATE_DIR) continue;
-    const stat = lstatSync(prefix + name, { throwIfNoEntry: false });
+  for (const [i, name] of names.entries()) {
+    const stat = stats[i];
     if (stat === undefined) continue; // gone since the readdir
     if (!stat.isDirectory()) entries.push({ name, isFile: stat.isFile() });
     else if (!name.startsWith('.')) found.push({ rel: name, mtime: dirStamp(stat) });
   }
   return found;
+}
+
+/** `lstat` names[from..] all at once on the thread pool (a vanished entry: undefined). */
+function statAll(prefix: string, names: string[], from: number, into: (Stats | undefined)[]): Promise<void> {
+  return new Promise((done, fail) => {
+    let left = names.length - from;
+    if (left === 0) return done();
+    for (let i = from; i < names.length; i++) {
+      lstat(prefix + names[i], (error, stat) => {
+        if (error !== null && error.code !== 'ENOENT') return fail(error);
+        into[i] = error === null ? stat : undefined;
+        if (--left === 0) done();
+      });
+    }
+  });
 }
 
 export function emptyScan(): Scan {
@@ -158,10 +186,10 @@ export function scanDir(dir: string, top: TopDir, isTrusted: boolean, manifest: 
 }
 
 /** Scan the whole mirror with the whole manifest. `full` lists every directory and stats every file, trusting nothing. */
-export function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Scan {
+export async function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Promise<Scan> {
   const scan = emptyScan();
   const knownEntries = entriesByDir(manifest);
-  for (const top of statTopLevel(dir)) {
+  for (const top of await statTopLevel(dir)) {
     const known = manifest.dirs[top.rel];
     const isTrusted = !full && known !== undefined && known.mtime === top.mtime && known.mtime !== '0';
     scanDir(dir, top, isTrusted, manifest, knownEntries.get(top.rel) ?? [], full, removeTemps, scan);

@@ -74,7 +74,7 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
     options.onProgress?.(++done, entries.length);
   });
   // Files on disk the index does not know (full listing, trusting nothing).
-  const scan = scanMirror(dir, manifest, true, false);
+  const scan = await scanMirror(dir, manifest, true, false);
   for (const path of scan.files.keys()) {
     if (manifest.files[path] === undefined) findings.push({ kind: 'unindexed', path, detail: 'in the mirror but not in the index' });
   }
