@@ -142,7 +142,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   const nextHead = updateHead(head, run, shards, projects, full);
   // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
   if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || !sameHead(nextHead, head)) {
-    saveManifest(dir, nextHead, run.next, shards.loaded);
+    await saveManifest(dir, nextHead, run.next, shards.loaded);
   }
   timer('manifest');
   return { projects: projects.length, files: nextHead.goodFiles, inspected, written: run.written, removed: run.removed, problems: run.problems };

@@ -3,7 +3,7 @@
 // records in shards (`manifest.d/NN.json`, by directory) of which a run reads and writes only those it needs.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
+import { tempPathFor, writeFileAtomic, writeFilesAtomic } from '../fs/atomic-write.js';
 
 export const STATE_DIR = '.dib-pypi';
 export const MANIFEST_VERSION = 5;
@@ -172,7 +172,7 @@ function ownership() {
  * atomically and durably, then the head: a run killed in between leaves a head whose directory
  * mtimes make the next run list again whatever those shards changed.
  */
-export function saveManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): void {
+export async function saveManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): Promise<void> {
   mkdirSync(join(dir, STATE_DIR, 'manifest.d'), { recursive: true });
   const shards = new Map<number, Shard>();
   for (const id of ids) shards.set(id, { files: {}, sidecars: {}, pages: {} });
@@ -190,10 +190,8 @@ export function saveManifest(dir: string, head: ManifestHead, manifest: Manifest
     const shard = shardFor(project);
     if (shard !== undefined) shard.pages[project] = record;
   }
-  for (const [id, shard] of shards) {
-    const path = shardPath(dir, id);
-    writeFileAtomic(path, tempPathFor(path), Buffer.from(JSON.stringify(shard)), ownership());
-  }
+  // The shards durable before the head that names them is replaced.
+  await writeFilesAtomic([...shards].map(([id, shard]) => ({ target: shardPath(dir, id), data: Buffer.from(JSON.stringify(shard)) })), ownership());
   const path = manifestPath(dir);
   writeFileAtomic(path, tempPathFor(path), Buffer.from(JSON.stringify(head)), ownership());
 }
