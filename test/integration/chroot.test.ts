@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
-import { cachedBookwormRoot, debootstrapProblem, makeBookwormRoot } from '../helpers/debootstrap-root.js';
+import { debootstrapProblem, makeBookwormRoot } from '../helpers/debootstrap-root.js';
 import { makeSdist, makeWheel } from '../helpers/make-dist.js';
 import { isRoot, need } from '../helpers/require.js';
 import { listTree } from '../helpers/tree-listing.js';
@@ -40,102 +40,98 @@ function available(t: import('node:test').TestContext): boolean {
   return need(t, isRoot, 'needs root (chroot, mounts)') && need(t, debootstrapProblem() === undefined, debootstrapProblem() ?? '');
 }
 
+interface Fixture {
+  root: string;
+  mirror: string;
+  state: string;
+}
+
+/** A fresh bookworm root, a mirror and a state directory for one test (skipped without root or debootstrap); all removed after. */
+async function withChrootFixture(t: import('node:test').TestContext, body: (fixture: Fixture) => Promise<void> | void): Promise<void> {
+  if (!available(t)) return;
+  await using root = await makeBookwormRoot();
+  const mirror = await makeMirror();
+  const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
+  try {
+    await body({ root: root.root, mirror, state });
+  } finally {
+    rmSync(mirror, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+/** Wait (up to 10 s) until the mirror is mounted inside `root`. */
+async function mirrorMounted(root: string): Promise<void> {
+  for (let i = 0; i < 100 && !mountsUnder(root).some((m) => m.endsWith('/tmp/pypi')); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
 describe('dib-pypi chroot', () => {
   test('installs offline from the mirror at file:///tmp/pypi, then leaves the root as it was', async (t) => {
-    if (!available(t)) return;
-    await cachedBookwormRoot();
-    await using fixture = await makeBookwormRoot();
-    const mirror = await makeMirror();
-    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
-    try {
-      const before = listing(fixture.root);
-      const result = chrootOffline(fixture.root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', '--no-build-isolation', 'APP_core', 'only.sdist']);
+    await withChrootFixture(t, async ({ root, mirror, state }) => {
+      const before = listing(root);
+      const result = chrootOffline(root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', '--no-build-isolation', 'APP_core', 'only.sdist']);
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /Looking in indexes: file:\/\/\/tmp\/pypi/);
       assert.match(result.stdout, /Successfully installed app-core-1\.0 only-sdist-0\.5 zope-interface-thing-2\.1|Successfully installed .*app[-_.]core-1\.0/i);
-      assert.deepEqual(mountsUnder(fixture.root), [], 'something is still mounted under the root');
-      const imported = spawnSync('chroot', [fixture.root, 'python3', '-c', 'import app_core, zope_interface_thing, only_sdist; print("ok")'], { encoding: 'utf8' });
+      assert.deepEqual(mountsUnder(root), [], 'something is still mounted under the root');
+      const imported = spawnSync('chroot', [root, 'python3', '-c', 'import app_core, zope_interface_thing, only_sdist; print("ok")'], { encoding: 'utf8' });
       assert.equal(imported.stdout.trim(), 'ok', imported.stderr);
       // the config and the mount point are gone; only pip's install (and its bytecode) changed the tree
-      const after = listing(fixture.root);
+      const after = listing(root);
       const changed = after.filter((line) => !before.includes(line)).map((l) => l.split(' ')[0]);
       assert.ok(!changed.some((p) => /pip\.conf|pydistutils|"tmp\/pypi/.test(p as string)), changed.join('\n'));
       assert.ok(changed.some((p) => /dist-packages\/app_core/.test(p as string)), 'the package was not installed');
-    } finally {
-      rmSync(mirror, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+    });
   });
 
   test("CMD's exit code is dib-pypi's, and a failing CMD still restores and unmounts", async (t) => {
-    if (!available(t)) return;
-    await using fixture = await makeBookwormRoot();
-    const mirror = await makeMirror();
-    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
-    try {
-      const before = listing(fixture.root);
-      const result = chrootOffline(fixture.root, state, mirror, ['sh', '-c', 'test -f /etc/pip.conf && test -f /tmp/pypi/index.html && exit 7']);
+    await withChrootFixture(t, async ({ root, mirror, state }) => {
+      const before = listing(root);
+      const result = chrootOffline(root, state, mirror, ['sh', '-c', 'test -f /etc/pip.conf && test -f /tmp/pypi/index.html && exit 7']);
       assert.equal(result.status, 7, result.stderr);
-      assert.deepEqual(mountsUnder(fixture.root), []);
-      assert.deepEqual(listing(fixture.root), before);
-      const failing = chrootOffline(fixture.root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', 'no-such-project']);
+      assert.deepEqual(mountsUnder(root), []);
+      assert.deepEqual(listing(root), before);
+      const failing = chrootOffline(root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', 'no-such-project']);
       assert.equal(failing.status, 1);
-      assert.deepEqual(mountsUnder(fixture.root), []);
-      assert.deepEqual(listing(fixture.root), before);
-    } finally {
-      rmSync(mirror, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+      assert.deepEqual(mountsUnder(root), []);
+      assert.deepEqual(listing(root), before);
+    });
   });
 
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     test(`${signal} reaches CMD; the root is restored and unmounted`, async (t) => {
-      if (!available(t)) return;
-      await using fixture = await makeBookwormRoot();
-      const mirror = await makeMirror();
-      const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
-      try {
-        const before = listing(fixture.root);
-        const child = spawn(process.execPath, ['--', BIN, 'chroot', fixture.root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '60'], { env: cleanEnv(), stdio: 'ignore' });
+      await withChrootFixture(t, async ({ root, mirror, state }) => {
+        const before = listing(root);
+        const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '60'], { env: cleanEnv(), stdio: 'ignore' });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-        for (let i = 0; i < 100 && !mountsUnder(fixture.root).some((m) => m.endsWith('/tmp/pypi')); i++) await new Promise((r) => setTimeout(r, 100));
-        assert.ok(mountsUnder(fixture.root).length > 0, 'the mirror was never mounted');
+        await mirrorMounted(root);
+        assert.ok(mountsUnder(root).length > 0, 'the mirror was never mounted');
         await new Promise((r) => setTimeout(r, 300));
         child.kill(signal);
         const code = await exited;
         assert.equal(code, signal === 'SIGINT' ? 130 : 143);
-        assert.deepEqual(mountsUnder(fixture.root), []);
-        assert.deepEqual(listing(fixture.root), before);
-      } finally {
-        rmSync(mirror, { recursive: true, force: true });
-        rmSync(state, { recursive: true, force: true });
-      }
+        assert.deepEqual(mountsUnder(root), []);
+        assert.deepEqual(listing(root), before);
+      });
     });
   }
 
   test('after dib-pypi itself is killed (SIGKILL), restore --root unmounts and restores', async (t) => {
-    if (!available(t)) return;
-    await using fixture = await makeBookwormRoot();
-    const mirror = await makeMirror();
-    const state = mkdtempSync(join(tmpdir(), 'dib-pypi-chroot-state-'));
-    try {
-      const before = listing(fixture.root);
-      const child = spawn(process.execPath, ['--', BIN, 'chroot', fixture.root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '3'], { env: cleanEnv(), stdio: 'ignore' });
+    await withChrootFixture(t, async ({ root, mirror, state }) => {
+      const before = listing(root);
+      const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '3'], { env: cleanEnv(), stdio: 'ignore' });
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-      for (let i = 0; i < 100 && !mountsUnder(fixture.root).some((m) => m.endsWith('/tmp/pypi')); i++) await new Promise((r) => setTimeout(r, 100));
+      await mirrorMounted(root);
       child.kill('SIGKILL');
       await exited;
       await new Promise((r) => setTimeout(r, 3500)); // let the orphaned sleep end
-      assert.ok(mountsUnder(fixture.root).length > 0, 'expected the killed run to leave its mounts');
-      const restored = runCli(['restore', '--root', fixture.root, '--state-dir', state]);
+      assert.ok(mountsUnder(root).length > 0, 'expected the killed run to leave its mounts');
+      const restored = runCli(['restore', '--root', root, '--state-dir', state]);
       assert.equal(restored.status, 0, restored.stderr);
       assert.match(restored.stdout, /unmounted \/tmp\/pypi/);
-      assert.deepEqual(mountsUnder(fixture.root), []);
-      assert.deepEqual(listing(fixture.root), before);
-    } finally {
-      rmSync(mirror, { recursive: true, force: true });
-      rmSync(state, { recursive: true, force: true });
-    }
+      assert.deepEqual(mountsUnder(root), []);
+      assert.deepEqual(listing(root), before);
+    });
   });
 
   test('usage: DIR and CMD are required; a missing --mirror directory is bad input', () => {
