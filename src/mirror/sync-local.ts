@@ -1,11 +1,10 @@
 // The mirror side of a sync: what a project directory holds (trusting the index manifest's hashes for
 // unchanged files), leftovers of killed runs removed, sidecars written and files deleted.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
 import { isAlive } from '../inject/root-lock.js';
-import { PART_MARK } from '../upstream/download-file.js';
+import { PART_MARK, partPathFor } from '../upstream/download-file.js';
 import { DibPypiError } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import { isDistName, isSidecar, SIDECARS } from './scan-mirror.js';
@@ -56,14 +55,20 @@ export async function hashFile(path: string, algorithm: string): Promise<string>
   return hash.digest('hex');
 }
 
-/** Write or remove sidecars in a project directory, atomically. */
-export function applySidecars(projectDir: string, changes: readonly SidecarChange[]): void {
-  const own = { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+/** Remove the sidecars `changes` removes; write each other one to a temp file beside it, for the caller to commit (journal + rename). */
+export function stageSidecars(projectDir: string, changes: readonly SidecarChange[]): { name: string; temp: string; target: string; sha256: string }[] {
+  const staged = [];
   for (const change of changes) {
     const target = join(projectDir, change.name);
-    if (change.text === null) rmSync(target, { force: true });
-    else writeFileAtomic(target, tempPathFor(target), Buffer.from(change.text), own);
+    if (change.text === null) {
+      rmSync(target, { force: true });
+      continue;
+    }
+    const temp = partPathFor(target);
+    writeFileSync(temp, change.text, { mode: 0o644, flag: 'wx' });
+    staged.push({ name: change.name, temp, target, sha256: createHash('sha256').update(change.text).digest('hex') });
   }
+  return staged;
 }
 
 /** Remove a distribution file and its sidecars (the index removes its `.metadata`). */

@@ -14,10 +14,11 @@ import { mapLimit } from './map-limit.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
+import { repairFromJournal, SyncJournal } from './sync-journal.js';
 import { BackgroundInspector } from './sync-inspect.js';
 import { CHUNK_BYTES } from './inspect-distribution.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
-import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
+import { deleteDistribution, hashFile, readProjectState, stageSidecars } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
 import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './sync-plan.js';
 import { loadSyncState, saveSyncState, type SyncState } from './sync-state.js';
@@ -78,6 +79,7 @@ interface Run {
   state: SyncState;
   next: SyncState;
   slots: Semaphore;
+  journal: SyncJournal;
   commits: CommitQueue;
   inspector: BackgroundInspector;
   result: SyncResult;
@@ -108,8 +110,10 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
   });
   const inspector = new BackgroundInspector(options.dir);
+  const journal = new SyncJournal(options.dir);
   try {
     const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
+    if (!options.isDryRun) repairJournaled(options.dir, state, events);
     const run: Run = {
       options,
       events,
@@ -118,7 +122,8 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       state,
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
-      commits: new CommitQueue(128, 100),
+      journal,
+      commits: new CommitQueue(journal, 128, 100),
       inspector,
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
@@ -144,9 +149,12 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     });
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
-    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
+    timing(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
     const inspected = await run.inspector.finish();
-    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: inspector drained ${(performance.now() - started).toFixed(1)} ms\n`);
+    timing(`inspector drained ${(performance.now() - started).toFixed(1)} ms`);
+    // Everything this run wrote (files, sidecars, the inspector's .metadata) durable before the index's manifest names it.
+    await journal.finish();
+    timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
     if (run.isChanged || !state.isIndexed) {
       run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
@@ -157,9 +165,24 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     return run.result;
   } finally {
     await inspector.finish();
+    await journal.finish().catch(() => {}); // after a failure: the journal stays for the next run to check
     await client.close();
     release();
   }
+}
+
+function timing(line: string): void {
+  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: ${line}\n`);
+}
+
+/** A previous run that did not finish: re-check what its journal lists; projects with a file lost are no longer complete. */
+function repairJournaled(dir: string, state: SyncState, events: SyncEvents): void {
+  const repair = repairFromJournal(dir);
+  if (repair.checked > 0) events.onLog?.(`checked ${repair.checked} files an unfinished run wrote: ${repair.removed.length === 0 ? 'all intact' : `removed ${repair.removed.length} not intact (fetched again): ${repair.removed.join(', ')}`}`);
+  if (repair.projects.size === 0) return;
+  for (const project of repair.projects) delete state.projects[project];
+  delete state.rootSerial;
+  state.isIndexed = false;
 }
 
 /** Save the state at most every few seconds while running (a killed run then resumes past finished projects), and at the end. */
@@ -243,7 +266,16 @@ async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<stri
     else isComplete = false;
   });
   const changes = inPlace.flatMap((file) => sidecarChanges(file, sidecars));
-  applySidecars(projectDir, changes);
+  const staged = stageSidecars(projectDir, changes);
+  const committed = await Promise.all(
+    staged.map((s) =>
+      run.commits.commit({ temp: s.temp, target: s.target, path: `${plan.project}/${s.name}`, algorithm: 'sha256', digest: s.sha256 }).then(
+        () => true,
+        (error: unknown) => void fail(run, plan.project, s.name, error),
+      ),
+    ),
+  );
+  if (committed.some((ok) => ok !== true)) isComplete = false;
   for (const name of plan.deletes) {
     deleteDistribution(projectDir, name);
     run.result.deleted++;
@@ -268,8 +300,8 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
     const size = planned.file.size === undefined ? {} : { size: planned.file.size };
     // The slot is held while the bytes come in, not while the batch they joined is fsynced.
     // Files that fit in one read come back in memory too: the inspector thread then reads none of them again.
-    const { bytes, temp, fd, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
-    await run.commits.commit(temp as string, target, fd);
+    const { bytes, temp, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
+    await run.commits.commit({ temp: temp as string, target, path: `${project}/${planned.file.filename}`, algorithm: planned.algorithm, digest: planned.digest });
     run.inspector.add(`${project}/${planned.file.filename}`, data, planned.algorithm === 'sha256' ? planned.digest : undefined);
     run.result.downloaded++;
     run.result.bytes += bytes;

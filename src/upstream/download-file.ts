@@ -21,9 +21,8 @@ export interface DownloadRequest {
   headers: Record<string, string>;
   /**
    * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
-   * verified, not yet fsynced temp file for the caller (which batches fsyncs: see src/mirror/commit-queue.ts)
-   * to commit or remove; `temp` in the result names it and `fd` is its descriptor, still open (the caller
-   * fsyncs and closes it: no second open of each file).
+   * verified, closed, not fsynced temp file for the caller to commit or remove (sync journals and renames
+   * them in batches: see src/mirror/commit-queue.ts); `temp` in the result names it.
    */
   commit?: 'rename' | 'keep-temp';
   /** Also return the verified bytes (`data`) when the file has at most this many (the caller inspects them without reading the file again). */
@@ -34,8 +33,6 @@ export interface DownloadResult {
   bytes: number;
   /** With commit 'keep-temp': the verified temp file beside the target. */
   temp?: string;
-  /** With commit 'keep-temp': the temp file's descriptor, open for the caller to fsync and close. */
-  fd?: number;
   /** The bytes, with keepBytesUpTo, when there were no more. */
   data?: Buffer;
 }
@@ -96,9 +93,10 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
     const data = kept === undefined ? {} : { data: ownBuffer(kept, bytes) };
     if (request.commit === 'keep-temp') {
+      closeSync(fd);
       isOpen = false;
       isHandedOver = true;
-      return { bytes, temp, fd, ...data };
+      return { bytes, temp, ...data };
     }
     await fsyncFd(fd);
     closeSync(fd);
