@@ -3,8 +3,7 @@
 // renamed to its final name. No fsync per file or directory: the journal's syncfs checkpoints make them
 // durable, and a run after a power loss re-hashes what the journal lists past the last checkpoint. A name
 // under its final name is always a verified file; a crash leaves only hidden temp files (removed next run).
-import { rename, rm } from 'node:fs/promises';
-import { mapLimit } from './map-limit.js';
+import { renameSync, rmSync } from 'node:fs';
 import type { JournalEntry, SyncJournal } from './sync-journal.js';
 
 export interface CommitRequest extends JournalEntry {
@@ -18,9 +17,6 @@ interface Entry extends CommitRequest {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
-
-/** Renames in flight at once (different project directories proceed in parallel on the thread pool). */
-const RENAME_PARALLEL = 8;
 
 export class CommitQueue {
   #pending: Entry[] = [];
@@ -62,16 +58,17 @@ export class CommitQueue {
     try {
       offset = await this.journal.record(batch);
     } catch (error) {
-      await mapLimit(batch, RENAME_PARALLEL, (entry) => rm(entry.temp, { force: true }));
+      for (const entry of batch) rmSync(entry.temp, { force: true });
       for (const entry of batch) entry.reject(error);
       return;
     }
-    const done = await mapLimit(batch, RENAME_PARALLEL, async (entry) => {
+    // Synchronous renames: without fsyncs they take microseconds; a thread-pool hop per file costs more (see download-file.ts).
+    const done = batch.map((entry) => {
       try {
-        await rename(entry.temp, entry.target);
+        renameSync(entry.temp, entry.target);
         return true;
       } catch (error) {
-        await rm(entry.temp, { force: true });
+        rmSync(entry.temp, { force: true });
         entry.reject(error);
         return false;
       }

@@ -1,7 +1,6 @@
 // `mirror sync`: read the upstream's pages, plan each project, download what is missing (verified, bounded
 // in parallel), write sidecars, delete only with --delete, remember the pages' validators, then re-index.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
@@ -234,7 +233,6 @@ async function syncProject(run: Run, name: string): Promise<void> {
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
   run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
-  if (!run.options.isDryRun) await mkdir(join(run.options.dir, project), { recursive: true }).catch(() => {}); // (a non-directory there is reported next)
   const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
   const plan = planProject(local, filtered.kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
