@@ -1,12 +1,14 @@
 // The mirror side of a sync: what a project directory holds (trusting the index manifest's hashes for
 // unchanged files), leftovers of killed runs removed, sidecars written and files deleted.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../inject/root-lock.js';
 import { PART_MARK, partPathFor } from '../upstream/download-file.js';
 import { DibPypiError } from '../errors.js';
 import type { Manifest } from './manifest.js';
+import { TEMP_NAME } from '../fs/replace-file.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { isDistName, isSidecar, SIDECARS } from './scan-mirror.js';
 import type { LocalFile, ProjectState, SidecarChange } from './sync-plan.js';
 
@@ -75,4 +77,52 @@ export function stageSidecars(projectDir: string, changes: readonly SidecarChang
 export function deleteDistribution(projectDir: string, name: string): void {
   rmSync(join(projectDir, name), { force: true });
   for (const suffix of SIDECARS) rmSync(join(projectDir, `${name}${suffix}`), { force: true });
+}
+
+/** What a removed project's directory may hold that sync or the index made (anything else is left, and so is the directory). */
+function isMirrorFile(name: string): boolean {
+  return isDistName(name) || isSidecar(name) || name === 'index.html' || name === 'index.json' || name.endsWith('.metadata') || name.includes(PART_MARK) || TEMP_NAME.test(name);
+}
+
+/** Project directories in the mirror: `DIR/<name>/` where the name is a normalised project name (others are not sync's). */
+export function mirrorProjectDirs(dir: string): string[] {
+  if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && isValidProjectName(e.name) && normalizeProjectName(e.name) === e.name)
+    .map((e) => e.name)
+    .sort();
+}
+
+function isDistEntry(entry: Dirent): boolean {
+  return entry.isFile() && isDistName(entry.name) && !entry.name.startsWith('.');
+}
+
+/** Whether `DIR/<project>/` holds a distribution file (a directory sync could have made). */
+export function hasDistributions(dir: string, project: string): boolean {
+  return readdirSync(join(dir, project), { withFileTypes: true }).some(isDistEntry);
+}
+
+/**
+ * Remove a project that left the upstream: its distribution files, sidecars, `.metadata` files, pages and temp
+ * files, then the directory. Returns how many distribution files went, and the names left (not sync's: kept,
+ * and with them the directory); undefined when it is no project directory of sync's (no distribution file in it).
+ */
+export function removeProject(dir: string, project: string): { files: number; left: string[] } | undefined {
+  const path = join(dir, project);
+  if (!lstatSync(path).isDirectory()) return undefined;
+  const entries = readdirSync(path, { withFileTypes: true });
+  // Without a distribution file it holds only pages the index made for files kept elsewhere in the mirror: the index's.
+  if (!entries.some(isDistEntry)) return undefined;
+  let files = 0;
+  const left: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !isMirrorFile(entry.name)) {
+      left.push(entry.name);
+      continue;
+    }
+    rmSync(join(path, entry.name), { force: true });
+    if (isDistName(entry.name) && !entry.name.startsWith('.')) files++;
+  }
+  if (left.length === 0) rmdirSync(path);
+  return { files, left };
 }

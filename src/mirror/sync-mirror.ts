@@ -17,7 +17,7 @@ import { repairFromJournal, SyncJournal } from './sync-journal.js';
 import { BackgroundInspector } from './sync-inspect.js';
 import { CHUNK_BYTES } from './inspect-distribution.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
-import { deleteDistribution, hashFile, readProjectState, stageSidecars } from './sync-local.js';
+import { deleteDistribution, hasDistributions, hashFile, mirrorProjectDirs, readProjectState, removeProject, stageSidecars } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
 import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './sync-plan.js';
 import { loadSyncState, saveSyncState, type SyncState } from './sync-state.js';
@@ -62,6 +62,8 @@ export interface SyncResult {
   /** Wanted files already in the mirror with the right hash. */
   present: number;
   deleted: number;
+  /** Whole projects removed (--delete, every project synced): no longer on the upstream's root page, or excluded. */
+  deletedProjects: number;
   bytes: number;
   /** Files the filters left out, entries upstream listed but we could not use, files without a sha-2 hash. */
   skipped: number;
@@ -88,6 +90,8 @@ interface Run {
   isChanged: boolean;
   /** The root page's last serial, when every project was taken from it. */
   rootSerial?: number;
+  /** How many names the root page listed (when every project was taken from it). */
+  rootProjectCount?: number;
 }
 
 /** The settings that change what a project's files should be: another set means pages must be read again. */
@@ -124,7 +128,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       journal,
       commits: new CommitQueue(journal, 128, 100),
       inspector,
-      result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
+      result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, deletedProjects: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
       isChanged: false,
@@ -146,11 +150,13 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       events.onProgress?.(run.progress);
       saveStateNow(run, false);
     });
+    if (options.isDelete && options.projects.length === 0) removeVanishedProjects(run, names);
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
     timing(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
     const inspected = await run.inspector.finish();
     timing(`inspector drained ${(performance.now() - started).toFixed(1)} ms`);
+    run.events.onStep?.('all files in place, not yet durable');
     // Everything this run wrote (files, sidecars, the inspector's .metadata) durable before the index's manifest names it.
     await journal.finish();
     timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
@@ -196,6 +202,38 @@ function fail(run: Run, project: string, filename: string | undefined, error: un
   run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message }); // listed by the caller at the end
 }
 
+/**
+ * --delete while syncing every project: remove the mirror's project directories that are not among `names` (the
+ * root page's projects the filters keep). A root page that lists no project at all removes nothing (an upstream
+ * that answers with an empty index by mistake must not empty the mirror).
+ */
+function removeVanishedProjects(run: Run, names: readonly string[]): void {
+  const wanted = new Set(names.map(normalizeProjectName));
+  const gone = mirrorProjectDirs(run.options.dir).filter((p) => !wanted.has(p));
+  if (gone.length === 0) return;
+  if (run.rootProjectCount === 0) {
+    run.events.onLog?.(`the upstream's root page lists no projects: not deleting the mirror's ${gone.length}`);
+    return;
+  }
+  for (const project of gone) {
+    try {
+      if (run.options.isDryRun) {
+        if (hasDistributions(run.options.dir, project)) run.events.onLog?.(`would delete project ${project} (not on the upstream, or excluded)`);
+        continue;
+      }
+      const removed = removeProject(run.options.dir, project);
+      if (removed === undefined) continue;
+      run.result.deleted += removed.files;
+      run.isChanged = true;
+      delete run.next.projects[project];
+      if (removed.left.length === 0) run.result.deletedProjects++;
+      else run.events.onLog?.(`${project}: removed its files; kept the directory for what sync did not make: ${removed.left.join(', ')}`);
+    } catch (error) {
+      fail(run, project, undefined, error);
+    }
+  }
+}
+
 /** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
 async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
   let names = run.options.projects;
@@ -208,6 +246,7 @@ async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
+    run.rootProjectCount = root.page.projects.length;
     // A name becomes a directory: only PEP 508 names (no `/`, no leading dots) are taken.
     names = root.page.projects.filter((name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`));
     run.result.skipped += root.page.projects.length - names.length;

@@ -2,7 +2,7 @@
 // 500s, wrong bytes, a stalled upstream, nginx killed mid-sync, the sync itself SIGKILLed; `mirror verify` after each.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { runCli, runCliAsync, cleanEnv, BIN } from '../helpers/cli.js';
@@ -285,6 +285,78 @@ describe('mirror sync', () => {
     assert.match(resumed.stdout, /synced 3 projects/);
     assert.deepEqual(partFiles(mirror), []);
     assert.equal(dists(mirror, 'noise').length + dists(mirror, 'app').length + dists(mirror, 'dep-lib').length, 18);
+    verify(mirror);
+  });
+
+  test('a power loss after the files were renamed but before the durable point: the next run re-hashes what the journal lists, fetches a lost file again', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+    // 18 downloads, then the step before the syncfs: killed with every file in place, the state saying every project complete
+    const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '19' }) });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    const journal = readFileSync(join(mirror, '.dib-pypi', 'sync-journal'), 'utf8');
+    const journaled = journal.split('\n').filter((l) => / noise\/noise-1\.4-py3-none-any\.whl$/.test(l));
+    assert.equal(journaled.length, 1, journal);
+    assert.match(journal, / app\/app-0\.9-py3-none-any\.whl\.yanked$/m, 'sidecars are journaled too');
+    const state = JSON.parse(readFileSync(join(mirror, '.dib-pypi', 'sync-state.json'), 'utf8'));
+    assert.ok(state.projects.noise !== undefined, 'the killed run had recorded noise as complete');
+    // what a power loss does to a file whose data was still in the page cache: the name survives, the bytes do not
+    const lost = join(mirror, 'noise', 'noise-1.4-py3-none-any.whl');
+    truncateSync(lost, 100);
+    const repaired = await sync(mirror, nginx.url);
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.match(repaired.stderr, /checked 20 files an unfinished run wrote: removed 1 not intact \(fetched again\): noise\/noise-1\.4-py3-none-any\.whl/);
+    assert.match(repaired.stdout, /1 files downloaded/);
+    assert.ok(readFileSync(lost).equals(readFileSync(join(up.path, 'noise', 'noise-1.4-py3-none-any.whl'))));
+    assert.equal(existsSync(join(mirror, '.dib-pypi', 'sync-journal')), false, 'a finished run leaves no journal');
+    verify(mirror);
+  });
+
+  test('--delete while syncing every project: projects gone from the root page or excluded are removed whole; never without --delete, nor with --project', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    await makeUpstream(up.path);
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+    assert.equal((await sync(mirror, nginx.url)).status, 0);
+    mkdirSync(join(mirror, 'Not_A_Project_Dir'));
+    await makeWheel(join(mirror, 'Not_A_Project_Dir'), { name: 'mine', version: '1.0' });
+    // noise leaves the upstream
+    rmSync(join(up.path, 'noise'), { recursive: true });
+    const reindexed = runCli(['mirror', 'index', up.path]);
+    assert.equal(reindexed.status, 0, reindexed.stderr);
+    const kept = await sync(mirror, nginx.url);
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.equal(dists(mirror, 'noise').length, 12, 'kept without --delete');
+    const selected = await sync(mirror, nginx.url, '--project', 'app', '--delete');
+    assert.equal(selected.status, 0, selected.stderr);
+    assert.equal(dists(mirror, 'noise').length, 12, 'kept with --project: only the named projects are synced');
+    const dry = await sync(mirror, nginx.url, '--delete', '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stderr, /would delete project noise/, dry.stdout + JSON.stringify(readdirSync(mirror)) + readFileSync(join(up.path, 'index.html'), 'utf8'));
+    assert.equal(dists(mirror, 'noise').length, 12);
+
+    const deleting = await sync(mirror, nginx.url, '--delete');
+    assert.equal(deleting.status, 0, deleting.stderr);
+    assert.match(deleting.stdout, /12 deleted \(1 projects removed\)/);
+    assert.equal(existsSync(join(mirror, 'noise')), false, 'files, sidecars, .metadata, pages and the directory gone');
+    assert.ok(existsSync(join(mirror, 'Not_A_Project_Dir', 'mine-1.0-py3-none-any.whl')), 'a directory that is not a project name is not sync\'s');
+    const root = JSON.parse(readFileSync(join(mirror, 'index.json'), 'utf8')) as { projects: { name: string }[] };
+    assert.ok(!root.projects.some((p) => p.name === 'noise'), JSON.stringify(root.projects));
+    assert.doesNotMatch(readFileSync(join(mirror, 'index.html'), 'utf8'), /noise/);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+    verify(mirror);
+
+    // an excluded project goes too, with --delete
+    const excluded = await sync(mirror, nginx.url, '--delete', '--exclude', 'dep-*');
+    assert.equal(excluded.status, 0, excluded.stderr);
+    assert.equal(existsSync(join(mirror, 'dep-lib')), false);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
     verify(mirror);
   });
 });
