@@ -76,7 +76,8 @@ interface Run {
   options: SyncOptions;
   events: SyncEvents;
   client: SimpleIndexClient;
-  manifest: Manifest;
+  /** The index's manifest (its hashes spare re-hashing files already in place), loaded when a changed page first needs it. */
+  manifest: () => Manifest;
   state: SyncState;
   next: SyncState;
   slots: Semaphore;
@@ -121,7 +122,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       options,
       events,
       client,
-      manifest: loadManifest(options.dir).manifest,
+      manifest: lazy(() => loadManifest(options.dir).manifest),
       state,
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
@@ -174,6 +175,11 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     await client.close();
     release();
   }
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: { made: T } | undefined;
+  return () => (value ??= { made: make() }).made;
 }
 
 function timing(line: string): void {
@@ -272,7 +278,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
   run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
-  const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
+  const local = readProjectState(run.options.dir, project, run.manifest(), run.options.isDryRun);
   const plan = planProject(local, filtered.kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
   for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
