@@ -31,7 +31,7 @@ export class BackgroundInspector {
 
   constructor(private readonly dir: string) {}
 
-  /** Inspect `path` (relative to the mirror) when the thread gets to it; with its bytes (a buffer of its own, handed over) and sha256 when in memory. */
+  /** Inspect `path` (relative to the mirror) when the thread gets to it; with its bytes (copied when the batch goes) and sha256 when in memory. */
   add(path: string, data?: Buffer, sha256?: string): void {
     if (data !== undefined && this.#heldBytes + data.length <= MAX_HELD_BYTES) {
       this.#heldBytes += data.length;
@@ -66,12 +66,22 @@ export class BackgroundInspector {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     const batch = this.#pending.splice(0, BATCH);
-    const jobs: InspectJob[] = batch.map(({ path, data, sha256 }) => ({ dir: this.dir, path, isNew: true, ...(data === undefined ? {} : { data }), ...(sha256 === undefined ? {} : { sha256 }) }));
-    const transfer = batch.flatMap((p) => (p.data === undefined ? [] : [p.data.buffer as ArrayBuffer]));
+    // The batch's bytes copied into one buffer, handed over whole: one transfer per message, not one per file.
+    const arena = new Uint8Array(batch.reduce((sum, p) => sum + (p.data?.length ?? 0), 0));
+    let at = 0;
+    const jobs: InspectJob[] = batch.map(({ path, data, sha256 }) => {
+      const job: InspectJob = { dir: this.dir, path, isNew: true, ...(sha256 === undefined ? {} : { sha256 }) };
+      if (data !== undefined) {
+        arena.set(data, at);
+        job.data = arena.subarray(at, at + data.length);
+        at += data.length;
+      }
+      return job;
+    });
     for (const p of batch) this.#heldBytes -= p.data?.length ?? 0;
     this.#isBusy = true;
     this.#worker ??= this.#start();
-    this.#worker.postMessage({ kind: 'inspect', jobs }, transfer);
+    this.#worker.postMessage({ kind: 'inspect', jobs }, arena.length > 0 ? [arena.buffer] : []);
   }
 
   #start(): Worker {

@@ -91,7 +91,7 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    const data = kept === undefined ? {} : { data: ownBuffer(kept, bytes) };
+    const data = kept === undefined ? {} : { data: Buffer.concat(kept, bytes) };
     if (request.commit === 'keep-temp') {
       closeSync(fd);
       isOpen = false;
@@ -108,14 +108,6 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     if (isOpen) closeSync(fd);
     if (!isHandedOver) await rm(temp, { force: true });
   }
-}
-
-/** The chunks in one buffer of its own (not a view into a shared pool): it can be transferred to a worker thread. */
-function ownBuffer(chunks: Buffer[], length: number): Buffer {
-  const whole = Buffer.allocUnsafeSlow(length);
-  let offset = 0;
-  for (const chunk of chunks) offset += chunk.copy(whole, offset);
-  return whole;
 }
 
 /** Write a whole chunk; a file-system failure (disk full) is ours to report, not the upstream's. */

@@ -330,6 +330,7 @@ describe('mirror sync', () => {
     rmSync(join(up.path, 'noise'), { recursive: true });
     const reindexed = runCli(['mirror', 'index', up.path]);
     assert.equal(reindexed.status, 0, reindexed.stderr);
+    assert.doesNotMatch(readFileSync(join(up.path, 'index.html'), 'utf8'), /noise/, 'precondition: the upstream root page no longer lists noise');
     const kept = await sync(mirror, nginx.url);
     assert.equal(kept.status, 0, kept.stderr);
     assert.equal(dists(mirror, 'noise').length, 12, 'kept without --delete');
@@ -338,7 +339,7 @@ describe('mirror sync', () => {
     assert.equal(dists(mirror, 'noise').length, 12, 'kept with --project: only the named projects are synced');
     const dry = await sync(mirror, nginx.url, '--delete', '--dry-run');
     assert.equal(dry.status, 0, dry.stderr);
-    assert.match(dry.stderr, /would delete project noise/, dry.stdout + JSON.stringify(readdirSync(mirror)) + readFileSync(join(up.path, 'index.html'), 'utf8'));
+    assert.match(dry.stderr, /would delete project noise/, dry.stdout);
     assert.equal(dists(mirror, 'noise').length, 12);
 
     const deleting = await sync(mirror, nginx.url, '--delete');
