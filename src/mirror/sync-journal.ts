@@ -7,7 +7,7 @@
 // those whose bytes are not what was journaled (sync fetches them again). See docs/mirror-layout.md.
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { closeSync, fdatasync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from '../fs/atomic-write.js';
@@ -61,12 +61,22 @@ function safeRelative(path: string): string | undefined {
   return path;
 }
 
+/** The digest of a file, read in chunks (a wheel may be larger than one buffer); undefined when it does not exist. */
 function digestOf(path: string, algorithm: string): string | undefined {
+  let fd: number;
   try {
-    return createHash(algorithm).update(readFileSync(path)).digest('hex');
+    fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+  try {
+    const hash = createHash(algorithm);
+    const chunk = Buffer.allocUnsafe(1 << 20);
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    return hash.digest('hex');
+  } finally {
+    closeSync(fd);
   }
 }
 
