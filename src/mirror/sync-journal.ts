@@ -91,9 +91,9 @@ export interface Repair {
 
 /**
  * Before a run: if the last one did not finish, re-hash what it journaled after its last durable point and
- * remove each file (and the `.metadata` the inspector made of it) whose bytes differ. Then drop the journal.
+ * remove each file (and the `.metadata` the inspector made of it) whose bytes differ. Then `beforeDrop`, then drop the journal.
  */
-export function repairFromJournal(dir: string): Repair {
+export function repairFromJournal(dir: string, beforeDrop: (repair: Repair) => void = () => {}): Repair {
   const path = journalPath(dir);
   let text: string;
   try {
@@ -129,6 +129,7 @@ export function repairFromJournal(dir: string): Repair {
     repair.removed.push(rel);
   }
   if (repair.removed.length > 0) fsyncDirsOf(dir, repair.removed);
+  beforeDrop(repair); // (the caller records what it must: a crash before the journal goes repeats the repair)
   rmSync(path, { force: true });
   fsyncPath(join(dir, STATE_DIR));
   return repair;

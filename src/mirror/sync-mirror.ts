@@ -188,12 +188,14 @@ function timing(line: string): void {
 
 /** A previous run that did not finish: re-check what its journal lists; projects with a file lost are no longer complete. */
 function repairJournaled(dir: string, state: SyncState, events: SyncEvents): void {
-  const repair = repairFromJournal(dir);
+  const repair = repairFromJournal(dir, ({ projects }) => {
+    if (projects.size === 0) return;
+    for (const project of projects) delete state.projects[project];
+    delete state.rootSerial;
+    state.isIndexed = false;
+    saveSyncState(dir, state); // before the journal goes: no later run may take those projects for complete
+  });
   if (repair.checked > 0) events.onLog?.(`checked ${repair.checked} files an unfinished run wrote: ${repair.removed.length === 0 ? 'all intact' : `removed ${repair.removed.length} not intact (fetched again): ${repair.removed.join(', ')}`}`);
-  if (repair.projects.size === 0) return;
-  for (const project of repair.projects) delete state.projects[project];
-  delete state.rootSerial;
-  state.isIndexed = false;
 }
 
 /** Save the state at most every few seconds while running (a killed run then resumes past finished projects), and at the end. */

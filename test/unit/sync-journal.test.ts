@@ -34,7 +34,9 @@ test('repairFromJournal: intact files kept, a lost write removed with its .metad
     writeFileSync(join(dir, 'outside'), 'not ours');
     const entries = [entry('p/ok.whl', 'ok'), entry('q/lost.whl', 'lost bytes'), entry('r/gone.whl', 'gone'), entry('../outside', 'x'), entry('.dib-pypi/manifest.json', 'x')];
     writeFileSync(journalPath(dir), formatEntries(entries));
-    const repair = repairFromJournal(dir);
+    let isJournalThere: boolean | undefined;
+    const repair = repairFromJournal(dir, () => (isJournalThere = existsSync(journalPath(dir))));
+    assert.equal(isJournalThere, true, 'the caller records the repair before the journal goes');
     assert.equal(repair.checked, 2);
     assert.deepEqual(repair.removed, ['q/lost.whl']);
     assert.deepEqual([...repair.projects].sort(), ['q', 'r']);
