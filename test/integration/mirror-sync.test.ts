@@ -8,7 +8,7 @@ import { describe, test, type TestContext } from 'node:test';
 import { runCli, runCliAsync, cleanEnv, BIN } from '../helpers/cli.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { makeSdist, makeWheel } from '../helpers/make-dist.js';
-import { nginxProblem, startNginx } from '../helpers/nginx.js';
+import { nginxProblem, startNginx, type NginxServer } from '../helpers/nginx.js';
 import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { need } from '../helpers/require.js';
 import { spawn } from 'node:child_process';
@@ -29,6 +29,26 @@ async function makeUpstream(dir: string): Promise<void> {
   for (let i = 0; i < 12; i++) await makeWheel(join(dir, 'noise'), { name: 'noise', version: `1.${i}`, data: { [`noise/blob${i}.bin`]: Buffer.alloc(200_000, i) } });
   const indexed = runCli(['mirror', 'index', dir]);
   assert.equal(indexed.status, 0, indexed.stderr);
+}
+
+/** The usual bed: an upstream (makeUpstream) served by nginx, and a work directory with the mirror's path in it. */
+async function syncBed(): Promise<{ up: { path: string }; work: { path: string }; nginx: NginxServer; mirror: string } & AsyncDisposable> {
+  const up = makeTempDir('dib-pypi-up-');
+  const work = makeTempDir('dib-pypi-sync-');
+  try {
+    await makeUpstream(up.path);
+    const nginx = await startNginx(up.path);
+    const dispose = async () => {
+      await nginx[Symbol.asyncDispose]();
+      up.remove();
+      work.remove();
+    };
+    return { up, work, nginx, mirror: join(work.path, 'mirror'), [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    up.remove();
+    work.remove();
+    throw error;
+  }
 }
 
 function sync(dir: string, upstream: string, ...args: string[]) {
@@ -61,11 +81,8 @@ function canRun(t: TestContext): boolean {
 describe('mirror sync', () => {
   test('syncs selected projects from nginx (JSON), marks yanked and upload time, re-indexes; pip installs; a second run fetches nothing', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     const withSecret = nginx.url.replace('http://', 'http://syncer:s3cr3t-pw@');
     const first = await sync(mirror, withSecret, '--project', 'App', '--project', 'dep_lib');
     assert.equal(first.status, 0, first.stderr);
@@ -271,11 +288,8 @@ describe('mirror sync', () => {
 
   test('the sync SIGKILLed after a download: no unverified file under a final name; the next run cleans up and finishes', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', '4'], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '5' }) });
     assert.equal(killed.signal, 'SIGKILL');
     const upstreamBytes = (p: string, n: string) => readFileSync(join(up.path, p, n));
@@ -290,11 +304,8 @@ describe('mirror sync', () => {
 
   test('a power loss after the files were renamed but before the durable point: the next run re-hashes what the journal lists, fetches a lost file again', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     // 18 downloads, then the step before the syncfs: killed with every file in place, the state saying every project complete
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '19' }) });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
@@ -318,11 +329,8 @@ describe('mirror sync', () => {
 
   test('--delete while syncing every project: projects gone from the root page or excluded are removed whole; never without --delete, nor with --project', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     assert.equal((await sync(mirror, nginx.url)).status, 0);
     mkdirSync(join(mirror, 'Not_A_Project_Dir'));
     await makeWheel(join(mirror, 'Not_A_Project_Dir'), { name: 'mine', version: '1.0' });
