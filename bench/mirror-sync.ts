@@ -1,6 +1,8 @@
 // Benchmark: `dib-pypi mirror sync` of a synthetic mirror served by nginx on loopback, against the floor measured
 // in the same run: the same file URLs fetched by `xargs -P <jobs> curl` into a directory. Then a no-change second run.
-//   node dist/bench/mirror-sync.js [--size large|small] [--jobs N] [--runs N] [--work-dir DIR] [--keep]
+//   node dist/bench/mirror-sync.js [--size large|small] [--jobs N] [--runs N] [--work-dir DIR] [--keep] [--compare CLI]
+// --compare CLI: also time another build's bin/dib-pypi.cjs (a copy of bin/ + dist/ made before a change) in the same
+// rounds, alternating which goes first, and print new / old (same-run A/B on a noisy shared machine).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,19 +27,20 @@ interface Options {
   runs: number;
   workDir: string;
   isKept: boolean;
+  compare?: string;
 }
 
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { size: { type: 'string', default: 'large' }, jobs: { type: 'string', default: '8' }, runs: { type: 'string', default: '1' }, 'work-dir': { type: 'string', default: '/var/tmp' }, keep: { type: 'boolean', default: false } },
+    options: { size: { type: 'string', default: 'large' }, jobs: { type: 'string', default: '8' }, runs: { type: 'string', default: '1' }, 'work-dir': { type: 'string', default: '/var/tmp' }, keep: { type: 'boolean', default: false }, compare: { type: 'string' } },
   });
   if (values.size !== 'small' && values.size !== 'large') throw new UsageError(`--size: expected small or large, got ${JSON.stringify(values.size)}`);
   const jobs = Number(values.jobs);
   const runs = Number(values.runs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got ${JSON.stringify(values.jobs)}`);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, got ${JSON.stringify(values.runs)}`);
-  return { size: values.size, jobs, runs, workDir: values['work-dir'] as string, isKept: values.keep === true };
+  return { size: values.size, jobs, runs, workDir: values['work-dir'] as string, isKept: values.keep === true, ...(values.compare === undefined ? {} : { compare: values.compare }) };
 }
 
 /** Wall time of a command that must succeed. */
@@ -78,43 +81,54 @@ async function main(): Promise<void> {
     const urlList = join(work, 'urls.txt');
     writeFileSync(urlList, urls.join('\n') + '\n');
     runChecked(['sh', '-c', 'find "$1" -type f -print0 | xargs -0 -r cat > /dev/null', 'sh', upstream]); // upstream in the page cache for everyone
-    const floors: number[] = [];
-    const syncs: number[] = [];
-    const downloads: number[] = [];
-    const seconds: number[] = [];
     const floorDir = join(work, 'floor');
     const mirror = join(work, 'mirror');
-    for (let i = 0; i < options.runs; i++) {
-      rmSync(floorDir, { recursive: true, force: true });
-      rmSync(mirror, { recursive: true, force: true });
-      mkdirSync(floorDir);
-      runChecked(['sync']);
-      const floorCommand = ['sh', '-c', `xargs -P "$1" -n ${URLS_PER_CURL} curl -s --fail --remote-name-all --output-dir "$2" < "$3"`, 'sh', String(options.jobs), floorDir, urlList];
-      // DIB_PYPI_DEBUG_TIMING: the sync prints how long its pages + downloads part took (the rest is the re-index).
-      const sync = () => timed([process.execPath, '--', CLI, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)], { env: { ...process.env, DIB_PYPI_DEBUG_TIMING: '1' } });
-      // alternate which goes first, so both share the machine's noise
-      if (i % 2 === 0) floors.push(timed(floorCommand).seconds);
-      runChecked(['sync']);
-      const first = sync();
-      syncs.push(first.seconds);
-      downloads.push(Number(/timing: pages and downloads ([\d.]+) ms/.exec(first.stderr)?.[1] ?? NaN) / 1000);
-      if (i % 2 === 1) floors.push(timed(floorCommand).seconds);
-      if (countFiles(floorDir) !== urls.length) throw new Error(`the floor fetched ${countFiles(floorDir)} of ${urls.length} files`);
-      if (countFiles(mirror) !== urls.length) throw new Error(`the sync wrote ${countFiles(mirror)} of ${urls.length} files:\n${first.stdout}`);
-      seconds.push(sync().seconds);
-    }
+    const floorCommand = ['sh', '-c', `xargs -P "$1" -n ${URLS_PER_CURL} curl -s --fail --remote-name-all --output-dir "$2" < "$3"`, 'sh', String(options.jobs), floorDir, urlList];
+    // DIB_PYPI_DEBUG_TIMING: the sync prints how long its pages + downloads part took (the rest is the re-index).
+    const sync = (cli: string) => timed([process.execPath, '--', cli, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)], { env: { ...process.env, DIB_PYPI_DEBUG_TIMING: '1' } });
+    const floors: number[] = [];
+    const builds = [{ name: 'this build', cli: CLI, syncs: [] as number[], downloads: [] as number[], seconds: [] as number[] }];
+    if (options.compare !== undefined) builds.push({ name: `compared (${options.compare})`, cli: options.compare, syncs: [], downloads: [], seconds: [] });
+    const steps: (() => void)[] = [
+      () => {
+        rmSync(floorDir, { recursive: true, force: true });
+        mkdirSync(floorDir);
+        runChecked(['sync']);
+        floors.push(timed(floorCommand).seconds);
+        if (countFiles(floorDir) !== urls.length) throw new Error(`the floor fetched ${countFiles(floorDir)} of ${urls.length} files`);
+      },
+      ...builds.map((build) => () => {
+        rmSync(mirror, { recursive: true, force: true });
+        runChecked(['sync']);
+        const first = sync(build.cli);
+        build.syncs.push(first.seconds);
+        build.downloads.push(Number(/timing: pages and downloads ([\d.]+) ms/.exec(first.stderr)?.[1] ?? NaN) / 1000);
+        if (countFiles(mirror) !== urls.length) throw new Error(`the sync wrote ${countFiles(mirror)} of ${urls.length} files:\n${first.stdout}`);
+        build.seconds.push(sync(build.cli).seconds);
+      }),
+    ];
+    // rotate which goes first each round, so all share the machine's noise
+    for (let i = 0; i < options.runs; i++) for (let k = 0; k < steps.length; k++) (steps[(i + k) % steps.length] as () => void)();
     const floor = median(floors);
-    const full = median(syncs);
-    const again = median(seconds);
     const list = (values: number[]) => values.map((s) => s.toFixed(3)).join(', ');
     console.log(`dib-pypi mirror sync, ${options.size} synthetic mirror (${urls.length} files) from nginx on loopback, --jobs ${options.jobs}, median of ${options.runs}, node ${process.version}`);
-    console.log(`  full sync (incl. re-index)  ${full.toFixed(3)} s  [${list(syncs)}]`);
-    console.log(`    of which pages + downloads  ${median(downloads).toFixed(3)} s  [${list(downloads)}] (the rest: start-up and the re-index)`);
     console.log(`  floor: xargs -P ${options.jobs} -n ${URLS_PER_CURL} curl  ${floor.toFixed(3)} s  [${list(floors)}]`);
-    console.log(`  second run, nothing changed ${again.toFixed(3)} s  [${list(seconds)}]`);
-    console.log(`ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO}) ${verdict(full / floor <= TARGET_RATIO)}`);
-    console.log(`ratio pages + downloads / floor: ${(median(downloads) / floor).toFixed(2)}`);
-    console.log(`second run / full: ${((again / full) * 100).toFixed(2)}% (target < ${TARGET_SECOND * 100}%) ${verdict(again / full < TARGET_SECOND)}`);
+    for (const build of builds) {
+      const full = median(build.syncs);
+      const again = median(build.seconds);
+      console.log(`${build.name}:`);
+      console.log(`  full sync (incl. re-index)  ${full.toFixed(3)} s  [${list(build.syncs)}]`);
+      console.log(`    of which pages + downloads  ${median(build.downloads).toFixed(3)} s  [${list(build.downloads)}] (the rest: start-up and the re-index)`);
+      console.log(`  second run, nothing changed ${again.toFixed(3)} s  [${list(build.seconds)}]`);
+      console.log(`  ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO}) ${verdict(full / floor <= TARGET_RATIO)}`);
+      console.log(`  ratio pages + downloads / floor: ${(median(build.downloads) / floor).toFixed(2)}`);
+      console.log(`  second run / full: ${((again / full) * 100).toFixed(2)}% (target < ${TARGET_SECOND * 100}%) ${verdict(again / full < TARGET_SECOND)}`);
+    }
+    if (builds.length === 2) {
+      const [a, b] = builds as [(typeof builds)[0], (typeof builds)[0]];
+      const ratios = a.syncs.map((s, i) => s / (b.syncs[i] as number));
+      console.log(`this build / compared, full sync: ${(median(a.syncs) / median(b.syncs)).toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+    }
   } finally {
     if (options.isKept) console.log(`kept ${work}`);
     else rmSync(work, { recursive: true, force: true });

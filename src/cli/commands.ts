@@ -330,8 +330,11 @@ the pip command line and its output), a file conflict, or broken files in the in
                            matches this glob (* and ?; repeatable)
   --max-file-size SIZE     leave out files larger than SIZE (500000, 10M, 1.5GB)
   -j, --jobs N             parallel requests (default 8)
-  --delete                 delete files of synced projects that upstream no longer
-                           lists or the filters now exclude (default: keep them)
+  --delete                 delete what upstream no longer lists or the filters now
+                           exclude: files of the synced projects and, when syncing
+                           every project (no --project/-r), whole projects gone
+                           from the root page (files, sidecars, .metadata, pages,
+                           the directory). Without --delete nothing is deleted
   --timeout SECONDS        a request with no progress for this long fails (default 30)
   --retries N              retries of a failed request, with backoff, on connection
                            errors, timeouts and HTTP 5xx/429 (default 4)
@@ -350,6 +353,9 @@ with an incremental re-index (as dib-pypi mirror index), so DIR is a valid mirro
 A second run asks for each project page with its ETag / Last-Modified (kept in
 DIR/.dib-pypi/sync-state.json) and skips the projects that did not change; a killed
 run resumes: finished files stay, temp files are removed, the rest is fetched again.
+Files are made durable together (DIR/.dib-pypi/sync-journal lists those not yet on
+disk; one syncfs at the end): after a power loss, the next run re-hashes the files the
+journal lists and fetches again any whose bytes were lost.
 
 Exit codes: 0 ok; 1 any file or project failed (after doing all the rest: the summary
 lists them) or the upstream cannot be reached; 2 bad flags or config.`,

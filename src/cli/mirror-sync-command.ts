@@ -49,7 +49,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 function summary(result: SyncResult, seconds: number): string {
   return (
     `synced ${result.projects} projects (${result.unchanged} unchanged): ${result.downloaded} files downloaded (${mb(result.bytes)}), ` +
-    `${result.present} already present, ${result.deleted} deleted, ${result.skipped} skipped, ${result.failed.length} failed in ${seconds.toFixed(2)} s`
+    `${result.present} already present, ${result.deleted} deleted${result.deletedProjects > 0 ? ` (${result.deletedProjects} projects removed)` : ''}, ${result.skipped} skipped, ${result.failed.length} failed in ${seconds.toFixed(2)} s`
   );
 }
 

@@ -1,42 +1,43 @@
-// Verified downloads enter the mirror in batches: fsync a batch of temp files together (the file system
-// groups their journal commits; one fsync per file costs 3-4x the whole download, see bench/mirror-sync.ts),
-// then rename each to its final name and fsync the directories. So a file under its final name is always
-// verified and on disk, and a crash at any point leaves only hidden temp files (removed by the next run).
-import { dirname } from 'node:path';
-import { closeSync, fsync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
-import { mapLimit } from './map-limit.js';
+// Verified temp files enter the mirror in batches: the batch's names and digests are appended to the sync
+// journal (one fdatasync of the journal for the whole batch, see sync-journal.ts), then each temp file is
+// renamed to its final name. No fsync per file or directory: the journal's syncfs checkpoints make them
+// durable, and a run after a power loss re-hashes what the journal lists past the last checkpoint. A name
+// under its final name is always a verified file; a crash leaves only hidden temp files (removed next run).
+import { renameSync, rmSync } from 'node:fs';
+import type { JournalEntry, SyncJournal } from './sync-journal.js';
 
-interface Entry {
+export interface CommitRequest extends JournalEntry {
+  /** The verified, closed temp file (beside the target). */
   temp: string;
-  /** The temp file's descriptor when the caller still has it open (the queue fsyncs and closes it). */
-  fd: number | undefined;
+  /** The final path. */
   target: string;
+}
+
+interface Entry extends CommitRequest {
   resolve: () => void;
   reject: (error: unknown) => void;
 }
-
-const FSYNC_PARALLEL = 16;
 
 export class CommitQueue {
   #pending: Entry[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
+  #lastCheckpoint = Date.now();
 
   constructor(
+    private readonly journal: SyncJournal,
     private readonly batchSize = 256,
-    private readonly maxDelayMs = 250,
+    private readonly maxDelayMs = 100,
+    /** Start a background syncfs at most this often while files keep coming (bounds what a run after a power loss re-hashes). */
+    private readonly checkpointMs = 5_000,
   ) {}
 
-  /**
-   * Resolves once `temp` is durable under the name `target`; on failure the temp is removed and the promise rejects.
-   * With `fd` (the temp's open descriptor, handed over): fsynced and closed by the queue, not opened again.
-   */
-  commit(temp: string, target: string, fd?: number): Promise<void> {
+  /** Resolves once `temp` is in place under `target`, journaled; on failure the temp is removed and the promise rejects. */
+  commit(request: CommitRequest): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ temp, fd, target, resolve, reject });
-      if (this.#pending.length >= this.batchSize) this.flush();
-      else this.#timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+      this.#pending.push({ ...request, resolve, reject });
+      if (this.#pending.length >= this.batchSize) void this.flush();
+      else this.#timer ??= setTimeout(() => void this.flush(), this.maxDelayMs);
     });
   }
 
@@ -46,70 +47,40 @@ export class CommitQueue {
     this.#timer = undefined;
     const batch = this.#pending;
     this.#pending = [];
-    this.#flushing = this.#flushing.then(() => commitBatch(batch));
+    this.#flushing = this.#flushing.then(() => this.#commitBatch(batch));
     return this.#flushing;
   }
-}
 
-/** Never rejects: each entry's own promise carries its outcome (a later batch must still run). */
-async function commitBatch(batch: Entry[]): Promise<void> {
-  if (batch.length === 0) return;
-  const synced = await mapLimit(batch, FSYNC_PARALLEL, async (entry) => {
+  /** Never rejects: each entry's own promise carries its outcome (a later batch must still run). */
+  async #commitBatch(batch: Entry[]): Promise<void> {
+    if (batch.length === 0) return;
+    let offset: number;
     try {
-      if (entry.fd !== undefined) {
-        const fd = entry.fd;
-        entry.fd = undefined;
-        try {
-          await fsyncFd(fd);
-        } finally {
-          closeSync(fd);
-        }
-        return true;
-      }
-      const file = await open(entry.temp, 'r');
+      offset = await this.journal.record(batch);
+    } catch (error) {
+      for (const entry of batch) rmSync(entry.temp, { force: true });
+      for (const entry of batch) entry.reject(error);
+      return;
+    }
+    // Synchronous renames: without fsyncs they take microseconds; a thread-pool hop per file costs more (see download-file.ts).
+    const done = batch.map((entry) => {
       try {
-        await file.sync();
-      } finally {
-        await file.close();
+        renameSync(entry.temp, entry.target);
+        return true;
+      } catch (error) {
+        rmSync(entry.temp, { force: true });
+        entry.reject(error);
+        return false;
       }
-      return true;
-    } catch (error) {
-      await rm(entry.temp, { force: true });
-      entry.reject(error);
-      return false;
+    });
+    this.journal.renamed(
+      offset,
+      batch.filter((_, i) => done[i]).map((e) => e.path),
+    );
+    for (const [i, entry] of batch.entries()) if (done[i]) entry.resolve();
+    if (Date.now() - this.#lastCheckpoint >= this.checkpointMs) {
+      this.#lastCheckpoint = Date.now();
+      this.journal.checkpointSoon();
     }
-  });
-  const dirs = new Set<string>();
-  for (const [i, entry] of batch.entries()) {
-    if (!synced[i]) continue;
-    try {
-      await rename(entry.temp, entry.target);
-      dirs.add(dirname(entry.target));
-    } catch (error) {
-      await rm(entry.temp, { force: true });
-      entry.reject(error);
-      synced[i] = false;
-    }
-  }
-  let dirError: unknown;
-  await mapLimit([...dirs], FSYNC_PARALLEL, (dir) => fsyncDir(dir).catch((error: unknown) => void (dirError ??= error))); // the renames, durable
-  for (const [i, entry] of batch.entries()) {
-    if (!synced[i]) continue;
-    if (dirError === undefined) entry.resolve();
-    else entry.reject(dirError);
-  }
-}
-
-/** fsync with the callback API: one thread-pool round trip, no FileHandle. */
-function fsyncFd(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,13 +1,14 @@
 // The mirror side of a sync: what a project directory holds (trusting the index manifest's hashes for
 // unchanged files), leftovers of killed runs removed, sidecars written and files deleted.
 import { createHash } from 'node:crypto';
-import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempPathFor, writeFileAtomic } from '../fs/atomic-write.js';
 import { isAlive } from '../inject/root-lock.js';
-import { PART_MARK } from '../upstream/download-file.js';
+import { PART_MARK, partPathFor } from '../upstream/download-file.js';
 import { DibPypiError } from '../errors.js';
 import type { Manifest } from './manifest.js';
+import { TEMP_NAME } from '../fs/replace-file.js';
+import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { isDistName, isSidecar, SIDECARS } from './scan-mirror.js';
 import type { LocalFile, ProjectState, SidecarChange } from './sync-plan.js';
 
@@ -56,18 +57,72 @@ export async function hashFile(path: string, algorithm: string): Promise<string>
   return hash.digest('hex');
 }
 
-/** Write or remove sidecars in a project directory, atomically. */
-export function applySidecars(projectDir: string, changes: readonly SidecarChange[]): void {
-  const own = { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+/** Remove the sidecars `changes` removes; write each other one to a temp file beside it, for the caller to commit (journal + rename). */
+export function stageSidecars(projectDir: string, changes: readonly SidecarChange[]): { name: string; temp: string; target: string; sha256: string }[] {
+  const staged = [];
   for (const change of changes) {
     const target = join(projectDir, change.name);
-    if (change.text === null) rmSync(target, { force: true });
-    else writeFileAtomic(target, tempPathFor(target), Buffer.from(change.text), own);
+    if (change.text === null) {
+      rmSync(target, { force: true });
+      continue;
+    }
+    const temp = partPathFor(target);
+    writeFileSync(temp, change.text, { mode: 0o644, flag: 'wx' });
+    staged.push({ name: change.name, temp, target, sha256: createHash('sha256').update(change.text).digest('hex') });
   }
+  return staged;
 }
 
 /** Remove a distribution file and its sidecars (the index removes its `.metadata`). */
 export function deleteDistribution(projectDir: string, name: string): void {
   rmSync(join(projectDir, name), { force: true });
   for (const suffix of SIDECARS) rmSync(join(projectDir, `${name}${suffix}`), { force: true });
+}
+
+/** What a removed project's directory may hold that sync or the index made (anything else is left, and so is the directory). */
+function isMirrorFile(name: string): boolean {
+  return isDistName(name) || isSidecar(name) || name === 'index.html' || name === 'index.json' || name.endsWith('.metadata') || name.includes(PART_MARK) || TEMP_NAME.test(name);
+}
+
+/** Project directories in the mirror: `DIR/<name>/` where the name is a normalised project name (others are not sync's). */
+export function mirrorProjectDirs(dir: string): string[] {
+  if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && isValidProjectName(e.name) && normalizeProjectName(e.name) === e.name)
+    .map((e) => e.name)
+    .sort();
+}
+
+function isDistEntry(entry: Dirent): boolean {
+  return entry.isFile() && isDistName(entry.name) && !entry.name.startsWith('.');
+}
+
+/** Whether `DIR/<project>/` holds a distribution file (a directory sync could have made). */
+export function hasDistributions(dir: string, project: string): boolean {
+  return readdirSync(join(dir, project), { withFileTypes: true }).some(isDistEntry);
+}
+
+/**
+ * Remove a project that left the upstream: its distribution files, sidecars, `.metadata` files, pages and temp
+ * files, then the directory. Returns how many distribution files went, and the names left (not sync's: kept,
+ * and with them the directory); undefined when it is no project directory of sync's (no distribution file in it).
+ */
+export function removeProject(dir: string, project: string): { files: number; left: string[] } | undefined {
+  const path = join(dir, project);
+  if (!lstatSync(path).isDirectory()) return undefined;
+  const entries = readdirSync(path, { withFileTypes: true });
+  // Without a distribution file it holds only pages the index made for files kept elsewhere in the mirror: the index's.
+  if (!entries.some(isDistEntry)) return undefined;
+  let files = 0;
+  const left: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isFile() || !isMirrorFile(entry.name)) {
+      left.push(entry.name);
+      continue;
+    }
+    rmSync(join(path, entry.name), { force: true });
+    if (isDistName(entry.name) && !entry.name.startsWith('.')) files++;
+  }
+  if (left.length === 0) rmdirSync(path);
+  return { files, left };
 }

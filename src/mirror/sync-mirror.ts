@@ -1,7 +1,6 @@
 // `mirror sync`: read the upstream's pages, plan each project, download what is missing (verified, bounded
 // in parallel), write sidecars, delete only with --delete, remember the pages' validators, then re-index.
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
@@ -14,10 +13,11 @@ import { mapLimit } from './map-limit.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
 import { CommitQueue } from './commit-queue.js';
+import { repairFromJournal, SyncJournal } from './sync-journal.js';
 import { BackgroundInspector } from './sync-inspect.js';
 import { CHUNK_BYTES } from './inspect-distribution.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
-import { applySidecars, deleteDistribution, hashFile, readProjectState } from './sync-local.js';
+import { deleteDistribution, hasDistributions, hashFile, mirrorProjectDirs, readProjectState, removeProject, stageSidecars } from './sync-local.js';
 import type { SyncOptions } from './sync-options.js';
 import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './sync-plan.js';
 import { loadSyncState, saveSyncState, type SyncState } from './sync-state.js';
@@ -62,6 +62,8 @@ export interface SyncResult {
   /** Wanted files already in the mirror with the right hash. */
   present: number;
   deleted: number;
+  /** Whole projects removed (--delete, every project synced): no longer on the upstream's root page, or excluded. */
+  deletedProjects: number;
   bytes: number;
   /** Files the filters left out, entries upstream listed but we could not use, files without a sha-2 hash. */
   skipped: number;
@@ -74,10 +76,12 @@ interface Run {
   options: SyncOptions;
   events: SyncEvents;
   client: SimpleIndexClient;
-  manifest: Manifest;
+  /** The index's manifest (its hashes spare re-hashing files already in place), loaded when a changed page first needs it. */
+  manifest: () => Manifest;
   state: SyncState;
   next: SyncState;
   slots: Semaphore;
+  journal: SyncJournal;
   commits: CommitQueue;
   inspector: BackgroundInspector;
   result: SyncResult;
@@ -87,6 +91,8 @@ interface Run {
   isChanged: boolean;
   /** The root page's last serial, when every project was taken from it. */
   rootSerial?: number;
+  /** How many names the root page listed (when every project was taken from it). */
+  rootProjectCount?: number;
 }
 
 /** The settings that change what a project's files should be: another set means pages must be read again. */
@@ -108,19 +114,22 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
   });
   const inspector = new BackgroundInspector(options.dir);
+  const journal = new SyncJournal(options.dir);
   try {
     const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
+    if (!options.isDryRun) repairJournaled(options.dir, state, events);
     const run: Run = {
       options,
       events,
       client,
-      manifest: loadManifest(options.dir).manifest,
+      manifest: lazy(() => loadManifest(options.dir).manifest),
       state,
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
-      commits: new CommitQueue(128, 100),
+      journal,
+      commits: new CommitQueue(journal, 128, 100),
       inspector,
-      result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, bytes: 0, skipped: 0, failed: [] },
+      result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, deletedProjects: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
       isChanged: false,
@@ -142,11 +151,16 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       events.onProgress?.(run.progress);
       saveStateNow(run, false);
     });
+    if (options.isDelete && options.projects.length === 0) removeVanishedProjects(run, names);
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
-    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: pages and downloads ${(performance.now() - started).toFixed(1)} ms\n`);
+    timing(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
     const inspected = await run.inspector.finish();
-    if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: inspector drained ${(performance.now() - started).toFixed(1)} ms\n`);
+    timing(`inspector drained ${(performance.now() - started).toFixed(1)} ms`);
+    run.events.onStep?.('all files in place, not yet durable');
+    // Everything this run wrote (files, sidecars, the inspector's .metadata) durable before the index's manifest names it.
+    await journal.finish();
+    timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
     if (run.isChanged || !state.isIndexed) {
       run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
@@ -157,9 +171,31 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     return run.result;
   } finally {
     await inspector.finish();
+    await journal.finish().catch(() => {}); // after a failure: the journal stays for the next run to check
     await client.close();
     release();
   }
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: { made: T } | undefined;
+  return () => (value ??= { made: make() }).made;
+}
+
+function timing(line: string): void {
+  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: ${line}\n`);
+}
+
+/** A previous run that did not finish: re-check what its journal lists; projects with a file lost are no longer complete. */
+function repairJournaled(dir: string, state: SyncState, events: SyncEvents): void {
+  const repair = repairFromJournal(dir, ({ projects }) => {
+    if (projects.size === 0) return;
+    for (const project of projects) delete state.projects[project];
+    delete state.rootSerial;
+    state.isIndexed = false;
+    saveSyncState(dir, state); // before the journal goes: no later run may take those projects for complete
+  });
+  if (repair.checked > 0) events.onLog?.(`checked ${repair.checked} files an unfinished run wrote: ${repair.removed.length === 0 ? 'all intact' : `removed ${repair.removed.length} not intact (fetched again): ${repair.removed.join(', ')}`}`);
 }
 
 /** Save the state at most every few seconds while running (a killed run then resumes past finished projects), and at the end. */
@@ -174,6 +210,38 @@ function fail(run: Run, project: string, filename: string | undefined, error: un
   run.result.failed.push(filename === undefined ? { project, message } : { project, filename, message }); // listed by the caller at the end
 }
 
+/**
+ * --delete while syncing every project: remove the mirror's project directories that are not among `names` (the
+ * root page's projects the filters keep). A root page that lists no project at all removes nothing (an upstream
+ * that answers with an empty index by mistake must not empty the mirror).
+ */
+function removeVanishedProjects(run: Run, names: readonly string[]): void {
+  const wanted = new Set(names.map(normalizeProjectName));
+  const gone = mirrorProjectDirs(run.options.dir).filter((p) => !wanted.has(p));
+  if (gone.length === 0) return;
+  if (run.rootProjectCount === 0) {
+    run.events.onLog?.(`the upstream's root page lists no projects: not deleting the mirror's ${gone.length}`);
+    return;
+  }
+  for (const project of gone) {
+    try {
+      if (run.options.isDryRun) {
+        if (hasDistributions(run.options.dir, project)) run.events.onLog?.(`would delete project ${project} (not on the upstream, or excluded)`);
+        continue;
+      }
+      const removed = removeProject(run.options.dir, project);
+      if (removed === undefined) continue;
+      run.result.deleted += removed.files;
+      run.isChanged = true;
+      delete run.next.projects[project];
+      if (removed.left.length === 0) run.result.deletedProjects++;
+      else run.events.onLog?.(`${project}: removed its files; kept the directory for what sync did not make: ${removed.left.join(', ')}`);
+    } catch (error) {
+      fail(run, project, undefined, error);
+    }
+  }
+}
+
 /** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
 async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
   let names = run.options.projects;
@@ -186,6 +254,7 @@ async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
+    run.rootProjectCount = root.page.projects.length;
     // A name becomes a directory: only PEP 508 names (no `/`, no leading dots) are taken.
     names = root.page.projects.filter((name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`));
     run.result.skipped += root.page.projects.length - names.length;
@@ -211,8 +280,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
   run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
-  if (!run.options.isDryRun) await mkdir(join(run.options.dir, project), { recursive: true }).catch(() => {}); // (a non-directory there is reported next)
-  const local = readProjectState(run.options.dir, project, run.manifest, run.options.isDryRun);
+  const local = readProjectState(run.options.dir, project, run.manifest(), run.options.isDryRun);
   const plan = planProject(local, filtered.kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
   for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
@@ -243,7 +311,16 @@ async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<stri
     else isComplete = false;
   });
   const changes = inPlace.flatMap((file) => sidecarChanges(file, sidecars));
-  applySidecars(projectDir, changes);
+  const staged = stageSidecars(projectDir, changes);
+  const committed = await Promise.all(
+    staged.map((s) =>
+      run.commits.commit({ temp: s.temp, target: s.target, path: `${plan.project}/${s.name}`, algorithm: 'sha256', digest: s.sha256 }).then(
+        () => true,
+        (error: unknown) => void fail(run, plan.project, s.name, error),
+      ),
+    ),
+  );
+  if (committed.some((ok) => ok !== true)) isComplete = false;
   for (const name of plan.deletes) {
     deleteDistribution(projectDir, name);
     run.result.deleted++;
@@ -268,8 +345,8 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
     const size = planned.file.size === undefined ? {} : { size: planned.file.size };
     // The slot is held while the bytes come in, not while the batch they joined is fsynced.
     // Files that fit in one read come back in memory too: the inspector thread then reads none of them again.
-    const { bytes, temp, fd, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
-    await run.commits.commit(temp as string, target, fd);
+    const { bytes, temp, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
+    await run.commits.commit({ temp: temp as string, target, path: `${project}/${planned.file.filename}`, algorithm: planned.algorithm, digest: planned.digest });
     run.inspector.add(`${project}/${planned.file.filename}`, data, planned.algorithm === 'sha256' ? planned.digest : undefined);
     run.result.downloaded++;
     run.result.bytes += bytes;

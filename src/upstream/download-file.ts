@@ -1,7 +1,7 @@
 // A verified download: streamed to a temp file beside the target while hashed, renamed into place only when the
 // digest matches, the temp removed otherwise. A reader never sees a partial or unverified file under the final name.
 import { createHash } from 'node:crypto';
-import { closeSync, fsync, open, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { DibPypiError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
@@ -21,9 +21,8 @@ export interface DownloadRequest {
   headers: Record<string, string>;
   /**
    * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
-   * verified, not yet fsynced temp file for the caller (which batches fsyncs: see src/mirror/commit-queue.ts)
-   * to commit or remove; `temp` in the result names it and `fd` is its descriptor, still open (the caller
-   * fsyncs and closes it: no second open of each file).
+   * verified, closed, not fsynced temp file for the caller to commit or remove (sync journals and renames
+   * them in batches: see src/mirror/commit-queue.ts); `temp` in the result names it.
    */
   commit?: 'rename' | 'keep-temp';
   /** Also return the verified bytes (`data`) when the file has at most this many (the caller inspects them without reading the file again). */
@@ -34,8 +33,6 @@ export interface DownloadResult {
   bytes: number;
   /** With commit 'keep-temp': the verified temp file beside the target. */
   temp?: string;
-  /** With commit 'keep-temp': the temp file's descriptor, open for the caller to fsync and close. */
-  fd?: number;
   /** The bytes, with keepBytesUpTo, when there were no more. */
   data?: Buffer;
 }
@@ -69,10 +66,10 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     throw new HashMismatchError(shown, `${request.size} bytes`, `${announced}`, 'size differs from the index');
   }
   const temp = partPathFor(request.target);
-  // The create goes to the thread pool (it waits on directory locks and the journal when the disk is busy);
-  // the writes are plain synchronous ones: a chunk lands in the page cache in microseconds, far less than
-  // a thread-pool round trip per chunk for tens of thousands of small files (bench/mirror-sync.ts).
-  const fd = await openFd(temp);
+  // The create and the writes are plain synchronous calls: with no fsync per file (sync journals instead)
+  // a create takes tens of microseconds, while a thread-pool round trip wakes a pool thread that, on a
+  // small machine, preempts this one (bench/mirror-sync.ts: an async open cost ~70 us of this thread per file).
+  const fd = openSync(temp, 'wx', 0o644);
   const hash = createHash(request.algorithm);
   let bytes = 0;
   const keepUpTo = request.keepBytesUpTo ?? -1;
@@ -94,11 +91,12 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    const data = kept === undefined ? {} : { data: ownBuffer(kept, bytes) };
+    const data = kept === undefined ? {} : { data: Buffer.concat(kept, bytes) };
     if (request.commit === 'keep-temp') {
+      closeSync(fd);
       isOpen = false;
       isHandedOver = true;
-      return { bytes, temp, fd, ...data };
+      return { bytes, temp, ...data };
     }
     await fsyncFd(fd);
     closeSync(fd);
@@ -112,14 +110,6 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   }
 }
 
-/** The chunks in one buffer of its own (not a view into a shared pool): it can be transferred to a worker thread. */
-function ownBuffer(chunks: Buffer[], length: number): Buffer {
-  const whole = Buffer.allocUnsafeSlow(length);
-  let offset = 0;
-  for (const chunk of chunks) offset += chunk.copy(whole, offset);
-  return whole;
-}
-
 /** Write a whole chunk; a file-system failure (disk full) is ours to report, not the upstream's. */
 function writeAll(fd: number, chunk: Buffer, path: string): void {
   try {
@@ -127,10 +117,6 @@ function writeAll(fd: number, chunk: Buffer, path: string): void {
   } catch (error) {
     throw new DibPypiError(`cannot write ${path}: ${(error as Error).message}`, { cause: error });
   }
-}
-
-function openFd(path: string): Promise<number> {
-  return new Promise((resolve, reject) => open(path, 'wx', 0o644, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 /** fsync on the thread pool: it may wait for the disk. */

@@ -2,13 +2,13 @@
 // 500s, wrong bytes, a stalled upstream, nginx killed mid-sync, the sync itself SIGKILLed; `mirror verify` after each.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { runCli, runCliAsync, cleanEnv, BIN } from '../helpers/cli.js';
 import { startFaultProxy } from '../helpers/fault-proxy.js';
 import { makeSdist, makeWheel } from '../helpers/make-dist.js';
-import { nginxProblem, startNginx } from '../helpers/nginx.js';
+import { nginxProblem, startNginx, type NginxServer } from '../helpers/nginx.js';
 import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { need } from '../helpers/require.js';
 import { spawn } from 'node:child_process';
@@ -29,6 +29,26 @@ async function makeUpstream(dir: string): Promise<void> {
   for (let i = 0; i < 12; i++) await makeWheel(join(dir, 'noise'), { name: 'noise', version: `1.${i}`, data: { [`noise/blob${i}.bin`]: Buffer.alloc(200_000, i) } });
   const indexed = runCli(['mirror', 'index', dir]);
   assert.equal(indexed.status, 0, indexed.stderr);
+}
+
+/** The usual bed: an upstream (makeUpstream) served by nginx, and a work directory with the mirror's path in it. */
+async function syncBed(): Promise<{ up: { path: string }; work: { path: string }; nginx: NginxServer; mirror: string } & AsyncDisposable> {
+  const up = makeTempDir('dib-pypi-up-');
+  const work = makeTempDir('dib-pypi-sync-');
+  try {
+    await makeUpstream(up.path);
+    const nginx = await startNginx(up.path);
+    const dispose = async () => {
+      await nginx[Symbol.asyncDispose]();
+      up.remove();
+      work.remove();
+    };
+    return { up, work, nginx, mirror: join(work.path, 'mirror'), [Symbol.asyncDispose]: dispose };
+  } catch (error) {
+    up.remove();
+    work.remove();
+    throw error;
+  }
 }
 
 function sync(dir: string, upstream: string, ...args: string[]) {
@@ -61,11 +81,8 @@ function canRun(t: TestContext): boolean {
 describe('mirror sync', () => {
   test('syncs selected projects from nginx (JSON), marks yanked and upload time, re-indexes; pip installs; a second run fetches nothing', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     const withSecret = nginx.url.replace('http://', 'http://syncer:s3cr3t-pw@');
     const first = await sync(mirror, withSecret, '--project', 'App', '--project', 'dep_lib');
     assert.equal(first.status, 0, first.stderr);
@@ -271,11 +288,8 @@ describe('mirror sync', () => {
 
   test('the sync SIGKILLed after a download: no unverified file under a final name; the next run cleans up and finishes', async (t) => {
     if (!canRun(t)) return;
-    await using up = makeTempDir('dib-pypi-up-');
-    await using work = makeTempDir('dib-pypi-sync-');
-    await makeUpstream(up.path);
-    await using nginx = await startNginx(up.path);
-    const mirror = join(work.path, 'mirror');
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', '4'], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '5' }) });
     assert.equal(killed.signal, 'SIGKILL');
     const upstreamBytes = (p: string, n: string) => readFileSync(join(up.path, p, n));
@@ -285,6 +299,73 @@ describe('mirror sync', () => {
     assert.match(resumed.stdout, /synced 3 projects/);
     assert.deepEqual(partFiles(mirror), []);
     assert.equal(dists(mirror, 'noise').length + dists(mirror, 'app').length + dists(mirror, 'dep-lib').length, 18);
+    verify(mirror);
+  });
+
+  test('a power loss after the files were renamed but before the durable point: the next run re-hashes what the journal lists, fetches a lost file again', async (t) => {
+    if (!canRun(t)) return;
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
+    // 18 downloads, then the step before the syncfs: killed with every file in place, the state saying every project complete
+    const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '19' }) });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    const journal = readFileSync(join(mirror, '.dib-pypi', 'sync-journal'), 'utf8');
+    const journaled = journal.split('\n').filter((l) => / noise\/noise-1\.4-py3-none-any\.whl$/.test(l));
+    assert.equal(journaled.length, 1, journal);
+    assert.match(journal, / app\/app-0\.9-py3-none-any\.whl\.yanked$/m, 'sidecars are journaled too');
+    const state = JSON.parse(readFileSync(join(mirror, '.dib-pypi', 'sync-state.json'), 'utf8'));
+    assert.ok(state.projects.noise !== undefined, 'the killed run had recorded noise as complete');
+    // what a power loss does to a file whose data was still in the page cache: the name survives, the bytes do not
+    const lost = join(mirror, 'noise', 'noise-1.4-py3-none-any.whl');
+    truncateSync(lost, 100);
+    const repaired = await sync(mirror, nginx.url);
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.match(repaired.stderr, /checked 20 files an unfinished run wrote: removed 1 not intact \(fetched again\): noise\/noise-1\.4-py3-none-any\.whl/);
+    assert.match(repaired.stdout, /1 files downloaded/);
+    assert.ok(readFileSync(lost).equals(readFileSync(join(up.path, 'noise', 'noise-1.4-py3-none-any.whl'))));
+    assert.equal(existsSync(join(mirror, '.dib-pypi', 'sync-journal')), false, 'a finished run leaves no journal');
+    verify(mirror);
+  });
+
+  test('--delete while syncing every project: projects gone from the root page or excluded are removed whole; never without --delete, nor with --project', async (t) => {
+    if (!canRun(t)) return;
+    await using bed = await syncBed();
+    const { up, work, nginx, mirror } = bed;
+    assert.equal((await sync(mirror, nginx.url)).status, 0);
+    mkdirSync(join(mirror, 'Not_A_Project_Dir'));
+    await makeWheel(join(mirror, 'Not_A_Project_Dir'), { name: 'mine', version: '1.0' });
+    // noise leaves the upstream
+    rmSync(join(up.path, 'noise'), { recursive: true });
+    const reindexed = runCli(['mirror', 'index', up.path]);
+    assert.equal(reindexed.status, 0, reindexed.stderr);
+    assert.doesNotMatch(readFileSync(join(up.path, 'index.html'), 'utf8'), /noise/, 'precondition: the upstream root page no longer lists noise');
+    const kept = await sync(mirror, nginx.url);
+    assert.equal(kept.status, 0, kept.stderr);
+    assert.equal(dists(mirror, 'noise').length, 12, 'kept without --delete');
+    const selected = await sync(mirror, nginx.url, '--project', 'app', '--delete');
+    assert.equal(selected.status, 0, selected.stderr);
+    assert.equal(dists(mirror, 'noise').length, 12, 'kept with --project: only the named projects are synced');
+    const dry = await sync(mirror, nginx.url, '--delete', '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stderr, /would delete project noise/, dry.stdout);
+    assert.equal(dists(mirror, 'noise').length, 12);
+
+    const deleting = await sync(mirror, nginx.url, '--delete');
+    assert.equal(deleting.status, 0, deleting.stderr);
+    assert.match(deleting.stdout, /12 deleted \(1 projects removed\)/);
+    assert.equal(existsSync(join(mirror, 'noise')), false, 'files, sidecars, .metadata, pages and the directory gone');
+    assert.ok(existsSync(join(mirror, 'Not_A_Project_Dir', 'mine-1.0-py3-none-any.whl')), 'a directory that is not a project name is not sync\'s');
+    const root = JSON.parse(readFileSync(join(mirror, 'index.json'), 'utf8')) as { projects: { name: string }[] };
+    assert.ok(!root.projects.some((p) => p.name === 'noise'), JSON.stringify(root.projects));
+    assert.doesNotMatch(readFileSync(join(mirror, 'index.html'), 'utf8'), /noise/);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
+    verify(mirror);
+
+    // an excluded project goes too, with --delete
+    const excluded = await sync(mirror, nginx.url, '--delete', '--exclude', 'dep-*');
+    assert.equal(excluded.status, 0, excluded.stderr);
+    assert.equal(existsSync(join(mirror, 'dep-lib')), false);
+    assert.deepEqual(dists(mirror, 'app'), ALL_APP);
     verify(mirror);
   });
 });

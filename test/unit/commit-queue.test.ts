@@ -1,65 +1,70 @@
-// The batch committer of verified downloads: renames after fsync, in batches, each caller told its own outcome.
+// The batch committer of verified downloads: journaled, then renamed, in batches, each caller told its own outcome.
 import assert from 'node:assert/strict';
-import { existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommitQueue } from '../../src/mirror/commit-queue.js';
 import { Semaphore } from '../../src/mirror/semaphore.js';
+import { journalPath, pendingEntries, SyncJournal } from '../../src/mirror/sync-journal.js';
 
-test('commits in batches (size or delay), reports a missing temp to its caller only, keeps going after a failure', async () => {
+function mirrorDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-commit-'));
+  mkdirSync(join(dir, '.dib-pypi'));
+  mkdirSync(join(dir, 'p'));
+  return dir;
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+test('commits in batches (size or delay), journals each file before its rename, reports a missing temp to its caller only, keeps going', async () => {
+  const dir = mirrorDir();
   try {
-    const queue = new CommitQueue(3, 20);
-    const temp = (n: number) => {
-      writeFileSync(join(dir, `.f${n}.part`), `file ${n}`);
-      return join(dir, `.f${n}.part`);
+    const journal = new SyncJournal(dir);
+    const queue = new CommitQueue(journal, 3, 20);
+    const commit = (n: number, isMissing = false) => {
+      const temp = join(dir, 'p', `.f${n}.part`);
+      if (!isMissing) writeFileSync(temp, `file ${n}`);
+      return queue.commit({ temp, target: join(dir, 'p', `f${n}`), path: `p/f${n}`, algorithm: 'sha256', digest: sha256(`file ${n}`) });
     };
-    const first = [0, 1, 2].map((n) => queue.commit(temp(n), join(dir, `f${n}`)));
-    await Promise.all(first); // a full batch goes at once
-    const missing = queue.commit(join(dir, '.nope.part'), join(dir, 'nope'));
-    const later = queue.commit(temp(3), join(dir, 'f3')); // goes after the delay
+    await Promise.all([0, 1, 2].map((n) => commit(n))); // a full batch goes at once
+    const journaled = readFileSync(journalPath(dir), 'utf8');
+    assert.deepEqual(pendingEntries(journaled).map((e) => e.path), ['p/f0', 'p/f1', 'p/f2']);
+    assert.match(journaled, new RegExp(`^sha256 ${sha256('file 0')} p/f0$`, 'm'));
+    const missing = commit(9, true);
+    const later = commit(3); // goes after the delay
     await assert.rejects(missing, /ENOENT/);
     await later;
     for (const n of [0, 1, 2, 3]) {
-      assert.equal(readFileSync(join(dir, `f${n}`), 'utf8'), `file ${n}`);
-      assert.equal(existsSync(join(dir, `.f${n}.part`)), false);
+      assert.equal(readFileSync(join(dir, 'p', `f${n}`), 'utf8'), `file ${n}`);
+      assert.equal(existsSync(join(dir, 'p', `.f${n}.part`)), false);
     }
-    assert.equal(existsSync(join(dir, 'nope')), false);
+    assert.equal(existsSync(join(dir, 'p', 'f9')), false);
+    await journal.finish(); // one syncfs, then the journal goes: the run is durable
+    assert.equal(existsSync(journalPath(dir)), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });
 
-test('a temp handed over with its open descriptor: committed, and the descriptor closed by the queue', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-commit-'));
+test('a checkpoint while files keep coming: a synced line covers what was renamed before it, not what came after', async () => {
+  const dir = mirrorDir();
   try {
-    const queue = new CommitQueue(2, 20);
-    const fds = [0, 1, 2].map((n) => {
-      const fd = openSync(join(dir, `.f${n}.part`), 'wx');
-      writeSync(fd, `file ${n}`);
-      return fd;
-    });
-    await Promise.all(fds.map((fd, n) => queue.commit(join(dir, `.f${n}.part`), join(dir, `f${n}`), fd)));
-    for (const [n, fd] of fds.entries()) {
-      assert.equal(readFileSync(join(dir, `f${n}`), 'utf8'), `file ${n}`);
-      assert.equal(existsSync(join(dir, `.f${n}.part`)), false);
-      assert.throws(() => fstatSync(fd), /EBADF/, 'closed by the queue');
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-test('a handed-over descriptor whose temp vanished before the rename: rejected, descriptor closed, nothing under the final name', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-commit-'));
-  try {
-    const queue = new CommitQueue(1, 20);
-    const fd = openSync(join(dir, '.g.part'), 'wx');
-    rmSync(join(dir, '.g.part'));
-    await assert.rejects(queue.commit(join(dir, '.g.part'), join(dir, 'g'), fd), /ENOENT/);
-    assert.throws(() => fstatSync(fd), /EBADF/);
-    assert.equal(existsSync(join(dir, 'g')), false);
+    const journal = new SyncJournal(dir);
+    const queue = new CommitQueue(journal, 1, 5, 0); // a checkpoint after every batch
+    const commit = (n: number) => {
+      writeFileSync(join(dir, 'p', `.f${n}.part`), `file ${n}`);
+      return queue.commit({ temp: join(dir, 'p', `.f${n}.part`), target: join(dir, 'p', `f${n}`), path: `p/f${n}`, algorithm: 'sha256', digest: sha256(`file ${n}`) });
+    };
+    await commit(0);
+    while (!readFileSync(journalPath(dir), 'utf8').includes('synced')) await new Promise((r) => setTimeout(r, 10));
+    await commit(1);
+    const text = readFileSync(journalPath(dir), 'utf8');
+    assert.match(text, /^synced \d+$/m);
+    const pending = pendingEntries(text).map((e) => e.path);
+    assert.ok(!pending.includes('p/f0'), text);
+    assert.ok(pending.includes('p/f1'), text);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
