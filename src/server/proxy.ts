@@ -1,9 +1,7 @@
 // The pull-through cache: project pages from the upstream index (kept, with a TTL, served stale when
 // upstream fails), files downloaded on first request, streamed to the client while written, verified
 // against upstream's sha256 and stored in the mirror layout, so that the cache is itself a mirror.
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -12,8 +10,8 @@ import { replaceFile } from '../fs/replace-file.js';
 import { STATE_DIR } from '../mirror/manifest.js';
 import { renderProjectHtml, renderProjectJson } from '../mirror/render-pages.js';
 import { redact } from '../redact.js';
-import { partPathFor, HashMismatchError } from '../upstream/download-file.js';
-import { HttpTransport, headerValue, isTransientStatus, networkError } from '../upstream/http-transport.js';
+import { downloadVerified, HashMismatchError, type DownloadTee } from '../upstream/download-file.js';
+import { HttpTransport } from '../upstream/http-transport.js';
 import { SimpleIndexClient } from '../upstream/simple-client.js';
 import { MalformedPageError, UpstreamError, type UpstreamFile, type Validators } from '../upstream/simple-model.js';
 import { authHeaders, parseUpstreamUrl, type UpstreamUrl } from '../upstream/upstream-url.js';
@@ -255,65 +253,25 @@ export class PullThroughCache implements Fallback {
    * bytes for a whole file.
    */
   async #download(upstream: Upstream, project: string, url: string, sha256: string, size: number | undefined, target: string, res: ServerResponse | undefined, file?: UpstreamFile): Promise<boolean> {
-    const shown = redact(url);
-    let temp: string | undefined;
-    let handle: Awaited<ReturnType<typeof open>> | undefined;
     let isDone = false;
     try {
-      const response = await upstream.transport.get(url, { accept: '*/*', 'accept-encoding': 'identity', ...authHeaders(upstream.url, url) });
-      if (response.status !== 200) {
-        await response.body.dump();
-        throw new UpstreamError(shown, `HTTP ${response.status}`, { status: response.status, isTransient: isTransientStatus(response.status) });
-      }
-      const announced = Number(headerValue(response.headers, 'content-length') ?? Number.NaN);
-      if (size !== undefined && Number.isFinite(announced) && announced !== size) {
-        await response.body.dump();
-        throw new HashMismatchError(shown, `${size} bytes`, `${announced}`, 'size differs from the index');
-      }
-      await mkdir(join(target, '..'), { recursive: true });
-      temp = partPathFor(target);
-      handle = await open(temp, 'wx', 0o644);
-      if (res !== undefined) {
-        res.writeHead(200, {
-          'Content-Type': 'application/octet-stream',
-          ...(Number.isFinite(announced) ? { 'Content-Length': String(announced) } : {}),
-          'X-Dib-Pypi-Cache': 'miss',
-        });
-      }
-      const hash = createHash('sha256');
-      let bytes = 0;
-      // The last chunk is held back until the hash is checked: a client never receives a whole file that is wrong.
-      let held: Buffer | undefined;
-      const forward = async (data: Buffer) => {
-        if (res !== undefined && !res.destroyed && !res.write(data)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-      };
-      try {
-        for await (const chunk of response.body) {
-          const data = chunk as Buffer;
-          hash.update(data);
-          bytes += data.length;
-          await handle.write(data);
-          if (held !== undefined) await forward(held);
-          held = data;
-        }
-      } catch (error) {
-        throw networkError(url, error, this.#options.timeoutMs);
-      }
-      const actual = hash.digest('hex');
-      if (actual !== sha256) throw new HashMismatchError(shown, `sha256 ${sha256}`, actual, 'hash mismatch');
-      if (size !== undefined && bytes !== size) throw new HashMismatchError(shown, `${size} bytes`, `${bytes}`, 'size differs from the index');
-      await handle.sync();
-      await handle.close();
-      handle = undefined;
-      await rename(temp, target);
-      temp = undefined;
+      const tee: DownloadTee | undefined =
+        res === undefined
+          ? undefined
+          : {
+              start: (announced) => res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(announced === undefined ? {} : { 'Content-Length': String(announced) }), 'X-Dib-Pypi-Cache': 'miss' }),
+              write: async (data) => {
+                if (!res.destroyed && !res.write(data)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+              },
+            };
+      const result = await downloadVerified(upstream.transport, { url, target, algorithm: 'sha256', digest: sha256, ...(size === undefined ? {} : { size }), headers: authHeaders(upstream.url, url), makeParent: true, ...(tee === undefined ? {} : { tee }) });
       if (file?.uploadTime !== undefined) replaceFile(`${target}.upload-time`, `${file.uploadTime}\n`);
       if (file?.yanked !== undefined) replaceFile(`${target}.yanked`, file.yanked === true ? '' : file.yanked);
       fsyncPath(join(target, '..'));
       isDone = true;
-      if (held !== undefined && res !== undefined && !res.destroyed) res.write(held);
+      if (result.heldBack !== undefined && res !== undefined && !res.destroyed) res.write(result.heldBack);
       res?.end();
-      this.#options.log?.(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${bytes} bytes)`);
+      this.#options.log?.(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
       if (file !== undefined) this.#options.onStored();
       return true;
     } catch (error) {
@@ -325,8 +283,6 @@ export class PullThroughCache implements Fallback {
       if (res !== undefined && !res.headersSent) sendError(res.req, res, 502, `upstream download failed: ${message}`);
       return false;
     } finally {
-      await handle?.close().catch(() => {});
-      if (temp !== undefined) await rm(temp, { force: true });
       if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
     }
   }

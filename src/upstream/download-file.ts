@@ -1,7 +1,7 @@
 // A verified download: streamed to a temp file beside the target while hashed, renamed into place only when the
 // digest matches, the temp removed otherwise. A reader never sees a partial or unverified file under the final name.
 import { createHash } from 'node:crypto';
-import { closeSync, fsync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { DibPypiError } from '../errors.js';
 import { basename, dirname, join } from 'node:path';
@@ -25,12 +25,28 @@ export interface DownloadRequest {
    * them in batches: see src/mirror/commit-queue.ts); `temp` in the result names it.
    */
   commit?: 'rename' | 'keep-temp';
+  /** Make the target's directory first when it is missing (after the upstream has answered 200). */
+  makeParent?: boolean;
+  /**
+   * Also stream the bytes to a client while they are written (serve's pull-through cache): `start` once
+   * the upstream has answered (before any byte), `write` for each chunk but the last, which is held back
+   * and returned as `heldBack`, to be sent once the file is verified and in place: a client never
+   * receives the whole of a file that turned out wrong.
+   */
+  tee?: DownloadTee;
   /** Also return the verified bytes (`data`) when the file has at most this many (the caller inspects them without reading the file again). */
   keepBytesUpTo?: number;
 }
 
+export interface DownloadTee {
+  start(announced: number | undefined): void;
+  write(chunk: Buffer): Promise<void>;
+}
+
 export interface DownloadResult {
   bytes: number;
+  /** With `tee`: the last chunk, not yet sent. */
+  heldBack?: Buffer;
   /** With commit 'keep-temp': the verified temp file beside the target. */
   temp?: string;
   /** The bytes, with keepBytesUpTo, when there were no more. */
@@ -69,7 +85,10 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   // The create and the writes are plain synchronous calls: with no fsync per file (sync journals instead)
   // a create takes tens of microseconds, while a thread-pool round trip wakes a pool thread that, on a
   // small machine, preempts this one (bench/mirror-sync.ts: an async open cost ~70 us of this thread per file).
+  if (request.makeParent === true) mkdirSync(dirname(request.target), { recursive: true });
   const fd = openSync(temp, 'wx', 0o644);
+  request.tee?.start(Number.isFinite(announced) ? announced : undefined);
+  let held: Buffer | undefined;
   const hash = createHash(request.algorithm);
   let bytes = 0;
   const keepUpTo = request.keepBytesUpTo ?? -1;
@@ -82,6 +101,10 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
         hash.update(chunk as Buffer);
         bytes += (chunk as Buffer).length;
         writeAll(fd, chunk as Buffer, temp);
+        if (request.tee !== undefined) {
+          if (held !== undefined) await request.tee.write(held);
+          held = chunk as Buffer;
+        }
         if (kept !== undefined && bytes > keepUpTo) kept = undefined;
         kept?.push(chunk as Buffer);
       }
@@ -91,7 +114,7 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    const data = kept === undefined ? {} : { data: Buffer.concat(kept, bytes) };
+    const data = { ...(kept === undefined ? {} : { data: Buffer.concat(kept, bytes) }), ...(held === undefined ? {} : { heldBack: held }) };
     if (request.commit === 'keep-temp') {
       closeSync(fd);
       isOpen = false;
