@@ -31,15 +31,20 @@ function ownerNeedsChange(uid: number, gid: number): boolean {
   return process.getuid?.() === 0 || uid !== process.getuid?.() || gid !== process.getgid?.();
 }
 
+/** Write all of `data` to a fresh temp file's descriptor and give it `own`'s owner and mode. */
+function fillTemp(fd: number, data: Uint8Array, own: FileOwnership): void {
+  let offset = 0;
+  while (offset < data.length) offset += writeSync(fd, data, offset);
+  if (ownerNeedsChange(own.uid, own.gid)) fchownSync(fd, own.uid, own.gid);
+  fchmodSync(fd, own.mode & 0o7777);
+}
+
 /** Write `data` to `temp` (which must not exist), give it `own`, then rename it over `target`. */
 export function writeFileAtomic(target: string, temp: string, data: Uint8Array, own: FileOwnership, onStep?: (name: string) => void): void {
   try {
     const fd = openSync(temp, 'wx', 0o600);
     try {
-      let offset = 0;
-      while (offset < data.length) offset += writeSync(fd, data, offset);
-      if (ownerNeedsChange(own.uid, own.gid)) fchownSync(fd, own.uid, own.gid);
-      fchmodSync(fd, own.mode & 0o7777);
+      fillTemp(fd, data, own);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -65,10 +70,7 @@ export async function writeFilesAtomic(items: { target: string; data: Uint8Array
       const temp = tempPathFor(target);
       const fd = openSync(temp, 'wx', 0o600);
       open.push({ fd, temp, target });
-      let offset = 0;
-      while (offset < data.length) offset += writeSync(fd, data, offset);
-      if (ownerNeedsChange(own.uid, own.gid)) fchownSync(fd, own.uid, own.gid);
-      fchmodSync(fd, own.mode & 0o7777);
+      fillTemp(fd, data, own);
     }
     await Promise.all(open.map(({ fd }) => fsyncAsync(fd)));
   } catch (error) {

@@ -399,13 +399,13 @@ function recordSome(run: Run, dirs: Map<string, DirScan>, rels: string[]): { rel
     const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
     const after = statSync(path);
     const expected = scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [];
+    const isSteady = dirStamp(before) === dirStamp(after) && sameList(entries, expected);
     const isRecent = now - after.mtimeMs <= RACY_MS;
-    const isStable = dirStamp(before) === dirStamp(after) && !isRecent && sameList(entries, expected);
-    if (isRecent && dirStamp(before) === dirStamp(after) && sameList(entries, expected)) {
+    if (isSteady && isRecent) {
       racy.rels.push(rel);
       racy.newestMs = Math.max(racy.newestMs, after.mtimeMs);
     }
-    const mtime = isStable ? dirStamp(after) : '0';
+    const mtime = isSteady && !isRecent ? dirStamp(after) : '0';
     if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
     run.next.dirs[rel] = { mtime };
   }
