@@ -1,6 +1,6 @@
 // Inspect one distribution file: hash it in one streaming read, and take its core metadata from the archive (the mirror's only reader of distribution bytes).
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Transform, Writable } from 'node:stream';
@@ -300,26 +300,22 @@ export async function inspectDistribution(path: string, filename: DistFilename):
 let syncBuffer: Buffer | undefined;
 
 /**
- * The whole file when it fits in one CHUNK_BYTES read, else undefined (the async path streams it).
- * With `knownSize` (just stat'ed) it stops at that size, saving the read that would return 0.
+ * The whole file (open as `fd`, read from its start) when it fits in one CHUNK_BYTES read, else
+ * undefined (the async path streams it). With `knownSize` (just stat'ed) it stops at that size,
+ * saving the read that would return 0.
  */
-function readWholeSync(path: string, knownSize?: number): Buffer | undefined {
+function readWholeSync(fd: number, knownSize?: number): Buffer | undefined {
   if (knownSize !== undefined && knownSize >= CHUNK_BYTES) return undefined;
-  const fd = openSync(path, 'r');
-  try {
-    syncBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES + 1);
-    let filled = 0;
-    for (;;) {
-      if (knownSize !== undefined && filled === knownSize) break;
-      const read = readSync(fd, syncBuffer, filled, syncBuffer.length - filled, null);
-      if (read === 0) break;
-      filled += read;
-      if (filled === syncBuffer.length) return undefined; // bigger than one chunk
-    }
-    return syncBuffer.subarray(0, filled);
-  } finally {
-    closeSync(fd);
+  syncBuffer ??= Buffer.allocUnsafe(CHUNK_BYTES + 1);
+  let filled = 0;
+  for (;;) {
+    if (knownSize !== undefined && filled === knownSize) break;
+    const read = readSync(fd, syncBuffer, filled, syncBuffer.length - filled, filled);
+    if (read === 0) break;
+    filled += read;
+    if (filled === syncBuffer.length) return undefined; // bigger than one chunk
   }
+  return syncBuffer.subarray(0, filled);
 }
 
 function zipMemberSync(path: string, whole: Buffer, wants: (names: ZipEntry[]) => ZipEntry | undefined): Buffer | undefined | 'zip64' {
@@ -346,13 +342,13 @@ function wheelMetadataEntry(entries: ZipEntry[], filename: DistFilename): ZipEnt
 }
 
 /**
- * inspectDistribution without any async round trip, for the common case of a file that fits in
+ * inspectDistribution of the file open as `fd` (named `path` in errors) without any async round trip, for the common case of a file that fits in
  * one read (the indexer inspects tens of thousands of them). Returns undefined when the file
  * needs the streaming path (bigger than one read, zip64, an sdist that inflates past the
  * in-memory limit); same results and errors as inspectDistribution otherwise.
  */
-export function inspectDistributionSync(path: string, filename: DistFilename, knownSize?: number): InspectedDistribution | undefined {
-  const whole = readWholeSync(path, knownSize);
+export function inspectDistributionSync(fd: number, path: string, filename: DistFilename, knownSize?: number): InspectedDistribution | undefined {
+  const whole = readWholeSync(fd, knownSize);
   return whole === undefined ? undefined : inspectWholeSync(path, filename, whole);
 }
 

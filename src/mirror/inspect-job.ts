@@ -1,5 +1,5 @@
 // Inspect one distribution file for the index and write its PEP 658 `.metadata`: the unit of work the indexer's workers run.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { replaceFile } from '../fs/replace-file.js';
 import { projectOfRecord } from './build-pages.js';
@@ -50,11 +50,43 @@ function holdsBytes(path: string, bytes: Uint8Array): boolean {
   }
 }
 
+/**
+ * The file open for reading with its stat, taken from the descriptor (one path lookup, not two);
+ * `fd` undefined when it cannot be opened (the inspection then reports why), undefined when it is gone.
+ */
+function openForInspection(path: string, needsFd: boolean): { fd?: number; stat: BigIntStats } | undefined {
+  let fd: number | undefined;
+  if (needsFd) {
+    try {
+      fd = openSync(path, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    }
+  }
+  try {
+    const stat = fd === undefined ? statSync(path, { bigint: true, throwIfNoEntry: false }) : fstatSync(fd, { bigint: true });
+    if (stat === undefined) return undefined;
+    return fd === undefined ? { stat } : { fd, stat };
+  } catch (error) {
+    if (fd !== undefined) closeSync(fd);
+    throw error;
+  }
+}
+
 /** Hash and read metadata (synchronously when the file fits in one read), then write `<file>.metadata` if it is new or differs. */
 export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   const full = join(job.dir, job.path);
-  const stat = statSync(full, { bigint: true, throwIfNoEntry: false });
-  if (stat === undefined) return { path: job.path, wroteMetadata: false };
+  // Bytes in memory need no descriptor: a stat tells whether they are still the file's.
+  const opened = openForInspection(full, job.data === undefined);
+  if (opened === undefined) return { path: job.path, wroteMetadata: false };
+  try {
+    return await inspectOpened(job, full, opened.stat, opened.fd);
+  } finally {
+    if (opened.fd !== undefined) closeSync(opened.fd);
+  }
+}
+
+async function inspectOpened(job: InspectJob, full: string, stat: BigIntStats, fd: number | undefined): Promise<InspectOutcome> {
   const base = { size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
   const basename = posix.basename(job.path);
   const filename = parseDistFilename(basename);
@@ -63,7 +95,7 @@ export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   try {
     // In-memory bytes are used only while the file still has their size (else it changed since: read it).
     const inMemory = job.data !== undefined && job.data.length === base.size ? inspectWholeSync(full, filename, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length), job.sha256) : undefined;
-    inspected = inMemory ?? inspectDistributionSync(full, filename, base.size) ?? (await inspectDistribution(full, filename));
+    inspected = inMemory ?? (fd === undefined ? undefined : inspectDistributionSync(fd, full, filename, base.size)) ?? (await inspectDistribution(full, filename));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
     const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;

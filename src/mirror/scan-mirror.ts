@@ -92,6 +92,14 @@ export function dirStamp(stat: Stats): string {
   return String(stat.mtimeMs);
 }
 
+/** The top level as statTopLevel found it. */
+export interface TopLevel {
+  /** The top level (`rel` '') first, then every project directory, sorted. */
+  dirs: TopDir[];
+  /** The inodes came from the disk, not the page cache (the rest of the mirror likely will too). */
+  isCold: boolean;
+}
+
 /** Entries stat-ed one by one first, timed: enough to tell a warm cache (~5-10 us each) from a cold one. */
 const PROBE = 64;
 /** Average microseconds per `lstat` of the first PROBE above which the inodes are coming from disk (measured here: warm 12-16, cold 88-102, the first calls of a process included). */
@@ -105,7 +113,7 @@ const COLD_US = 40;
  * the rest are asked for all at once on the thread pool, whose parallel reads take 0.6x the time;
  * from the page cache, one by one is faster than a callback each. Symlinks are not directories (`lstat`).
  */
-export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): Promise<TopDir[]> {
+export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): Promise<TopLevel> {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const names = readdirSync(dir).filter((name) => name !== STATE_DIR);
   names.sort();
@@ -124,7 +132,7 @@ export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): 
     if (!stat.isDirectory()) entries.push({ name, isFile: stat.isFile() });
     else if (!name.startsWith('.')) found.push({ rel: name, mtime: dirStamp(stat) });
   }
-  return found;
+  return { dirs: found, isCold };
 }
 
 /** `lstat` names[from..] all at once on the thread pool (a vanished entry: undefined). */
@@ -164,7 +172,8 @@ export function scanDir(dir: string, top: TopDir, isTrusted: boolean, manifest: 
       scan.files.set(path, record);
       continue;
     }
-    const fileStat = statOrUndefined(join(dir, path));
+    // With no record to compare against (a new file, a full run), a stat would tell nothing: the inspection stats it.
+    const fileStat = record === undefined || full ? undefined : statOrUndefined(join(dir, path));
     const isSame = record !== undefined && fileStat !== undefined && record.size === Number(fileStat.size) && record.mtimeNs === String(fileStat.mtimeNs);
     scan.files.set(path, full || !isSame ? undefined : record);
     if (isSame && record?.metadataSha256 !== undefined && !dirScan.generated.has(`${name}.metadata`)) scan.needMetadata.add(path);
@@ -189,7 +198,7 @@ export function scanDir(dir: string, top: TopDir, isTrusted: boolean, manifest: 
 export async function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Promise<Scan> {
   const scan = emptyScan();
   const knownEntries = entriesByDir(manifest);
-  for (const top of await statTopLevel(dir)) {
+  for (const top of (await statTopLevel(dir)).dirs) {
     const known = manifest.dirs[top.rel];
     const isTrusted = !full && known !== undefined && known.mtime === top.mtime && known.mtime !== '0';
     scanDir(dir, top, isTrusted, manifest, knownEntries.get(top.rel) ?? [], full, removeTemps, scan);

@@ -23,9 +23,13 @@ function makeTree(): string {
 test('serial and parallel stat-ing of the top level agree: directories with mtimes, sorted; files, temps and symlinks as entries; dot-directories and our state left out', async () => {
   const dir = makeTree();
   try {
-    const serial = await statTopLevel(dir, 'serial');
-    const parallel = await statTopLevel(dir, 'parallel');
-    const probed = await statTopLevel(dir);
+    const serialTop = await statTopLevel(dir, 'serial');
+    const parallelTop = await statTopLevel(dir, 'parallel');
+    assert.equal(serialTop.isCold, false);
+    assert.equal(parallelTop.isCold, true);
+    const serial = serialTop.dirs;
+    const parallel = parallelTop.dirs;
+    const probed = (await statTopLevel(dir)).dirs;
     assert.deepEqual(parallel, serial);
     assert.deepEqual(probed, serial);
     assert.equal(serial.length, 151);
