@@ -321,7 +321,9 @@ async function writeAllProjectPages(run: Run, full: boolean): Promise<string[]> 
     const isMissing = run.next.pages[project] === undefined || (dirScan?.listed === false ? false : dirScan ? !dirScan.generated.has('index.html') : !existsSync(join(run.dir, project, 'index.html')));
     if (!full && !isMissing && !run.dirtyProjects.has(project)) continue;
     const page = buildProjectPage(project, byProject.get(project) as string[], run.next.files, run.next.sidecars);
-    jobs.push({ dir: run.dir, page, previous: full ? undefined : run.next.pages[project] });
+    const job: PageJob = { dir: run.dir, page, previous: full ? undefined : run.next.pages[project] };
+    if (dirScan?.listed === true) job.listed = { hasHtml: dirScan.generated.has('index.html'), hasJson: dirScan.generated.has('index.json') };
+    jobs.push(job);
   }
   const outcomes = await run.workers.writePages(jobs, (done) => {
     run.options.onProgress?.({ phase: 'write', done, total: jobs.length });

@@ -3,7 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { inflateRawSync } from 'node:zlib';
 import yauzl from 'yauzl';
-import { crc32Hex } from '../fs/crc32.js';
+import { crc32 } from './crc32-native.js';
 
 /** A member that cannot be read: `reason` is one line, for `BrokenDistributionError`. */
 export class ZipMemberError extends Error {}
@@ -104,6 +104,6 @@ export async function readSmallMember(zip: yauzl.ZipFile, entry: yauzl.Entry, so
     }
   } else throw new ZipMemberError(`${name} uses compression method ${entry.compressionMethod}; only stored (0) and deflate (8) are read`);
   if (data.length !== entry.uncompressedSize) throw new ZipMemberError(`${name} is ${data.length} bytes, its zip entry says ${entry.uncompressedSize}`);
-  if (crc32Hex(data) !== (entry.crc32 >>> 0).toString(16).padStart(8, '0')) throw new ZipMemberError(`${name} fails its CRC-32 check`);
+  if (crc32(data) !== entry.crc32 >>> 0) throw new ZipMemberError(`${name} fails its CRC-32 check`);
   return data;
 }
