@@ -313,20 +313,23 @@ async function writeAllProjectPages(run: Run, full: boolean): Promise<string[]> 
     byProject.set(record.project, list);
   }
   const projects = [...byProject.keys()].sort();
-  const jobs: PageJob[] = [];
   const scanned = new Map(run.scan.dirs.map((d) => [d.rel, d]));
-  for (const project of projects) {
+  const todo = projects.filter((project) => {
     // A page we wrote into a directory whose mtime has not changed since is still there: no stat needed.
     const dirScan = scanned.get(project);
     const isMissing = run.next.pages[project] === undefined || (dirScan?.listed === false ? false : dirScan ? !dirScan.generated.has('index.html') : !existsSync(join(run.dir, project, 'index.html')));
-    if (!full && !isMissing && !run.dirtyProjects.has(project)) continue;
+    return full || isMissing || run.dirtyProjects.has(project);
+  });
+  const makeJob = (i: number): PageJob => {
+    const project = todo[i] as string;
+    const dirScan = scanned.get(project);
     const page = buildProjectPage(project, byProject.get(project) as string[], run.next.files, run.next.sidecars);
     const job: PageJob = { dir: run.dir, page, previous: full ? undefined : run.next.pages[project] };
     if (dirScan?.listed === true) job.listed = { hasHtml: dirScan.generated.has('index.html'), hasJson: dirScan.generated.has('index.json') };
-    jobs.push(job);
-  }
-  const outcomes = await run.workers.writePages(jobs, (done) => {
-    run.options.onProgress?.({ phase: 'write', done, total: jobs.length });
+    return job;
+  };
+  const outcomes = await run.workers.writePages(todo.length, makeJob, (done) => {
+    run.options.onProgress?.({ phase: 'write', done, total: todo.length });
     run.options.onStep?.(`wrote the pages of ${done} projects`);
   });
   for (const outcome of outcomes) {

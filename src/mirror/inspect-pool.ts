@@ -49,19 +49,23 @@ export class IndexWorkers {
       }
       return outcomes;
     }
-    return this.dispatch<InspectOutcome>('inspect', jobs, onDone);
+    return this.dispatch<InspectOutcome>('inspect', jobs.length, (from, to) => jobs.slice(from, to), onDone);
   }
 
-  async writePages(jobs: PageJob[], onDone: (done: number) => void): Promise<PageOutcome[]> {
-    if (jobs.length <= INLINE_MAX) {
+  /**
+   * Write `count` projects' pages; `make(i)` builds the i-th job when a thread is about to need it,
+   * so the main thread builds pages while the threads write the ones before.
+   */
+  async writePages(count: number, make: (i: number) => PageJob, onDone: (done: number) => void): Promise<PageOutcome[]> {
+    if (count <= INLINE_MAX) {
       const outcomes: PageOutcome[] = [];
-      for (const job of jobs) {
-        outcomes.push(writeProjectPages(job));
+      for (let i = 0; i < count; i++) {
+        outcomes.push(writeProjectPages(make(i)));
         onDone(outcomes.length);
       }
       return outcomes;
     }
-    return this.dispatch<PageOutcome>('pages', jobs, onDone);
+    return this.dispatch<PageOutcome>('pages', count, (from, to) => Array.from({ length: to - from }, (_, k) => make(from + k)), onDone);
   }
 
   async close(): Promise<void> {
@@ -74,30 +78,44 @@ export class IndexWorkers {
     return this.workers;
   }
 
-  /** Hand out batches to whichever thread is free; results come back in completion order. */
-  private dispatch<T>(kind: WorkerRequest['kind'], jobs: (InspectJob | PageJob)[], onDone: (done: number) => void): Promise<T[]> {
+  /**
+   * Hand out batches to whichever thread is free, two per thread in flight (a thread starts its next
+   * batch while its last outcomes travel back and the main thread prepares another); results come
+   * back in completion order.
+   */
+  private dispatch<T>(kind: WorkerRequest['kind'], count: number, take: (from: number, to: number) => (InspectJob | PageJob)[], onDone: (done: number) => void): Promise<T[]> {
     const outcomes: T[] = [];
     let next = 0;
     const feed = (worker: Worker) =>
       new Promise<void>((resolve, reject) => {
+        let inFlight = 0;
         const send = () => {
-          if (next >= jobs.length) {
-            worker.off('message', receive);
-            worker.off('error', reject);
-            resolve();
-            return;
-          }
-          worker.postMessage({ kind, jobs: jobs.slice(next, next + BATCH) });
-          next += BATCH;
+          if (next >= count) return;
+          const to = Math.min(count, next + BATCH);
+          worker.postMessage({ kind, jobs: take(next, to) });
+          next = to;
+          inFlight++;
         };
         const receive = (batch: T[]) => {
+          inFlight--;
           outcomes.push(...batch);
           onDone(outcomes.length);
           send();
+          if (inFlight === 0) {
+            worker.off('message', receive);
+            worker.off('error', reject);
+            resolve();
+          }
         };
         worker.on('message', receive);
         worker.once('error', reject);
         send();
+        send();
+        if (inFlight === 0) {
+          worker.off('message', receive);
+          worker.off('error', reject);
+          resolve();
+        }
       });
     return Promise.all(this.start().map(feed)).then(() => outcomes);
   }
