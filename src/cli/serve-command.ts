@@ -6,6 +6,7 @@ import { defaultMirror } from '../targets/mirror-location.js';
 import { printLine, warn } from './output.js';
 import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
+import type { ReindexQueue } from '../server/reindex-queue.js';
 
 export interface ServeFlags {
   positionals: string[];
@@ -74,13 +75,15 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (flags.noIndex !== true) await indexAtStart(dir);
   const log = flags.accessLog === true ? (line: string) => printLine(line) : undefined;
   const { createApp } = await import('../server/app.js');
-  const proxy = await setUpProxy(flags, dir, (path) => app.cache.invalidate(path));
+  const reindex = sharedReindexQueue(dir);
+  const proxy = await setUpProxy(flags, dir, reindex, (path) => app.cache.invalidate(path));
   const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status() });
-  const uploads = await setUpUploads(flags, dir, (project) => {
+  const uploads = await setUpUploads(flags, dir, reindex, (project) => {
     for (const page of ['index.html', 'index.json']) {
       app.cache.invalidate(join(dir, page));
       app.cache.invalidate(join(dir, project, page));
     }
+    proxy?.localFilesChanged(project);
   }, log);
   if (uploads !== undefined) app.upload = uploads;
   await listen(app.server, host, port);
@@ -101,8 +104,18 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   });
 }
 
+/**
+ * One re-index queue for the files the cache stores and for uploads (one run at a time, shared by
+ * those waiting), loaded only when one of them is enabled.
+ */
+function sharedReindexQueue(dir: string): () => Promise<ReindexQueue> {
+  let queue: Promise<ReindexQueue> | undefined;
+  return () =>
+    (queue ??= Promise.all([import('../server/reindex-queue.js'), import('../mirror/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
+}
+
 /** The pull-through cache, when --upstream names indexes to proxy. */
-async function setUpProxy(flags: ServeFlags, dir: string, onPageWritten: (path: string) => void) {
+async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onPageWritten: (path: string) => void) {
   const upstreams = flags.upstream ?? [];
   const ttl = parseSeconds(flags.ttl, '--ttl', 600);
   const timeout = parseSeconds(flags.timeout, '--timeout', 10);
@@ -121,9 +134,7 @@ async function setUpProxy(flags: ServeFlags, dir: string, onPageWritten: (path: 
     allow.add(normalizeProjectName(name));
   }
   const { PullThroughCache } = await import('../server/proxy.js');
-  const { ReindexQueue } = await import('../server/reindex-queue.js');
-  const { indexMirror } = await import('../mirror/index-mirror.js');
-  const queue = new ReindexQueue(() => indexMirror({ dir }));
+  const queue = await reindexQueue();
   return new PullThroughCache({
     dir,
     upstreams,
@@ -140,7 +151,7 @@ async function setUpProxy(flags: ServeFlags, dir: string, onPageWritten: (path: 
 }
 
 /** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */
-async function setUpUploads(flags: ServeFlags, dir: string, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
+async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
   if (flags.uploadAuth === undefined && (token === undefined || token === '')) {
@@ -160,9 +171,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, onIndexed: (project:
     if (users.size === 0) throw new UsageError(`${JSON.stringify(flags.uploadAuth)} lists no users`, '--upload-auth');
   }
   const { createUploadHandler } = await import('../server/upload.js');
-  const { ReindexQueue } = await import('../server/reindex-queue.js');
-  const { indexMirror } = await import('../mirror/index-mirror.js');
-  const queue = new ReindexQueue(() => indexMirror({ dir }));
+  const queue = await reindexQueue();
   return createUploadHandler({
     dir,
     auth: new Authenticator({ users, token: token === '' ? undefined : token }),

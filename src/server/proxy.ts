@@ -147,6 +147,16 @@ export class PullThroughCache implements Fallback {
     return { dir: this.#stateDir(listing.project), headers };
   }
 
+  /**
+   * The mirror's own files of `project` changed (an upload, re-indexed): its merged page is rendered
+   * again from the cached listing at once, without asking upstream, so the new file shows before the TTL ends.
+   */
+  localFilesChanged(project: string): void {
+    if (this.#isPrivate(project)) return; // served from the mirror's own pages
+    const listing = this.#load(project);
+    if (listing !== undefined) this.#save(listing);
+  }
+
   async preparePage(project: string): Promise<PagePlan | undefined> {
     if (this.#isPrivate(project)) return { headers: { 'X-Dib-Pypi-Cache': 'private' } };
     const listing = this.#load(project);

@@ -213,6 +213,19 @@ test('dependency confusion: a project with private uploads is served from here o
   await using allowed = await startServe([cache.path, '--upstream', upstream.url, '--allow-upstream', 'Demo_Pkg'], { env });
   const merged = JSON.parse((await httpRequest(`${allowed.url}simple/demo-pkg/`, { headers: { Accept: JSON_TYPE } })).body.toString()) as { files: { filename: string }[] };
   assert.deepEqual(merged.files.map((f) => f.filename), ['demo_pkg-0.1-py3-none-any.whl', DEMO], 'allowed: upstream files with the private ones');
+  // An upload to the allowed project shows on its merged page at once, not after the TTL (600 s here).
+  const content2 = readFileSync(await makeWheel(work.path, { name: 'demo-pkg', version: '0.2' }));
+  const form2 = multipart({ fields: twineFields('demo-pkg', '0.2', content2), filename: 'demo_pkg-0.2-py3-none-any.whl', content: content2 });
+  const uploaded2 = await httpRequest(`${allowed.url}legacy/`, { method: 'POST', body: form2.body, headers: { 'Content-Type': form2.contentType, Authorization: basicAuth('__token__', token) } });
+  assert.equal(uploaded2.status, 200, uploaded2.body.toString());
+  upstream.hits.clear();
+  for (const accept of [JSON_TYPE, 'text/html']) {
+    const after = await httpRequest(`${allowed.url}simple/demo-pkg/`, { headers: { Accept: accept } });
+    assert.equal(after.headers['x-dib-pypi-cache'], 'hit', 'from the cached listing');
+    assert.ok(after.body.toString().includes('demo_pkg-0.2-py3-none-any.whl'), `${accept}: the new upload is listed at once`);
+    assert.ok(after.body.toString().includes(DEMO), `${accept}: upstream's file is still there`);
+  }
+  assert.equal(upstream.hits.size, 0, 'upstream was not asked again');
 });
 
 test('serve: proxy flags without --upstream, and bad upstream URLs, are exit 2', async () => {
