@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
-import { indexThreads, IndexWorkers } from './inspect-pool.js';
+import { IndexWorkers } from './inspect-pool.js';
 import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
 import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, saveManifest, shardOf, STATE_DIR, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
@@ -107,7 +107,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     touchedDirs: new Set(),
     present: onTop,
     isChanged: false,
-    workers: new IndexWorkers(indexThreads(isCold)),
+    workers: new IndexWorkers(isCold),
     written: 0,
     removed: 0,
     problems: [],

@@ -1,10 +1,11 @@
 // The indexer's worker threads: file inspection and page writing spread over a few threads in batches, or inline when there are few jobs.
-// Creating files is the slow part of an index run and mostly waits on the disk: a few threads overlap those waits.
+// As many threads as cores when the files are in the page cache (all CPU work), more when they come from the disk (the reads wait).
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runInspectJob, type InspectJob, type InspectOutcome } from './inspect-job.js';
+import { isColdRead, spread } from './read-probe.js';
 import type { WorkerRequest } from './inspect-worker.js';
 import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
 
@@ -25,9 +26,9 @@ export function workerScript(): string {
 /**
  * How many threads inspect files and write pages. From the page cache, reading, hashing and creating
  * files is all CPU work: one thread per core (two here) does it with fewer switches and less
- * duplicated JIT compiling than four (full index of the large mirror: 4.2-4.7 s against 4.5-5.5 s,
- * 1.5 s less CPU). From the disk, reads wait, and four threads overlap the waits (7.4-7.7 s against
- * 8.5-9.2 s with two). `DIB_PYPI_INDEX_THREADS` overrides both.
+ * duplicated JIT compiling than four (full index of the large mirror, quiet machine, 4 pairs:
+ * 3.58 s against 4.20 s, 1.3 s less CPU). From the disk, reads wait, and four threads overlap the
+ * waits (6.2-7.7 s against 7.3-9.2 s with two). `DIB_PYPI_INDEX_THREADS` overrides both.
  */
 export function indexThreads(isCold: boolean, env: NodeJS.ProcessEnv = process.env): number {
   const forced = Number(env.DIB_PYPI_INDEX_THREADS);
@@ -37,8 +38,10 @@ export function indexThreads(isCold: boolean, env: NodeJS.ProcessEnv = process.e
 
 export class IndexWorkers {
   private workers: Worker[] = [];
+  private threads: number | undefined;
 
-  constructor(private readonly threads = indexThreads(false)) {}
+  /** `isCold`: the caller already knows the mirror comes from the disk (its directories' inodes did). */
+  constructor(private readonly isCold = false) {}
 
   async inspect(jobs: InspectJob[], onDone: (done: number) => void): Promise<InspectOutcome[]> {
     if (jobs.length <= INLINE_MAX) {
@@ -49,6 +52,8 @@ export class IndexWorkers {
       }
       return outcomes;
     }
+    // Sized by the first files it reads: a few read from the disk mean all the rest will be.
+    this.threads ??= indexThreads(this.isCold || isColdRead(spread(jobs.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
     return this.dispatch<InspectOutcome>('inspect', jobs.length, (from, to) => jobs.slice(from, to), onDone);
   }
 
@@ -74,7 +79,7 @@ export class IndexWorkers {
   }
 
   private start(): Worker[] {
-    if (this.workers.length === 0) this.workers = Array.from({ length: this.threads }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
+    if (this.workers.length === 0) this.workers = Array.from({ length: (this.threads ??= indexThreads(this.isCold)) }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
     return this.workers;
   }
 
