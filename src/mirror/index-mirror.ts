@@ -126,7 +126,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     if (record.problem !== undefined) run.problems.push({ path, message: record.problem });
   }
   for (const [path, record] of late.sidecars) run.next.sidecars[path] = record;
-  timer('inspect');
+  timer(`inspect (${inspected} files, ${run.workers.started} threads)`);
   noteRemovedFiles(run);
   noteChangedSidecars(run);
   const loadedProjects = await writeAllProjectPages(run, full).finally(() => run.workers.close());

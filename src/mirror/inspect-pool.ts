@@ -43,6 +43,11 @@ export class IndexWorkers {
   /** `isCold`: the caller already knows the mirror comes from the disk (its directories' inodes did). */
   constructor(private readonly isCold = false) {}
 
+  /** Threads started so far (0: the jobs ran inline). */
+  get started(): number {
+    return this.workers.length;
+  }
+
   async inspect(jobs: InspectJob[], onDone: (done: number) => void): Promise<InspectOutcome[]> {
     if (jobs.length <= INLINE_MAX) {
       const outcomes: InspectOutcome[] = [];
