@@ -32,3 +32,5 @@ const commands = readdirSync('src/cli').filter((name) => name.endsWith('-command
 await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, external: ['cpu-features', '*.node'] });
 // The indexer's worker threads run this one, found beside the command bundles.
 await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' });
+// The sync's writer thread (src/mirror/sync-writer.ts).
+await build({ ...common, entryPoints: ['src/mirror/sync-writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' });

@@ -277,10 +277,11 @@ async function inspectOtherSdist(file: OpenFile, filename: DistFilename): Promis
  *   the file name can be its project's (`sdistNameMatches`; old sdists have none); a truncated
  *   or damaged archive throws;
  * - `.tar.bz2` / `.tar.xz` sdists: hashed only.
- * I/O errors (ENOENT, EACCES, EISDIR) are thrown as they are.
+ * I/O errors (ENOENT, EACCES, EISDIR) are thrown as they are. With `source`, the bytes are read from
+ * there (a download's temp file) while `path` still names the file and picks its format.
  */
-export async function inspectDistribution(path: string, filename: DistFilename): Promise<InspectedDistribution> {
-  const handle = await open(path, 'r');
+export async function inspectDistribution(path: string, filename: DistFilename, source = path): Promise<InspectedDistribution> {
+  const handle = await open(source, 'r');
   const file: OpenFile = { path, handle, buffer: spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES) };
   try {
     if (filename.kind === 'wheel') return await inspectWheel(file, filename);

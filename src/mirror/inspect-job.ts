@@ -18,6 +18,8 @@ export interface InspectJob {
   isNew: boolean;
   /** The file's bytes and sha256, when the caller has them in memory (a download just verified them): not read again. */
   data?: Uint8Array;
+  /** Read and stat this file instead of `dir/path` (a verified download's temp file, renamed to `path` afterwards: the same inode). */
+  source?: string;
   sha256?: string;
 }
 
@@ -77,7 +79,7 @@ function openForInspection(path: string, needsFd: boolean): { fd?: number; stat:
 export async function runInspectJob(job: InspectJob): Promise<InspectOutcome> {
   const full = join(job.dir, job.path);
   // Bytes in memory need no descriptor: a stat tells whether they are still the file's.
-  const opened = openForInspection(full, job.data === undefined);
+  const opened = openForInspection(job.source ?? full, job.data === undefined);
   if (opened === undefined) return { path: job.path, wroteMetadata: false };
   try {
     return await inspectOpened(job, full, opened.stat, opened.fd);
@@ -95,7 +97,7 @@ async function inspectOpened(job: InspectJob, full: string, stat: BigIntStats, f
   try {
     // In-memory bytes are used only while the file still has their size (else it changed since: read it).
     const inMemory = job.data !== undefined && job.data.length === base.size ? inspectWholeSync(full, filename, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length), job.sha256) : undefined;
-    inspected = inMemory ?? (fd === undefined ? undefined : inspectDistributionSync(fd, full, filename, base.size)) ?? (await inspectDistribution(full, filename));
+    inspected = inMemory ?? (fd === undefined ? undefined : inspectDistributionSync(fd, full, filename, base.size)) ?? (await inspectDistribution(full, filename, job.source));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
     const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;

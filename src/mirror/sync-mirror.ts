@@ -12,9 +12,9 @@ import { loadManifest, STATE_DIR, type Manifest } from './manifest.js';
 import { mapLimit } from './map-limit.js';
 import { isValidProjectName, normalizeProjectName } from './project-name.js';
 import { Semaphore } from './semaphore.js';
-import { CommitQueue } from './commit-queue.js';
 import { repairFromJournal, SyncJournal } from './sync-journal.js';
-import { BackgroundInspector } from './sync-inspect.js';
+import { SyncWriter } from './sync-writer.js';
+import type { FileRecord } from './manifest.js';
 import { CHUNK_BYTES } from './inspect-distribution.js';
 import { filterProjectFiles, isProjectExcluded } from './sync-filters.js';
 import { deleteDistribution, hasDistributions, hashFile, mirrorProjectDirs, readProjectState, removeProject, stageSidecars } from './sync-local.js';
@@ -82,8 +82,10 @@ interface Run {
   next: SyncState;
   slots: Semaphore;
   journal: SyncJournal;
-  commits: CommitQueue;
-  inspector: BackgroundInspector;
+  /** Writes, inspects and journals each verified download into place, on its own thread. */
+  writer: SyncWriter;
+  /** Records of the files downloaded and inspected this run (the re-index takes them instead of reading the files again). */
+  inspected: Map<string, FileRecord>;
   result: SyncResult;
   progress: SyncProgress;
   lastSave: number;
@@ -113,8 +115,8 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     retry: { retries: options.retries, baseDelayMs: 250, maxDelayMs: 4_000 },
     onRetry: (error: UpstreamError, attempt: number) => events.onLog?.(`retry ${attempt}/${options.retries}: ${error.message}`),
   });
-  const inspector = new BackgroundInspector(options.dir);
   const journal = new SyncJournal(options.dir);
+  const writer = new SyncWriter(options.dir, journal);
   try {
     const state = loadSyncState(options.dir, client.upstream.display, settingsKey(options));
     if (!options.isDryRun) repairJournaled(options.dir, state, events);
@@ -127,8 +129,8 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       next: { ...state, projects: { ...state.projects }, isIndexed: false },
       slots: new Semaphore(options.jobs),
       journal,
-      commits: new CommitQueue(journal, 128, 100),
-      inspector,
+      writer,
+      inspected: new Map(),
       result: { projects: 0, unchanged: 0, downloaded: 0, present: 0, deleted: 0, deletedProjects: 0, bytes: 0, skipped: 0, failed: [] },
       progress: { projectsDone: 0, projectsTotal: 0, filesDone: 0, filesQueued: 0, bytes: 0 },
       lastSave: Date.now(),
@@ -144,8 +146,9 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     }
     run.progress.projectsTotal = names.length;
     run.result.projects = names.length;
-    // Many projects in flight: each waits for its files' batch commit, and downloads must not starve meanwhile.
-    await mapLimit(names, Math.max(64, options.jobs * 8), async (name) => {
+    // Many projects in flight: each waits until its files are journaled and renamed (a round trip to the writer
+    // thread), and downloads must not starve meanwhile (256 rather than 64: 11.4 s against 12.8 s, large mirror).
+    await mapLimit(names, Math.max(256, options.jobs * 32), async (name) => {
       await syncProject(run, name).catch((error: unknown) => fail(run, normalizeProjectName(name), undefined, error));
       run.progress.projectsDone++;
       events.onProgress?.(run.progress);
@@ -155,14 +158,14 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     saveStateNow(run, true);
     timing(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
-    const inspected = await run.inspector.finish();
-    timing(`inspector drained ${(performance.now() - started).toFixed(1)} ms`);
+    await writer.finish();
+    timing(`writer drained ${(performance.now() - started).toFixed(1)} ms`);
     run.events.onStep?.('all files in place, not yet durable');
     // Everything this run wrote (files, sidecars, the inspector's .metadata) durable before the index's manifest names it.
     await journal.finish();
     timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
     if (run.isChanged || !state.isIndexed) {
-      run.result.index = await indexMirror({ dir: options.dir, inspected, onProgress: (p) => events.onIndexProgress?.(p) });
+      run.result.index = await indexMirror({ dir: options.dir, inspected: run.inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
     run.next.isIndexed = true;
     if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
@@ -170,7 +173,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     saveSyncState(options.dir, run.next);
     return run.result;
   } finally {
-    await inspector.finish();
+    await writer.close();
     await journal.finish().catch(() => {}); // after a failure: the journal stays for the next run to check
     await client.close();
     release();
@@ -314,7 +317,7 @@ async function applyPlan(run: Run, plan: ProjectPlan, sidecars: ReadonlyMap<stri
   const staged = stageSidecars(projectDir, changes);
   const committed = await Promise.all(
     staged.map((s) =>
-      run.commits.commit({ temp: s.temp, target: s.target, path: `${plan.project}/${s.name}`, algorithm: 'sha256', digest: s.sha256 }).then(
+      run.writer.place({ temp: s.temp, target: s.target, path: `${plan.project}/${s.name}`, algorithm: 'sha256', digest: s.sha256, isInspected: false }).then(
         () => true,
         (error: unknown) => void fail(run, plan.project, s.name, error),
       ),
@@ -343,11 +346,13 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
   const target = join(run.options.dir, project, planned.file.filename);
   try {
     const size = planned.file.size === undefined ? {} : { size: planned.file.size };
-    // The slot is held while the bytes come in, not while the batch they joined is fsynced.
-    // Files that fit in one read come back in memory too: the inspector thread then reads none of them again.
-    const { bytes, temp, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, keepBytesUpTo: CHUNK_BYTES - 1, commit: 'keep-temp' }));
-    await run.commits.commit({ temp: temp as string, target, path: `${project}/${planned.file.filename}`, algorithm: planned.algorithm, digest: planned.digest });
-    run.inspector.add(`${project}/${planned.file.filename}`, data, planned.algorithm === 'sha256' ? planned.digest : undefined);
+    const path = `${project}/${planned.file.filename}`;
+    await run.writer.room(); // the writer thread keeps up, or downloads wait
+    // The slot is held while the bytes come in, not while the writer writes and journals them. A file that fits
+    // in one read comes back in memory (the writer thread writes and inspects it), a bigger one as a temp file.
+    const { bytes, temp, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'memory', memoryUpTo: CHUNK_BYTES - 1 }));
+    const record = await run.writer.place({ path, target, algorithm: planned.algorithm, digest: planned.digest, ...(data === undefined ? { temp: temp as string } : { data }), isInspected: true });
+    if (record !== undefined) run.inspected.set(path, record);
     run.result.downloaded++;
     run.result.bytes += bytes;
     run.progress.bytes += bytes;

@@ -21,10 +21,14 @@ export interface DownloadRequest {
   headers: Record<string, string>;
   /**
    * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
-   * verified, closed, not fsynced temp file for the caller to commit or remove (sync journals and renames
-   * them in batches: see src/mirror/commit-queue.ts); `temp` in the result names it.
+   * verified, closed, not fsynced temp file for the caller to commit or remove; `temp` in the result
+   * names it. 'memory': a file of at most `memoryUpTo` bytes is not written at all, its verified bytes
+   * come back as `data` (sync's writer thread writes and commits them: src/mirror/sync-writer.ts); a
+   * bigger one is written as with 'keep-temp'.
    */
-  commit?: 'rename' | 'keep-temp';
+  commit?: 'rename' | 'keep-temp' | 'memory';
+  /** With commit 'memory': the most bytes a download returns in memory. */
+  memoryUpTo?: number;
   /** Make the target's directory first when it is missing (after the upstream has answered 200). */
   makeParent?: boolean;
   /**
@@ -34,8 +38,6 @@ export interface DownloadRequest {
    * receives the whole of a file that turned out wrong.
    */
   tee?: DownloadTee;
-  /** Also return the verified bytes (`data`) when the file has at most this many (the caller inspects them without reading the file again). */
-  keepBytesUpTo?: number;
 }
 
 export interface DownloadTee {
@@ -47,9 +49,9 @@ export interface DownloadResult {
   bytes: number;
   /** With `tee`: the last chunk, not yet sent. */
   heldBack?: Buffer;
-  /** With commit 'keep-temp': the verified temp file beside the target. */
+  /** With commit 'keep-temp' (or 'memory', for a file too big for memory): the verified temp file beside the target. */
   temp?: string;
-  /** The bytes, with keepBytesUpTo, when there were no more. */
+  /** With commit 'memory': the verified bytes, when there were at most memoryUpTo. */
   data?: Buffer;
 }
 
@@ -57,8 +59,9 @@ export interface DownloadResult {
 export const PART_MARK = '.part-';
 let counter = 0;
 
-export function partPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}${PART_MARK}${process.pid}-${++counter}`);
+/** A fresh temp name beside `target`; `tag` keeps the names of a worker thread apart from the main thread's. */
+export function partPathFor(target: string, tag = ''): string {
+  return join(dirname(target), `.${basename(target)}${PART_MARK}${process.pid}-${tag}${++counter}`);
 }
 
 /** A downloaded file whose bytes are not what the upstream's page promised. Not transient: the same URL gives the same bytes. */
@@ -81,32 +84,41 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     await response.body.dump();
     throw new HashMismatchError(shown, `${request.size} bytes`, `${announced}`, 'size differs from the index');
   }
-  const temp = partPathFor(request.target);
+  const toMemory = request.commit === 'memory';
+  const memoryUpTo = toMemory ? (request.memoryUpTo ?? 0) : -1;
   // The create and the writes are plain synchronous calls: with no fsync per file (sync journals instead)
   // a create takes tens of microseconds, while a thread-pool round trip wakes a pool thread that, on a
   // small machine, preempts this one (bench/mirror-sync.ts: an async open cost ~70 us of this thread per file).
-  if (request.makeParent === true) mkdirSync(dirname(request.target), { recursive: true });
-  const fd = openSync(temp, 'wx', 0o644);
+  const openTemp = (): TempFile => {
+    if (request.makeParent === true) mkdirSync(dirname(request.target), { recursive: true });
+    const path = partPathFor(request.target);
+    return { path, fd: openSync(path, 'wx', 0o644) };
+  };
+  let file: TempFile | undefined = toMemory ? undefined : openTemp();
   request.tee?.start(Number.isFinite(announced) ? announced : undefined);
   let held: Buffer | undefined;
   const hash = createHash(request.algorithm);
   let bytes = 0;
-  const keepUpTo = request.keepBytesUpTo ?? -1;
-  let kept: Buffer[] | undefined = keepUpTo >= 0 ? [] : undefined;
-  let isOpen = true;
+  let kept: Buffer[] | undefined = toMemory ? [] : undefined;
   let isHandedOver = false;
   try {
     try {
       for await (const chunk of response.body) {
         hash.update(chunk as Buffer);
         bytes += (chunk as Buffer).length;
-        writeAll(fd, chunk as Buffer, temp);
+        if (kept !== undefined && bytes <= memoryUpTo) kept.push(chunk as Buffer);
+        else {
+          if (file === undefined) {
+            file = openTemp(); // too big for memory after all: what came so far goes to the file first
+            for (const early of kept ?? []) writeAll(file.fd, early, file.path);
+            kept = undefined;
+          }
+          writeAll(file.fd, chunk as Buffer, file.path);
+        }
         if (request.tee !== undefined) {
           if (held !== undefined) await request.tee.write(held);
           held = chunk as Buffer;
         }
-        if (kept !== undefined && bytes > keepUpTo) kept = undefined;
-        kept?.push(chunk as Buffer);
       }
     } catch (error) {
       throw error instanceof DibPypiError ? error : networkError(request.url, error, transport.timeoutMs);
@@ -114,23 +126,42 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
     if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
-    const data = { ...(kept === undefined ? {} : { data: Buffer.concat(kept, bytes) }), ...(held === undefined ? {} : { heldBack: held }) };
-    if (request.commit === 'keep-temp') {
-      closeSync(fd);
-      isOpen = false;
+    const heldBack = held === undefined ? {} : { heldBack: held };
+    if (file === undefined) {
       isHandedOver = true;
-      return { bytes, temp, ...data };
+      return { bytes, data: kept?.length === 1 ? (kept[0] as Buffer) : Buffer.concat(kept ?? [], bytes), ...heldBack };
     }
-    await fsyncFd(fd);
-    closeSync(fd);
-    isOpen = false;
-    await rename(temp, request.target);
+    const { fd, path } = file;
+    file = undefined; // closed below, whatever happens
+    if (request.commit === 'keep-temp' || toMemory) {
+      closeSync(fd);
+      isHandedOver = true;
+      return { bytes, temp: path, ...heldBack };
+    }
+    let isClosed = false;
+    try {
+      await fsyncFd(fd);
+      isClosed = true;
+      closeSync(fd);
+      await rename(path, request.target);
+    } catch (error) {
+      if (!isClosed) closeSync(fd);
+      await rm(path, { force: true });
+      throw error;
+    }
     isHandedOver = true;
-    return { bytes, ...data };
+    return { bytes, ...heldBack };
   } finally {
-    if (isOpen) closeSync(fd);
-    if (!isHandedOver) await rm(temp, { force: true });
+    if (!isHandedOver && file !== undefined) {
+      closeSync(file.fd);
+      await rm(file.path, { force: true });
+    }
   }
+}
+
+interface TempFile {
+  path: string;
+  fd: number;
 }
 
 /** Write a whole chunk; a file-system failure (disk full) is ours to report, not the upstream's. */
