@@ -91,7 +91,7 @@ export interface Repair {
 
 /**
  * Before a run: if the last one did not finish, re-hash what it journaled after its last durable point and
- * remove each file (and the `.metadata` the inspector made of it) whose bytes differ. Then `beforeDrop`, then drop the journal.
+ * remove each file (and the `.metadata` the writer thread made of it) whose bytes differ. Then `beforeDrop`, then drop the journal.
  */
 export function repairFromJournal(dir: string, beforeDrop: (repair: Repair) => void = () => {}): Repair {
   const path = journalPath(dir);
@@ -148,7 +148,7 @@ function fsyncFdAsync(fd: number): Promise<void> {
   return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
 }
 
-/** The journal of one run. Appends are serialised by the caller (the commit queue commits one batch at a time). */
+/** The journal of one run. Appends are serialised by the caller (the writer, sync-writer.ts, records one batch at a time). */
 export class SyncJournal {
   #fd: number | undefined;
   #size = 0;

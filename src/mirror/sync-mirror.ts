@@ -161,7 +161,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     await writer.finish();
     timing(`writer drained ${(performance.now() - started).toFixed(1)} ms`);
     run.events.onStep?.('all files in place, not yet durable');
-    // Everything this run wrote (files, sidecars, the inspector's .metadata) durable before the index's manifest names it.
+    // Everything this run wrote (files, sidecars, the writer thread's .metadata) durable before the index's manifest names it.
     await journal.finish();
     timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
     if (run.isChanged || !state.isIndexed) {

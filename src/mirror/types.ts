@@ -58,8 +58,8 @@ export interface IndexOptions {
   /** Called after each file the run writes or removes (tests kill the process here). */
   onStep?: (name: string) => void;
   /**
-   * Files already inspected by the caller (sync inspects while it downloads), with their `.metadata`
-   * written: used instead of inspecting again when size and mtime still match.
+   * Files new to the index that the caller inspected already (sync inspects while it downloads), with
+   * their `.metadata` written: used as they are, instead of inspecting again.
    */
   inspected?: ReadonlyMap<string, FileRecord>;
 }
