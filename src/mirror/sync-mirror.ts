@@ -347,10 +347,13 @@ async function download(run: Run, project: string, planned: PlannedFile): Promis
   try {
     const size = planned.file.size === undefined ? {} : { size: planned.file.size };
     const path = `${project}/${planned.file.filename}`;
-    await run.writer.room(); // the writer thread keeps up, or downloads wait
     // The slot is held while the bytes come in, not while the writer writes and journals them. A file that fits
     // in one read comes back in memory (the writer thread writes and inspects it), a bigger one as a temp file.
-    const { bytes, temp, data } = await run.slots.run(() => run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'memory', memoryUpTo: CHUNK_BYTES - 1 }));
+    // Room is asked for inside the slot: at most --jobs downloads add bytes after each check.
+    const { bytes, temp, data } = await run.slots.run(async () => {
+      await run.writer.room();
+      return run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'memory', memoryUpTo: CHUNK_BYTES - 1 });
+    });
     const record = await run.writer.place({ path, target, algorithm: planned.algorithm, digest: planned.digest, ...(data === undefined ? { temp: temp as string } : { data }), isInspected: true });
     if (record !== undefined) run.inspected.set(path, record);
     run.result.downloaded++;

@@ -339,6 +339,13 @@ describe('mirror sync', () => {
     const reindexed = runCli(['mirror', 'index', up.path]);
     assert.equal(reindexed.status, 0, reindexed.stderr);
     assert.doesNotMatch(readFileSync(join(up.path, 'index.html'), 'utf8'), /noise/, 'precondition: the upstream root page no longer lists noise');
+    // nginx keeps open files for up to 1 s (open_file_cache_valid): wait until it serves the new root page
+    // (a sync that came sooner still saw noise there, and the dry run below had nothing to delete).
+    for (const started = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {
+      const served = await (await fetch(nginx.url, { headers: { accept: 'application/vnd.pypi.simple.v1+json' } })).text();
+      if (!served.includes('noise')) break;
+      assert.ok(Date.now() - started < 10_000, 'nginx still serves the old root page after 10 s');
+    }
     const kept = await sync(mirror, nginx.url);
     assert.equal(kept.status, 0, kept.stderr);
     assert.equal(dists(mirror, 'noise').length, 12, 'kept without --delete');
