@@ -4,7 +4,6 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { once } from 'node:events';
 import { fsyncPath } from '../fs/atomic-write.js';
 import { replaceFile } from '../fs/replace-file.js';
 import { STATE_DIR } from '../mirror/manifest.js';
@@ -270,9 +269,8 @@ export class PullThroughCache implements Fallback {
           ? undefined
           : {
               start: (announced) => res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(announced === undefined ? {} : { 'Content-Length': String(announced) }), 'X-Dib-Pypi-Cache': 'miss' }),
-              write: async (data) => {
-                if (!res.destroyed && !res.write(data)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
-              },
+              // Only a full socket buffer holds the upstream connection (a promise for every chunk would pause it each time).
+              write: (data) => (res.destroyed || res.write(data) ? undefined : drainedOrClosed(res)),
             };
       const result = await downloadVerified(upstream.transport, { url, target, algorithm: 'sha256', digest: sha256, ...(size === undefined ? {} : { size }), headers: authHeaders(upstream.url, url), makeParent: true, ...(tee === undefined ? {} : { tee }) });
       if (file?.uploadTime !== undefined) replaceFile(`${target}.upload-time`, `${file.uploadTime}\n`);
@@ -296,4 +294,17 @@ export class PullThroughCache implements Fallback {
       if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
     }
   }
+}
+
+/** Resolves when `res` drains or closes; neither listener outlives it (a long download drains many times). */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -42,7 +42,8 @@ export interface DownloadRequest {
 
 export interface DownloadTee {
   start(announced: number | undefined): void;
-  write(chunk: Buffer): Promise<void>;
+  /** A promise holds the upstream connection until it settles (the client's socket is full). */
+  write(chunk: Buffer): void | Promise<void>;
 }
 
 export interface DownloadResult {
@@ -103,23 +104,25 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   let isHandedOver = false;
   try {
     try {
-      for await (const chunk of response.body) {
-        hash.update(chunk as Buffer);
-        bytes += (chunk as Buffer).length;
-        if (kept !== undefined && bytes <= memoryUpTo) kept.push(chunk as Buffer);
+      // Each chunk is hashed and kept or written as it arrives (no stream per response); a tee's write
+      // promise holds the connection until the client took the chunk before.
+      await response.body.forEach((chunk) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (kept !== undefined && bytes <= memoryUpTo) kept.push(chunk);
         else {
           if (file === undefined) {
             file = openTemp(); // too big for memory after all: what came so far goes to the file first
             for (const early of kept ?? []) writeAll(file.fd, early, file.path);
             kept = undefined;
           }
-          writeAll(file.fd, chunk as Buffer, file.path);
+          writeAll(file.fd, chunk, file.path);
         }
-        if (request.tee !== undefined) {
-          if (held !== undefined) await request.tee.write(held);
-          held = chunk as Buffer;
-        }
-      }
+        if (request.tee === undefined) return undefined;
+        const before = held;
+        held = chunk;
+        return before === undefined ? undefined : request.tee.write(before);
+      });
     } catch (error) {
       throw error instanceof DibPypiError ? error : networkError(request.url, error, transport.timeoutMs);
     }
