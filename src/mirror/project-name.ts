@@ -2,17 +2,10 @@
 
 /** PEP 503: runs of `-`, `_`, `.` collapse to `-`, lowercased. */
 export function normalizeProjectName(name: string): string {
-  // Most names arrive normalised already (root pages, directories, sync state): a character scan that finds
-  // nothing to change returns the name itself; a sync normalises each of 5,000 names several times, and
-  // the global replace cost ~1 us a call.
-  let previous = 0;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    const isChange = (c >= 65 && c <= 90) || c === 95 || c === 46 || (c === 45 && previous === 45) || c > 127;
-    if (isChange) return name.replace(/[-_.]+/g, '-').toLowerCase();
-    previous = c;
-  }
-  return name;
+  // Most names arrive normalised already (root pages, directories, sync state), and a name that is comes out
+  // of the rule unchanged: testing for it allocates nothing, where the global replace cost ~1 us a call
+  // (a sync normalises each of 5,000 names several times).
+  return isNormalizedName(name) ? name : name.replace(/[-_.]+/g, '-').toLowerCase();
 }
 
 /** Whether `name` is already normalised (the only names project directories may have). */
