@@ -2,6 +2,10 @@
 // `dib-pypi serve --nginx-conf` generates, and `python3 -m http.server`, all serving the same
 // synthetic mirror in the same run; wrk on loopback at 1, 16 and 64 connections.
 //   node dist/bench/serve.js [--size large|small] [--seconds N] [--rounds N] [--work-dir DIR] [--keep] [--pip-packages N]
+//                            [--pypiserver CHECKOUT]
+// --pypiserver: a pypiserver source tree (e.g. `fetch github:pypiserver/pypiserver`, never committed),
+// run with Debian's python3; measured after the others, one cell at a time, because each of its
+// requests rescans the mirror and the requests wrk leaves queued would load the other peers' runs.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,6 +21,7 @@ const GENERATOR = join(REPO, 'dist', 'bench', 'make-synthetic-mirror.js');
 const NGINX = '/usr/sbin/nginx';
 const CONNECTIONS = [1, 16, 64];
 const PIP_RUNS = 5;
+const PYPISERVER_SECONDS = 10;
 const TARGETS = { nginx: 0.15, httpServer: 5, p99Ms: 20, front: 0.9, pip: 1.1, rssBytes: 200e6 };
 
 interface Options {
@@ -26,6 +31,7 @@ interface Options {
   keep: boolean;
   pipPackages: number;
   rounds: number;
+  pypiserver: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -38,6 +44,7 @@ function parseOptions(argv: string[]): Options {
       'work-dir': { type: 'string', default: '/var/tmp/dib-pypi-bench-serve' },
       keep: { type: 'boolean', default: false },
       'pip-packages': { type: 'string', default: '20' },
+      pypiserver: { type: 'string' },
     },
   });
   if (values.size !== 'small' && values.size !== 'large') throw new Error(`--size: expected small or large, got ${values.size}`);
@@ -45,7 +52,10 @@ function parseOptions(argv: string[]): Options {
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: expected a positive integer, got ${values.seconds}`);
   const rounds = Number(values.rounds);
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds: expected a positive integer, got ${values.rounds}`);
-  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']) };
+  if (values.pypiserver !== undefined && !existsSync(join(values.pypiserver, 'pypiserver', '__main__.py'))) {
+    throw new Error(`--pypiserver: ${values.pypiserver} is not a pypiserver source tree (no pypiserver/__main__.py)`);
+  }
+  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']), pypiserver: values.pypiserver };
 }
 
 
@@ -69,9 +79,12 @@ function freePort(seed: number): number {
   return 20000 + ((process.pid * 7 + seed * 131) % 20000);
 }
 
-async function startPeer(name: string, command: string, args: string[], base: string, health: string): Promise<Peer> {
-  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore'] });
-  process.once('exit', () => child.kill('SIGKILL'));
+async function startPeer(name: string, command: string, args: string[], base: string, health: string, cwd?: string): Promise<Peer> {
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'ignore'], cwd });
+  // One listener per live peer: dropped when the peer exits, so that the fresh pypiserver of every cell does not pile them up.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  child.once('exit', () => process.removeListener('exit', killOnExit));
   await waitFor(base + health);
   return { name, base, child };
 }
@@ -104,6 +117,8 @@ interface Load {
   rps: number;
   p99Ms: number;
   errors: number;
+  /** Requests answered within the run; wrk's p99 means nothing when this is 0. */
+  completed: number;
 }
 
 function parseDuration(text: string): number {
@@ -114,14 +129,15 @@ function parseDuration(text: string): number {
 }
 
 /** wrk, one thread (the other core is the server's), keep-alive, with pip's Accept header. */
-async function wrk(url: string, connections: number, seconds: number): Promise<Load> {
-  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-H', 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01', url], { maxBuffer: 1024 * 1024 });
+async function wrk(url: string, connections: number, seconds: number, timeoutSeconds = 2): Promise<Load> {
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, '--latency', '-H', 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01', url], { maxBuffer: 1024 * 1024 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p99 = parseDuration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
   const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const socketErrors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
-  return { rps, p99Ms: p99, errors: Number(errors ?? 0) + socketErrors };
+  const completed = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  return { rps, p99Ms: p99, errors: Number(errors ?? 0) + socketErrors, completed };
 }
 
 const median = (values: number[]) => {
@@ -178,6 +194,38 @@ function pipTime(indexUrl: string, packages: string[], work: string): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** pypiserver's URL for a target of the mirror layout: its pages live under /simple/, its files under /packages/ (with their subdirectory). */
+function pypiserverPath(path: string): string {
+  if (path === '' || path.endsWith('/')) return `simple/${path}`;
+  return `packages/${path}`;
+}
+
+/**
+ * One run per cell, PYPISERVER_SECONDS long, each against a fresh pypiserver (killed afterwards,
+ * so that the requests still queued in it cannot load anything measured next). The ratio is
+ * against dib-pypi's median in the main rounds; a cell in which pypiserver answered nothing says so.
+ */
+async function measurePypiserver(options: Options, mirror: string, targets: { name: string; path: string }[], port: number, oursByCell: Map<string, number>): Promise<void> {
+  const checkout = options.pypiserver as string;
+  const seconds = Math.max(PYPISERVER_SECONDS, options.seconds);
+  console.log(`\npypiserver ${readFileSync(join(checkout, 'pypiserver', '__init__.py'), 'utf8').match(/__version__ = "([^"]+)"/)?.[1] ?? '?'} (Debian's python3, its default server), one ${seconds} s run per cell, a fresh process each:`);
+  for (const target of targets) {
+    for (const connections of CONNECTIONS) {
+      const base = `http://127.0.0.1:${port}`;
+      const peer = await startPeer('pypiserver', '/usr/bin/python3', ['-m', 'pypiserver', 'run', '-i', '127.0.0.1', '-p', String(port), '-a', '.', '-P', '.', '--welcome', join(checkout, 'pypiserver', 'welcome.html'), mirror], base, '/health', checkout);
+      const load = await wrk(`${base}/${pypiserverPath(target.path)}`, connections, seconds, seconds);
+      peer.child.kill('SIGKILL');
+      await new Promise((done) => peer.child.once('exit', done));
+      const ours = oursByCell.get(`${target.path} ${connections}`) as number;
+      const answered = load.completed - load.errors;
+      console.log(
+        `${target.name}, ${connections} conn: pypiserver ${answered > 0 ? `${load.rps.toFixed(2)} requests/s (${answered} answered${load.errors > 0 ? `, ${load.errors} errors or time-outs` : ''})` : `answered nothing in ${seconds} s`}` +
+          `; ratio dib-pypi/pypiserver ${answered > 0 ? Math.round(ours / load.rps).toLocaleString('en-US') : `unbounded (dib-pypi ${Math.round(ours)} requests/s)`}`,
+      );
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const mirror = join(options.workDir, `mirror-${options.size}`);
@@ -188,7 +236,7 @@ async function main(): Promise<void> {
   console.log(`index: ${runChecked([process.execPath, '--', CLI, 'mirror', 'index', mirror]).trim()}`);
   const targets = pickTargets(mirror);
 
-  const ports = [1, 2, 3, 4].map(freePort);
+  const ports = [1, 2, 3, 4, 5].map(freePort);
   const peers: Peer[] = [];
   const ours = await startPeer('dib-pypi serve', process.execPath, ['--', CLI, 'serve', mirror, '--no-index', '--port', String(ports[0])], `http://127.0.0.1:${ports[0]}`, '/health');
   peers.push(ours);
@@ -203,6 +251,7 @@ async function main(): Promise<void> {
     isOk &&= ok;
     return ok ? 'ok' : 'MISSED';
   };
+  const oursByCell = new Map<string, number>();
   console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each, ${options.rounds} paired rounds in alternating order; ratios are the median of the rounds' ratios; p99 in ms)`);
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
@@ -224,6 +273,7 @@ async function main(): Promise<void> {
         return `${peer.name}: ${Math.round(median(all.map((load) => load.rps)))}${errors > 0 ? ` (${errors} errors)` : ''} p99 ${median(all.map((load) => load.p99Ms)).toFixed(2)}`;
       });
       const ours = rounds.map((loads) => loads.get('dib-pypi serve') as Load);
+      oursByCell.set(`${target.path} ${connections}`, median(ours.map((load) => load.rps)));
       const errors = ours.reduce((sum, load) => sum + load.errors, 0);
       const p99 = median(ours.map((load) => load.p99Ms));
       const worstP99 = Math.max(...ours.map((load) => load.p99Ms));
@@ -244,6 +294,7 @@ async function main(): Promise<void> {
     }
   }
   clearInterval(sampler);
+  if (options.pypiserver !== undefined) await measurePypiserver(options, mirror, targets, ports[4] as number, oursByCell);
   console.log(`\ndib-pypi serve peak RSS under load: ${(peakRss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peakRss < TARGETS.rssBytes)})`);
 
   if (options.pipPackages > 0) {
