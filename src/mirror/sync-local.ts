@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../inject/root-lock.js';
-import { PART_MARK, partPathFor } from '../upstream/download-file.js';
+import { PART_MARK, partPathFor } from '../upstream/part-path.js';
 import { DibPypiError } from '../errors.js';
 import type { Manifest } from './manifest.js';
 import { TEMP_NAME } from '../fs/replace-file.js';

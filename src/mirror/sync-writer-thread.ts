@@ -4,7 +4,7 @@
 // thread has journaled it.
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { partPathFor } from '../upstream/download-file.js';
+import { partPathFor } from '../upstream/part-path.js';
 import { runInspectJob } from './inspect-job.js';
 import type { FileRecord } from './manifest.js';
 

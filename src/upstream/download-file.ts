@@ -4,10 +4,11 @@ import { createHash } from 'node:crypto';
 import { closeSync, fsync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { DibPypiError } from '../errors.js';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { redact } from '../redact.js';
 import { headerValue, isTransientStatus, networkError, type HttpTransport } from './http-transport.js';
 import { UpstreamError } from './simple-model.js';
+import { partPathFor } from './part-path.js';
 
 export interface DownloadRequest {
   url: string;
@@ -54,15 +55,6 @@ export interface DownloadResult {
   temp?: string;
   /** With commit 'memory': the verified bytes, when there were at most memoryUpTo. */
   data?: Buffer;
-}
-
-/** Temp files of downloads: `.<name>.part-<pid>-<n>`, hidden from the index, the scanner and web servers. */
-export const PART_MARK = '.part-';
-let counter = 0;
-
-/** A fresh temp name beside `target`; `tag` keeps the names of a worker thread apart from the main thread's. */
-export function partPathFor(target: string, tag = ''): string {
-  return join(dirname(target), `.${basename(target)}${PART_MARK}${process.pid}-${tag}${++counter}`);
 }
 
 /** A downloaded file whose bytes are not what the upstream's page promised. Not transient: the same URL gives the same bytes. */

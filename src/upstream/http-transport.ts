@@ -7,7 +7,8 @@
 // main-thread CPU per small request here (5,000 conditional page requests to nginx on loopback: 292 ms
 // against 210 ms; 7,700 downloads of the synthetic mirror: 580-670 ms of CPU against 350-440 ms). A sync makes
 // 45,000 such requests. Bodies are handed to one consumer chunk by chunk (ResponseBody), with backpressure.
-import { Agent, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import Agent from 'undici/lib/dispatcher/agent.js';
 import { redact } from '../redact.js';
 import { UpstreamError } from './simple-model.js';
 
