@@ -1,10 +1,11 @@
 // Benchmark: `dib-pypi mirror sync` of a synthetic mirror served by nginx on loopback, against the floor measured
-// in the same run: the same file URLs fetched by `xargs -P <jobs> curl` into a directory. Then a no-change second run.
+// in the same run: the same file URLs fetched by `xargs -P <jobs> curl` into a directory. Then a no-change second run,
+// and one more with the root page's digest of all pages taken out (an upstream `mirror index` did not write).
 //   node dist/bench/mirror-sync.js [--size large|small] [--jobs N] [--runs N] [--work-dir DIR] [--keep] [--compare CLI]
 // --compare CLI: also time another build's bin/dib-pypi.cjs (a copy of bin/ + dist/ made before a change) in the same
 // rounds, alternating which goes first, and print new / old (same-run A/B on a noisy shared machine).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -66,6 +67,10 @@ function countFiles(dir: string): number {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((p) => /\.(whl|tar\.gz|zip)$/.test(p) && !p.includes('/.')).length;
 }
 
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 const verdict = (ok: boolean) => (ok ? 'ok' : 'MISSED');
 
@@ -98,8 +103,17 @@ async function main(): Promise<void> {
     // DIB_PYPI_DEBUG_TIMING: the sync prints how long its pages + downloads part took (the rest is the re-index).
     const sync = (cli: string) => timed([process.execPath, '--', cli, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)], { env: { ...process.env, DIB_PYPI_DEBUG_TIMING: '1' } });
     const floors: number[] = [];
-    const builds = [{ name: 'this build', cli: CLI, syncs: [] as number[], downloads: [] as number[], seconds: [] as number[] }];
-    if (options.compare !== undefined) builds.push({ name: `compared (${options.compare})`, cli: options.compare, syncs: [], downloads: [], seconds: [] });
+    const builds = [{ name: 'this build', cli: CLI, syncs: [] as number[], downloads: [] as number[], seconds: [] as number[], generic: [] as number[] }];
+    if (options.compare !== undefined) builds.push({ name: `compared (${options.compare})`, cli: options.compare, syncs: [], downloads: [], seconds: [], generic: [] });
+    // An upstream that is not a tree `mirror index` wrote has no digest of its pages in its root page: the
+    // same tree with the root page's `meta._dib-pypi-pages` taken out, where a no-change run asks for every page.
+    const root = join(upstream, 'index.json');
+    const rootBytes = readFileSync(root);
+    const setRoot = (bytes: Buffer | string) => {
+      writeFileSync(`${root}.bench`, bytes);
+      renameSync(`${root}.bench`, root);
+      sleepSync(1_100); // nginx's open_file_cache_valid (1 s): until then it may serve the old page
+    };
     const steps: (() => void)[] = [
       () => {
         toTrash(floorDir);
@@ -116,6 +130,12 @@ async function main(): Promise<void> {
         build.downloads.push(Number(/timing: pages and downloads ([\d.]+) ms/.exec(first.stderr)?.[1] ?? NaN) / 1000);
         if (countFiles(mirror) !== urls.length) throw new Error(`the sync wrote ${countFiles(mirror)} of ${urls.length} files:\n${first.stdout}`);
         build.seconds.push(sync(build.cli).seconds);
+        setRoot(rootBytes.toString('utf8').replace(/^\{"meta":\{"_dib-pypi-pages":"[0-9a-f]{64}",/, '{"meta":{'));
+        try {
+          build.generic.push(sync(build.cli).seconds);
+        } finally {
+          setRoot(rootBytes);
+        }
       }),
     ];
     // rotate which goes first each round, so all share the machine's noise
@@ -130,7 +150,9 @@ async function main(): Promise<void> {
       console.log(`${build.name}:`);
       console.log(`  full sync (incl. re-index)  ${full.toFixed(3)} s  [${list(build.syncs)}]`);
       console.log(`    of which pages + downloads  ${median(build.downloads).toFixed(3)} s  [${list(build.downloads)}] (the rest: start-up and the re-index)`);
+      const generic = median(build.generic);
       console.log(`  second run, nothing changed ${again.toFixed(3)} s  [${list(build.seconds)}]`);
+      console.log(`  the same from an upstream without a pages digest (every page asked for) ${generic.toFixed(3)} s  [${list(build.generic)}] = ${((generic / full) * 100).toFixed(2)}% of the full run`);
       console.log(`  ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO}) ${verdict(full / floor <= TARGET_RATIO)}`);
       console.log(`  ratio pages + downloads / floor: ${(median(build.downloads) / floor).toFixed(2)}`);
       console.log(`  second run / full: ${((again / full) * 100).toFixed(2)}% (target < ${TARGET_SECOND * 100}%) ${verdict(again / full < TARGET_SECOND)}`);

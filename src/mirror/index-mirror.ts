@@ -1,4 +1,5 @@
 // `mirror index`: make a directory of distributions a PEP 503/691/658 index, redoing only what changed since the last run.
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
@@ -33,6 +34,8 @@ interface Run {
   workers: IndexWorkers;
   written: number;
   removed: number;
+  /** Per project, the CRCs of its pages now (ManifestHead.pageCrcs). */
+  pageCrcs: Record<string, string>;
   problems: IndexProblem[];
   options: IndexOptions;
 }
@@ -110,6 +113,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     workers: new IndexWorkers(isCold),
     written: 0,
     removed: 0,
+    pageCrcs: { ...head.pageCrcs },
     problems: [],
     options,
   };
@@ -135,11 +139,19 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   // The same projects, and the top level untouched since the root pages were written: they still hold.
   const topTrusted = top.some((t) => t.rel === '' && isTrusted(t));
   const isRootCurrent = !full && topTrusted && head.rootPage !== undefined && sameList(projects, head.projects);
-  if (!isRootCurrent) writeRootPages(run, projects);
+  const pageCrcs: Record<string, string> = {};
+  for (const project of projects) {
+    const record = run.next.pages[project];
+    pageCrcs[project] = run.pageCrcs[project] ?? (record === undefined ? '?' : `${record.html} ${record.json}`);
+  }
+  const digest = pagesDigestOf(projects, pageCrcs);
+  if (!isRootCurrent || digest !== head.pagesDigest) writeRootPages(run, projects, digest);
   timer('pages');
   recordDirectories(run);
   timer('record directories');
   const nextHead = updateHead(head, run, shards, projects, full);
+  nextHead.pageCrcs = pageCrcs;
+  nextHead.pagesDigest = digest;
   // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
   if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || !sameHead(nextHead, head)) {
     await saveManifest(dir, nextHead, run.next, shards.loaded);
@@ -336,6 +348,7 @@ async function writeAllProjectPages(run: Run, full: boolean): Promise<string[]> 
   });
   for (const outcome of outcomes) {
     run.next.pages[outcome.project] = outcome.record;
+    run.pageCrcs[outcome.project] = `${outcome.record.html} ${outcome.record.json}`;
     run.touchedDirs.add(outcome.project);
     run.written += outcome.written;
   }
@@ -354,10 +367,24 @@ async function writeAllProjectPages(run: Run, full: boolean): Promise<string[]> 
   return projects;
 }
 
-function writeRootPages(run: Run, projects: string[]): void {
+/**
+ * The root JSON page's digest of every project page: sha256 over each project's name and the CRCs of
+ * its two pages, in the root page's order. It changes whenever a page's bytes do (as far as the
+ * indexer can tell: a page it would not rewrite, same CRC, is the same page to it). A project whose
+ * CRCs a manifest from before this digest did not record counts as `?` until its pages are written;
+ * those pages have not changed since, or they would have been.
+ */
+export function pagesDigestOf(projects: readonly string[], pageCrcs: Readonly<Record<string, string>>): string {
+  const hash = createHash('sha256');
+  for (const project of projects) hash.update(`${project} ${pageCrcs[project] ?? '?'}\n`);
+  return hash.digest('hex');
+}
+
+/** The root pages, written last (after every project page): a reader that sees the new digest sees the pages it stands for. */
+function writeRootPages(run: Run, projects: string[], digest: string): void {
   const previous = run.next.pages[''];
   const html = writeIfChanged(run, join(run.dir, 'index.html'), renderRootHtml(projects), previous?.html);
-  const json = writeIfChanged(run, join(run.dir, 'index.json'), renderRootJson(projects), previous?.json);
+  const json = writeIfChanged(run, join(run.dir, 'index.json'), renderRootJson(projects, digest), previous?.json);
   run.next.pages[''] = { html, json };
   run.touchedDirs.add('');
 }
@@ -433,7 +460,9 @@ function sameHead(a: ManifestHead, b: ManifestHead): boolean {
     sameRecords(a.strays, b.strays, sameList) &&
     sameRecords(a.yanked, b.yanked, (x, y) => x === y) &&
     a.rootPage?.html === b.rootPage?.html &&
-    a.rootPage?.json === b.rootPage?.json
+    a.rootPage?.json === b.rootPage?.json &&
+    a.pagesDigest === b.pagesDigest &&
+    sameRecords(a.pageCrcs ?? {}, b.pageCrcs ?? {}, (x, y) => x === y)
   );
 }
 

@@ -64,6 +64,10 @@ export interface ManifestHead {
   /** Indexed files without problems. */
   goodFiles: number;
   rootPage?: PageRecord;
+  /** Per project, the CRCs of its pages (`<html> <json>`, as in its shard's PageRecord): what the pages digest is made of. */
+  pageCrcs?: Record<string, string>;
+  /** The root JSON page's `meta._dib-pypi-pages` (render-pages.ts). */
+  pagesDigest?: string;
 }
 
 export function emptyManifest(): Manifest {

@@ -89,7 +89,16 @@ export function renderRootHtml(projects: readonly string[]): string {
   return htmlDocument('Simple index', projects.map((name) => `<a href="${encodeSegment(name)}/">${escapeHtml(name)}</a><br />`));
 }
 
-/** PEP 691 root page. */
-export function renderRootJson(projects: readonly string[]): string {
-  return JSON.stringify({ meta: { 'api-version': API_VERSION }, projects: projects.map((name) => ({ name })) }) + '\n';
+/** The private meta key (PEP 691 keeps leading underscores for the index's own use) of `pagesDigest`. */
+export const PAGES_DIGEST_KEY = '_dib-pypi-pages';
+
+/**
+ * PEP 691 root page. `pagesDigest`: a digest of every project page (index-mirror.ts pagesDigestOf),
+ * other whenever any page is: a sync from this tree that finds the digest it saw at the end of its
+ * last run knows that nothing changed, from this one request. Content, not a counter: a tree
+ * indexed afresh gives the same bytes.
+ */
+export function renderRootJson(projects: readonly string[], pagesDigest?: string): string {
+  const meta = pagesDigest === undefined ? { 'api-version': API_VERSION } : { [PAGES_DIGEST_KEY]: pagesDigest, 'api-version': API_VERSION };
+  return JSON.stringify({ meta, projects: projects.map((name) => ({ name })) }) + '\n';
 }

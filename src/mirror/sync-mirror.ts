@@ -91,8 +91,8 @@ interface Run {
   lastSave: number;
   /** Anything written or removed in DIR this run (else, after a finished re-index, there is nothing to index). */
   isChanged: boolean;
-  /** The root page's last serial, when every project was taken from it. */
-  rootSerial?: number;
+  /** What says the upstream's state (SyncState.rootMark), when every project was taken from the root page. */
+  rootMark?: string;
   /** How many names the root page listed (when every project was taken from it). */
   rootProjectCount?: number;
 }
@@ -140,7 +140,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     const started = performance.now();
     const names = await projectNames(run);
     if (names === 'unchanged') {
-      // X-PyPI-Last-Serial of the root unchanged since a complete, indexed run: nothing anywhere changed.
+      // The root's serial or pages digest unchanged since a complete, indexed run: nothing anywhere changed.
       run.result.unchanged = run.result.projects = Object.keys(state.projects).length;
       return run.result;
     }
@@ -168,8 +168,8 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
       run.result.index = await indexMirror({ dir: options.dir, inspected: run.inspected, onProgress: (p) => events.onIndexProgress?.(p) });
     }
     run.next.isIndexed = true;
-    if (run.rootSerial !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootSerial = run.rootSerial;
-    else delete run.next.rootSerial;
+    if (run.rootMark !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootMark = run.rootMark;
+    else delete run.next.rootMark;
     saveSyncState(options.dir, run.next);
     return run.result;
   } finally {
@@ -194,7 +194,7 @@ function repairJournaled(dir: string, state: SyncState, events: SyncEvents): voi
   const repair = repairFromJournal(dir, ({ projects }) => {
     if (projects.size === 0) return;
     for (const project of projects) delete state.projects[project];
-    delete state.rootSerial;
+    delete state.rootMark;
     state.isIndexed = false;
     saveSyncState(dir, state); // before the journal goes: no later run may take those projects for complete
   });
@@ -245,14 +245,15 @@ function removeVanishedProjects(run: Run, names: readonly string[]): void {
   }
 }
 
-/** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial says nothing changed. */
+/** --project / --requirements names, else every project on the root page; excluded names dropped. 'unchanged': the root's serial or pages digest says nothing changed. */
 async function projectNames(run: Run): Promise<string[] | 'unchanged'> {
   let names = run.options.projects;
   if (names.length === 0) {
     const root = await run.client.fetchRoot();
-    if (root.kind === 'page' && root.lastSerial !== undefined) {
-      if (root.lastSerial === run.state.rootSerial && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
-      run.rootSerial = root.lastSerial;
+    const mark = root.kind !== 'page' ? undefined : root.lastSerial !== undefined ? `serial ${root.lastSerial}` : root.page.pagesDigest !== undefined ? `pages ${root.page.pagesDigest}` : undefined;
+    if (mark !== undefined) {
+      if (mark === run.state.rootMark && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
+      run.rootMark = mark;
     }
     if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
@@ -272,7 +273,7 @@ async function syncProject(run: Run, name: string): Promise<void> {
   const project = normalizeProjectName(name);
   const record = run.state.projects[project];
   delete run.next.projects[project]; // until this project is complete again
-  delete run.next.rootSerial;
+  delete run.next.rootMark;
   const outcome = await run.slots.run(() => run.client.fetchProject(name, run.options.isDryRun ? undefined : record));
   if (outcome.kind === 'missing') throw new Error(`not on the upstream (HTTP ${outcome.status} for ${run.client.projectUrl(name)})`);
   if (outcome.kind === 'not-modified') {

@@ -22,8 +22,11 @@ export interface SyncState {
   projects: Record<string, ProjectSyncRecord>;
   /** The last run finished with a successful re-index (a run killed before that leaves false: the next one indexes). */
   isIndexed: boolean;
-  /** The root page's X-PyPI-Last-Serial when the last run synced every project of it completely. */
-  rootSerial?: number;
+  /**
+   * What said the upstream's state when the last run synced every project of its root page completely:
+   * `serial N` (X-PyPI-Last-Serial) or `pages HEX` (the root JSON page's digest of every page, mirror index's).
+   */
+  rootMark?: string;
 }
 
 export function syncStatePath(dir: string): string {
@@ -38,7 +41,10 @@ export function loadSyncState(dir: string, upstream: string, settings: string): 
   try {
     const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<SyncState>;
     if (data.version !== VERSION || data.upstream !== upstream || data.settings !== settings || typeof data.projects !== 'object' || data.projects === null) return fresh;
-    return { ...fresh, projects: data.projects, isIndexed: data.isIndexed === true, ...(typeof data.rootSerial === 'number' ? { rootSerial: data.rootSerial } : {}) };
+    // rootSerial: a number, as runs before rootMark saved the serial
+    const legacy = (data as { rootSerial?: unknown }).rootSerial;
+    const rootMark = typeof data.rootMark === 'string' ? data.rootMark : typeof legacy === 'number' ? `serial ${legacy}` : undefined;
+    return { ...fresh, projects: data.projects, isIndexed: data.isIndexed === true, ...(rootMark === undefined ? {} : { rootMark }) };
   } catch {
     return fresh;
   }

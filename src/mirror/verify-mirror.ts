@@ -4,7 +4,7 @@ import { join, posix } from 'node:path';
 import { UsageError } from '../errors.js';
 import { sha256File } from '../fs/hash-file.js';
 import { buildProjectPage } from './build-pages.js';
-import { loadManifest, manifestPath, STATE_DIR, type Manifest } from './manifest.js';
+import { loadHead, loadManifest, manifestPath, STATE_DIR, type Manifest } from './manifest.js';
 import { mapLimit } from './map-limit.js';
 import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from './render-pages.js';
 import { scanMirror } from './scan-mirror.js';
@@ -102,7 +102,7 @@ function stalePages(dir: string, manifest: Manifest): Finding[] {
     check(`${project}/index.json`, renderProjectJson(page));
   }
   check('index.html', renderRootHtml(projects));
-  check('index.json', renderRootJson(projects));
+  check('index.json', renderRootJson(projects, loadHead(dir).head?.pagesDigest));
   return findings;
 }
 

@@ -128,18 +128,34 @@ async function servePage(app: App, options: AppOptions, req: IncomingMessage, re
   }
   if (entry === undefined && plan?.unavailable !== undefined) return sendError(req, res, 502, plan.unavailable);
   if (entry === undefined) return sendError(req, res, 404, project === undefined ? 'this mirror has no index yet' : `no project named ${project}`);
-  const body = await bodyOf(app, entry);
+  const isProxyRoot = project === undefined && rep.format === 'json' && options.fallback !== undefined;
+  const body = isProxyRoot ? withoutPagesDigest(app, entry, await bodyOf(app, entry)) : await bodyOf(app, entry);
   const gzip = acceptsGzip(req.headers['accept-encoding']) && body.length >= GZIP_MIN_BYTES;
   const headers = pageHeaders(rep, entry, gzip, extraHeaders);
   if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
   if (!gzip) return sendBody(req, res, 200, headers, body);
-  let packed = entry.extra?.get('gzip');
+  const gzipKey = isProxyRoot ? 'gzip-no-digest' : 'gzip';
+  let packed = entry.extra?.get(gzipKey);
   if (packed === undefined) {
     packed = gzipSync(body, { level: 6 });
-    app.cache.keep(entry, packed, 'gzip');
+    app.cache.keep(entry, packed, gzipKey);
   }
   headers['Content-Encoding'] = 'gzip';
   return sendBody(req, res, 200, headers, packed);
+}
+
+/**
+ * The pull-through cache's root page without the mirror's digest of its pages (`meta._dib-pypi-pages`,
+ * first in the page as `mirror index` writes it): its project pages change with the upstream too,
+ * which that digest does not follow, so a sync from this server must check every project page.
+ */
+function withoutPagesDigest(app: App, entry: DiskEntry, body: Buffer): Buffer {
+  let stripped = entry.extra?.get('no-digest');
+  if (stripped === undefined) {
+    stripped = Buffer.from(body.toString('utf8').replace(/^\{"meta":\{"_dib-pypi-pages":"[0-9a-f]{64}",/, '{"meta":{'));
+    app.cache.keep(entry, stripped, 'no-digest');
+  }
+  return stripped;
 }
 
 function pageHeaders(rep: Representation, entry: DiskEntry, gzip: boolean, extra?: Record<string, string>): Record<string, string> {
@@ -175,7 +191,8 @@ function answerFromMemory(app: App, options: AppOptions, req: IncomingMessage, r
   const headers = req.headers;
   if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return false;
   const target = route(method, url);
-  if (target.kind === 'root' || (target.kind === 'project' && options.fallback === undefined)) {
+  // With a fallback (the pull-through cache) pages go the full way: its JSON root page loses its pages digest there (withoutPagesDigest).
+  if (options.fallback === undefined && (target.kind === 'root' || target.kind === 'project')) {
     const rep = negotiate(headers.accept);
     const entry = app.cache.peek(join(app.dir, target.kind === 'project' ? target.project : '', rep.format === 'json' ? 'index.json' : 'index.html'));
     if (entry?.body === undefined) return false;

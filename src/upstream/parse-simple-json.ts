@@ -1,4 +1,5 @@
 // PEP 691 JSON pages (root and project) read into the common model, validated field by field. Pure.
+import { PAGES_DIGEST_KEY } from '../mirror/render-pages.js';
 import { checkRepositoryVersion } from './repository-version.js';
 import { checkHash, isSafeFilename, MalformedPageError, type ProjectPage, type RootPage, type UpstreamFile } from './simple-model.js';
 
@@ -23,9 +24,10 @@ function parseDocument(text: string, pageUrl: string): Json {
   return data;
 }
 
-/** PEP 691 root: `projects: [{name}]`. */
+/** PEP 691 root: `projects: [{name}]`; `meta._dib-pypi-pages` when `mirror index` wrote the page. */
 export function parseRootJson(text: string, pageUrl: string): RootPage {
   const data = parseDocument(text, pageUrl);
+  const digest = (data.meta as Json)[PAGES_DIGEST_KEY];
   if (!Array.isArray(data.projects)) throw new MalformedPageError(pageUrl, 'projects is not a list');
   const projects: string[] = [];
   const problems: string[] = [];
@@ -33,6 +35,8 @@ export function parseRootJson(text: string, pageUrl: string): RootPage {
     if (isObject(entry) && typeof entry.name === 'string' && entry.name !== '') projects.push(entry.name);
     else problems.push(`projects[${i}]: no name`);
   });
+  if (typeof digest === 'string' && /^[0-9a-f]{64}$/.test(digest)) return { projects, problems, pagesDigest: digest };
+  if (digest !== undefined) problems.push(`meta.${PAGES_DIGEST_KEY} is not a sha256 digest: ${JSON.stringify(digest).slice(0, 80)}`);
   return { projects, problems };
 }
 

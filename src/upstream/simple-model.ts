@@ -36,6 +36,8 @@ export interface ProjectPage {
 export interface RootPage {
   projects: string[];
   problems: string[];
+  /** `meta._dib-pypi-pages` of a JSON root page `mirror index` wrote: other whenever any project page is. */
+  pagesDigest?: string;
 }
 
 export type PageFormat = 'json' | 'html';

@@ -210,3 +210,52 @@ describe('mirror index over HTTP (nginx with PEP 691 negotiation)', () => {
     });
   }
 });
+
+test('the root JSON page digests every project page: unchanged by a no-op run, other after any page changes, the same from scratch as after incremental runs', async () => {
+  const dir = tempDir('dib-pypi-digest-');
+  try {
+    for (const name of ['a', 'b']) {
+      mkdirSync(join(dir, name));
+      await makeWheel(join(dir, name), { name, version: '1.0' });
+    }
+    const digest = () => (JSON.parse(readFileSync(join(dir, 'index.json'), 'utf8')) as { meta: Record<string, unknown> }).meta['_dib-pypi-pages'] as string;
+    const reindexed = () => {
+      const run = index(dir);
+      assert.equal(run.status, 0, run.stderr);
+      return digest();
+    };
+    const seen = [reindexed()];
+    assert.match(seen[0] as string, /^[0-9a-f]{64}$/);
+    assert.equal(reindexed(), seen[0], 'a run that changed nothing moved the digest');
+    // every kind of page change: a yank mark, a new file, the mark gone again, a project gone
+    const changes: [string, () => Promise<void> | void][] = [
+      ['yanked', () => writeFileSync(join(dir, 'b', 'b-1.0-py3-none-any.whl.yanked'), 'bad build\n')],
+      ['a new release', async () => void (await makeWheel(join(dir, 'a'), { name: 'a', version: '2.0' }))],
+      ['unyanked', () => rmSync(join(dir, 'b', 'b-1.0-py3-none-any.whl.yanked'))],
+      ['a project removed', () => rmSync(join(dir, 'b'), { recursive: true })],
+    ];
+    for (const [what, change] of changes) {
+      await change();
+      const now = reindexed();
+      assert.ok(!seen.includes(now), `${what}: the digest did not move`);
+      seen.push(now);
+    }
+    const root = readFileSync(join(dir, 'index.json'));
+    rmSync(join(dir, '.dib-pypi'), { recursive: true });
+    assert.equal(index(dir).status, 0);
+    assert.deepEqual(readFileSync(join(dir, 'index.json')), root, 'from scratch: another root page');
+    // a manifest from before the digest (no page CRCs in its head): the next page change still moves it
+    const head = join(dir, '.dib-pypi', 'manifest.json');
+    const data = JSON.parse(readFileSync(head, 'utf8')) as Record<string, unknown>;
+    delete data.pageCrcs;
+    delete data.pagesDigest;
+    writeFileSync(head, JSON.stringify(data));
+    const upgraded = reindexed();
+    await makeWheel(join(dir, 'a'), { name: 'a', version: '3.0' });
+    assert.notEqual(reindexed(), upgraded);
+    const verified = runCli(['mirror', 'verify', dir]);
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -197,6 +197,48 @@ describe('mirror sync', () => {
     verify(mirror);
   });
 
+  test("the root JSON page's pages digest from `mirror index` (plain nginx, no serial header): the second run asks for / only; a change upstream moves it and the next run takes the change", async (t) => {
+    if (!canRun(t)) return;
+    await using bed = await syncBed();
+    const { up, nginx, mirror } = bed;
+    const digestOf = () => (JSON.parse(readFileSync(join(up.path, 'index.json'), 'utf8')) as { meta: Record<string, unknown> }).meta['_dib-pypi-pages'];
+    const digest = digestOf();
+    assert.match(String(digest), /^[0-9a-f]{64}$/);
+    const first = await sync(mirror, nginx.url);
+    assert.equal(first.status, 0, first.stderr);
+    const requestsOf = async (...args: string[]) => {
+      const before = nginx.accessLog().split('\n').length;
+      const run = await sync(mirror, nginx.url, ...args);
+      assert.equal(run.status, 0, run.stderr);
+      return { run, requests: nginx.accessLog().trim().split('\n').slice(before - 1).map((line) => line.split(' ').slice(0, 3).join(' ')) };
+    };
+    const second = await requestsOf();
+    assert.deepEqual(second.requests, ['GET / 200']);
+    assert.match(second.run.stdout, /synced 3 projects \(3 unchanged\): 0 files downloaded/);
+    assert.doesNotMatch(second.run.stdout, /indexed/);
+    // a re-index that changes nothing keeps the digest (and the page's bytes)
+    assert.equal(runCli(['mirror', 'index', up.path]).status, 0);
+    assert.equal(digestOf(), digest);
+    // another filter: the records were made with other settings, every page is asked for again
+    const filtered = await requestsOf('--package-type', 'wheel');
+    assert.equal(filtered.requests.length, 4, filtered.requests.join('\n'));
+    // a new release of one project: its page changes, so does the digest; the next run takes it
+    await makeWheel(join(up.path, 'dep-lib'), { name: 'dep_lib', version: '3.0' });
+    assert.equal(runCli(['mirror', 'index', up.path]).status, 0);
+    assert.notEqual(digestOf(), digest);
+    // nginx's open_file_cache (valid 1 s) may still hand out the replaced root page for a moment
+    for (let tries = 0; !(await (await fetch(`${nginx.url}index.json`)).text()).includes(String(digestOf())); tries++) {
+      assert.ok(tries < 40, 'nginx kept serving the old root page');
+      await new Promise((done) => setTimeout(done, 100));
+    }
+    const third = await requestsOf('--package-type', 'wheel');
+    assert.ok(third.requests.includes('GET /dep-lib/ 200'), third.requests.join('\n'));
+    assert.ok(third.requests.includes('GET /dep-lib/dep_lib-3.0-py3-none-any.whl 200'), third.requests.join('\n'));
+    assert.ok(existsSync(join(mirror, 'dep-lib', 'dep_lib-3.0-py3-none-any.whl')));
+    assert.deepEqual((await requestsOf('--package-type', 'wheel')).requests, ['GET / 200']);
+    verify(mirror);
+  });
+
   test('500s are retried; a file always 500, a file with other bytes than its hash: failed, the rest synced, exit 1, nothing unverified kept', async (t) => {
     if (!canRun(t)) return;
     await using up = makeTempDir('dib-pypi-up-');

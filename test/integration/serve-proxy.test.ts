@@ -3,6 +3,7 @@
 // served stale when upstream fails; bad or cut downloads keep nothing; one download per file; private
 // uploads shadow upstream.
 import assert from 'node:assert/strict';
+import { gunzipSync } from 'node:zlib';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -87,6 +88,16 @@ test('pip installs through the cache from real nginx; the cache is a mirror afte
   assert.deepEqual(readFileSync(join(cache.path, 'demo-pkg', DEMO)), readFileSync(join(upstreamDir.path, 'demo-pkg', DEMO)));
   assert.ok(existsSync(join(cache.path, 'dep-lib', DEP)), 'dependencies are cached too');
   await eventually('the cache to be re-indexed', () => existsSync(join(cache.path, 'big-data', 'index.html')) && readFileSync(join(cache.path, 'index.html'), 'utf8').includes('big-data'));
+
+  // the cache's own index digests its pages, but its project pages also follow the upstream: the served root page drops the digest
+  assert.match(readFileSync(join(cache.path, 'index.json'), 'utf8'), /^\{"meta":\{"_dib-pypi-pages":"[0-9a-f]{64}",/);
+  for (const encoding of ['identity', 'gzip']) {
+    const root = await httpRequest(`${server.url}simple/`, { headers: { Accept: JSON_TYPE, 'Accept-Encoding': encoding } });
+    assert.equal(root.status, 200);
+    const text = (root.headers['content-encoding'] === 'gzip' ? gunzipSync(root.body) : root.body).toString();
+    assert.deepEqual(JSON.parse(text).meta, { 'api-version': '1.1' }, encoding);
+    assert.ok((JSON.parse(text) as { projects: { name: string }[] }).projects.some((p) => p.name === 'big-data'));
+  }
 
   await using offlineTarget = makeTempDir('dib-pypi-proxy-file-');
   const fromFile = await pipInstall(`file://${cache.path}`, offlineTarget.path, 'demo-pkg');

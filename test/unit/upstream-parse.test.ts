@@ -85,6 +85,14 @@ test('project HTML: a newer major repository version is malformed (PEP 629)', ()
 test('root JSON, and malformed JSON kept apart from an empty list', () => {
   assert.deepEqual(parseRootJson('{"meta":{"api-version":"1.1"},"projects":[{"name":"A"},{"name":""},{}]}', 'https://x/'), { projects: ['A'], problems: ['projects[1]: no name', 'projects[2]: no name'] });
   assert.deepEqual(parseRootJson('{"meta":{"api-version":"1.0"},"projects":[]}', 'https://x/'), { projects: [], problems: [] });
+  // mirror index's digest of every page; anything but 64 lower-case hex digits is a problem, not a digest
+  const digest = '0f'.repeat(32);
+  assert.deepEqual(parseRootJson(`{"meta":{"_dib-pypi-pages":"${digest}","api-version":"1.1"},"projects":[]}`, 'https://x/'), { projects: [], problems: [], pagesDigest: digest });
+  for (const bad of ['"12"', `"${digest.toUpperCase()}"`, `"${digest}0"`, '42', 'null', '[]']) {
+    const page = parseRootJson(`{"meta":{"_dib-pypi-pages":${bad},"api-version":"1.1"},"projects":[]}`, 'https://x/');
+    assert.equal(page.pagesDigest, undefined, bad);
+    assert.match(page.problems.join(), /meta\._dib-pypi-pages is not a sha256 digest/, bad);
+  }
   const malformed = ['not json', '[]', '{"projects":[]}', '{"meta":{"api-version":"2.0"},"projects":[]}', '{"meta":{"api-version":"1.0"},"projects":{}}'];
   for (const text of malformed) assert.throws(() => parseRootJson(text, 'https://x/'), MalformedPageError, text);
 });
