@@ -106,7 +106,12 @@ export class HttpTransport {
       } catch (error) {
         throw networkError(current, error, this.#options.timeoutMs);
       }
-      const next = new URL(location, current);
+      let next: URL;
+      try {
+        next = new URL(location, current);
+      } catch (error) {
+        throw new UpstreamError(redact(current), `HTTP ${response.status} redirects to an invalid Location (${JSON.stringify(redact(location).slice(0, 200))})`, { status: response.status, isTransient: false, cause: error });
+      }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return response;
       if (next.origin !== new URL(current).origin) sent = withoutCredentials(sent);
       current = next.href;

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { headersFromRaw, HttpTransport } from '../../src/upstream/http-transport.js';
+import { UpstreamError } from '../../src/upstream/simple-model.js';
 
 async function withServer(listener: RequestListener, run: (base: string, transport: HttpTransport) => Promise<void>): Promise<void> {
   const server = createServer(listener);
@@ -56,6 +57,24 @@ test('redirects are followed up to 5 times; authorization goes to the same origi
   } finally {
     other.close();
   }
+});
+
+test('a redirect to a Location that is no URL is an UpstreamError naming the status, not a bare TypeError', { timeout: 20_000 }, async () => {
+  await withServer(
+    (req, res) => (req.url === '/b' ? res.end('here') : res.writeHead(302, { location: 'http://[not-a-host/x' }).end('moved')),
+    async (base, transport) => {
+      await assert.rejects(transport.get(`${base}/a`, {}), (error: unknown) => {
+        assert.ok(error instanceof UpstreamError, String(error));
+        assert.equal(error.status, 302);
+        assert.equal(error.isTransient, false);
+        assert.match(error.message, /\/a: HTTP 302 redirects to an invalid Location \("http:\/\/\[not-a-host\/x"\)/);
+        return true;
+      });
+      // The connection was left clean: the next request on it works.
+      const next = await transport.get(`${base}/b`, {});
+      assert.equal(await next.body.text(), 'here');
+    },
+  );
 });
 
 test('a body is handed over in order; a consumer promise pauses the connection until it settles', { timeout: 20_000 }, async () => {
