@@ -147,7 +147,8 @@ server {
     }
     default_type application/octet-stream;
     charset utf-8;
-    charset_types text/html text/plain;
+    # text/html always has its charset added (listing it again makes nginx warn).
+    charset_types text/plain;
 
     # .dib-pypi/ (the manifest), temp files of atomic writes, anything hidden: never served.
     location ~ /\\. {
