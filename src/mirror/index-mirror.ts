@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
+import { syncFileSystem } from '../fs/sync-file-system.js';
 import { IndexWorkers } from './inspect-pool.js';
 import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
@@ -154,6 +155,12 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   nextHead.pagesDigest = digest;
   // Nothing read, written or removed, no directory record changed: the manifest on disk still holds.
   if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || !sameHead(nextHead, head)) {
+    // The pages and `.metadata` files durable before the manifest that vouches for them: a power loss
+    // after it must not leave an empty page or metadata file that the next run, trusting its record, keeps.
+    if (run.written > 0) {
+      await syncFileSystem(dir);
+      timer('syncfs');
+    }
     await saveManifest(dir, nextHead, run.next, shards.loaded);
   }
   timer('manifest');

@@ -6,11 +6,11 @@
 // a power loss can: the next run then re-hashes the files journaled after the last `synced` line and removes
 // those whose bytes are not what was journaled (sync fetches them again). See docs/mirror-layout.md.
 import { createHash } from 'node:crypto';
-import { execFile } from 'node:child_process';
 import { closeSync, fdatasync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from '../fs/atomic-write.js';
+import { syncFileSystem } from '../fs/sync-file-system.js';
 import { STATE_DIR } from './manifest.js';
 import { mapLimit } from './map-limit.js';
 
@@ -137,11 +137,6 @@ export function repairFromJournal(dir: string, beforeDrop: (repair: Repair) => v
 
 function fsyncDirsOf(dir: string, paths: readonly string[]): void {
   for (const sub of new Set(paths.map((p) => (p.includes('/') ? p.slice(0, p.indexOf('/')) : '')))) fsyncPath(join(dir, sub));
-}
-
-/** syncfs of the file system holding `dir` (coreutils `sync -f`), off the main thread; false when it cannot be run. */
-function syncFileSystem(dir: string): Promise<boolean> {
-  return new Promise((resolve) => execFile('sync', ['-f', dir], { timeout: 600_000 }, (error) => resolve(error === null)));
 }
 
 function fsyncFdAsync(fd: number): Promise<void> {
