@@ -157,6 +157,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   if (full || run.isChanged || inspected > 0 || run.written > 0 || run.removed > 0 || run.scan.files.size !== Object.keys(manifest.files).length || sidecarsChanged(run) || !sameHead(nextHead, head)) {
     // The pages and `.metadata` files durable before the manifest that vouches for them: a power loss
     // after it must not leave an empty page or metadata file that the next run, trusting its record, keeps.
+    // (Where `sync -f` cannot run, the run goes on as before, without that guarantee.)
     if (run.written > 0) {
       await syncFileSystem(dir);
       timer('syncfs');
