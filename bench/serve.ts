@@ -61,15 +61,19 @@ function parseOptions(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
+/** The process is gone: exited, or killed by a signal. */
+const hasEnded = (child: ChildProcess | undefined) => child !== undefined && (child.exitCode !== null || child.signalCode !== null);
+
 /** Wait until `url` answers; fails at once when `child` exits first, with the end of what it printed. */
 async function waitFor(url: string, child?: ChildProcess, stderr?: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
     if (spawnSync('curl', ['-sf', '-o', '/dev/null', url]).status === 0) return;
-    if (child !== undefined && child.exitCode !== null) break;
+    if (hasEnded(child)) break;
     await sleep(50);
   }
+  const ending = child === undefined || !hasEnded(child) ? '' : ` (the peer exited with ${child.exitCode ?? child.signalCode})`;
   const said = stderr?.().trim() ?? '';
-  throw new Error(`nothing answers at ${url}${child?.exitCode !== null && child?.exitCode !== undefined ? ` (the peer exited with ${child.exitCode})` : ''}${said === '' ? '' : `; its last words:\n${said}`}`);
+  throw new Error(`nothing answers at ${url}${ending}${said === '' ? '' : `; its last words:\n${said}`}`);
 }
 
 interface Peer {
@@ -88,7 +92,9 @@ async function startPeer(name: string, command: string, args: string[], base: st
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => void (stderr = (stderr + chunk).slice(-2048)));
   // One listener per live peer: dropped when the peer exits, so that the fresh pypiserver of every cell does not pile them up.
-  const killOnExit = () => child.kill('SIGKILL');
+  // SIGTERM, not SIGKILL: a killed nginx master leaves its workers behind, still listening (a crashed run's
+  // orphans then held ports and made a later run's peers fail with EADDRINUSE).
+  const killOnExit = () => child.kill('SIGTERM');
   process.once('exit', killOnExit);
   child.once('exit', () => process.removeListener('exit', killOnExit));
   await waitFor(base + health, child, () => stderr);
