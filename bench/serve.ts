@@ -231,8 +231,8 @@ async function measurePypiserver(options: Options, mirror: string, targets: { na
   console.log(`\npypiserver ${readFileSync(join(checkout, 'pypiserver', '__init__.py'), 'utf8').match(/__version__ = "([^"]+)"/)?.[1] ?? '?'} (Debian's python3, its default server), one ${seconds} s run per cell, a fresh process each:`);
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
-      // A fresh process on a fresh port each time: one start of three (session 11) died with EADDRINUSE
-      // after it had printed that it listened (bottle's AutoServer trying a second server).
+      // A fresh process each time, on the next port when one does not come up: in session 11 a start died
+      // with EADDRINUSE, most likely on a port still held by nginx workers an earlier crashed run had orphaned.
       let peer: Peer | undefined;
       let base = '';
       const failures: string[] = [];
