@@ -2,7 +2,8 @@
 // `dib-pypi serve --nginx-conf` generates, and `python3 -m http.server`, all serving the same
 // synthetic mirror in the same run; wrk on loopback at 1, 16 and 64 connections.
 //   node dist/bench/serve.js [--size large|small] [--seconds N] [--rounds N] [--work-dir DIR] [--keep] [--pip-packages N]
-//                            [--pypiserver CHECKOUT]
+//                            [--pypiserver CHECKOUT] [--workers N|auto]
+// --workers: passed to dib-pypi serve (default auto: one process per core); its memory is then summed over its processes.
 // --pypiserver: a pypiserver source tree (e.g. `fetch github:pypiserver/pypiserver`, never committed),
 // run with Debian's python3; measured after the others, one cell at a time, because each of its
 // requests rescans the mirror and the requests wrk leaves queued would load the other peers' runs.
@@ -32,6 +33,8 @@ interface Options {
   pipPackages: number;
   rounds: number;
   pypiserver: string | undefined;
+  /** dib-pypi serve --workers (auto: one process per core, at most 4). */
+  workers: string;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -45,6 +48,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       'pip-packages': { type: 'string', default: '20' },
       pypiserver: { type: 'string' },
+      workers: { type: 'string', default: 'auto' },
     },
   });
   if (values.size !== 'small' && values.size !== 'large') throw new Error(`--size: expected small or large, got ${values.size}`);
@@ -55,7 +59,7 @@ function parseOptions(argv: string[]): Options {
   if (values.pypiserver !== undefined && !existsSync(join(values.pypiserver, 'pypiserver', '__main__.py'))) {
     throw new Error(`--pypiserver: ${values.pypiserver} is not a pypiserver source tree (no pypiserver/__main__.py)`);
   }
-  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']), pypiserver: values.pypiserver };
+  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']), pypiserver: values.pypiserver, workers: values.workers as string };
 }
 
 
@@ -175,12 +179,42 @@ function summarize(ratios: number[]): { median: number; text: string } {
   return { median: value, text: `${value.toFixed(digits)} (${Math.min(...ratios).toFixed(digits)}-${Math.max(...ratios).toFixed(digits)})` };
 }
 
-function rssOf(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
-  } catch {
-    return 0;
+/** The pid and its descendants (`dib-pypi serve` forks one serving process per core). */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    const parent = tree[i] as number;
+    try {
+      for (const task of readdirSync(`/proc/${parent}/task`)) {
+        const children = readFileSync(`/proc/${parent}/task/${task}/children`, 'utf8').trim();
+        if (children !== '') tree.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
   }
+  return tree;
+}
+
+/**
+ * Memory of a process tree: RSS summed (which counts the pages the processes share, the node binary
+ * above all, once per process) and PSS summed (each shared page split between its sharers: what the
+ * tree costs the machine).
+ */
+function memoryOf(pid: number): { rss: number; pss: number; processes: number } {
+  let rss = 0;
+  let pss = 0;
+  const tree = processTree(pid);
+  for (const member of tree) {
+    try {
+      const rollup = readFileSync(`/proc/${member}/smaps_rollup`, 'utf8');
+      rss += Number(/^Rss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+      pss += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { rss, pss, processes: tree.length };
 }
 
 /** A file near 20 KB, the root page and the page of the project with the most files. */
@@ -272,14 +306,19 @@ async function main(): Promise<void> {
 
   const ports = [1, 2, 3, 4, 5].map(freePort);
   const peers: Peer[] = [];
-  const ours = await startPeer('dib-pypi serve', process.execPath, ['--', CLI, 'serve', mirror, '--no-index', '--port', String(ports[0])], `http://127.0.0.1:${ports[0]}`, '/health');
+  const ours = await startPeer('dib-pypi serve', process.execPath, ['--', CLI, 'serve', mirror, '--no-index', '--workers', options.workers, '--port', String(ports[0])], `http://127.0.0.1:${ports[0]}`, '/health');
   peers.push(ours);
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-plain'), ports[1] as number, false));
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-generated'), ports[2] as number, true));
   peers.push(await startPeer('python3 -m http.server', '/usr/bin/python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', mirror, String(ports[3])], `http://127.0.0.1:${ports[3]}`, '/'));
 
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(ours.child.pid as number))), 100);
+  const peak = { rss: 0, pss: 0, processes: 0 };
+  const sampler = setInterval(() => {
+    const now = memoryOf(ours.child.pid as number);
+    peak.rss = Math.max(peak.rss, now.rss);
+    peak.pss = Math.max(peak.pss, now.pss);
+    peak.processes = Math.max(peak.processes, now.processes);
+  }, 100);
   let isOk = true;
   const check = (ok: boolean) => {
     isOk &&= ok;
@@ -345,7 +384,16 @@ async function main(): Promise<void> {
     }
   }
   clearInterval(sampler);
-  console.log(`\ndib-pypi serve peak RSS under load: ${(peakRss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peakRss < TARGETS.rssBytes)})`);
+  if (peak.processes <= 1) {
+    console.log(`\ndib-pypi serve peak RSS under load: ${(peak.rss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peak.rss < TARGETS.rssBytes)})`);
+  } else {
+    // Several processes: their summed RSS counts the shared node binary (~40 MB) once per process; the
+    // summed PSS splits shared pages between them and is the memory the server costs this machine.
+    console.log(
+      `\ndib-pypi serve peak memory under load, ${peak.processes} processes: PSS summed ${(peak.pss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peak.pss < TARGETS.rssBytes)}), ` +
+        `RSS summed ${(peak.rss / 1e6).toFixed(1)} MB (shared pages counted in every process)`,
+    );
+  }
 
   if (options.pipPackages > 0) {
     const packages = readdirSync(mirror).filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html'))).sort().slice(0, options.pipPackages);

@@ -394,13 +394,17 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       ttl: { type: 'string' },
       timeout: { type: 'string' },
       'allow-upstream': { type: 'string', multiple: true },
+      workers: { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
+  --workers N|auto   processes serving DIR, sharing the port (default: auto, one per
+                     core, at most 4); the pull-through cache and uploads always run
+                     in one process
   --no-index         serve DIR's index as it is (default: bring it up to date first,
                      as dib-pypi mirror index does; a read-only DIR is served as it is)
-  --cache-mb N       memory for index pages and small files (default: 64); bigger
-                     files are always streamed from disk
+  --cache-mb N       memory for index pages and small files, per process (default:
+                     64); bigger files are always streamed from disk
   --access-log       print one line per request (method, path, status)
   --nginx-conf       print an nginx configuration serving DIR the same way (PEP 691
                      negotiation, /simple/), for conf.d, and exit

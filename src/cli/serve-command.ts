@@ -1,5 +1,6 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { defaultMirror } from '../targets/mirror-location.js';
@@ -25,6 +26,7 @@ export interface ServeFlags {
   ttl?: string;
   timeout?: string;
   allowUpstream?: string[];
+  workers?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -51,6 +53,26 @@ export function parseMegabytes(raw: string | undefined, flag: string, fallback: 
   return Number(raw);
 }
 
+/** At most this many serving processes by default (each holds its own --cache-mb of pages). */
+const MAX_AUTO_WORKERS = 4;
+
+/**
+ * `--workers N|auto`: how many processes serve. auto (the default) is one per core, at most
+ * MAX_AUTO_WORKERS, for a plain mirror; the pull-through cache and uploads need one owner for their
+ * downloads and re-index runs, so they run in one process (and say so when asked for more).
+ */
+export function parseWorkers(raw: string | undefined, singleProcessReason: string | undefined, cores: number): number {
+  if (raw !== undefined && raw !== 'auto' && (!/^\d{1,3}$/.test(raw) || Number(raw) < 1 || Number(raw) > 64)) {
+    throw new UsageError(`expected auto or a number of processes 1-64, got ${JSON.stringify(raw)}`, '--workers');
+  }
+  if (singleProcessReason !== undefined) {
+    if (raw !== undefined && raw !== 'auto' && Number(raw) > 1) throw new UsageError(`${singleProcessReason} runs in one process`, '--workers');
+    return 1;
+  }
+  if (raw === undefined || raw === 'auto') return Math.max(1, Math.min(cores, MAX_AUTO_WORKERS));
+  return Number(raw);
+}
+
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -72,7 +94,36 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (!existsSync(dir) && (flags.upstream ?? []).length > 0) mkdirSync(dir, { recursive: true });
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${JSON.stringify(dir)} (make a mirror with dib-pypi mirror add or mirror sync)`, 'DIR');
   if (!statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'DIR');
+  const uploadsAsked = flags.uploadAuth !== undefined || (process.env.DIB_PYPI_UPLOAD_TOKEN ?? '') !== '';
+  const singleProcessReason = (flags.upstream ?? []).length > 0 ? 'the pull-through cache (--upstream)' : uploadsAsked ? 'serving with uploads' : undefined;
+  const workers = parseWorkers(flags.workers, singleProcessReason, availableParallelism());
+  if (workers > 1) {
+    const { isClusterWorker, leaveCluster, runPrimary } = await import('../server/cluster.js');
+    if (!isClusterWorker()) {
+      // Every flag is checked here, once, before any process is forked (these set up nothing for a plain mirror).
+      await setUpProxy(flags, dir, sharedReindexQueue(dir), () => undefined);
+      await setUpUploads(flags, dir, sharedReindexQueue(dir), () => undefined, undefined);
+      if (flags.noIndex !== true) await indexAtStart(dir);
+      process.exitCode = await runPrimary({
+        workers,
+        onListening: (bound) => printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/), ${workers} processes; Ctrl-C stops`),
+        log: (line) => process.stderr.write(`dib-pypi serve: ${line}\n`),
+      });
+      return;
+    }
+    // A serving process of the cluster: the primary has indexed DIR and prints the URL. Once stopped,
+    // or when it cannot listen, it lets go of its channel to the primary, which would keep it alive.
+    try {
+      return await serveInThisProcess(flags, dir, host, port, cacheMb, false);
+    } finally {
+      leaveCluster();
+    }
+  }
   if (flags.noIndex !== true) await indexAtStart(dir);
+  return serveInThisProcess(flags, dir, host, port, cacheMb, true);
+}
+
+async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, port: number, cacheMb: number, announce: boolean): Promise<void> {
   const log = flags.accessLog === true ? (line: string) => printLine(line) : undefined;
   const { createApp } = await import('../server/app.js');
   const reindex = sharedReindexQueue(dir);
@@ -89,7 +140,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   await listen(app.server, host, port);
   const address = app.server.address();
   const bound = typeof address === 'object' && address !== null ? address.port : port;
-  printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/); Ctrl-C stops`);
+  if (announce) printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/); Ctrl-C stops`);
   if (proxy !== undefined) printLine(`pull-through cache of ${(flags.upstream ?? []).map((u) => redact(u)).join(', ')}${flags.offline === true ? ' (offline: upstream never contacted)' : ''}`);
   await new Promise<void>((done) => {
     const stop = (signal: NodeJS.Signals) => {

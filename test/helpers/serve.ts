@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { BIN, cleanEnv } from './cli.js';
+import { childPidsOf } from './nginx.js';
 
 export interface ServeProcess extends AsyncDisposable {
   /** `http://127.0.0.1:PORT/` */
@@ -10,8 +11,10 @@ export interface ServeProcess extends AsyncDisposable {
   child: ChildProcess;
   pid: number;
   output: () => string;
-  /** Resident memory of the server process, in bytes (Linux /proc). */
+  /** Resident memory of the server, in bytes (Linux /proc): summed over its serving processes when it has several. */
   rss: () => number;
+  /** The serving processes (--workers N > 1), children of `pid`; none when it serves itself. */
+  workerPids: () => number[];
   /** SIGTERM, then wait for the exit; returns the exit code. */
   stop: () => Promise<number | null>;
 }
@@ -52,7 +55,8 @@ export function startServe(args: string[], options: { env?: Record<string, strin
         child,
         pid: child.pid as number,
         output: () => output,
-        rss: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]) * 1024,
+        rss: () => [child.pid as number, ...childPidsOf(child.pid as number)].reduce((sum, pid) => sum + rssOf(pid), 0),
+        workerPids: () => childPidsOf(child.pid as number),
         stop,
         [Symbol.asyncDispose]: async () => {
           await stop();
@@ -67,4 +71,12 @@ export function startServe(args: string[], options: { env?: Record<string, strin
       return code;
     });
   });
+}
+
+function rssOf(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0; // ended meanwhile
+  }
 }

@@ -98,10 +98,12 @@ test('serve answers pages by Accept (as nginx does) at / and /simple/, with ETag
 });
 
 test('serve hands out files and PEP 658 metadata: ranges, 304, big files streamed, nothing outside the mirror', async () => {
-  await using mirror = makeTempDir('dib-pypi-serve-files-');
+  // The secret lives beside the mirror, inside a temporary directory of its own (removed with it).
+  await using outer = makeTempDir('dib-pypi-serve-files-');
+  const mirror = { path: join(outer.path, 'mirror') };
   await makeMirror(mirror.path);
-  writeFileSync(join(mirror.path, '..', `${mirror.path.split('/').pop()}-secret.whl`), 'secret');
-  symlinkSync(join(mirror.path, '..', `${mirror.path.split('/').pop()}-secret.whl`), join(mirror.path, 'demo-pkg', 'escape-1.0-py3-none-any.whl'));
+  writeFileSync(join(outer.path, 'secret.whl'), 'secret');
+  symlinkSync(join(outer.path, 'secret.whl'), join(mirror.path, 'demo-pkg', 'escape-1.0-py3-none-any.whl'));
   await using server = await startServe([mirror.path, '--no-index']);
   const base = server.url.replace(/\/$/, '');
 

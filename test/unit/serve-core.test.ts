@@ -205,3 +205,20 @@ test('disk cache: trusts an entry for validMs, then sees a change; evicts the le
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('--workers: auto is one process per core (at most 4); the cache and uploads always run in one; bad values are refused', async () => {
+  const { parseWorkers } = await import('../../src/cli/serve-command.js');
+  const { UsageError } = await import('../../src/errors.js');
+  assert.equal(parseWorkers(undefined, undefined, 2), 2);
+  assert.equal(parseWorkers('auto', undefined, 1), 1);
+  assert.equal(parseWorkers(undefined, undefined, 16), 4);
+  assert.equal(parseWorkers('3', undefined, 2), 3, 'an explicit count is taken as it is');
+  assert.equal(parseWorkers('1', undefined, 8), 1);
+  assert.equal(parseWorkers(undefined, 'the pull-through cache (--upstream)', 8), 1);
+  assert.equal(parseWorkers('auto', 'serving with uploads', 8), 1);
+  assert.equal(parseWorkers('1', 'serving with uploads', 8), 1);
+  assert.throws(() => parseWorkers('2', 'the pull-through cache (--upstream)', 8), (error: unknown) => error instanceof UsageError && /--upstream\) runs in one process/.test(error.message));
+  for (const bad of ['0', '-1', '65', 'two', '1.5', '', ' 2']) {
+    assert.throws(() => parseWorkers(bad, undefined, 2), (error: unknown) => error instanceof UsageError && /expected auto or a number of processes 1-64/.test(error.message), bad);
+  }
+});
