@@ -40,7 +40,7 @@ export class IndexWorkers {
   private workers: Worker[] = [];
   private threads: number | undefined;
 
-  /** `isCold`: the caller already knows the mirror comes from the disk (its directories' inodes did). */
+  /** `isCold`: the caller already knows the mirror comes from the disk (otherwise the first files read tell). */
   constructor(private readonly isCold = false) {}
 
   /** Threads started so far (0: the jobs ran inline). */

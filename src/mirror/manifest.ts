@@ -171,13 +171,14 @@ function ownership() {
   return { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 }
 
-/**
- * Write the shards `ids` from `manifest` (the records of those shards, as a run ends them), each
- * atomically and durably, then the head: a run killed in between leaves a head whose directory
- * mtimes make the next run list again whatever those shards changed.
- */
-export async function saveManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): Promise<void> {
-  mkdirSync(join(dir, STATE_DIR, 'manifest.d'), { recursive: true });
+export interface SerializedManifest {
+  dir: string;
+  shards: { target: string; data: Buffer }[];
+  head: Buffer;
+}
+
+/** The bytes of the head and of the shards `ids` (built while something else runs, e.g. the syncfs before them). */
+export function serializeManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): SerializedManifest {
   const shards = new Map<number, Shard>();
   for (const id of ids) shards.set(id, { files: {}, sidecars: {}, pages: {} });
   const shardFor = (rel: string) => shards.get(shardOf(rel));
@@ -194,8 +195,17 @@ export async function saveManifest(dir: string, head: ManifestHead, manifest: Ma
     const shard = shardFor(project);
     if (shard !== undefined) shard.pages[project] = record;
   }
-  // The shards durable before the head that names them is replaced.
-  await writeFilesAtomic([...shards].map(([id, shard]) => ({ target: shardPath(dir, id), data: Buffer.from(JSON.stringify(shard)) })), ownership());
-  const path = manifestPath(dir);
-  writeFileAtomic(path, tempPathFor(path), Buffer.from(JSON.stringify(head)), ownership());
+  return { dir, shards: [...shards].map(([id, shard]) => ({ target: shardPath(dir, id), data: Buffer.from(JSON.stringify(shard)) })), head: Buffer.from(JSON.stringify(head)) };
+}
+
+/**
+ * Write what serializeManifest made: the shards (the records of those shards, as a run ends them),
+ * each atomically and durably, then the head: a run killed in between leaves a head whose directory
+ * mtimes make the next run list again whatever those shards changed.
+ */
+export async function writeManifest(serialized: SerializedManifest): Promise<void> {
+  mkdirSync(join(serialized.dir, STATE_DIR, 'manifest.d'), { recursive: true });
+  await writeFilesAtomic(serialized.shards, ownership());
+  const path = manifestPath(serialized.dir);
+  writeFileAtomic(path, tempPathFor(path), serialized.head, ownership());
 }

@@ -36,5 +36,6 @@ export function isColdRead(paths: readonly string[]): boolean {
   }
   if (times.length === 0) return false;
   times.sort((a, b) => a - b);
+  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: read probe ${times.map((t) => Math.round(t)).join(' ')} us\n`);
   return (times[Math.floor(times.length / 2)] as number) > COLD_READ_US;
 }

@@ -121,7 +121,9 @@ export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): 
   const started = performance.now();
   const probed = Math.min(PROBE, names.length);
   for (let i = 0; i < probed; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });
-  const isCold = force === undefined ? probed === PROBE && ((performance.now() - started) * 1000) / probed > COLD_US : force === 'parallel';
+  const probeUs = ((performance.now() - started) * 1000) / probed;
+  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: stat probe, ${probeUs.toFixed(1)} us a directory\n`);
+  const isCold = force === undefined ? probed === PROBE && probeUs > COLD_US : force === 'parallel';
   if (isCold) await statAll(prefix, names, probed, stats);
   else for (let i = probed; i < names.length; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });
   const entries: Entry[] = [];
