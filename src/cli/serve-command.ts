@@ -94,8 +94,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   if (!existsSync(dir) && (flags.upstream ?? []).length > 0) mkdirSync(dir, { recursive: true });
   if (!existsSync(dir)) throw new UsageError(`no such directory: ${JSON.stringify(dir)} (make a mirror with dib-pypi mirror add or mirror sync)`, 'DIR');
   if (!statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'DIR');
-  const uploadsAsked = flags.uploadAuth !== undefined || (process.env.DIB_PYPI_UPLOAD_TOKEN ?? '') !== '';
-  const singleProcessReason = (flags.upstream ?? []).length > 0 ? 'the pull-through cache (--upstream)' : uploadsAsked ? 'serving with uploads' : undefined;
+  const singleProcessReason = (flags.upstream ?? []).length > 0 ? 'the pull-through cache (--upstream)' : uploadsEnabled(flags) ? 'serving with uploads' : undefined;
   const workers = parseWorkers(flags.workers, singleProcessReason, availableParallelism());
   if (workers > 1) {
     const { isClusterWorker, leaveCluster, runPrimary } = await import('../server/cluster.js');
@@ -201,11 +200,16 @@ async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Pr
   });
 }
 
+/** Uploads are on: --upload-auth FILE, or a non-empty DIB_PYPI_UPLOAD_TOKEN. */
+function uploadsEnabled(flags: ServeFlags): boolean {
+  return flags.uploadAuth !== undefined || (process.env.DIB_PYPI_UPLOAD_TOKEN ?? '') !== '';
+}
+
 /** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */
 async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
-  if (flags.uploadAuth === undefined && (token === undefined || token === '')) {
+  if (!uploadsEnabled(flags)) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
     return undefined;
   }

@@ -40,9 +40,6 @@ export class IndexWorkers {
   private workers: Worker[] = [];
   private threads: number | undefined;
 
-  /** `isCold`: the caller already knows the mirror comes from the disk (otherwise the first files read tell). */
-  constructor(private readonly isCold = false) {}
-
   /** Threads started so far (0: the jobs ran inline). */
   get started(): number {
     return this.workers.length;
@@ -58,7 +55,7 @@ export class IndexWorkers {
       return outcomes;
     }
     // Sized by the first files it reads: a few read from the disk mean all the rest will be.
-    this.threads ??= indexThreads(this.isCold || isColdRead(spread(jobs.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
+    this.threads ??= indexThreads(isColdRead(spread(jobs.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
     return this.dispatch<InspectOutcome>('inspect', jobs.length, (from, to) => jobs.slice(from, to), onDone);
   }
 
@@ -84,7 +81,7 @@ export class IndexWorkers {
   }
 
   private start(): Worker[] {
-    if (this.workers.length === 0) this.workers = Array.from({ length: (this.threads ??= indexThreads(this.isCold)) }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
+    if (this.workers.length === 0) this.workers = Array.from({ length: (this.threads ??= indexThreads(false)) }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
     return this.workers;
   }
 

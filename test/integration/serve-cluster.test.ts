@@ -13,6 +13,7 @@ import { httpRequest } from '../helpers/http-get.js';
 import { makeWheel } from '../helpers/make-dist.js';
 import { makeTempDir } from '../helpers/python.js';
 import { startServe } from '../helpers/serve.js';
+import { eventually } from '../helpers/wait.js';
 
 async function makeMirror(dir: string): Promise<void> {
   await makeWheel(join(dir, 'demo-pkg'), { name: 'demo-pkg', version: '1.0' });
@@ -25,14 +26,6 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-async function waitFor(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
   }
 }
 
@@ -97,10 +90,14 @@ test('serve --workers 2: a worker that dies is replaced and serving goes on; wor
   const [victim] = server.workerPids();
   assert.ok(victim !== undefined);
   process.kill(victim, 'SIGKILL');
-  await waitFor('a replacement worker', () => {
-    const now = server.workerPids();
-    return now.length === 2 && !now.includes(victim);
-  });
+  await eventually(
+    'a replacement worker',
+    () => {
+      const now = server.workerPids();
+      return now.length === 2 && !now.includes(victim);
+    },
+    10_000,
+  );
   assert.match(server.output(), /a serving process died \(signal SIGKILL\): starting another/);
   for (let i = 0; i < 10; i++) assert.equal((await httpRequest(`${server.url}demo-pkg/`)).status, 200);
 
@@ -137,7 +134,7 @@ test('serve --workers 2: SIGINT exits 130; a primary killed with SIGKILL leaves 
   assert.equal(workers.length, 2);
   killed.child.kill('SIGKILL');
   await once(killed.child, 'close');
-  await waitFor('the workers to exit after their primary', () => workers.every((pid) => !isAlive(pid)));
+  await eventually('the workers to exit after their primary', () => workers.every((pid) => !isAlive(pid)), 10_000);
   // The port is free again: a new server can take it.
   const probe = createServer();
   await new Promise<void>((done, fail) => probe.once('error', fail).listen(killed.port, '127.0.0.1', () => done()));

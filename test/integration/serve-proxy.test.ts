@@ -18,6 +18,7 @@ import { JSON_TYPE, PIP_ACCEPT } from '../helpers/negotiation.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { isRequired, need } from '../helpers/require.js';
 import { startServe } from '../helpers/serve.js';
+import { eventually } from '../helpers/wait.js';
 
 const DEMO = 'demo_pkg-1.0-py3-none-any.whl';
 const DEP = 'dep_lib-1.2-py3-none-any.whl';
@@ -35,14 +36,6 @@ async function makeUpstreamMirror(dir: string): Promise<void> {
 function skipUnless(t: TestContext, problem: string | undefined): boolean {
   if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
   return need(t, problem === undefined, problem ?? '');
-}
-
-async function eventually(what: string, check: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((done) => setTimeout(done, 50));
-  }
 }
 
 const pipEnv = () => envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
