@@ -1,6 +1,6 @@
 // `mirror index`: make a directory of distributions a PEP 503/691/658 index, redoing only what changed since the last run.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { lockRoot } from '../inject/root-lock.js';
@@ -8,17 +8,16 @@ import { syncFileSystem } from '../fs/sync-file-system.js';
 import { IndexWorkers } from './inspect-pool.js';
 import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
-import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, serializeManifest, shardOf, STATE_DIR, writeManifest, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
+import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, serializeManifest, serializeShards, shardOf, STATE_DIR, writeManifest, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
 import { ShardSet, UnreadableShardError } from './index-shards.js';
+import { type RecordJob, type RecordOutcome } from './record-dirs.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
-import { dirStamp, emptyScan, isDistName, isSidecar, scanDir, SIDECARS, statTopLevel, type DirScan, type Scan, type TopDir } from './scan-mirror.js';
+import { emptyScan, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
 
-/** A directory modified this recently may change again within the same mtime tick: do not trust its mtime next run. */
-const RACY_MS = 100;
-/** More directories than this too recent to trust at the end of a run: wait RACY_MS once and record them then. */
-const RACY_WAIT_MIN = 8;
+/** Directories the scan lists before it hands their files to the threads and lets their outcomes in. */
+const SCAN_CHUNK_DIRS = 32;
 
 interface Run {
   dir: string;
@@ -89,24 +88,35 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   const shards = new ShardSet(dir, head, manifest, full);
   const onTop = new Set(top.map((t) => t.rel));
   const seeds = full ? top.map((t) => t.rel) : [...untrusted, ...Object.keys(head.dirs).filter((rel) => !onTop.has(rel))];
-  const scan = emptyScan();
   const shardIds = top.map((t) => shardOf(t.rel));
-  const scanNewlyLoaded = (added: Set<number>): Scan => {
-    const part = emptyScan();
+  /** Scan the directories of the shards in `added` into `whole`, handing each chunk of them to `onChunk` and yielding between chunks when asked. */
+  const scanNewlyLoaded = async (added: Set<number>, whole: Scan, onChunk?: (part: Scan) => void): Promise<Scan> => {
     const known = entriesByDir(manifest);
+    let part = emptyScan();
+    let listed = 0;
+    const flush = () => {
+      absorb(whole, part);
+      onChunk?.(part);
+      part = emptyScan();
+      listed = 0;
+    };
     for (const [i, t] of top.entries()) {
       if (!added.has(shardIds[i] as number)) continue;
       scanDir(dir, t, isTrusted(t), manifest, known.get(t.rel) ?? [], full, true, part);
+      if (onChunk !== undefined && ++listed === SCAN_CHUNK_DIRS) {
+        flush();
+        await new Promise((resolve) => setImmediate(resolve)); // the threads' outcomes come back, and take the next batches
+      }
     }
-    return part;
+    flush();
+    return whole;
   };
-  absorb(scan, scanNewlyLoaded(full ? loadAll(shards) : shards.ensure(seeds)));
-  timer(`scan (the stat probe says ${isCold ? 'cold' : 'warm'})`);
+  const initial = full ? loadAll(shards) : shards.ensure(seeds);
   const run: Run = {
     dir,
     manifest,
-    next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: Object.fromEntries(scan.sidecars), pages: { ...manifest.pages } },
-    scan,
+    next: { ...manifest, dirs: { ...manifest.dirs }, files: {}, sidecars: {}, pages: { ...manifest.pages } },
+    scan: emptyScan(),
     dirtyProjects: new Set(),
     touchedDirs: new Set(),
     present: onTop,
@@ -122,12 +132,20 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     problems: [],
     options,
   };
-  const inspected = await inspectChanged(run).catch(async (error: unknown) => {
+  const scan = run.scan;
+  // The files to inspect go to the threads chunk by chunk while the scan lists the next directories.
+  const inspection = startInspection(run);
+  const inspected = await (async () => {
+    await scanNewlyLoaded(initial, scan, inspection.add);
+    run.next.sidecars = Object.fromEntries(scan.sidecars);
+    timer(`scan (the stat probe says ${isCold ? 'cold' : 'warm'})`);
+    return inspection.finish();
+  })().catch(async (error: unknown) => {
     await run.workers.close();
     throw error;
   });
   // New files may belong to projects whose other files (and page record) are in shards not loaded yet.
-  const late = scanNewlyLoaded(shards.ensure([], new Set(Object.values(run.next.files).flatMap((r) => (r.project === undefined ? [] : [r.project])))));
+  const late = await scanNewlyLoaded(shards.ensure([], new Set(Object.values(run.next.files).flatMap((r) => (r.project === undefined ? [] : [r.project])))), emptyScan());
   absorb(scan, late);
   for (const [path, record] of late.files) {
     if (record === undefined) continue;
@@ -138,25 +156,31 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
   timer(`inspect (${inspected} files, ${run.workers.started} threads)`);
   noteRemovedFiles(run);
   noteChangedSidecars(run);
-  const loadedProjects = await writeAllProjectPages(run, full).finally(() => run.workers.close());
-  // The root page lists every project: those of the shards this run loaded as it found them, the others as the head has them.
-  const projects = [...new Set([...head.projects.filter((p) => !shards.has(p)), ...loadedProjects])].sort();
-  // The same projects, and the top level untouched since the root pages were written: they still hold.
-  const topTrusted = top.some((t) => t.rel === '' && isTrusted(t));
-  const isRootCurrent = !full && topTrusted && head.rootPage !== undefined && sameList(projects, head.projects);
-  const pageCrcs: Record<string, string> = {};
-  for (const project of projects) {
-    const record = run.next.pages[project];
-    pageCrcs[project] = run.pageCrcs[project] ?? (record === undefined ? '?' : `${record.html} ${record.json}`);
-  }
-  const digest = pagesDigestOf(projects, pageCrcs);
-  if (!isRootCurrent || digest !== head.pagesDigest) writeRootPages(run, projects, digest);
-  timer('pages');
-  // Everything this run writes before its manifest is written by now: the syncfs that makes it durable
-  // (a child process) runs while this thread re-reads the directories and builds the head.
-  const synced = run.written > 0 ? syncFileSystem(dir) : undefined;
-  recordDirectories(run);
-  timer('record directories');
+  const after = await (async () => {
+    const loadedProjects = await writeAllProjectPages(run, full);
+    // The root page lists every project: those of the shards this run loaded as it found them, the others as the head has them.
+    const projects = [...new Set([...head.projects.filter((p) => !shards.has(p)), ...loadedProjects])].sort();
+    // The same projects, and the top level untouched since the root pages were written: they still hold.
+    const topTrusted = top.some((t) => t.rel === '' && isTrusted(t));
+    const isRootCurrent = !full && topTrusted && head.rootPage !== undefined && sameList(projects, head.projects);
+    const pageCrcs: Record<string, string> = {};
+    for (const project of projects) {
+      const record = run.next.pages[project];
+      pageCrcs[project] = run.pageCrcs[project] ?? (record === undefined ? '?' : `${record.html} ${record.json}`);
+    }
+    const digest = pagesDigestOf(projects, pageCrcs);
+    if (!isRootCurrent || digest !== head.pagesDigest) writeRootPages(run, projects, digest);
+    timer('pages');
+    // Everything this run writes before its manifest is written by now: the syncfs that makes it durable
+    // (a child process) runs while the threads record the directories and this one serializes the shards.
+    const synced = run.written > 0 ? syncFileSystem(dir) : undefined;
+    const recorded = run.workers.recordDirectories(recordJobs(run));
+    const shardBytes = serializeShards(dir, run.next, shards.loaded);
+    applyRecords(run, await recorded);
+    timer('record directories, serialize shards');
+    return { projects, pageCrcs, digest, synced, shardBytes };
+  })().finally(() => run.workers.close());
+  const { projects, pageCrcs, digest, synced } = after;
   const nextHead = updateHead(head, run, shards, projects, full);
   nextHead.pageCrcs = pageCrcs;
   nextHead.pagesDigest = digest;
@@ -165,7 +189,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     // The pages and `.metadata` files durable before the manifest that vouches for them: a power loss
     // after it must not leave an empty page or metadata file that the next run, trusting its record, keeps.
     // (Where `sync -f` cannot run, the run goes on as before, without that guarantee.)
-    const serialized = serializeManifest(dir, nextHead, run.next, shards.loaded);
+    const serialized = serializeManifest(dir, nextHead, after.shardBytes);
     if (synced !== undefined) {
       timer('manifest serialized');
       await synced;
@@ -224,18 +248,37 @@ function updateHead(head: ManifestHead, run: Run, shards: ShardSet, projects: st
   return next;
 }
 
-/** Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing), on worker threads. */
-async function inspectChanged(run: Run): Promise<number> {
-  const todo = [...run.scan.files].filter(([path, record]) => record === undefined || run.scan.needMetadata.has(path)).map(([path]) => path);
-  const known = takeInspected(run, todo);
-  const jobs = todo.filter((path) => !known.has(path)).map((path) => {
-    const known = run.manifest.files[path];
-    return { dir: run.dir, path, knownMetadataSha256: known?.metadataSha256, isNew: known === undefined };
+/**
+ * Hash and read metadata of every new or changed file (and of those whose `.metadata` went missing),
+ * on worker threads: `add` takes each scanned chunk, `finish` waits for the last outcomes, applies
+ * them all and returns how many files were inspected.
+ */
+function startInspection(run: Run): { add: (part: Scan) => void; finish: () => Promise<number> } {
+  const known: InspectOutcome[] = [];
+  let jobCount = 0;
+  const stream = run.workers.openInspection((done, queued) => {
+    if (done % 500 === 0 || done === queued) run.options.onProgress?.({ phase: 'inspect', done, total: queued });
   });
-  const outcomes = await run.workers.inspect(jobs, (done) => {
-    if (done % 500 === 0 || done === jobs.length) run.options.onProgress?.({ phase: 'inspect', done, total: jobs.length });
-  });
-  for (const outcome of [...known.values(), ...outcomes]) {
+  const add = (part: Scan) => {
+    const todo = [...part.files].filter(([path, record]) => record === undefined || part.needMetadata.has(path)).map(([path]) => path);
+    const taken = takeInspected(run, todo);
+    known.push(...taken.values());
+    const jobs = todo.filter((path) => !taken.has(path)).map((path) => {
+      const record = run.manifest.files[path];
+      return { dir: run.dir, path, knownMetadataSha256: record?.metadataSha256, isNew: record === undefined };
+    });
+    jobCount += jobs.length;
+    stream.add(jobs);
+  };
+  const finish = async () => {
+    applyOutcomes(run, [...known, ...(await stream.finish())]);
+    return jobCount;
+  };
+  return { add, finish };
+}
+
+function applyOutcomes(run: Run, outcomes: InspectOutcome[]): void {
+  for (const outcome of outcomes) {
     const old = run.manifest.files[outcome.path];
     if (old?.project) run.dirtyProjects.add(old.project);
     if (outcome.record === undefined) {
@@ -255,7 +298,6 @@ async function inspectChanged(run: Run): Promise<number> {
     const current = run.next.files[path] as FileRecord;
     if (current.problem !== undefined) run.problems.push({ path, message: current.problem });
   }
-  return jobs.length;
 }
 
 /**
@@ -406,65 +448,34 @@ function writeRootPages(run: Run, projects: string[], digest: string): void {
   run.touchedDirs.add('');
 }
 
-/**
- * Record each directory's mtime *after* our own writes, so the next run can trust it. The
- * listing is read again between two stats: if anything but what we know appeared meanwhile, or
- * the mtime is too fresh to rule out another change in the same tick, the directory gets no
- * trusted mtime and the next run lists it again.
- */
-function recordDirectories(run: Run): void {
+/** The directories to record after this run's writes (record-dirs.ts): all it listed or wrote into. */
+function recordJobs(run: Run): RecordJob[] {
   const dirs = new Map(run.scan.dirs.map((d) => [d.rel, d]));
-  const todo = [...new Set([...dirs.keys(), ...run.touchedDirs])].filter((rel) => {
+  const rels = [...new Set([...dirs.keys(), ...run.touchedDirs])].filter((rel) => {
     const scanned = dirs.get(rel);
     return !(scanned && !scanned.listed && !run.touchedDirs.has(rel)); // trusted and untouched: keep its record
   });
-  const racy = recordSome(run, dirs, todo);
-  // A directory changed less than RACY_MS ago is recorded as '0' (list it again next run: a change in
-  // the same clock tick would not move its mtime). When a run wrote into many (the last pages of a
-  // full run), waiting out the rest of RACY_MS once is cheaper than the next run loading the manifest
-  // shards of them all; one or two (a new project) are simply listed again.
-  if (racy.rels.length > RACY_WAIT_MIN) {
-    sleepSync(racy.newestMs + RACY_MS + 1 - Date.now());
-    recordSome(run, dirs, racy.rels);
+  return rels.map((rel) => {
+    const scanned = dirs.get(rel);
+    return { dir: run.dir, rel, expected: scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [] };
+  });
+}
+
+/** The recorded mtimes into the next manifest; directories of shards this run did not load keep their records as the head has them, gone ones go. */
+function applyRecords(run: Run, outcomes: RecordOutcome[]): void {
+  for (const { rel, mtime } of outcomes) {
+    if (mtime === undefined) {
+      delete run.next.dirs[rel];
+      continue;
+    }
+    if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
+    run.next.dirs[rel] = { mtime };
   }
-  // Directories of shards this run did not load keep their records as the head has them; gone ones go.
   for (const rel of Object.keys(run.next.dirs)) {
     if (run.present.has(rel) || run.touchedDirs.has(rel)) continue;
     delete run.next.dirs[rel];
     run.isChanged = true;
   }
-}
-
-/** Record the mtime of each directory in `rels` (as `'0'` when it is unstable or too recent); returns the too-recent ones. */
-function recordSome(run: Run, dirs: Map<string, DirScan>, rels: string[]): { rels: string[]; newestMs: number } {
-  const now = Date.now();
-  const racy = { rels: [] as string[], newestMs: 0 };
-  for (const rel of rels) {
-    const scanned = dirs.get(rel);
-    const path = join(run.dir, rel);
-    const before = statSync(path, { throwIfNoEntry: false });
-    if (before === undefined) {
-      delete run.next.dirs[rel];
-      continue;
-    }
-    const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
-    const after = statSync(path);
-    const expected = scanned ? [...scanned.distNames, ...scanned.sidecarNames].sort() : [];
-    const isSteady = dirStamp(before) === dirStamp(after) && sameList(entries, expected);
-    const isRecent = now - after.mtimeMs <= RACY_MS;
-    if (isSteady && isRecent) {
-      racy.rels.push(rel);
-      racy.newestMs = Math.max(racy.newestMs, after.mtimeMs);
-    }
-    const mtime = isSteady && !isRecent ? dirStamp(after) : '0';
-    if (run.next.dirs[rel]?.mtime !== mtime) run.isChanged = true;
-    run.next.dirs[rel] = { mtime };
-  }
-  return racy;
-}
-
-function sleepSync(ms: number): void {
-  if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** Whether two heads hold the same records (a field-by-field walk: serialising a 5,000-project head twice cost more than the rest of a no-change run). */

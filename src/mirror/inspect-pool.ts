@@ -8,15 +8,18 @@ import { runInspectJob, type InspectJob, type InspectOutcome } from './inspect-j
 import { isColdRead, spread } from './read-probe.js';
 import type { WorkerRequest } from './inspect-worker.js';
 import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
+import { recordDirectories, type RecordJob, type RecordOutcome } from './record-dirs.js';
 
 const BATCH = 64;
+/** Batches a thread holds at once: it starts the next while the last outcomes travel back and the main thread scans on. */
+const IN_FLIGHT = 2;
 /** Below this many jobs, starting threads costs more than it saves. */
 const INLINE_MAX = 256;
 /** Threads for files in the page cache at most (one per core), and for files read from the disk. */
 const WARM_THREADS_MAX = 4;
 const COLD_THREADS = 4;
 /** Each thread keeps little alive: a small young generation keeps its garbage (and the process's peak memory) small. */
-const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 };
+const RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 96 };
 
 /** The worker script: beside the bundle (dist/cli/inspect-worker.cjs), or beside this module when run from tsc output. */
 export function workerScript(): string {
@@ -36,6 +39,13 @@ export function indexThreads(isCold: boolean, env: NodeJS.ProcessEnv = process.e
   return isCold ? COLD_THREADS : Math.max(2, Math.min(WARM_THREADS_MAX, availableParallelism()));
 }
 
+/** See IndexWorkers.openInspection. */
+export interface InspectStream {
+  add(jobs: InspectJob[]): void;
+  /** No more jobs: every outcome, in completion order (inline ones in order). */
+  finish(): Promise<InspectOutcome[]>;
+}
+
 export class IndexWorkers {
   private workers: Worker[] = [];
   private threads: number | undefined;
@@ -45,18 +55,98 @@ export class IndexWorkers {
     return this.workers.length;
   }
 
-  async inspect(jobs: InspectJob[], onDone: (done: number) => void): Promise<InspectOutcome[]> {
-    if (jobs.length <= INLINE_MAX) {
-      const outcomes: InspectOutcome[] = [];
-      for (const job of jobs) {
+  async inspect(jobs: InspectJob[], onDone: (done: number, queued: number) => void): Promise<InspectOutcome[]> {
+    const stream = this.openInspection(onDone);
+    stream.add(jobs);
+    return stream.finish();
+  }
+
+  /**
+   * Inspection jobs taken as the caller finds them (the indexer's scan hands over each chunk of
+   * directories it lists), so the threads hash while the main thread goes on listing. Up to
+   * INLINE_MAX jobs in all run inline at `finish`; past that the threads start (sized by the read
+   * probe of the first jobs) and take batches as soon as there are enough. The caller should yield
+   * to the event loop between chunks: outcomes coming back are what sends the next batches.
+   */
+  openInspection(onDone: (done: number, queued: number) => void): InspectStream {
+    const queue: InspectJob[] = [];
+    let sent = 0;
+    let isFinished = false;
+    const outcomes: InspectOutcome[] = [];
+    const inFlight = new Map<Worker, number>();
+    let settle: { resolve: (outcomes: InspectOutcome[]) => void; reject: (error: unknown) => void } | undefined;
+    let failure: { error: unknown } | undefined;
+    const detach = () => {
+      for (const worker of inFlight.keys()) {
+        worker.off('message', receivers.get(worker) as (batch: InspectOutcome[]) => void);
+        worker.off('error', fail);
+      }
+    };
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      detach();
+      settle?.reject(error);
+    };
+    const receivers = new Map<Worker, (batch: InspectOutcome[]) => void>();
+    const startThreads = () => {
+      this.threads ??= indexThreads(isColdRead(spread(queue.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
+      for (const worker of this.start()) {
+        const receive = (batch: InspectOutcome[]) => {
+          inFlight.set(worker, (inFlight.get(worker) as number) - 1);
+          outcomes.push(...batch);
+          onDone(outcomes.length, queue.length);
+          pump();
+        };
+        receivers.set(worker, receive);
+        inFlight.set(worker, 0);
+        worker.on('message', receive);
+        worker.once('error', fail);
+      }
+    };
+    const pump = () => {
+      if (failure !== undefined) return;
+      if (inFlight.size === 0) {
+        if (queue.length <= INLINE_MAX) return;
+        startThreads();
+      }
+      for (const [worker, count] of inFlight) {
+        let n = count;
+        while (n < IN_FLIGHT && (queue.length - sent >= BATCH || (isFinished && queue.length > sent))) {
+          const to = Math.min(queue.length, sent + BATCH);
+          worker.postMessage({ kind: 'inspect', jobs: queue.slice(sent, to) } satisfies WorkerRequest);
+          sent = to;
+          n++;
+        }
+        inFlight.set(worker, n);
+      }
+      if (isFinished && sent === queue.length && [...inFlight.values()].every((n) => n === 0)) {
+        detach();
+        settle?.resolve(outcomes);
+      }
+    };
+    const runInline = async () => {
+      for (const job of queue) {
         outcomes.push(await runInspectJob(job));
-        onDone(outcomes.length);
+        onDone(outcomes.length, queue.length);
       }
       return outcomes;
-    }
-    // Sized by the first files it reads: a few read from the disk mean all the rest will be.
-    this.threads ??= indexThreads(isColdRead(spread(jobs.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
-    return this.dispatch<InspectOutcome>('inspect', jobs.length, (from, to) => jobs.slice(from, to), onDone);
+    };
+    return {
+      add: (jobs) => {
+        if (isFinished) throw new Error('inspection jobs added after finish');
+        queue.push(...jobs);
+        pump();
+      },
+      finish: () => {
+        isFinished = true;
+        if (failure !== undefined) return Promise.reject(failure.error);
+        if (inFlight.size === 0 && queue.length <= INLINE_MAX) return runInline();
+        return new Promise<InspectOutcome[]>((resolve, reject) => {
+          settle = { resolve, reject };
+          pump();
+        });
+      },
+    };
   }
 
   /**
@@ -75,6 +165,15 @@ export class IndexWorkers {
     return this.dispatch<PageOutcome>('pages', count, (from, to) => Array.from({ length: to - from }, (_, k) => make(from + k)), onDone);
   }
 
+  /**
+   * Record the directories of `jobs` (record-dirs.ts): inline when they are few, else on the threads,
+   * while the main thread serializes the manifest.
+   */
+  async recordDirectories(jobs: RecordJob[]): Promise<RecordOutcome[]> {
+    if (jobs.length <= INLINE_MAX) return recordDirectories(jobs);
+    return this.dispatch<RecordOutcome>('record', jobs.length, (from, to) => jobs.slice(from, to), () => {});
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
     this.workers = [];
@@ -90,7 +189,7 @@ export class IndexWorkers {
    * batch while its last outcomes travel back and the main thread prepares another); results come
    * back in completion order.
    */
-  private dispatch<T>(kind: WorkerRequest['kind'], count: number, take: (from: number, to: number) => (InspectJob | PageJob)[], onDone: (done: number) => void): Promise<T[]> {
+  private dispatch<T>(kind: WorkerRequest['kind'], count: number, take: (from: number, to: number) => (InspectJob | PageJob | RecordJob)[], onDone: (done: number) => void): Promise<T[]> {
     const outcomes: T[] = [];
     let next = 0;
     const feed = (worker: Worker) =>

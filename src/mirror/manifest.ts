@@ -177,8 +177,8 @@ export interface SerializedManifest {
   head: Buffer;
 }
 
-/** The bytes of the head and of the shards `ids` (built while something else runs, e.g. the syncfs before them). */
-export function serializeManifest(dir: string, head: ManifestHead, manifest: Manifest, ids: Iterable<number>): SerializedManifest {
+/** The bytes of the shards `ids` of `manifest` (built while something else runs: the threads recording directories, the syncfs). */
+export function serializeShards(dir: string, manifest: Manifest, ids: Iterable<number>): SerializedManifest['shards'] {
   const shards = new Map<number, Shard>();
   for (const id of ids) shards.set(id, { files: {}, sidecars: {}, pages: {} });
   const shardFor = (rel: string) => shards.get(shardOf(rel));
@@ -195,7 +195,12 @@ export function serializeManifest(dir: string, head: ManifestHead, manifest: Man
     const shard = shardFor(project);
     if (shard !== undefined) shard.pages[project] = record;
   }
-  return { dir, shards: [...shards].map(([id, shard]) => ({ target: shardPath(dir, id), data: Buffer.from(JSON.stringify(shard)) })), head: Buffer.from(JSON.stringify(head)) };
+  return [...shards].map(([id, shard]) => ({ target: shardPath(dir, id), data: Buffer.from(JSON.stringify(shard)) }));
+}
+
+/** The shards serializeShards made, with the bytes of the head. */
+export function serializeManifest(dir: string, head: ManifestHead, shards: SerializedManifest['shards']): SerializedManifest {
+  return { dir, shards, head: Buffer.from(JSON.stringify(head)) };
 }
 
 /**

@@ -35,8 +35,18 @@ export function writePageIfChanged(target: string, text: string, previousCrc: st
 
 export function writeProjectPages(job: PageJob): PageOutcome {
   const projectDir = join(job.dir, job.page.name);
-  mkdirSync(projectDir, { recursive: true });
-  const html = writePageIfChanged(join(projectDir, 'index.html'), renderProjectHtml(job.page), job.previous?.html, job.listed?.hasHtml === false);
-  const json = writePageIfChanged(join(projectDir, 'index.json'), renderProjectJson(job.page), job.previous?.json, job.listed?.hasJson === false);
-  return { project: job.page.name, record: { html: html.crc, json: json.crc }, written: Number(html.isWritten) + Number(json.isWritten) };
+  const write = (): PageOutcome => {
+    const html = writePageIfChanged(join(projectDir, 'index.html'), renderProjectHtml(job.page), job.previous?.html, job.listed?.hasHtml === false);
+    const json = writePageIfChanged(join(projectDir, 'index.json'), renderProjectJson(job.page), job.previous?.json, job.listed?.hasJson === false);
+    return { project: job.page.name, record: { html: html.crc, json: json.crc }, written: Number(html.isWritten) + Number(json.isWritten) };
+  };
+  // A directory the scan listed is there (no mkdir per project), unless it was removed since.
+  if (job.listed === undefined) mkdirSync(projectDir, { recursive: true });
+  try {
+    return write();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || job.listed === undefined) throw error;
+    mkdirSync(projectDir, { recursive: true });
+    return write();
+  }
 }

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../helpers/cli.js';
-import { makeWheel } from '../helpers/make-dist.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { makeSdist, makeWheel, normalizeProjectName } from '../helpers/make-dist.js';
 import { makeTempDir } from '../helpers/python.js';
 import { shardOf } from '../../src/mirror/manifest.js';
 
@@ -161,4 +161,54 @@ test('a .yanked file edited in place in a directory the run would otherwise skip
   assert.equal(runCli(['mirror', 'index', mirror]).status, 0);
   assert.match(readFileSync(join(mirror, 'p7', 'index.json'), 'utf8'), /"yanked":"second reason"/);
   assertSameIndex(mirror, join(work.path, 'scratch'), 'yank edited in place');
+});
+
+test('a mirror big enough for the threads: one threaded full run gives the index that runs of fewer files each, inline, give', async () => {
+  await using work = makeTempDir('dib-pypi-shards-threads-');
+  const source = join(work.path, 'source');
+  // 300 projects of one wheel each, some with an sdist too: over the 256 jobs that run inline, so the files
+  // are inspected, the pages written and the directories recorded on the threads.
+  const names = Array.from({ length: 300 }, (_, i) => (i % 50 === 7 ? `Odd.Name_${i}` : `proj-${i}`));
+  const dirs = names.map(normalizeProjectName);
+  for (const [i, name] of names.entries()) {
+    await makeWheel(join(source, dirs[i] as string), { name, version: '1.0', ...(i % 3 === 0 ? { requiresPython: '>=3.8' } : {}) });
+    if (i % 10 === 0) makeSdist(join(source, dirs[i] as string), { name, version: '0.9' });
+  }
+  writeFileSync(join(source, 'proj-11', 'proj_11-1.0-py3-none-any.whl.yanked'), 'bad build\n');
+  const threaded = join(work.path, 'threaded');
+  cpSync(source, threaded, { recursive: true });
+  const result = runCli(['mirror', 'index', threaded], { env: cleanEnv({ DIB_PYPI_DEBUG_TIMING: '1' }) });
+  assert.equal(result.status, 0, result.stderr);
+  assert.match(result.stderr, /timing: inspect \(330 files, [1-9] threads\)/);
+  assert.match(readFileSync(join(threaded, 'proj-11', 'index.json'), 'utf8'), /"yanked":"bad build"/);
+
+  // The same files added a hundred directories at a time: every run inspects, writes and records inline.
+  const stepwise = join(work.path, 'stepwise');
+  mkdirSync(stepwise);
+  for (let from = 0; from < names.length; from += 100) {
+    for (const dir of dirs.slice(from, from + 100)) cpSync(join(source, dir), join(stepwise, dir), { recursive: true });
+    const step = runCli(['mirror', 'index', stepwise], { env: cleanEnv({ DIB_PYPI_DEBUG_TIMING: '1' }) });
+    assert.equal(step.status, 0, step.stderr);
+    assert.match(step.stderr, /timing: inspect \(\d+ files, 0 threads\)/);
+  }
+  const a = generated(threaded);
+  const b = generated(stepwise);
+  assert.equal(a.size, 300 + 300 * 2 + 2, 'a .metadata per wheel, two pages per project, the root pages');
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [path, bytes] of a) assert.equal(b.get(path), bytes, path);
+
+  // The threads recorded the directories: the next run trusts them (at most RACY_WAIT_MIN of each batch of 64
+  // may have been too recent to trust) and finds nothing to do; a wheel added to one of them is seen.
+  const head = JSON.parse(readFileSync(join(threaded, '.dib-pypi', 'manifest.json'), 'utf8')) as { dirs: Record<string, { mtime: string }> };
+  const relisted = Object.values(head.dirs).filter((d) => d.mtime === '0').length;
+  assert.equal(Object.keys(head.dirs).length, 301);
+  assert.ok(relisted <= 8 * Math.ceil(301 / 64), `${relisted} directories left to be listed again`);
+  await new Promise((done) => setTimeout(done, 150));
+  const again = runCli(['mirror', 'index', threaded]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stdout, /\(0 inspected, 0 written, 0 removed\)/);
+  await makeWheel(join(threaded, 'proj-42'), { name: 'proj-42', version: '2.0' });
+  const added = runCli(['mirror', 'index', threaded]);
+  assert.match(added.stdout, /\(1 inspected, \d+ written, 0 removed\)/);
+  assert.match(readFileSync(join(threaded, 'proj-42', 'index.html'), 'utf8'), /proj_42-2\.0-py3-none-any\.whl#sha256=/);
 });
