@@ -55,12 +55,6 @@ export class IndexWorkers {
     return this.workers.length;
   }
 
-  async inspect(jobs: InspectJob[], onDone: (done: number, queued: number) => void): Promise<InspectOutcome[]> {
-    const stream = this.openInspection(onDone);
-    stream.add(jobs);
-    return stream.finish();
-  }
-
   /**
    * Inspection jobs taken as the caller finds them (the indexer's scan hands over each chunk of
    * directories it lists), so the threads hash while the main thread goes on listing. Up to
