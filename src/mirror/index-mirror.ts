@@ -10,7 +10,7 @@ import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
 import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, serializeManifest, serializeShards, shardOf, STATE_DIR, writeManifest, type FileRecord, type Manifest, type ManifestHead } from './manifest.js';
 import { ShardSet, UnreadableShardError } from './index-shards.js';
-import { type RecordJob, type RecordOutcome } from './record-dirs.js';
+import { sameList, type RecordJob, type RecordOutcome } from './record-dirs.js';
 import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
 import { emptyScan, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
@@ -502,8 +502,4 @@ function sameRecords<T>(a: Record<string, T>, b: Record<string, T>, same: (x: T,
     if (other === undefined || !same(a[key] as T, other)) return false;
   }
   return true;
-}
-
-function sameList(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -179,7 +179,7 @@ export class IndexWorkers {
   }
 
   /**
-   * Hand out batches to whichever thread is free, two per thread in flight (a thread starts its next
+   * Hand out batches to whichever thread is free, IN_FLIGHT per thread (a thread starts its next
    * batch while its last outcomes travel back and the main thread prepares another); results come
    * back in completion order.
    */
@@ -209,8 +209,7 @@ export class IndexWorkers {
         };
         worker.on('message', receive);
         worker.once('error', reject);
-        send();
-        send();
+        for (let i = 0; i < IN_FLIGHT; i++) send();
         if (inFlight === 0) {
           worker.off('message', receive);
           worker.off('error', reject);
