@@ -15,6 +15,7 @@ import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
 import { emptyScan, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
+import { appendAll } from '../append-all.js';
 
 /** Directories the scan lists before it hands their files to the threads and lets their outcomes in. */
 const SCAN_CHUNK_DIRS = 32;
@@ -208,7 +209,7 @@ function loadAll(shards: ShardSet): Set<number> {
 }
 
 function absorb(into: Scan, part: Scan): void {
-  into.dirs.push(...part.dirs);
+  appendAll(into.dirs, part.dirs);
   for (const [path, record] of part.files) into.files.set(path, record);
   for (const [path, record] of part.sidecars) into.sidecars.set(path, record);
   for (const path of part.needMetadata) into.needMetadata.add(path);
@@ -262,7 +263,7 @@ function startInspection(run: Run): { add: (part: Scan) => void; finish: () => P
   const add = (part: Scan) => {
     const todo = [...part.files].filter(([path, record]) => record === undefined || part.needMetadata.has(path)).map(([path]) => path);
     const taken = takeInspected(run, todo);
-    known.push(...taken.values());
+    appendAll(known, taken.values());
     const jobs = todo.filter((path) => !taken.has(path)).map((path) => {
       const record = run.manifest.files[path];
       return { dir: run.dir, path, knownMetadataSha256: record?.metadataSha256, isNew: record === undefined };

@@ -9,6 +9,7 @@ import { isColdRead, spread } from './read-probe.js';
 import type { WorkerRequest } from './inspect-worker.js';
 import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
 import { recordDirectories, type RecordJob, type RecordOutcome } from './record-dirs.js';
+import { appendAll } from '../append-all.js';
 
 const BATCH = 64;
 /** Batches a thread holds at once: it starts the next while the last outcomes travel back and the main thread scans on. */
@@ -87,7 +88,7 @@ export class IndexWorkers {
       for (const worker of this.start()) {
         const receive = (batch: InspectOutcome[]) => {
           inFlight.set(worker, (inFlight.get(worker) as number) - 1);
-          outcomes.push(...batch);
+          appendAll(outcomes, batch);
           onDone(outcomes.length, queue.length);
           pump();
         };
@@ -128,7 +129,7 @@ export class IndexWorkers {
     return {
       add: (jobs) => {
         if (isFinished) throw new Error('inspection jobs added after finish');
-        queue.push(...jobs);
+        appendAll(queue, jobs);
         pump();
       },
       finish: () => {
@@ -198,7 +199,7 @@ export class IndexWorkers {
         };
         const receive = (batch: T[]) => {
           inFlight--;
-          outcomes.push(...batch);
+          appendAll(outcomes, batch);
           onDone(outcomes.length);
           send();
           if (inFlight === 0) {
