@@ -1,0 +1,231 @@
+// The package as users get it: `npm pack`, `npm install -g` of the tarball into an empty prefix
+// offline (no dependencies, so no registry), and from there `dib-pypi --version`, `element-path`,
+// a `mirror index` on worker threads, `serve` with bcrypt uploads and pip installing from it, a
+// `mirror sync` (its writer thread), the docker bundle (dockerode without its native add-ons), a
+// real `disk-image-create` with the element found through `dib-pypi element-path`, and the
+// systemd unit checked by `systemd-analyze verify` against the installed binary.
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import { execa } from 'execa';
+import { buildImage, dibProblem, listTar, writeElement } from '../helpers/dib.js';
+import { makeElementMirror, MIRROR_MODULES, pipInstallHook } from '../helpers/element-mirror.js';
+import { makeWheel } from '../helpers/make-dist.js';
+import { installedEnv, installedManifest, INSTALLED_PATH, npmProblem, packAndInstall, PROJECT_ROOT, runInstalled, startInstalledServe, type InstalledPackage } from '../helpers/packed-install.js';
+import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
+import { hasCommand, isRequired, need } from '../helpers/require.js';
+
+const LONG = { timeout: 15 * 60_000 };
+/** What may be in the tarball: the CLI bundle, its launcher, the element, docs, the systemd unit. */
+const ALLOWED_DIRS = ['bin/', 'dist/cli/', 'elements/', 'docs/', 'contrib/'];
+const ALLOWED_FILES = ['LICENSE', 'README.md', 'package.json'];
+const PROJECT_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
+let work: string | undefined;
+let installing: InstalledPackage | undefined;
+
+/** Packed and installed once for the whole file (about 2 s). */
+function installed(): InstalledPackage {
+  work ??= mkdtempSync(join(tmpdir(), 'dib-pypi-package-'));
+  installing ??= packAndInstall(work);
+  return installing;
+}
+
+after(() => {
+  if (work !== undefined) rmSync(work, { recursive: true, force: true });
+});
+
+function canPack(t: TestContext): boolean {
+  const problem = npmProblem() ?? (existsSync(join(PROJECT_ROOT, 'dist', 'cli', 'dib-pypi.cjs')) ? undefined : 'dist/cli is missing: run npm run build');
+  return need(t, problem === undefined, problem ?? '');
+}
+
+function kib(bytes: number): string {
+  return `${(bytes / 1024).toFixed(0)} KiB`;
+}
+
+test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no dependencies, no install scripts, no native code', async (t) => {
+  if (!canPack(t)) return;
+  const { pack, installSeconds } = installed();
+  t.diagnostic(`tarball ${pack.filename}: ${kib(pack.size)}, unpacked ${kib(pack.unpackedSize)}, ${pack.files.length} files; npm install -g into an empty prefix: ${installSeconds.toFixed(2)} s`);
+  const paths = pack.files.map((f) => f.path).sort();
+  const stray = paths.filter((p) => !ALLOWED_FILES.includes(p) && !ALLOWED_DIRS.some((d) => p.startsWith(d)));
+  assert.deepEqual(stray, [], 'only what users need (no dist/test, dist/src, dist/bench, src, test)');
+
+  const commands = readdirSync(join(PROJECT_ROOT, 'src', 'cli')).filter((n) => n.endsWith('-command.ts')).map((n) => `dist/cli/${n.replace(/\.ts$/, '.cjs')}`);
+  const required = [
+    'LICENSE',
+    'README.md',
+    'bin/dib-pypi.cjs',
+    'dist/cli/dib-pypi.cjs',
+    'dist/cli/inspect-worker.cjs',
+    'dist/cli/sync-writer-thread.cjs',
+    ...commands,
+    'elements/pypi/README.rst',
+    'elements/pypi/extra-data.d/50-pypi-configure',
+    'elements/pypi/post-root.d/10-pypi-restore',
+    'docs/mirror-layout.md',
+    'contrib/systemd/dib-pypi.service',
+    'contrib/systemd/README.md',
+  ];
+  assert.deepEqual(required.filter((p) => !paths.includes(p)), [], 'missing from the tarball');
+  assert.deepEqual(paths.filter((p) => p.endsWith('.node') || p.endsWith('binding.gyp')), [], 'no native add-on');
+  for (const hook of ['bin/dib-pypi.cjs', 'elements/pypi/extra-data.d/50-pypi-configure', 'elements/pypi/post-root.d/10-pypi-restore']) {
+    assert.equal((pack.files.find((f) => f.path === hook)?.mode ?? 0) & 0o111, 0o111, `${hook} is executable in the tarball`);
+  }
+
+  const manifest = installedManifest(installed());
+  for (const field of ['dependencies', 'optionalDependencies', 'peerDependencies', 'bundleDependencies', 'bundledDependencies']) {
+    assert.deepEqual(Object.keys((manifest[field] as Record<string, string> | undefined) ?? {}), [], `${field}: the bundle carries every runtime dependency`);
+  }
+  const scripts = (manifest.scripts as Record<string, string> | undefined) ?? {};
+  assert.deepEqual(['preinstall', 'install', 'postinstall'].filter((s) => s in scripts), [], 'no install scripts run for users');
+  assert.match(readFileSync(join(installed().packageDir, 'LICENSE'), 'utf8'), /^\s*Apache License\s+Version 2\.0, January 2004/);
+  assert.equal(manifest.license, 'Apache-2.0');
+});
+
+test('installed from the tarball into an empty prefix: no node_modules, --version, element-path, hooks executable', async (t) => {
+  if (!canPack(t)) return;
+  const pkg = installed();
+  assert.ok(!existsSync(join(pkg.packageDir, 'node_modules')), 'npm installed nothing beside the package');
+  assert.doesNotMatch(pkg.installOutput, /added [2-9]|added \d\d/, 'one package added, no dependency');
+
+  const version = runInstalled(pkg, ['--version']);
+  assert.equal(version.status, 0, version.stderr);
+  assert.equal(version.stdout.trim(), PROJECT_VERSION);
+
+  const elementPath = runInstalled(pkg, ['element-path']);
+  assert.equal(elementPath.status, 0, elementPath.stderr);
+  assert.equal(elementPath.stdout, `${join(pkg.packageDir, 'elements')}\n`);
+  const asJson = runInstalled(pkg, ['element-path', '--json']);
+  assert.equal(asJson.status, 0, asJson.stderr);
+  assert.deepEqual(JSON.parse(asJson.stdout), { elementsPath: join(pkg.packageDir, 'elements'), element: join(pkg.packageDir, 'elements', 'pypi') });
+  const extra = runInstalled(pkg, ['element-path', 'more']);
+  assert.equal(extra.status, 2, 'element-path takes no argument');
+  assert.match(runInstalled(pkg, ['--help']).stdout, /element-path/);
+
+  for (const hook of ['extra-data.d/50-pypi-configure', 'post-root.d/10-pypi-restore']) {
+    assert.equal(statSync(join(pkg.packageDir, 'elements', 'pypi', hook)).mode & 0o111, 0o111, `${hook} is executable (DIB runs only executables)`);
+  }
+});
+
+test('the installed CLI: mirror index on worker threads, serve with a bcrypt upload and pip installing from it, mirror sync from it, the docker bundle', LONG, async (t) => {
+  if (!canPack(t)) return;
+  const pipProblem = await debianPipProblem();
+  if (!need(t, pipProblem === undefined, pipProblem ?? '')) return;
+  const toolProblem = !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : undefined;
+  if (!need(t, toolProblem === undefined, toolProblem ?? '')) return;
+  const pkg = installed();
+  await using dir = makeTempDir('dib-pypi-package-use-');
+  const mirror = join(dir.path, 'mirror');
+
+  // More files than the indexer inspects inline (256), so its worker threads (dist/cli/inspect-worker.cjs) start.
+  await makeWheel(mirror, { name: 'App.Core', version: '1.0', requires: ['Zope.Interface_Thing>=2'] });
+  await makeWheel(mirror, { name: 'Zope.Interface_Thing', version: '2.1' });
+  for (let i = 0; i < 300; i++) await makeWheel(join(mirror, 'filler'), { name: 'filler', version: `1.0.${i}` });
+  const indexed = runInstalled(pkg, ['mirror', 'index', mirror, '--json'], { env: installedEnv({ DIB_PYPI_DEBUG_TIMING: '1' }) });
+  assert.equal(indexed.status, 0, indexed.stdout + indexed.stderr);
+  assert.equal((JSON.parse(indexed.stdout) as { files: number }).files, 302);
+  const threads = Number(/inspect \(\d+ files, (\d+) threads\)/.exec(indexed.stderr)?.[1] ?? 'NaN');
+  assert.ok(threads > 0, `the indexer ran on worker threads:\n${indexed.stderr}`);
+
+  const password = 'package-test-password';
+  const htpasswd = join(dir.path, 'htpasswd');
+  execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
+  await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd, '--workers', '1']);
+
+  // An upload checked against the bcrypt entry (bcryptjs and busboy, bundled).
+  const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
+  const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
+  for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
+  const twine = await execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded], { env: twineEnv, extendEnv: false, reject: false, all: true });
+  assert.equal(twine.exitCode, 0, twine.all);
+
+  // Debian's pip installs from the installed server: a dependency, and the uploaded project.
+  const target = join(dir.path, 'target');
+  const pip = await execa(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target, 'APP_core', 'private.pkg'], { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true });
+  assert.equal(pip.exitCode, 0, pip.all);
+  for (const module of ['app_core', 'zope_interface_thing', 'private_pkg']) assert.ok(existsSync(join(target, module, '__init__.py')), `${module} installed:\n${pip.all}`);
+
+  // mirror sync from the server (undici, and the sync's writer thread dist/cli/sync-writer-thread.cjs).
+  const synced = join(dir.path, 'synced');
+  const sync = runInstalled(pkg, ['mirror', 'sync', synced, '--upstream', `${server.url}simple/`, '--project', 'app-core', '--project', 'private-pkg']);
+  assert.equal(sync.status, 0, sync.stdout + sync.stderr);
+  assert.deepEqual(readdirSync(join(synced, 'app-core')).filter((f) => f.endsWith('.whl')), ['app_core-1.0-py3-none-any.whl']);
+  assert.deepEqual(readFileSync(join(synced, 'private-pkg', 'private_pkg-1.0-py3-none-any.whl')), readFileSync(uploaded));
+
+  // The docker run bundle (dockerode, ssh2 without cpu-features or sshcrypto.node) loads and reaches for the engine.
+  const docker = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image', '--mirror', mirror, '--offline', '--', 'true'], { env: installedEnv({ DOCKER_HOST: `unix://${join(dir.path, 'no-docker.sock')}` }) });
+  assert.equal(docker.status, 1, docker.stdout + docker.stderr);
+  assert.match(docker.stderr, /cannot reach the Docker engine/);
+  assert.doesNotMatch(docker.stderr, /Cannot find module|MODULE_NOT_FOUND/);
+});
+
+test('the installed pypi element in a real offline disk-image-create, found through dib-pypi element-path, running the installed CLI', LONG, async (t) => {
+  if (!canPack(t)) return;
+  const problem = dibProblem();
+  if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
+  if (!need(t, problem === undefined, problem ?? '')) return;
+  const pkg = installed();
+  // No dib-pypi on the PATH and no DIB_PYPI_BIN: the element can only run the CLI of its own package.
+  const onPath = spawnSync('sh', ['-c', 'command -v dib-pypi'], { env: { PATH: INSTALLED_PATH }, encoding: 'utf8' });
+  assert.notEqual(onPath.status, 0, `a dib-pypi on ${INSTALLED_PATH} (${onPath.stdout.trim()}) would make this test prove nothing`);
+  const elementsPath = runInstalled(pkg, ['element-path']).stdout.trim();
+
+  await using elements = makeTempDir('dib-pypi-package-elements-');
+  await using cache = makeTempDir('dib-pypi-package-cache-');
+  writeElement(elements.path, 'dib-pypi-test-pip-user', { 'install.d/50-dib-pypi-test-pip-user': pipInstallHook() });
+  const mirror = join(cache.path, 'pypi', 'mirror');
+  await makeElementMirror(mirror);
+
+  await using build = await buildImage({
+    elements: ['pypi', 'dib-pypi-test-pip-user'],
+    extraElementsPaths: [elementsPath, elements.path],
+    env: { DIB_IMAGE_CACHE: cache.path },
+    args: ['--offline'],
+  });
+  t.diagnostic(`disk-image-create exit ${build.exitCode} after ${build.seconds.toFixed(1)} s`);
+  assert.equal(build.exitCode, 0, build.log.split('\n').slice(-80).join('\n'));
+  assert.match(build.log, new RegExp(`Copying hooks ${elementsPath}/pypi/extra-data\\.d/50-pypi-configure`), 'the installed element, not the checkout\'s or DIB\'s');
+  assert.match(build.log, /Looking in indexes: file:\/\/\/tmp\/pypi/);
+  assert.match(build.log, /DIB-PYPI-TEST imported/);
+  assert.match(build.log, /restored \S+\/mnt: unmounted \/tmp\/pypi/);
+  assert.deepEqual(build.mountsLeft, []);
+  const listing = await listTar(build.tar);
+  for (const module of MIRROR_MODULES) assert.ok(listing.has(`/usr/local/lib/python3.11/dist-packages/${module}/__init__.py`), `${module} is in the image`);
+  assert.ok(!listing.has('/etc/pip.conf') && !listing.has('/tmp/pypi'), 'nothing of the element stays in the image');
+});
+
+test('contrib/systemd/dib-pypi.service: hardened, and systemd-analyze verify accepts it with ExecStart at the installed binary', async (t) => {
+  if (!canPack(t)) return;
+  if (!need(t, hasCommand('systemd-analyze'), "systemd-analyze is missing: install Debian's systemd")) return;
+  const unit = readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8');
+  const settings = unit.split('\n').filter((line) => /^[A-Za-z]+=/.test(line));
+  for (const wanted of ['DynamicUser=yes', 'StateDirectory=dib-pypi', 'ProtectSystem=strict', 'ReadWritePaths=%S/dib-pypi', 'NoNewPrivileges=yes', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX', 'SystemCallFilter=@system-service']) {
+    assert.ok(settings.includes(wanted), `${wanted} in the unit`);
+  }
+  assert.deepEqual(settings.filter((s) => s.startsWith('ReadWritePaths=')), ['ReadWritePaths=%S/dib-pypi'], 'the mirror is the only writable path');
+  const execStart = settings.filter((s) => s.startsWith('ExecStart='));
+  assert.deepEqual(execStart, ['ExecStart=/usr/local/bin/dib-pypi serve %S/dib-pypi $SERVE_ARGS']);
+
+  // verify checks that ExecStart's binary exists: point it at the installed one (/usr/local/bin/dib-pypi is not installed here).
+  const pkg = installed();
+  await using dir = makeTempDir('dib-pypi-systemd-');
+  const copy = join(dir.path, 'dib-pypi.service');
+  writeFileSync(copy, unit.replace('ExecStart=/usr/local/bin/dib-pypi ', `ExecStart=${pkg.bin} `));
+  const verify = spawnSync('systemd-analyze', ['verify', '--man=no', copy], { encoding: 'utf8' });
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  // verify exits 0 on an unknown or misspelt setting, with a warning: none may be printed.
+  assert.equal(verify.stdout + verify.stderr, '', 'no warning from systemd-analyze verify');
+
+  const security = spawnSync('systemd-analyze', ['security', '--offline=yes', '--no-pager', copy], { encoding: 'utf8' });
+  const exposure = Number(/Overall exposure level for dib-pypi\.service: ([\d.]+)/.exec(security.stdout)?.[1] ?? 'NaN');
+  t.diagnostic(`systemd-analyze security --offline: exposure ${exposure} (0 = locked down, 10 = unprotected)`);
+  assert.ok(exposure <= 2, `exposure ${exposure} > 2:\n${security.stdout}${security.stderr}`);
+
+  assert.match(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.env'), 'utf8'), /^SERVE_ARGS=/m, 'the example environment file sets SERVE_ARGS');
+  assert.ok(realpathSync(pkg.bin).endsWith('/bin/dib-pypi.cjs'));
+});
