@@ -27,6 +27,8 @@ export interface PackInfo {
 }
 
 export interface InstalledPackage {
+  /** The directory everything is in: the tarball, npm's home and cache, the prefix. */
+  work: string;
   tarball: string;
   pack: PackInfo;
   /** The --prefix of `npm install -g`. */
@@ -42,7 +44,7 @@ export interface InstalledPackage {
 }
 
 /** The environment npm runs with: a home, cache and user config of its own, and a registry on a closed loopback port, so any registry access fails at once. */
-function npmEnv(work: string): Record<string, string> {
+export function npmEnv(work: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
     // npm run / npm test hand their own config to children as npm_config_*: none of it may steer this install.
@@ -96,7 +98,7 @@ export function packAndInstall(work: string): InstalledPackage {
   const installSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const bin = join(prefix, 'bin', 'dib-pypi');
   if (!existsSync(bin)) throw new Error(`npm install -g did not make ${bin}:\n${install.stdout}\n${install.stderr}`);
-  return { tarball, pack, prefix, bin, packageDir: realpathSync(join(prefix, 'lib', 'node_modules', 'dib-pypi')), installSeconds, installOutput: install.stdout + install.stderr };
+  return { work, tarball, pack, prefix, bin, packageDir: realpathSync(join(prefix, 'lib', 'node_modules', 'dib-pypi')), installSeconds, installOutput: install.stdout + install.stderr };
 }
 
 /** The installed package's manifest, as npm unpacked it. */

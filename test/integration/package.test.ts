@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { execa } from 'execa';
+import { runCli } from '../helpers/cli.js';
 import { buildImage, dibProblem, listTar, writeElement } from '../helpers/dib.js';
 import { makeElementMirror, MIRROR_MODULES, pipInstallHook } from '../helpers/element-mirror.js';
 import { makeWheel } from '../helpers/make-dist.js';
-import { installedEnv, installedManifest, INSTALLED_PATH, npmProblem, packAndInstall, PROJECT_ROOT, runInstalled, startInstalledServe, type InstalledPackage } from '../helpers/packed-install.js';
+import { installedEnv, installedManifest, INSTALLED_PATH, npmEnv, npmProblem, packAndInstall, PROJECT_ROOT, runInstalled, startInstalledServe, type InstalledPackage } from '../helpers/packed-install.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { hasCommand, isRequired, need } from '../helpers/require.js';
 
@@ -63,6 +64,7 @@ test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no
     'dist/cli/dib-pypi.cjs',
     'dist/cli/inspect-worker.cjs',
     'dist/cli/sync-writer-thread.cjs',
+    'dist/cli/THIRD-PARTY-LICENSES.txt',
     ...commands,
     'elements/pypi/README.rst',
     'elements/pypi/extra-data.d/50-pypi-configure',
@@ -85,6 +87,12 @@ test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no
   assert.deepEqual(['preinstall', 'install', 'postinstall'].filter((s) => s in scripts), [], 'no install scripts run for users');
   assert.match(readFileSync(join(installed().packageDir, 'LICENSE'), 'utf8'), /^\s*Apache License\s+Version 2\.0, January 2004/);
   assert.equal(manifest.license, 'Apache-2.0');
+  // What the bundles carry, the package names with its license: every former runtime dependency at least.
+  const notices = readFileSync(join(installed().packageDir, 'dist', 'cli', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
+  const devDependencies = Object.keys((JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+  const bundled = ['@noble/hashes', '@renovatebot/pep440', 'bcryptjs', 'busboy', 'dockerode', 'dotenv', 'execa', 'ini', 'smol-toml', 'undici', 'yauzl', 'ssh2'];
+  assert.deepEqual(bundled.filter((name) => !new RegExp(`^${name.replace(/[./]/g, '\\$&')} \\d+\\.\\d+\\.\\d+ \\(`, 'm').test(notices)), [], 'listed in dist/cli/THIRD-PARTY-LICENSES.txt');
+  assert.ok(bundled.filter((name) => name !== 'ssh2').every((name) => devDependencies.includes(name)), 'the bundled packages are build-time (dev) dependencies');
 });
 
 test('installed from the tarball into an empty prefix: no node_modules, --version, element-path, hooks executable', async (t) => {
@@ -106,6 +114,11 @@ test('installed from the tarball into an empty prefix: no node_modules, --versio
   const extra = runInstalled(pkg, ['element-path', 'more']);
   assert.equal(extra.status, 2, 'element-path takes no argument');
   assert.match(runInstalled(pkg, ['--help']).stdout, /element-path/);
+
+  // npx runs it from the tarball too (its own install into npx's cache, offline: nothing to fetch).
+  const npx = spawnSync('npx', ['--yes', '--offline', '--package', pkg.tarball, 'dib-pypi', '--version'], { env: npmEnv(pkg.work), cwd: pkg.work, encoding: 'utf8', timeout: 5 * 60_000 });
+  assert.equal(npx.status, 0, npx.stdout + npx.stderr);
+  assert.equal(npx.stdout.trim(), PROJECT_VERSION);
 
   for (const hook of ['extra-data.d/50-pypi-configure', 'post-root.d/10-pypi-restore']) {
     assert.equal(statSync(join(pkg.packageDir, 'elements', 'pypi', hook)).mode & 0o111, 0o111, `${hook} is executable (DIB runs only executables)`);
@@ -197,6 +210,13 @@ test('the installed pypi element in a real offline disk-image-create, found thro
   const listing = await listTar(build.tar);
   for (const module of MIRROR_MODULES) assert.ok(listing.has(`/usr/local/lib/python3.11/dist-packages/${module}/__init__.py`), `${module} is in the image`);
   assert.ok(!listing.has('/etc/pip.conf') && !listing.has('/tmp/pypi'), 'nothing of the element stays in the image');
+});
+
+test('element-path in a checkout: its elements directory', async (t) => {
+  if (!canPack(t)) return;
+  const result = runCli(['element-path']);
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout, `${realpathSync(join(PROJECT_ROOT, 'elements'))}\n`);
 });
 
 test('contrib/systemd/dib-pypi.service: hardened, and systemd-analyze verify accepts it with ExecStart at the installed binary', async (t) => {
