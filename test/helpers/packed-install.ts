@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { childPidsOf } from './nginx.js';
 
 /** The project's root (the directory npm packs). */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -135,13 +136,19 @@ export interface InstalledServer extends AsyncDisposable {
   output: () => string;
 }
 
-/** Start the installed `dib-pypi serve ARGS --port 0` and wait for the URL it prints. */
-export function startInstalledServe(installed: InstalledPackage, args: string[], env: Record<string, string> = installedEnv()): Promise<InstalledServer> {
-  const child = spawn(installed.bin, ['serve', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Start the installed `dib-pypi serve ARGS --port 0` and wait for the URL it prints. `wrapper`
+ * (e.g. setpriv ... strace -f ...) runs it; dispose then sends SIGTERM to the wrapper's children
+ * (strace would leave its tracee running) and waits for the wrapper to end.
+ */
+export function startInstalledServe(installed: InstalledPackage, args: string[], env: Record<string, string> = installedEnv(), wrapper: string[] = []): Promise<InstalledServer> {
+  const [command, ...commandArgs] = [...wrapper, installed.bin, 'serve', '--port', '0', ...args] as [string, ...string[]];
+  const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
   const stop = async () => {
-    child.kill('SIGTERM');
+    if (wrapper.length === 0) child.kill('SIGTERM');
+    else for (const pid of childPidsOf(child.pid as number)) process.kill(pid, 'SIGTERM');
     await exited;
   };
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 // systemd unit checked by `systemd-analyze verify` against the installed binary.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
@@ -17,7 +17,7 @@ import { makeElementMirror, MIRROR_MODULES, pipInstallHook } from '../helpers/el
 import { makeWheel } from '../helpers/make-dist.js';
 import { installedEnv, installedManifest, INSTALLED_PATH, npmEnv, npmProblem, packAndInstall, PROJECT_ROOT, runInstalled, startInstalledServe, type InstalledPackage } from '../helpers/packed-install.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
-import { hasCommand, isRequired, need } from '../helpers/require.js';
+import { hasCommand, isRequired, isRoot, need } from '../helpers/require.js';
 
 const LONG = { timeout: 15 * 60_000 };
 /** What may be in the tarball: the CLI bundle, its launcher, the element, docs, the systemd unit. */
@@ -248,4 +248,91 @@ test('contrib/systemd/dib-pypi.service: hardened, and systemd-analyze verify acc
 
   assert.match(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.env'), 'utf8'), /^SERVE_ARGS=/m, 'the example environment file sets SERVE_ARGS');
   assert.ok(realpathSync(pkg.bin).endsWith('/bin/dib-pypi.cjs'));
+});
+
+/** The system calls a unit's SystemCallFilter= lines allow: the allow list, less every `~` list, groups expanded by systemd-analyze. */
+function allowedSyscalls(unit: string): Set<string> {
+  const expand = (names: string[], seen = new Set<string>()): Set<string> => {
+    const calls = new Set<string>();
+    for (const name of names) {
+      if (!name.startsWith('@')) {
+        calls.add(name);
+        continue;
+      }
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const listed = execFileSync('systemd-analyze', ['syscall-filter', '--no-pager', name], { encoding: 'utf8' });
+      const members = listed.split('\n').slice(1).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+      for (const call of expand(members, seen)) calls.add(call);
+    }
+    return calls;
+  };
+  const lines = unit.split('\n').filter((line) => line.startsWith('SystemCallFilter=')).map((line) => line.slice('SystemCallFilter='.length).trim());
+  const allowed = expand(lines.filter((l) => !l.startsWith('~')).flatMap((l) => l.split(/\s+/)));
+  for (const call of expand(lines.filter((l) => l.startsWith('~')).flatMap((l) => l.slice(1).split(/\s+/)))) allowed.delete(call);
+  return allowed;
+}
+
+/** The system calls in an `strace -f` log. */
+function tracedSyscalls(trace: string): Set<string> {
+  return new Set([...trace.matchAll(/^\d+\s+([a-z0-9_]+)\(/gm)].map((m) => m[1] as string));
+}
+
+const NOBODY = 65534;
+/**
+ * Calls outside @system-service that node makes and gets along without: V8 probes memory protection
+ * keys (pkey_alloc) and goes on without them when refused, as the unit's SystemCallErrorNumber=EPERM does.
+ */
+const REFUSED_SOFTLY = ['pkey_alloc'];
+
+test('the installed serve as the unit runs it: an unprivileged user with no capabilities and no new privileges, writing only the mirror, making only system calls the unit allows', LONG, async (t) => {
+  if (!canPack(t)) return;
+  if (!need(t, isRoot, 'switching to an unprivileged user needs root')) return;
+  const problem = !hasCommand('systemd-analyze') ? "systemd-analyze is missing: install Debian's systemd" : !hasCommand('strace', ['-V']) ? "strace is missing: install Debian's strace" : !hasCommand('setpriv', ['--version']) ? "setpriv is missing: install Debian's util-linux" : !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : ((await debianPipProblem()) ?? undefined);
+  if (!need(t, problem === undefined, problem ?? '')) return;
+  const pkg = installed();
+  chmodSync(pkg.work, 0o755); // mkdtemp made it 0700: the unprivileged user must reach the installed package
+  await using dir = makeTempDir('dib-pypi-unit-run-');
+  chmodSync(dir.path, 0o755);
+  const mirror = join(dir.path, 'mirror');
+  const traces = join(dir.path, 'traces');
+  for (const owned of [mirror, traces]) {
+    mkdirSync(owned);
+    chownSync(owned, NOBODY, NOBODY);
+  }
+  const password = 'unit-test-password';
+  const htpasswd = join(dir.path, 'htpasswd');
+  execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
+  chmodSync(htpasswd, 0o644);
+  // The unit's identity, short of its namespaces: another user (DynamicUser=), CapabilityBoundingSet= and
+  // AmbientCapabilities= empty, NoNewPrivileges=yes; HOME=/ as systemd gives a dynamic user.
+  const asTheUnit = (trace: string) => ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--', 'strace', '-f', '-qq', '-o', join(traces, trace)];
+  const env = installedEnv({ HOME: '/' });
+
+  // One process with uploads (as with --upload-auth), then the unit's default: worker processes.
+  {
+    await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd], env, asTheUnit('uploads.trace'));
+    const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
+    const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
+    for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
+    const twine = await execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded], { env: twineEnv, extendEnv: false, reject: false, all: true });
+    assert.equal(twine.exitCode, 0, `${twine.all}\n${server.output()}`);
+  }
+  {
+    await using server = await startInstalledServe(pkg, [mirror, '--workers', '2'], env, asTheUnit('workers.trace'));
+    const target = join(dir.path, 'target');
+    const pip = await execa(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target, 'private.pkg'], { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true });
+    assert.equal(pip.exitCode, 0, `${pip.all}\n${server.output()}`);
+  }
+
+  const uploadsTrace = readFileSync(join(traces, 'uploads.trace'), 'utf8');
+  const workersTrace = readFileSync(join(traces, 'workers.trace'), 'utf8');
+  const nodeProcesses = new Set([...workersTrace.matchAll(/^(\d+)\s+execve\("[^"]*\/node", /gm)].map((m) => m[1]));
+  assert.ok(nodeProcesses.size >= 3, `the primary process and two workers ran (node in ${nodeProcesses.size} processes)`);
+  const notOwned = readdirSync(mirror, { recursive: true }).map(String).filter((p) => statSync(join(mirror, p)).uid !== NOBODY);
+  assert.deepEqual(notOwned, [], 'everything in the mirror was written by the unprivileged user');
+  const allowed = allowedSyscalls(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8'));
+  const used = new Set([...tracedSyscalls(uploadsTrace), ...tracedSyscalls(workersTrace)]);
+  t.diagnostic(`${used.size} distinct system calls made, ${allowed.size} allowed by the unit`);
+  assert.deepEqual([...used].filter((call) => !allowed.has(call) && !REFUSED_SOFTLY.includes(call)).sort(), [], 'system calls the unit\'s SystemCallFilter= would refuse');
 });
