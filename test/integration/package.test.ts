@@ -2,8 +2,9 @@
 // offline (no dependencies, so no registry), and from there `dib-pypi --version`, `element-path`,
 // a `mirror index` on worker threads, `serve` with bcrypt uploads and pip installing from it, a
 // `mirror sync` (its writer thread), the docker bundle (dockerode without its native add-ons), a
-// real `disk-image-create` with the element found through `dib-pypi element-path`, and the
-// systemd unit checked by `systemd-analyze verify` against the installed binary.
+// real `disk-image-create` with the element found through `dib-pypi element-path`; the systemd
+// unit checked by `systemd-analyze verify` against the installed binary, and the installed serve
+// run with the unit's identity (another user, no capabilities, no new privileges) under strace.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -26,13 +27,13 @@ const ALLOWED_FILES = ['LICENSE', 'README.md', 'package.json'];
 const PROJECT_VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 let work: string | undefined;
-let installing: InstalledPackage | undefined;
+let installedPackage: InstalledPackage | undefined;
 
-/** Packed and installed once for the whole file (about 2 s). */
+/** Packed and installed once for the whole file (a few seconds). */
 function installed(): InstalledPackage {
   work ??= mkdtempSync(join(tmpdir(), 'dib-pypi-package-'));
-  installing ??= packAndInstall(work);
-  return installing;
+  installedPackage ??= packAndInstall(work);
+  return installedPackage;
 }
 
 after(() => {
