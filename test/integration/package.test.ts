@@ -124,6 +124,18 @@ test('installed from the tarball into an empty prefix: no node_modules, --versio
   for (const hook of ['extra-data.d/50-pypi-configure', 'post-root.d/10-pypi-restore']) {
     assert.equal(statSync(join(pkg.packageDir, 'elements', 'pypi', hook)).mode & 0o111, 0o111, `${hook} is executable (DIB runs only executables)`);
   }
+
+  // Every command's bundle loads in a bare node (no NODE_PATH, no node_modules anywhere above it) and exports its run function.
+  const load = `const { readdirSync } = require('node:fs');
+for (const file of readdirSync(process.argv[1]).filter((f) => f.endsWith('-command.cjs')).sort()) {
+  const run = Object.keys(require(process.argv[1] + '/' + file)).filter((k) => k.startsWith('run'));
+  console.log(file + ' ' + run.join(','));
+}`;
+  const loaded = spawnSync(process.execPath, ['-e', load, join(pkg.packageDir, 'dist', 'cli')], { cwd: '/', env: { PATH: INSTALLED_PATH }, encoding: 'utf8' });
+  assert.equal(loaded.status, 0, loaded.stderr);
+  const bundles = loaded.stdout.trim().split('\n');
+  assert.equal(bundles.length, readdirSync(join(PROJECT_ROOT, 'src', 'cli')).filter((n) => n.endsWith('-command.ts')).length, loaded.stdout);
+  assert.deepEqual(bundles.filter((line) => !/ run[A-Za-z]+$/.test(line)), [], 'each exports one run function');
 });
 
 test('the installed CLI: mirror index on worker threads, serve with a bcrypt upload and pip installing from it, mirror sync from it, the docker bundle', LONG, async (t) => {
@@ -176,6 +188,20 @@ test('the installed CLI: mirror index on worker threads, serve with a bcrypt upl
   assert.equal(docker.status, 1, docker.stdout + docker.stderr);
   assert.match(docker.stderr, /cannot reach the Docker engine/);
   assert.doesNotMatch(docker.stderr, /Cannot find module|MODULE_NOT_FOUND/);
+  if (hasCommand('/usr/bin/docker', ['version'])) {
+    // A real round trip through dockerode to the engine here: it answers that the image is not there.
+    const engine = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image:none', '--mirror', mirror, '--offline', '--', 'true']);
+    assert.equal(engine.status, 2, engine.stdout + engine.stderr); // a bad IMAGE argument
+    assert.match(engine.stderr, /no such image here/);
+  } else {
+    t.diagnostic('no Docker engine answers here: docker run checked against a missing socket only');
+  }
+  const context = join(dir.path, 'context');
+  mkdirSync(context);
+  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nRUN true\n');
+  const build = runInstalled(pkg, ['docker', 'build', '--mirror', mirror, '--offline', context], { env: installedEnv({ DIB_PYPI_DOCKER: join(dir.path, 'no-docker') }) });
+  assert.equal(build.status, 1, build.stdout + build.stderr);
+  assert.match(build.stderr, /cannot run .*no-docker/);
 });
 
 test('the installed pypi element in a real offline disk-image-create, found through dib-pypi element-path, running the installed CLI', LONG, async (t) => {
