@@ -305,6 +305,22 @@ function tracedSyscalls(trace: string): Set<string> {
   return new Set([...trace.matchAll(/^\d+\s+([a-z0-9_]+)\(/gm)].map((m) => m[1] as string));
 }
 
+/** System calls that write to the file system at a path. */
+const WRITING_CALLS = /^\d+\s+(open|openat|openat2|creat|mkdir|mkdirat|rename|renameat|renameat2|unlink|unlinkat|rmdir|link|linkat|symlink|symlinkat|chmod|fchmodat|chown|lchown|fchownat|truncate|utimensat|mknod|mknodat|setxattr|lsetxattr|removexattr|lremovexattr)\((.*)$/;
+
+/** Every path an `strace -f -s 4096` log shows written (opened for writing, created, renamed, removed, ...). */
+function writtenPaths(trace: string): string[] {
+  const paths: string[] = [];
+  for (const line of trace.split('\n')) {
+    const match = WRITING_CALLS.exec(line);
+    if (match === null) continue;
+    const [, call, rest] = match as unknown as [string, string, string];
+    if (call.startsWith('open') && !/O_WRONLY|O_RDWR|O_CREAT|O_TRUNC/.test(rest)) continue;
+    for (const quoted of rest.matchAll(/"((?:[^"\\]|\\.)*)"/g)) paths.push(quoted[1] as string);
+  }
+  return paths;
+}
+
 const NOBODY = 65534;
 /**
  * Calls outside @system-service that node makes and gets along without: V8 probes memory protection
@@ -312,7 +328,7 @@ const NOBODY = 65534;
  */
 const REFUSED_SOFTLY = ['pkey_alloc'];
 
-test('the installed serve as the unit runs it: an unprivileged user with no capabilities and no new privileges, writing only the mirror, making only system calls the unit allows', LONG, async (t) => {
+test('the installed serve as the unit runs it: an unprivileged user with no capabilities and no new privileges, writing only inside the mirror, making only system calls the unit allows', LONG, async (t) => {
   if (!canPack(t)) return;
   if (!need(t, isRoot, 'switching to an unprivileged user needs root')) return;
   const problem = !hasCommand('systemd-analyze') ? "systemd-analyze is missing: install Debian's systemd" : !hasCommand('strace', ['-V']) ? "strace is missing: install Debian's strace" : !hasCommand('setpriv', ['--version']) ? "setpriv is missing: install Debian's util-linux" : !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : ((await debianPipProblem()) ?? undefined);
@@ -333,7 +349,7 @@ test('the installed serve as the unit runs it: an unprivileged user with no capa
   chmodSync(htpasswd, 0o644);
   // The unit's identity, short of its namespaces: another user (DynamicUser=), CapabilityBoundingSet= and
   // AmbientCapabilities= empty, NoNewPrivileges=yes; HOME=/ as systemd gives a dynamic user.
-  const asTheUnit = (trace: string) => ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--', 'strace', '-f', '-qq', '-o', join(traces, trace)];
+  const asTheUnit = (trace: string) => ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--', 'strace', '-f', '-qq', '-s', '4096', '-o', join(traces, trace)];
   const env = installedEnv({ HOME: '/' });
 
   // One process with uploads (as with --upload-auth), then the unit's default: worker processes.
@@ -358,8 +374,12 @@ test('the installed serve as the unit runs it: an unprivileged user with no capa
   assert.ok(nodeProcesses.size >= 3, `the primary process and two workers ran (node in ${nodeProcesses.size} processes)`);
   const notOwned = readdirSync(mirror, { recursive: true }).map(String).filter((p) => statSync(join(mirror, p)).uid !== NOBODY);
   assert.deepEqual(notOwned, [], 'everything in the mirror was written by the unprivileged user');
+  // ReadWritePaths= the mirror only: every path written lies inside it.
+  const written = [...writtenPaths(uploadsTrace), ...writtenPaths(workersTrace)];
+  assert.ok(written.length > 0, 'the traces show the writes (upload, index)');
+  assert.deepEqual([...new Set(written.filter((p) => p !== mirror && !p.startsWith(`${mirror}/`)))], [], 'paths written outside the mirror');
   const allowed = allowedSyscalls(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8'));
   const used = new Set([...tracedSyscalls(uploadsTrace), ...tracedSyscalls(workersTrace)]);
-  t.diagnostic(`${used.size} distinct system calls made, ${allowed.size} allowed by the unit`);
+  t.diagnostic(`${used.size} distinct system calls made, ${allowed.size} allowed by the unit; ${written.length} writes at a path, all inside the mirror`);
   assert.deepEqual([...used].filter((call) => !allowed.has(call) && !REFUSED_SOFTLY.includes(call)).sort(), [], 'system calls the unit\'s SystemCallFilter= would refuse');
 });
