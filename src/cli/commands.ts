@@ -9,6 +9,7 @@ import type { MirrorAddFlags } from './mirror-add-command.js';
 import type { ServeFlags } from './serve-command.js';
 import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
+import type { ElementPathFlags } from './element-path-command.js';
 
 type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -448,6 +449,20 @@ SIGINT/SIGTERM stop the server.`,
     required: [],
     positionals: { names: '[DIR]', min: 0, max: 1 },
     run: async (flags) => (await import('./serve-command.js')).runServe(flags as unknown as ServeFlags),
+  },
+  'element-path': {
+    summary: 'print the directory holding the installed DIB pypi element, for ELEMENTS_PATH',
+    usage: 'dib-pypi element-path [--json]',
+    options: { json: { type: 'boolean' } },
+    help: `  --json             print {"elementsPath": DIR, "element": DIR/pypi}`,
+    notes: `Put the directory first on ELEMENTS_PATH so that this pypi element wins over
+diskimage-builder's own:
+  export ELEMENTS_PATH="$(dib-pypi element-path)\${ELEMENTS_PATH:+:$ELEMENTS_PATH}"
+  disk-image-create -o image debian-minimal pypi my-element
+The element runs the dib-pypi of the same installation (unless DIB_PYPI_BIN names
+another), so it need not be on the PATH that sudo keeps.`,
+    required: [],
+    run: async (flags) => (await import('./element-path-command.js')).runElementPath(flags as unknown as ElementPathFlags),
   },
 };
 
