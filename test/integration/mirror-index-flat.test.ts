@@ -10,12 +10,15 @@ import { runCliAsync } from '../helpers/cli.js';
 import { makeTempDir } from '../helpers/python.js';
 
 const FILES = 200_000;
+/** 200 versions of each of 1,000 projects: the one directory holds every file, while the index writes 1,000 pages, not 200,000. */
+const PROJECTS = 1_000;
+const VERSIONS = FILES / PROJECTS;
 
 /** The smallest wheel the index accepts: METADATA, WHEEL and RECORD, stored uncompressed. */
-function tinyWheel(name: string): Buffer {
-  const info = `${name}-1.0.dist-info`;
+function tinyWheel(name: string, version: string): Buffer {
+  const info = `${name}-${version}.dist-info`;
   return renderZip([
-    { name: `${info}/METADATA`, data: Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n\n`), isCompressed: false },
+    { name: `${info}/METADATA`, data: Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n\n`), isCompressed: false },
     { name: `${info}/WHEEL`, data: Buffer.from('Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n'), isCompressed: false },
     { name: `${info}/RECORD`, data: Buffer.from(`${info}/METADATA,,\n${info}/WHEEL,,\n${info}/RECORD,,\n`), isCompressed: false },
   ]);
@@ -25,17 +28,20 @@ test(`mirror index: ${FILES.toLocaleString('en')} wheels in one flat directory`,
   await using dir = makeTempDir('dib-pypi-flat-');
   const mirror = join(dir.path, 'mirror');
   mkdirSync(mirror);
-  for (let i = 0; i < FILES; i++) writeFileSync(join(mirror, `flat${i}-1.0-py3-none-any.whl`), tinyWheel(`flat${i}`));
+  for (let p = 0; p < PROJECTS; p++) {
+    for (let v = 0; v < VERSIONS; v++) writeFileSync(join(mirror, `flat${p}-1.${v}-py3-none-any.whl`), tinyWheel(`flat${p}`, `1.${v}`));
+  }
 
   const result = await runCliAsync(['mirror', 'index', mirror]);
   assert.equal(result.status, 0, result.stderr);
   assert.doesNotMatch(result.stderr, /RangeError|call stack/);
-  assert.match(result.stdout, new RegExp(`${FILES} projects, ${FILES} files`));
+  assert.match(result.stdout, new RegExp(`${PROJECTS} projects, ${FILES} files`));
 
   const root = JSON.parse(readFileSync(join(mirror, 'index.json'), 'utf8')) as { projects: { name: string }[] };
-  assert.equal(root.projects.length, FILES);
-  const last = `flat${FILES - 1}`;
+  assert.equal(root.projects.length, PROJECTS);
+  const last = `flat${PROJECTS - 1}`;
   const page = JSON.parse(readFileSync(join(mirror, last, 'index.json'), 'utf8')) as { files: { filename: string }[] };
-  assert.deepEqual(page.files.map((f) => f.filename), [`${last}-1.0-py3-none-any.whl`]);
+  assert.equal(page.files.length, VERSIONS);
+  assert.ok(page.files.some((f) => f.filename === `${last}-1.${VERSIONS - 1}-py3-none-any.whl`));
   assert.equal(readdirSync(mirror).filter((name) => name.endsWith('.whl')).length, FILES);
 });
