@@ -112,7 +112,14 @@ test('container image: offline build, pip and twine through a volume as a non-ro
   copyFileSync(join(REPO, 'Dockerfile'), join(context, 'Dockerfile'));
   const built = docker(['build', '--network', 'none', '-t', IMAGE, context]);
   assert.equal(built.status, 0, built.stderr);
-  t.after(() => docker(['image', 'rm', '-f', IMAGE]));
+  const name = `dib-pypi-test-serve-${process.pid}`;
+  const volume = `dib-pypi-test-${process.pid}`;
+  // The container before its image and volume: an image still in use would only lose its tag and stay.
+  t.after(() => {
+    docker(['rm', '-f', name]);
+    docker(['volume', 'rm', '-f', volume]);
+    docker(['image', 'rm', '-f', IMAGE]);
+  });
 
   const user = dockerOk(['image', 'inspect', '--format', '{{.Config.User}}', IMAGE]).trim();
   assert.equal(user, 'dib-pypi:dib-pypi');
@@ -126,17 +133,13 @@ test('container image: offline build, pip and twine through a volume as a non-ro
   const upstream = await startServe([upstreamDir, '--workers', '1']);
   t.after(() => upstream.stop());
 
-  const volume = `dib-pypi-test-${process.pid}`;
   dockerOk(['volume', 'create', volume]);
-  t.after(() => docker(['volume', 'rm', '-f', volume]));
   const port = await freePort();
-  const name = `dib-pypi-test-serve-${process.pid}`;
   const run = dockerOk([
     'run', '-d', '--name', name, '--network', 'host', '--health-interval', '1s', '--health-start-period', '1s',
     '-v', `${volume}:/srv/pypi`, '-e', `DIB_PYPI_UPLOAD_TOKEN=${TOKEN}`, '-e', `DIB_PYPI_HEALTH_PORT=${port}`,
     IMAGE, 'serve', '/srv/pypi', '--host', '127.0.0.1', '--port', String(port), '--upstream', `${upstream.url}simple/`,
   ]).trim();
-  t.after(() => docker(['rm', '-f', run]));
   const url = `http://127.0.0.1:${port}/`;
   const logs = () => docker(['logs', run]).stdout + docker(['logs', run]).stderr;
   await until(() => health(url), 60_000, () => `the container did not answer /health:\n${logs()}`);
