@@ -29,10 +29,9 @@ export function workerScript(): string {
 
 /**
  * How many threads inspect files and write pages. From the page cache, reading, hashing and creating
- * files is all CPU work: one thread per core (two here) does it with fewer switches and less
- * duplicated JIT compiling than four (full index of the large mirror, quiet machine, 4 pairs:
- * 3.58 s against 4.20 s, 1.3 s less CPU). From the disk, reads wait, and four threads overlap the
- * waits (6.2-7.7 s against 7.3-9.2 s with two). `DIB_PYPI_INDEX_THREADS` overrides both.
+ * files is all CPU work: one thread per core does it with fewer switches and less duplicated JIT
+ * compiling than more threads (bench/mirror-index.ts). From the disk, reads wait, and four threads
+ * overlap the waits. `DIB_PYPI_INDEX_THREADS` overrides both.
  */
 export function indexThreads(isCold: boolean, env: NodeJS.ProcessEnv = process.env): number {
   const forced = Number(env.DIB_PYPI_INDEX_THREADS);
