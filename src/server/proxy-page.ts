@@ -1,6 +1,7 @@
 // The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
 import { sortVersions } from '../mirror/build-pages.js';
-import { parseDistFilename } from '../mirror/dist-filename.js';
+import { parseDistFilename, sdistVersionFor } from '../mirror/dist-filename.js';
+import { normalizeProjectName } from '../mirror/project-name.js';
 import { encodeSegment, type PageFile, type ProjectPage } from '../mirror/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 
@@ -11,11 +12,31 @@ export interface ProxyPage {
 }
 
 /**
- * Upstream's files (the ones this server can verify: with a sha256 and a distribution file name),
- * linked relative to the page so that the file requests come here, plus local files upstream does
- * not list (e.g. kept after upstream removed them). Sorted by file name, as local pages are.
+ * The project a distribution file name belongs to when it is `project`'s, else undefined: a wheel
+ * by its name; an sdist only when pip reads it as `project`'s (`sdistVersionFor`, pip's
+ * `_find_name_version_sep`: the first `-` whose prefix normalises to the project) with a valid
+ * version, and `mirror index` reads the same name from it. A legacy name both could read
+ * differently (`a-1-2.tar.gz`: `a` 1.post2, or `a-1` 2) would be placed by the index as its
+ * PKG-INFO says, so it could land on another project's page: it is refused.
  */
-export function buildProxyPage(project: string, upstream: readonly UpstreamFile[], local: readonly PageFile[]): ProxyPage {
+export function fileBelongsTo(filename: string, project: string): boolean {
+  const parsed = parseDistFilename(filename);
+  if (parsed === undefined || parsed.normalized !== normalizeProjectName(project)) return false;
+  return parsed.kind === 'wheel' || sdistVersionFor(filename, project) === parsed.version;
+}
+
+export interface ProxyPageOptions {
+  /** Files whose size the upstream gives and that are bigger are left off (they could not be fetched). */
+  maxFileBytes?: number;
+}
+
+/**
+ * Upstream's files (the ones this server can verify and store: with a sha256, a distribution file
+ * name of this very project, not too big), linked relative to the page so that the file requests
+ * come here, plus local files upstream does not list (e.g. kept after upstream removed them).
+ * Sorted by file name, as local pages are.
+ */
+export function buildProxyPage(project: string, upstream: readonly UpstreamFile[], local: readonly PageFile[], options: ProxyPageOptions = {}): ProxyPage {
   const problems: string[] = [];
   const byName = new Map<string, PageFile>();
   const versions: string[] = [];
@@ -26,8 +47,16 @@ export function buildProxyPage(project: string, upstream: readonly UpstreamFile[
       problems.push(`${file.filename}: not a distribution file name`);
       continue;
     }
+    if (!fileBelongsTo(file.filename, project)) {
+      problems.push(`${file.filename}: a file of ${parsed.normalized}, not of ${project}: left off (one index must not add versions to another project)`);
+      continue;
+    }
     if (sha256 === undefined) {
       problems.push(`${file.filename}: upstream gives no sha256, so a download could not be verified`);
+      continue;
+    }
+    if (file.size !== undefined && options.maxFileBytes !== undefined && file.size > options.maxFileBytes) {
+      problems.push(`${file.filename}: ${file.size} bytes, larger than the limit of ${options.maxFileBytes}`);
       continue;
     }
     if (byName.has(file.filename)) continue;
