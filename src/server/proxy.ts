@@ -76,11 +76,13 @@ export class PullThroughCache implements Fallback {
   readonly #refreshing = new Map<string, Promise<Refresh>>();
   readonly #downloading = new Map<string, Promise<boolean>>();
   readonly #loggedOnce = new Set<string>();
+  readonly #log: (line: string) => void;
   /** Per project: what its cached-only page (served stale or offline) was last rendered from. */
   readonly #cachedOnlyKeys = new Map<string, string>();
 
   constructor(options: ProxyOptions) {
     this.#options = options;
+    this.#log = (line) => options.log?.(toLogText(line));
     this.#upstreams = options.upstreams.map((raw) => {
       const url = parseUpstreamUrl(raw);
       return {
@@ -172,6 +174,16 @@ export class PullThroughCache implements Fallback {
    * Rendered again only when the cached files changed.
    */
   #cachedOnlyDir(listing: Listing): string {
+    try {
+      return this.#writeCachedOnly(listing);
+    } catch (error) {
+      // A read-only DIR (served --offline as it is): the whole kept page, as before, rather than no page.
+      this.#logOnce(`cannot write the cached-only page of ${listing.project}, serving the whole kept page: ${(error as Error).message}`);
+      return this.#stateDir(listing.project);
+    }
+  }
+
+  #writeCachedOnly(listing: Listing): string {
     const dir = join(this.#stateDir(listing.project), 'cached');
     const projectDir = join(this.#options.dir, listing.project);
     let present: Set<string>;
@@ -209,7 +221,7 @@ export class PullThroughCache implements Fallback {
     if (this.#loggedOnce.has(line)) return;
     if (this.#loggedOnce.size >= MAX_LOGGED_ONCE) this.#loggedOnce.clear();
     this.#loggedOnce.add(line);
-    this.#options.log?.(line);
+    this.#log(line);
   }
 
   #plan(listing: Listing, state: 'hit' | 'refreshed' | 'stale' | 'offline', error?: string): PagePlan {
@@ -277,7 +289,7 @@ export class PullThroughCache implements Fallback {
         const message = redact(error.message);
         upstream.lastError = message;
         if (error instanceof MalformedPageError || error.isTransient) upstream.downUntil = Date.now() + Math.min(CIRCUIT_MS, this.#options.ttlMs);
-        this.#options.log?.(`upstream failed: ${message}`);
+        this.#log(`upstream failed: ${message}`);
         errors.push(message);
       }
     }
@@ -360,12 +372,12 @@ export class PullThroughCache implements Fallback {
       isDone = true;
       if (result.heldBack !== undefined && res !== undefined && !res.destroyed) res.write(result.heldBack);
       res?.end();
-      this.#options.log?.(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
+      this.#log(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
       if (file !== undefined) this.#options.onStored();
       return true;
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
-      this.#options.log?.(`download failed, nothing kept: ${message}`);
+      this.#log(`download failed, nothing kept: ${message}`);
       if (error instanceof UpstreamError && error.isTransient && !(error instanceof HashMismatchError)) {
         upstream.lastError = message;
       }
@@ -375,6 +387,11 @@ export class PullThroughCache implements Fallback {
       if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
     }
   }
+}
+
+/** A log line with upstream text in it, made safe for a terminal: control characters (escape sequences, CR) become `?`. */
+export function toLogText(line: string): string {
+  return line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '?');
 }
 
 /** The refresh's outcome, or a failure saying it did not come within `ms` (the refresh itself goes on). */

@@ -1,10 +1,10 @@
 // What an upstream can make the pull-through cache do, bounded: page and file size limits enforced while the
 // bytes stream (an endless body fails, it is not read to the end), a page that trickles in fails at its deadline,
 // an endless error body is not read to the end, upstream text made fit for a header, files only under their own
-// project, and the size flags parsed.
+// project, log lines without control characters, offline pages of the cached files only, and the size flags parsed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PAGE_BYTES, parseByteLimit } from '../../src/cli/serve-command.js';
 import { UsageError } from '../../src/errors.js';
 import { buildProxyPage, fileBelongsTo } from '../../src/server/proxy-page.js';
+import { PullThroughCache, toLogText } from '../../src/server/proxy.js';
 import { toHeaderText } from '../../src/server/respond.js';
 import { downloadVerified, TooLargeError } from '../../src/upstream/download-file.js';
 import { HttpTransport } from '../../src/upstream/http-transport.js';
@@ -222,4 +223,41 @@ test('--max-page-size / --max-file-size: sizes with units, above 0; sane default
   }
   assert.equal(DEFAULT_MAX_PAGE_BYTES, 64 * 1024 * 1024);
   assert.equal(DEFAULT_MAX_FILE_BYTES, 1024 ** 3);
+});
+
+test('toLogText: upstream text cannot put escape sequences or line breaks into the log', () => {
+  assert.equal(toLogText('upstream failed: \u001b[31mred\u001b[0m\r\nfake line\u009b2J'), 'upstream failed: ?[31mred?[0m??fake line?2J');
+  assert.equal(toLogText('tab\tand caf\u00e9 stay'), 'tab\tand caf\u00e9 stay');
+});
+
+test('offline: the page lists the cached files only, without metadata it does not keep; a page that cannot be written leaves the whole kept page', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-offline-page-'));
+  try {
+    const state = join(dir, '.dib-pypi', 'upstream', 'demo');
+    mkdirSync(state, { recursive: true });
+    mkdirSync(join(dir, 'demo'));
+    const sha = 'a'.repeat(64);
+    const file = (version: string) => ({ filename: `demo-${version}-py3-none-any.whl`, url: `http://127.0.0.1:1/demo-${version}-py3-none-any.whl`, hashes: { sha256: sha }, coreMetadata: { sha256: sha } });
+    writeFileSync(join(state, 'listing.json'), JSON.stringify({ version: 1, project: 'demo', upstream: 'http://127.0.0.1:1/', fetchedAt: 0, validators: {}, files: [file('1.0'), file('1.1'), file('2.0')] }));
+    writeFileSync(join(dir, 'demo', 'demo-1.0-py3-none-any.whl'), 'x');
+    writeFileSync(join(dir, 'demo', 'demo-1.0-py3-none-any.whl.metadata'), 'm');
+    writeFileSync(join(dir, 'demo', 'demo-1.1-py3-none-any.whl'), 'x');
+    const lines: string[] = [];
+    const open = () => new PullThroughCache({ dir, upstreams: ['http://127.0.0.1:1/'], ttlMs: 1_000, timeoutMs: 1_000, offline: true, maxPageBytes: 1 << 20, maxFileBytes: 1 << 20, allowUpstream: new Set(), onStored: () => undefined, onPageWritten: () => undefined, log: (line) => lines.push(line) });
+    const cache = open();
+    const plan = await cache.preparePage('demo');
+    assert.equal(plan?.headers?.['X-Dib-Pypi-Cache'], 'offline');
+    const page = JSON.parse(readFileSync(join(plan?.dir as string, 'index.json'), 'utf8')) as { files: { filename: string; 'core-metadata'?: unknown }[] };
+    assert.deepEqual(page.files.map((f) => [f.filename, f['core-metadata'] !== undefined]), [['demo-1.0-py3-none-any.whl', true], ['demo-1.1-py3-none-any.whl', false]]);
+    await cache.close();
+
+    rmSync(join(state, 'cached'), { recursive: true });
+    writeFileSync(join(state, 'cached'), 'in the way');
+    const blocked = open();
+    assert.equal((await blocked.preparePage('demo'))?.dir, state, 'the whole kept page');
+    assert.match(lines.join('\n'), /cannot write the cached-only page of demo/);
+    await blocked.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
