@@ -79,6 +79,23 @@ export function buildProxyPage(project: string, upstream: readonly UpstreamFile[
   return { page: { name: project, versions: sortVersions(versions), files }, problems };
 }
 
+/**
+ * Upstream's files that are kept here (`isKept(name)`), for a page served while upstream cannot be
+ * asked: PEP 658 metadata is advertised only when its `.metadata` is kept too (else pip reads the wheel).
+ */
+export function keptFiles(files: readonly UpstreamFile[], isKept: (name: string) => boolean): UpstreamFile[] {
+  const kept: UpstreamFile[] = [];
+  for (const file of files) {
+    if (!isKept(file.filename)) continue;
+    if (file.coreMetadata === undefined || isKept(`${file.filename}.metadata`)) kept.push(file);
+    else {
+      const { coreMetadata: _dropped, ...rest } = file;
+      kept.push(rest);
+    }
+  }
+  return kept;
+}
+
 /** The files of a local project page (DIR/<project>/index.json, as `mirror index` writes it), as page entries. */
 export function localPageFiles(json: string): PageFile[] {
   const parsed = JSON.parse(json) as { files?: unknown };

@@ -15,7 +15,7 @@ import { SimpleIndexClient } from '../upstream/simple-client.js';
 import { MalformedPageError, UpstreamError, type UpstreamFile, type Validators } from '../upstream/simple-model.js';
 import { authHeaders, parseUpstreamUrl, type UpstreamUrl } from '../upstream/upstream-url.js';
 import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
-import { buildProxyPage, fileBelongsTo, localPageFiles } from './proxy-page.js';
+import { buildProxyPage, fileBelongsTo, keptFiles, localPageFiles } from './proxy-page.js';
 import { privateMarker } from './upload.js';
 import { sendError, toHeaderText } from './respond.js';
 
@@ -192,16 +192,8 @@ export class PullThroughCache implements Fallback {
     } catch {
       present = new Set();
     }
-    const files: UpstreamFile[] = [];
-    for (const file of listing.files) {
-      if (!present.has(file.filename)) continue;
-      const hasMetadata = present.has(`${file.filename}.metadata`) || existsSync(join(this.#stateDir(listing.project), `${file.filename}.metadata`));
-      if (file.coreMetadata === undefined || hasMetadata) files.push(file);
-      else {
-        const { coreMetadata: _dropped, ...rest } = file;
-        files.push(rest);
-      }
-    }
+    const stateDir = this.#stateDir(listing.project);
+    const files = keptFiles(listing.files, (name) => present.has(name) || (name.endsWith('.metadata') && existsSync(join(stateDir, name))));
     let localStamp = '';
     try {
       localStamp = String(statSync(join(projectDir, 'index.json')).mtimeMs);
