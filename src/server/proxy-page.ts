@@ -1,7 +1,8 @@
 // The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
 import { sortVersions } from '../mirror/build-pages.js';
-import { parseDistFilename, sdistVersionFor } from '../mirror/dist-filename.js';
-import { normalizeProjectName } from '../mirror/project-name.js';
+import { valid } from '@renovatebot/pep440';
+import { parseDistFilename, sdistStem, sdistVersionFor } from '../mirror/dist-filename.js';
+import { isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
 import { encodeSegment, type PageFile, type ProjectPage } from '../mirror/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 
@@ -12,17 +13,26 @@ export interface ProxyPage {
 }
 
 /**
- * The project a distribution file name belongs to when it is `project`'s, else undefined: a wheel
- * by its name; an sdist only when pip reads it as `project`'s (`sdistVersionFor`, pip's
- * `_find_name_version_sep`: the first `-` whose prefix normalises to the project) with a valid
- * version, and `mirror index` reads the same name from it. A legacy name both could read
- * differently (`a-1-2.tar.gz`: `a` 1.post2, or `a-1` 2) would be placed by the index as its
- * PKG-INFO says, so it could land on another project's page: it is refused.
+ * Whether a distribution file is `project`'s, so that the proxy may list, fetch and store it under
+ * DIR/<project>/: a wheel by its name; an sdist only when pip reads it as `project`'s
+ * (`sdistVersionFor`, pip's `_find_name_version_sep`: the first `-` whose prefix normalises to the
+ * project) with the version `mirror index` reads too, and no other split of its name gives a
+ * project and a valid version. Such a legacy name (`a-1-2.tar.gz`: `a` 1.post2, or `a-1` 2) is
+ * placed by the index as its PKG-INFO says, so it could land on another project's page: refused.
+ * PEP 625 names (`a_1-2.tar.gz`) have one `-` and are never ambiguous.
  */
 export function fileBelongsTo(filename: string, project: string): boolean {
   const parsed = parseDistFilename(filename);
   if (parsed === undefined || parsed.normalized !== normalizeProjectName(project)) return false;
-  return parsed.kind === 'wheel' || sdistVersionFor(filename, project) === parsed.version;
+  if (parsed.kind === 'wheel') return true;
+  if (sdistVersionFor(filename, project) !== parsed.version) return false;
+  const stem = sdistStem(filename) as string;
+  const chosen = stem.length - parsed.version.length - 1;
+  // Any other `-` with a valid name before it and a valid version after it would be a second reading.
+  for (let dash = stem.indexOf('-'); dash !== -1; dash = stem.indexOf('-', dash + 1)) {
+    if (dash !== chosen && isValidProjectName(stem.slice(0, dash)) && valid(stem.slice(dash + 1)) !== null) return false;
+  }
+  return true;
 }
 
 export interface ProxyPageOptions {

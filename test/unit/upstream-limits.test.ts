@@ -179,8 +179,10 @@ test('fileBelongsTo: a file is its own project\'s only, as pip and the index bot
     ['python-dateutil-2.8.2.tar.gz', 'python', false], // pip: version "dateutil-2.8.2", not a version
     ['foo-bar-1.0.tar.gz', 'foo', false],
     ['foo-bar-1.0.tar.gz', 'foo-bar', true],
-    ['a-1-2.tar.gz', 'a-1', false], // ambiguous: the index would read `a` 1.post2
-    ['a-1-2.tar.gz', 'a', true],
+    ['a-1-2.tar.gz', 'a-1', false], // ambiguous: `a` 1.post2 or `a-1` 2, as PKG-INFO says in the index
+    ['a-1-2.tar.gz', 'a', false], // the same file on `a`'s page: a PKG-INFO naming `a-1` would move it there
+    ['corp-2-9.0.tar.gz', 'corp-2', true], // `corp` + `2-9.0` is no version: one reading only
+    ['x-1.0-1.tar.gz', 'x', false], // `x` 1.0.post1, or `x-1.0` 1
     ['a_1-2.tar.gz', 'a-1', true], // PEP 625 names are not ambiguous
     ['victim-1.0.zip', 'victim', true],
     ['notes.txt', 'notes', false],
