@@ -3,10 +3,16 @@
 // against upstream's sha256 and stored in the mirror layout, so that the cache is itself a mirror.
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fsyncPath } from '../fs/atomic-write.js';
 import { replaceFile } from '../fs/replace-file.js';
 import { STATE_DIR } from '../mirror/manifest.js';
+import { projectOfRecord } from '../mirror/build-pages.js';
+import { parseDistFilename } from '../mirror/dist-filename.js';
+import { BrokenDistributionError } from '../mirror/errors.js';
+import { inspectDistribution } from '../mirror/inspect-distribution.js';
+import type { DistFilename } from '../mirror/types.js';
 import { renderProjectHtml, renderProjectJson } from '../mirror/render-pages.js';
 import { redact } from '../redact.js';
 import { downloadVerified, HashMismatchError, type DownloadTee } from '../upstream/download-file.js';
@@ -357,7 +363,21 @@ export class PullThroughCache implements Fallback {
               // Only a full socket buffer holds the upstream connection (a promise for every chunk would pause it each time).
               write: (data) => (res.destroyed || res.write(data) ? undefined : drainedOrClosed(res)),
             };
-      const result = await downloadVerified(upstream.transport, { url, target, algorithm: 'sha256', digest: sha256, maxBytes: this.#options.maxFileBytes, ...(size === undefined ? {} : { size }), headers: authHeaders(upstream.url, url), makeParent: true, ...(tee === undefined ? {} : { tee }) });
+      const sdist = file === undefined ? undefined : parseDistFilename(file.filename);
+      const isSdist = sdist?.kind === 'sdist';
+      const result = await downloadVerified(upstream.transport, {
+        url,
+        target,
+        algorithm: 'sha256',
+        digest: sha256,
+        maxBytes: this.#options.maxFileBytes,
+        ...(size === undefined ? {} : { size }),
+        headers: authHeaders(upstream.url, url),
+        makeParent: true,
+        ...(tee === undefined ? {} : { tee }),
+        ...(isSdist ? { commit: 'keep-temp' as const } : {}),
+      });
+      if (isSdist && result.temp !== undefined) await commitSdist(result.temp, target, sdist, project);
       if (file?.uploadTime !== undefined) replaceFile(`${target}.upload-time`, `${file.uploadTime}\n`);
       if (file?.yanked !== undefined) replaceFile(`${target}.yanked`, file.yanked === true ? '' : file.yanked);
       fsyncPath(join(target, '..'));
@@ -378,6 +398,31 @@ export class PullThroughCache implements Fallback {
     } finally {
       if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
     }
+  }
+}
+
+/**
+ * Put a verified sdist in place unless `mirror index` would list it on another project's page: for a
+ * legacy name such as `foo-bar-1.0.tar.gz` it takes the project from PKG-INFO when pip's reading of the
+ * name allows that project (`foo`, version `bar-1.0`), so a file of upstream's `foo-bar` could show on
+ * this mirror's (maybe private) `foo`. The temp file is removed whatever happens but the rename.
+ */
+async function commitSdist(temp: string, target: string, filename: DistFilename, project: string): Promise<void> {
+  let isPlaced = false;
+  try {
+    let owner = project;
+    try {
+      const inspected = await inspectDistribution(target, filename, temp);
+      owner = projectOfRecord(basename(target), filename, inspected.core);
+    } catch (error) {
+      if (!(error instanceof BrokenDistributionError)) throw error; // a broken sdist is indexed by its name: this project
+    }
+    if (owner !== project) throw new UpstreamError(basename(target), `its PKG-INFO makes it a file of ${owner}, not of ${project}: not kept`, { isTransient: false });
+    fsyncPath(temp);
+    await rename(temp, target);
+    isPlaced = true;
+  } finally {
+    if (!isPlaced) await rm(temp, { force: true });
   }
 }
 

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { startFaultUpstream } from '../helpers/fault-upstream.js';
 import { httpRequest } from '../helpers/http-get.js';
-import { makeWheel } from '../helpers/make-dist.js';
+import { makeSdist, makeWheel } from '../helpers/make-dist.js';
 import { basicAuth, multipart, twineFields } from '../helpers/multipart.js';
 import { JSON_TYPE, PIP_ACCEPT } from '../helpers/negotiation.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
@@ -107,6 +107,30 @@ test('two upstreams: a page that lists another project\'s file, or a private pro
   const log = server.output();
   assert.equal(log.split(`${foreign}: a file of other, not of victim`).length - 1, 1, `the mismatch is logged once:\n${log}`);
   assert.equal(log.split(`${secretName}: a file of secret-pkg, not of public-x`).length - 1, 1, `logged once:\n${log}`);
+});
+
+test("an sdist whose PKG-INFO would move it to another project's page in the re-index is not kept", async () => {
+  await using upstreamDir = makeTempDir('dib-pypi-pkginfo-upstream-');
+  const dir = join(upstreamDir.path, 'foo-bar');
+  // `foo-bar-1.0.tar.gz` on foo-bar's page, but its PKG-INFO says `foo` (pip reads the name as foo, version bar-1.0).
+  const foreign = makeSdist(dir, { name: 'foo', version: 'bar-1.0', fileName: 'foo-bar-1.0.tar.gz' });
+  const own = makeSdist(dir, { name: 'foo-bar', version: '2.0', fileName: 'foo-bar-2.0.tar.gz' });
+  writeJsonPage(dir, 'foo-bar', [foreign, own]);
+  await using upstream = await startFaultUpstream(upstreamDir.path);
+  await using cache = makeTempDir('dib-pypi-pkginfo-cache-');
+  await using server = await startServe([cache.path, '--upstream', upstream.url]);
+  assert.deepEqual(await pageFiles(`${server.url}simple/foo-bar/`), ['foo-bar-1.0.tar.gz', 'foo-bar-2.0.tar.gz'], 'both names are foo-bar\'s');
+  const refused = await httpRequest(`${server.url}simple/foo-bar/foo-bar-1.0.tar.gz`).catch((error: Error) => ({ status: -1, body: Buffer.alloc(0), error }));
+  assert.ok(refused.status !== 200 || !refused.body.equals(readFileSync(foreign)), 'the client does not get the whole file');
+  const kept = await httpRequest(`${server.url}simple/foo-bar/foo-bar-2.0.tar.gz`);
+  assert.equal(kept.status, 200);
+  assert.ok(kept.body.equals(readFileSync(own)));
+  assert.deepEqual(filesUnder(cache.path).filter((f) => f.endsWith('.tar.gz') || f.includes('.part')), ['foo-bar/foo-bar-2.0.tar.gz']);
+  assert.match(server.output(), /its PKG-INFO makes it a file of foo, not of foo-bar: not kept/);
+  await server.stop();
+  const indexed = runCli(['mirror', 'index', cache.path]);
+  assert.equal(indexed.status, 0, indexed.stderr);
+  assert.equal(existsSync(join(cache.path, 'foo', 'index.json')), false, 'no page for foo: nothing of upstream\'s foo-bar shows there');
 });
 
 test('upstream down or --offline: a page lists only the cached files, so pip installs the newest cached version', async (t) => {
