@@ -396,6 +396,8 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       timeout: { type: 'string' },
       'allow-upstream': { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'max-page-size': { type: 'string' },
+      'max-file-size': { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -421,8 +423,13 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed
   --ttl SECONDS      how long a fetched project page is fresh (default: 600)
-  --timeout SECONDS  upstream request timeout (default: 10)
-  --offline          never contact the upstream: serve what is cached
+  --timeout SECONDS  upstream request timeout (default: 10); a request for a kept
+                     page waits this long at most, retries included, then gets it stale
+  --max-page-size SIZE  largest upstream page read (default: 64MiB; 512K, 8M, 1G...)
+  --max-file-size SIZE  largest upstream file fetched (default: 1GiB); a bigger one is
+                     left off the page when its size is known, else cut off: nothing kept
+  --offline          never contact the upstream: serve what is cached (pages list
+                     the cached files only)
   --allow-upstream NAME  also proxy NAME although it has private uploads (repeatable;
                      by default such a project is served from this server only)`,
     notes: `DIR is a mirror (docs/mirror-layout.md; default: $DIB_IMAGE_CACHE/pypi/mirror).
@@ -438,7 +445,9 @@ and is kept (DIR/.dib-pypi/upstream/); a file is downloaded on its first request
 to that client while written, checked against upstream's sha256 (a mismatch is cut off
 and nothing kept) and stored as DIR/<project>/<file>: DIR stays a mirror (file://, mirror
 index, mirror verify work on it). When upstream fails, is slow or answers 5xx, the kept
-page is served with X-Dib-Pypi-Cache: stale and a Warning header. The root page lists
+page is served with X-Dib-Pypi-Cache: stale and a Warning header, listing only the
+files cached (pip then takes the newest version it can get). A file is fetched and stored
+only under the project its name says: an upstream cannot add files to another project. The root page lists
 the projects in DIR only.
 Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
 the file name must be a wheel or sdist of the form's project and version, its digests
