@@ -58,6 +58,31 @@ const ROOT_HELP = `  --root DIR         the root filesystem (chroot directory) t
                      (default: $DIB_PYPI_STATE_DIR, /var/lib/dib-pypi for root,
                      else $XDG_STATE_HOME/dib-pypi)`;
 
+/** --progress and --quiet, shared by the long mirror commands (index, add, sync, verify). */
+const PROGRESS_OPTIONS: OptionSpecs = {
+  progress: { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+};
+
+const PROGRESS_HELP = `  --progress MODE    progress on stderr: auto (default: tty on a terminal, else
+                     plain), tty (one line redrawn, with rate and ETA), plain (a
+                     line when a phase starts and ends, and every 5 s between:
+                     for CI logs) or none; default from $DIB_PYPI_PROGRESS
+  -q, --quiet        no progress and no informational lines on stderr (warnings,
+                     errors and the results on stdout stay)`;
+
+/** The same, for the commands whose descriptions start at column 27. */
+const PROGRESS_HELP_WIDE = `  --progress MODE          progress on stderr: auto (default: tty on a terminal,
+                           else plain), tty (one line redrawn, with rate and
+                           ETA), plain (a line when a phase starts and ends, and
+                           every 5 s between: for CI logs) or none; default from
+                           $DIB_PYPI_PROGRESS
+  -q, --quiet              no progress and no informational lines on stderr
+                           (warnings, errors and the results on stdout stay)`;
+
+const PROGRESS_NOTES = `Progress: DIB_PYPI_PROGRESS=auto|tty|plain|none sets the default of --progress;
+DIB_PYPI_PROGRESS_INTERVAL=SECONDS the time between two plain lines (default 5).`;
+
 const VARIABLES = `Variables: DIB_PYPI_MIRROR_URL, DIB_PYPI_MIRROR_URL_<N> (numeric order), deprecated
 PYPI_MIRROR_URL*, DIB_OFFLINE, DIB_NO_PYPI_PIP, DIB_PIP_RETRIES. With no URL: file:///tmp/pypi.
 Without --offline or DIB_NO_PYPI_PIP, https://pypi.org/simple is added last.`;
@@ -179,15 +204,18 @@ ${VARIABLES}`,
   'mirror index': {
     summary: 'write the PEP 503 + 691 index (with PEP 658 metadata files) of a mirror directory',
     usage: 'dib-pypi mirror index DIR [--full] [--json]',
-    options: { full: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { full: { type: 'boolean' }, json: { type: 'boolean' }, ...PROGRESS_OPTIONS },
     help: `  --full             re-list, re-stat and re-hash everything instead of trusting
                      the manifest (.dib-pypi/manifest.json) and directory mtimes
-  --json             print the result as JSON`,
+  --json             print the result as JSON
+${PROGRESS_HELP}`,
     notes: `DIR holds distribution files (wheels, sdists), at the top level or in <project>/
 directories. The index is written beside them: index.html + index.json at the top and in
 each <project>/, and <wheel>.metadata (PEP 658) beside every wheel; see docs/mirror-layout.md.
 A later run redoes only what changed. A file named <file>.yanked marks <file> yanked (its
-text is the reason). Broken files are reported and skipped: exit 1 after indexing the rest.`,
+text is the reason). Broken files are reported and skipped: exit 1 after indexing the rest.
+
+${PROGRESS_NOTES}`,
     required: [],
     positionals: { names: 'DIR', min: 1, max: 1 },
     run: async (flags) => (await import('./mirror-index-command.js')).runMirrorIndex(flags as unknown as MirrorIndexFlags),
@@ -217,6 +245,7 @@ text is the reason). Broken files are reported and skipped: exit 1 after indexin
       'no-lock': { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       json: { type: 'boolean' },
+      ...PROGRESS_OPTIONS,
     },
     help: `  DIR                      the mirror directory (created when missing)
   PKG                      requirement specifiers, as for pip: 'ipython[all]', 'x>=1,<2'
@@ -251,7 +280,8 @@ text is the reason). Broken files are reported and skipped: exit 1 after indexin
                            in the current directory)
   --no-lock                write no lock file
   -v, --verbose            show pip's whole output while it runs
-  --json                   print the summary as JSON`,
+  --json                   print the summary as JSON
+${PROGRESS_HELP_WIDE}`,
     notes: `pip runs isolated: --isolated, no PIP_* variables and PIP_CONFIG_FILE=/dev/null, so no
 pip.conf (global, user or site) and no PIP_* setting of this machine changes the result;
 only these flags and the options inside -r files count.
@@ -280,7 +310,9 @@ is refused (exit 1) after DIR was filled.
 
 Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
 the pip command line and its output), a file conflict, or broken files in the index;
-2 bad flags.`,
+2 bad flags.
+
+${PROGRESS_NOTES}`,
     required: [],
     positionals: { names: 'DIR [PKG...]', min: 1, max: Number.POSITIVE_INFINITY },
     run: async (flags) => (await import('./mirror-add-command.js')).runMirrorAdd(flags as unknown as MirrorAddFlags),
@@ -307,6 +339,7 @@ the pip command line and its output), a file conflict, or broken files in the in
       config: { type: 'string' },
       'dry-run': { type: 'boolean' },
       json: { type: 'boolean' },
+      ...PROGRESS_OPTIONS,
     },
     help: `  DIR                      the mirror directory (created when missing)
   --upstream URL           the upstream simple index (PEP 503 HTML or PEP 691 JSON),
@@ -343,7 +376,8 @@ the pip command line and its output), a file conflict, or broken files in the in
                            .cfg, .conf), at the top level or in a [sync] section,
                            with the flags' names; flags beat the file
   --dry-run                print what would be downloaded and its size; write nothing
-  --json                   print the summary as JSON`,
+  --json                   print the summary as JSON
+${PROGRESS_HELP_WIDE}`,
     notes: `Every file is streamed to a hidden temp file beside its final name, hashed while it
 streams, and renamed into DIR/<project>/ only when its hash (sha256, or upstream's other
 sha-2) matches the upstream page; otherwise it is removed and the file counts as failed.
@@ -359,7 +393,9 @@ disk; one syncfs at the end): after a power loss, the next run re-hashes the fil
 journal lists and fetches again any whose bytes were lost.
 
 Exit codes: 0 ok; 1 any file or project failed (after doing all the rest: the summary
-lists them) or the upstream cannot be reached; 2 bad flags or config.`,
+lists them) or the upstream cannot be reached; 2 bad flags or config.
+
+${PROGRESS_NOTES}`,
     required: [],
     positionals: { names: 'DIR', min: 1, max: 1 },
     run: async (flags) => (await import('./mirror-sync-command.js')).runMirrorSync(flags as unknown as MirrorSyncFlags),
@@ -367,11 +403,14 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
   'mirror verify': {
     summary: 're-hash every file of a mirror against its index; report corrupted, missing, unindexed files and stale pages',
     usage: 'dib-pypi mirror verify DIR [--repair] [--json]',
-    options: { repair: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { repair: { type: 'boolean' }, json: { type: 'boolean' }, ...PROGRESS_OPTIONS },
     help: `  --repair           move corrupted files to DIR/.dib-pypi/quarantine/ (never
                      re-hash them into the index), then re-index everything
-  --json             print the findings as JSON`,
-    notes: 'Exit 0 when everything matches, 1 when anything is wrong (each finding names its path).',
+  --json             print the findings as JSON
+${PROGRESS_HELP}`,
+    notes: `Exit 0 when everything matches, 1 when anything is wrong (each finding names its path).
+
+${PROGRESS_NOTES}`,
     required: [],
     positionals: { names: 'DIR', min: 1, max: 1 },
     run: async (flags) => (await import('./mirror-verify-command.js')).runMirrorVerify(flags as unknown as MirrorVerifyFlags),

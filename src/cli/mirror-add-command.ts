@@ -3,9 +3,11 @@ import { UsageError } from '../errors.js';
 import { addToMirror, type AddEvent, type AddResult } from '../mirror/add.js';
 import { planAdd } from '../mirror/add-plan.js';
 import { printJson, printLine, warn } from './output.js';
-import { createStatusLine, type StatusLine } from './status-line.js';
+import { indexSnapshot } from './progress-labels.js';
+import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
+import type { StatusLine } from './status-line.js';
 
-export interface MirrorAddFlags {
+export interface MirrorAddFlags extends ProgressFlags {
   positionals: string[];
   requirement?: string[];
   python: string;
@@ -50,14 +52,14 @@ export function formatBytes(bytes: number): string {
 function progressReporter(status: StatusLine): (event: AddEvent) => void {
   let run = '';
   let saved = 0;
-  const show = (text: string) => (status.isLive ? status.update(text) : status.log(`dib-pypi: ${text}`));
+  const show = (text: string) => status.step(text);
   return (event) => {
     switch (event.kind) {
       case 'python':
-        status.log(`dib-pypi: using pip ${event.info.pipVersion} (python ${event.info.pythonVersion}, ${event.info.sysPlatform}) from ${event.python}`);
+        status.info(`dib-pypi: using pip ${event.info.pipVersion} (python ${event.info.pythonVersion}, ${event.info.sysPlatform}) from ${event.python}`);
         return;
       case 'note':
-        status.log(`dib-pypi: ${event.message}`);
+        status.info(`dib-pypi: ${event.message}`);
         return;
       case 'run':
         run = `[${event.step}/${event.steps} ${event.target}]`;
@@ -76,12 +78,12 @@ function progressReporter(status: StatusLine): (event: AddEvent) => void {
         return;
       }
       case 'place':
-        status.update(`moving files into the mirror: ${event.done}/${event.total}`);
+        status.progress({ phase: 'add: moving files into the mirror', done: event.done, total: event.total, unit: 'files' });
         return;
       case 'lock':
         return;
       case 'index':
-        status.update(`indexing: ${event.progress.phase} ${event.progress.done}/${event.progress.total}`);
+        status.progress(indexSnapshot(event.progress));
         return;
     }
   };
@@ -128,7 +130,7 @@ export async function runMirrorAdd(flags: MirrorAddFlags): Promise<void> {
     },
     cwd,
   );
-  const status = createStatusLine(process.stderr);
+  const status = statusLineFromFlags(flags, process.env, process.stderr);
   let result: AddResult;
   try {
     result = await addToMirror({

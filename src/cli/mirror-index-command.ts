@@ -1,11 +1,13 @@
 // `dib-pypi mirror index DIR`: index a mirror, with progress on a terminal and a summary at the end.
 import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index-mirror.js';
+import type { IndexResult } from '../mirror/types.js';
 import { printJson, printLine } from './output.js';
-import { createStatusLine } from './status-line.js';
+import { indexSnapshot } from './progress-labels.js';
+import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
 import { stepHookFromEnv } from './fault-hook.js';
 
-export interface MirrorIndexFlags {
+export interface MirrorIndexFlags extends ProgressFlags {
   positionals: string[];
   full?: boolean;
   json?: boolean;
@@ -16,15 +18,19 @@ export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
   // more threads, more reads in flight (libuv reads this when its pool first starts, which is after here).
   process.env.UV_THREADPOOL_SIZE ??= '16';
   const dir = resolve(flags.positionals[0] as string);
-  const progress = createStatusLine(process.stderr);
+  const progress = statusLineFromFlags(flags, process.env, process.stderr);
   const started = process.hrtime.bigint();
-  const result = await indexMirror({
-    dir,
-    full: flags.full === true,
-    onProgress: (p) => progress.update(p.total > 0 ? `${p.phase} ${p.done}/${p.total}` : `${p.phase}...`),
-    onStep: stepHookFromEnv(process.env),
-  });
-  progress.clear();
+  let result: IndexResult;
+  try {
+    result = await indexMirror({
+      dir,
+      full: flags.full === true,
+      onProgress: (p) => progress.progress(indexSnapshot(p)),
+      onStep: stepHookFromEnv(process.env),
+    });
+  } finally {
+    progress.clear();
+  }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   for (const problem of result.problems) process.stderr.write(`dib-pypi: broken file skipped: ${problem.path}: ${problem.message}\n`);
   if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });

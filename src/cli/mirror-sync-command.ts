@@ -7,9 +7,10 @@ import { syncMirror, type SyncResult } from '../mirror/sync-mirror.js';
 import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync-options.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, printLine } from './output.js';
-import { createStatusLine } from './status-line.js';
+import { indexSnapshot, syncSnapshot } from './progress-labels.js';
+import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
 
-export interface MirrorSyncFlags {
+export interface MirrorSyncFlags extends ProgressFlags {
   positionals: string[];
   config?: string;
   dryRun?: boolean;
@@ -63,13 +64,13 @@ export async function runMirrorSync(flags: MirrorSyncFlags): Promise<void> {
   const requirementFiles = Array.isArray(raw.requirements) ? raw.requirements : [];
   const requirementNames = requirementFiles.flatMap((file) => parseRequirementNames(readText(file, '--requirements'), file));
   const options = buildSyncOptions(dir, raw, requirementNames);
-  const status = createStatusLine(process.stderr);
+  const status = statusLineFromFlags(flags, process.env, process.stderr);
   const started = process.hrtime.bigint();
   const result = await syncMirror(options, {
-    onProgress: (p) => status.update(`sync: ${p.projectsDone}/${p.projectsTotal} projects, ${p.filesDone}/${p.filesQueued} files, ${mb(p.bytes)}`),
+    onProgress: (p) => status.progress(syncSnapshot(p)),
     onLog: (line) => status.log(`dib-pypi: ${line}`),
     onStep: stepHookFromEnv(process.env),
-    onIndexProgress: (p) => status.update(p.total > 0 ? `index: ${p.phase} ${p.done}/${p.total}` : `index: ${p.phase}...`),
+    onIndexProgress: (p) => status.progress(indexSnapshot(p)),
   });
   status.clear();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -1,11 +1,12 @@
 // `dib-pypi mirror verify DIR [--repair]`: report every corrupted, missing or unindexed file and stale page; exit 1 if any.
 import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index-mirror.js';
-import { quarantine, verifyMirror } from '../mirror/verify-mirror.js';
+import { quarantine, verifyMirror, type Finding, type VerifyProgress, type VerifyResult } from '../mirror/verify-mirror.js';
 import { printJson, printLine } from './output.js';
-import { createStatusLine } from './status-line.js';
+import { indexSnapshot, verifySnapshot } from './progress-labels.js';
+import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
 
-export interface MirrorVerifyFlags {
+export interface MirrorVerifyFlags extends ProgressFlags {
   positionals: string[];
   repair?: boolean;
   json?: boolean;
@@ -13,15 +14,21 @@ export interface MirrorVerifyFlags {
 
 export async function runMirrorVerify(flags: MirrorVerifyFlags): Promise<void> {
   const dir = resolve(flags.positionals[0] as string);
-  const progress = createStatusLine(process.stderr);
-  const result = await verifyMirror({ dir, onProgress: (done, total) => progress.update(`verify ${done}/${total}`) });
-  progress.clear();
+  const progress = statusLineFromFlags(flags, process.env, process.stderr);
+  const onVerifyProgress = (prefix: string) => (p: VerifyProgress) => progress.progress(verifySnapshot(p, prefix));
+  let result: VerifyResult;
   let quarantined: string[] = [];
-  let remaining = result.findings;
-  if (flags.repair && result.findings.length > 0) {
-    quarantined = quarantine(dir, result.findings);
-    await indexMirror({ dir, full: true });
-    remaining = (await verifyMirror({ dir })).findings;
+  let remaining: Finding[];
+  try {
+    result = await verifyMirror({ dir, onProgress: onVerifyProgress('verify') });
+    remaining = result.findings;
+    if (flags.repair && result.findings.length > 0) {
+      quarantined = quarantine(dir, result.findings);
+      await indexMirror({ dir, full: true, onProgress: (p) => progress.progress(indexSnapshot(p, 'repair: index')) });
+      remaining = (await verifyMirror({ dir, onProgress: onVerifyProgress('repair: verify') })).findings;
+    }
+  } finally {
+    progress.clear();
   }
   if (flags.json) {
     printJson({ dir, files: result.files, bytes: result.bytes, findings: result.findings, quarantined, remaining: flags.repair ? remaining : undefined });

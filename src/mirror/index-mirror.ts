@@ -257,7 +257,7 @@ function startInspection(run: Run): { add: (part: Scan) => void; finish: () => P
   const known: InspectOutcome[] = [];
   let jobCount = 0;
   const stream = run.workers.openInspection((done, queued) => {
-    if (done % 500 === 0 || done === queued) run.options.onProgress?.({ phase: 'inspect', done, total: queued });
+    if (done % 50 === 0 || done === queued) run.options.onProgress?.({ phase: 'inspect', done, total: queued });
   });
   const add = (part: Scan) => {
     const todo = [...part.files].filter(([path, record]) => record === undefined || part.needMetadata.has(path)).map(([path]) => path);

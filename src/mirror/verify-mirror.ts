@@ -19,9 +19,19 @@ export interface Finding {
   detail: string;
 }
 
+/** Where a verify run is: hashing files (bytes known from the index), listing the mirror, comparing pages (per project). */
+export interface VerifyProgress {
+  phase: 'hash' | 'list' | 'pages';
+  done: number;
+  total: number;
+  /** hash: bytes of the files done so far (missing ones count as done), out of `totalBytes`, the sizes the index records. */
+  bytes?: number;
+  totalBytes?: number;
+}
+
 export interface VerifyOptions {
   dir: string;
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (progress: VerifyProgress) => void;
 }
 
 export interface VerifyResult {
@@ -52,6 +62,10 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   const entries = Object.entries(manifest.files);
   let done = 0;
   let bytes = 0;
+  let bytesDone = 0;
+  const totalBytes = entries.reduce((sum, [, record]) => sum + (record.problem === undefined ? record.size : 0), 0);
+  const report = options.onProgress;
+  report?.({ phase: 'hash', done: 0, total: entries.length, bytes: 0, totalBytes });
   await mapLimit(entries, 8, async ([path, record]) => {
     const full = join(dir, path);
     if (!existsSync(full)) {
@@ -72,19 +86,21 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
         }
       }
     }
-    options.onProgress?.(++done, entries.length);
+    if (record.problem === undefined) bytesDone += record.size;
+    report?.({ phase: 'hash', done: ++done, total: entries.length, bytes: bytesDone, totalBytes });
   });
   // Files on disk the index does not know (full listing, trusting nothing).
+  report?.({ phase: 'list', done: 0, total: 0 });
   const scan = await scanMirror(dir, manifest, true, false);
   for (const path of scan.files.keys()) {
     if (manifest.files[path] === undefined) findings.push({ kind: 'unindexed', path, detail: 'in the mirror but not in the index' });
   }
-  appendAll(findings, stalePages(dir, manifest));
+  appendAll(findings, stalePages(dir, manifest, report));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : 1));
   return { files: entries.length, bytes, findings };
 }
 
-function stalePages(dir: string, manifest: Manifest): Finding[] {
+function stalePages(dir: string, manifest: Manifest, report?: (progress: VerifyProgress) => void): Finding[] {
   const findings: Finding[] = [];
   const byProject = new Map<string, string[]>();
   for (const [path, record] of Object.entries(manifest.files)) {
@@ -97,10 +113,13 @@ function stalePages(dir: string, manifest: Manifest): Finding[] {
     else if (actual !== expected) findings.push({ kind: 'stale-page', path: rel, detail: 'index page differs from what the index records' });
   };
   const projects = [...byProject.keys()].sort();
+  let done = 0;
+  report?.({ phase: 'pages', done, total: projects.length });
   for (const project of projects) {
     const page = buildProjectPage(project, byProject.get(project) as string[], manifest.files, manifest.sidecars);
     check(`${project}/index.html`, renderProjectHtml(page));
     check(`${project}/index.json`, renderProjectJson(page));
+    report?.({ phase: 'pages', done: ++done, total: projects.length });
   }
   check('index.html', renderRootHtml(projects));
   check('index.json', renderRootJson(projects, loadHead(dir).head?.pagesDigest));
