@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createStatusLine } from '../../src/cli/status-line.js';
 
-function fakeStream(isTTY: boolean): { stream: NodeJS.WriteStream; written: string[] } {
+function fakeStream(isTTY: boolean, columns = 30): { stream: NodeJS.WriteStream; written: string[] } {
   const written: string[] = [];
-  const stream = { isTTY, columns: 30, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
+  const stream = { isTTY, columns, write: (text: string) => written.push(text) } as unknown as NodeJS.WriteStream;
   return { stream, written };
 }
 
@@ -32,4 +32,69 @@ test('status line elsewhere: no live status, kept lines plain and redacted', () 
   status.log('saved http://t0ken@h/x.whl');
   status.clear();
   assert.deepEqual(written, ['saved http://***@h/x.whl\n']);
+});
+
+function clock(): { now: () => number; set: (t: number) => void } {
+  let t = 0;
+  return { now: () => t, set: (value) => void (t = value) };
+}
+
+test('progress on a terminal: redrawn in place (carriage return, clear line), throttled, redacted, removed at the end', () => {
+  const { stream, written } = fakeStream(true, 80);
+  const time = clock();
+  const status = createStatusLine(stream, { mode: 'tty', now: time.now, hasTimer: false });
+  status.progress({ phase: 'sync', done: 0, total: 4, unit: 'projects' });
+  time.set(50);
+  status.progress({ phase: 'sync', done: 1, total: 4, unit: 'projects' });
+  time.set(150);
+  status.progress({ phase: 'sync', done: 2, total: 4, unit: 'projects', detail: 'http://u:pw@h' });
+  status.log('dib-pypi: retry 1/4');
+  status.clear();
+  assert.deepEqual(written, [
+    '\r\x1b[2Ksync 0/4 projects (0%), ETA --',
+    '\r\x1b[2Ksync 2/4 projects (50%), http://u:***@h, ETA --',
+    '\r\x1b[2Kdib-pypi: retry 1/4\n',
+    '\r\x1b[2Ksync 2/4 projects (50%), http://u:***@h, ETA --',
+    '\r\x1b[2K',
+  ]);
+});
+
+test('progress in a log: prefixed plain lines at the start, every interval and at the end; steps and info kept', () => {
+  const { stream, written } = fakeStream(false);
+  const time = clock();
+  const status = createStatusLine(stream, { now: time.now, intervalMs: 200, hasTimer: false });
+  assert.equal(status.mode, 'plain');
+  for (let done = 0; done <= 10; done++) {
+    time.set(done * 50);
+    status.progress({ phase: 'verify: hashing', done, total: 10, unit: 'files' });
+  }
+  status.step('saved x.whl');
+  status.info('dib-pypi: using pip 23');
+  status.clear();
+  assert.deepEqual(written, [
+    'dib-pypi: verify: hashing 0/10 files (0%), ETA --\n',
+    'dib-pypi: verify: hashing 4/10 files (40%), ETA --\n',
+    'dib-pypi: verify: hashing 8/10 files (80%), ETA --\n',
+    'dib-pypi: saved x.whl\n',
+    'dib-pypi: using pip 23\n',
+    'dib-pypi: verify: hashing 10/10 files (100%), done in 0.5 s\n',
+  ]);
+});
+
+test('--progress=none drops progress and steps but keeps info; --quiet keeps only what must stay (warnings, failures)', () => {
+  for (const [options, kept] of [
+    [{ mode: 'none' }, ['dib-pypi: using pip 23\n', 'dib-pypi: failed: x\n']],
+    [{ mode: 'tty', isQuiet: true }, ['dib-pypi: failed: x\n']],
+  ] as const) {
+    const { stream, written } = fakeStream(true);
+    const status = createStatusLine(stream, { ...options, hasTimer: false });
+    assert.equal(status.isLive, false);
+    status.progress({ phase: 'index: inspecting', done: 1, total: 2 });
+    status.update('collecting x');
+    status.step('saved x.whl');
+    status.info('dib-pypi: using pip 23');
+    status.log('dib-pypi: failed: x');
+    status.clear();
+    assert.deepEqual(written, kept);
+  }
 });
