@@ -146,6 +146,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     }
     run.progress.projectsTotal = names.length;
     run.result.projects = names.length;
+    events.onProgress?.(run.progress); // the phase starts: how many projects there are
     // Many projects in flight: each waits until its files are journaled and renamed (a round trip to the writer
     // thread), and downloads must not starve meanwhile (256 rather than 64: 11.4 s against 12.8 s, large mirror).
     await mapLimit(names, Math.max(256, options.jobs * 32), async (name) => {

@@ -4,8 +4,10 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { cleanEnv, runCli, runCliAsync } from '../helpers/cli.js';
 import { makeWheel } from '../helpers/make-dist.js';
+import { nginxProblem, startNginx } from '../helpers/nginx.js';
+import { need } from '../helpers/require.js';
 
 const FILES = 2000;
 const PROJECTS = 100;
@@ -81,5 +83,24 @@ describe('progress of mirror index and verify', () => {
     const interval = runCli(['mirror', 'verify', dir], { env: cleanEnv({ DIB_PYPI_PROGRESS_INTERVAL: 'soon' }) });
     assert.equal(interval.status, 2);
     assert.match(interval.stderr, /DIB_PYPI_PROGRESS_INTERVAL: expected a number of seconds above 0, got "soon"/);
+  });
+
+  test('sync from an nginx upstream: a start line with the project count, an end line with files and MB, then the index; --quiet silent', async (t) => {
+    if (!need(t, nginxProblem() === undefined, nginxProblem() ?? '')) return;
+    await using nginx = await startNginx(dir);
+    const work = mkdtempSync(join(tmpdir(), 'dib-pypi-progress-sync-'));
+    t.after(() => rmSync(work, { recursive: true, force: true }));
+    const projects = Array.from({ length: 10 }, (_, i) => ['--project', `proj-${i}`]).flat();
+    const env = cleanEnv({ DIB_PYPI_PROGRESS_INTERVAL: '0.05' });
+    const result = await runCliAsync(['mirror', 'sync', join(work, 'a'), '--upstream', nginx.url, ...projects], { env });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^dib-pypi: sync: downloading 0\/10 projects \(0%\), 0\.0 MB, 0\/0 files, ETA --$/m);
+    assert.match(result.stderr, /^dib-pypi: sync: downloading 10\/10 projects \(100%\), \d+\.\d MB, 200\/200 files, done in /m);
+    assert.match(result.stderr, /^dib-pypi: index: writing pages 10\/10 projects \(100%\), done in /m);
+    assert.match(result.stdout, /^synced 10 projects \(0 unchanged\): 200 files downloaded/);
+    const quiet = await runCliAsync(['mirror', 'sync', join(work, 'b'), '--upstream', nginx.url, ...projects, '--quiet'], { env });
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.equal(quiet.stderr, '');
+    assert.match(quiet.stdout, /^synced 10 projects \(0 unchanged\): 200 files downloaded/);
   });
 });
