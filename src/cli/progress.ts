@@ -139,7 +139,8 @@ export interface ProgressPolicyOptions {
 
 /**
  * When to show what: a terminal repaints at most ten times a second; a log gets a line when a phase
- * starts, then at most one every `plainIntervalMs`, and one when it ends. Times are passed in.
+ * starts, then at most one every `plainIntervalMs` (with the time taken so far), and one when it ends.
+ * Times are passed in.
  */
 export class ProgressPolicy {
   private current?: ProgressSnapshot;
@@ -175,7 +176,8 @@ export class ProgressPolicy {
     if (now - this.lastShown < every) return undefined;
     this.lastShown = now;
     const text = formatProgress(this.current, this.window.rate(this.current.bytes !== undefined));
-    return this.options.mode === 'plain' ? { kind: 'lines', lines: [text] } : { kind: 'repaint', text };
+    // In a log, the time a phase has taken tells a stall (the same counts again) from a slow report.
+    return this.options.mode === 'plain' ? { kind: 'lines', lines: [`${text}, ${formatDuration(now - this.phaseStart)} elapsed`] } : { kind: 'repaint', text };
   }
 
   /** The work is over: the last phase's end line (plain), nothing more to repaint. */

@@ -69,7 +69,7 @@ test('plain mode: a line at a phase start, then at most one per interval, an end
   at(5000, hash(500));
   at(6000, hash(600));
   assert.equal(policy.tick(9999), undefined);
-  assert.deepEqual(policy.tick(10_000), { kind: 'lines', lines: ['verify: hashing 600/1000 files (60%), 100 files/s, ETA 4s'] });
+  assert.deepEqual(policy.tick(10_000), { kind: 'lines', lines: ['verify: hashing 600/1000 files (60%), 100 files/s, ETA 4s, 10s elapsed'] });
   at(11_000, { phase: 'verify: comparing pages', done: 0, total: 3, unit: 'projects' });
   assert.equal(policy.end(11_500), 'verify: comparing pages 0/3 projects (0%), done in 0.5 s');
   assert.equal(policy.end(12_000), undefined);
@@ -77,7 +77,7 @@ test('plain mode: a line at a phase start, then at most one per interval, an end
     [0, ['verify: hashing 0/1000 files (0%), ETA --']],
     [1000, undefined],
     [4999, undefined],
-    [5000, ['verify: hashing 500/1000 files (50%), 100 files/s, ETA 5s']],
+    [5000, ['verify: hashing 500/1000 files (50%), 100 files/s, ETA 5s, 5s elapsed']],
     [6000, undefined],
     [11_000, ['verify: hashing 600/1000 files (60%), done in 11.0 s, 54.5 files/s', 'verify: comparing pages 0/3 projects (0%), ETA --']],
   ]);

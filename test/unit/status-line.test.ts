@@ -73,8 +73,8 @@ test('progress in a log: prefixed plain lines at the start, every interval and a
   status.clear();
   assert.deepEqual(written, [
     'dib-pypi: verify: hashing 0/10 files (0%), ETA --\n',
-    'dib-pypi: verify: hashing 4/10 files (40%), ETA --\n',
-    'dib-pypi: verify: hashing 8/10 files (80%), ETA --\n',
+    'dib-pypi: verify: hashing 4/10 files (40%), ETA --, 0s elapsed\n',
+    'dib-pypi: verify: hashing 8/10 files (80%), ETA --, 0s elapsed\n',
     'dib-pypi: saved x.whl\n',
     'dib-pypi: using pip 23\n',
     'dib-pypi: verify: hashing 10/10 files (100%), done in 0.5 s\n',
