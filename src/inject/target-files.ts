@@ -29,13 +29,18 @@ export function normalizeHome(home: string): string {
  * exist, so that nothing the image already has can outrank or extend the plan for the home user.
  */
 export function planTargetFiles(plan: Plan, home: string): TargetFile[] {
-  const pipConf = renderPipConf(plan);
+  const content = { pip: renderPipConf(plan), distutils: renderPydistutilsCfg(plan) };
+  return targetPathsFor(home).map(({ kind, ...target }) => ({ ...target, content: content[kind] }));
+}
+
+/** The files of planTargetFiles without their content: what restore's journal check allows (journal-rules.ts). */
+export function targetPathsFor(home: string): (Omit<TargetFile, 'content'> & { kind: 'pip' | 'distutils' })[] {
   const homeDir = normalizeHome(home);
   return [
-    { path: '/etc/xdg/pip/pip.conf', content: pipConf, ownedBy: 'system', onlyIfPresent: true },
-    { path: '/etc/pip.conf', content: pipConf, ownedBy: 'system', onlyIfPresent: false },
-    { path: posix.join(homeDir, '.pip/pip.conf'), content: pipConf, ownedBy: 'home', onlyIfPresent: true },
-    { path: posix.join(homeDir, '.config/pip/pip.conf'), content: pipConf, ownedBy: 'home', onlyIfPresent: true },
-    { path: posix.join(homeDir, '.pydistutils.cfg'), content: renderPydistutilsCfg(plan), ownedBy: 'home', onlyIfPresent: false },
+    { path: '/etc/xdg/pip/pip.conf', kind: 'pip', ownedBy: 'system', onlyIfPresent: true },
+    { path: '/etc/pip.conf', kind: 'pip', ownedBy: 'system', onlyIfPresent: false },
+    { path: posix.join(homeDir, '.pip/pip.conf'), kind: 'pip', ownedBy: 'home', onlyIfPresent: true },
+    { path: posix.join(homeDir, '.config/pip/pip.conf'), kind: 'pip', ownedBy: 'home', onlyIfPresent: true },
+    { path: posix.join(homeDir, '.pydistutils.cfg'), kind: 'distutils', ownedBy: 'home', onlyIfPresent: false },
   ];
 }
