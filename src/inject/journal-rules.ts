@@ -18,7 +18,7 @@
 import { posix } from 'node:path';
 import { StateError } from '../errors.js';
 import type { JournalRecord } from './journal-format.js';
-import { targetPathsFor } from './target-files.js';
+import { targetPathsFor } from './target-paths.js';
 
 /** The directories inside a root that dib-pypi mounts on (and may create): each with its mount kind. */
 export const MOUNT_POINTS: Readonly<Record<string, 'proc' | 'bind' | 'bind-ro'>> = {

@@ -123,6 +123,31 @@ describe('processes left inside the root after dib-pypi chroot was killed', () =
   });
 });
 
+describe('processes CMD leaves behind', () => {
+  test('one holding a mount: dib-pypi chroot restores nothing, says so in one line; restore --kill-processes finishes', async (t) => {
+    if (!available(t)) return;
+    using f = makeSleepRoot();
+    const before = listTree(f.root);
+    const result = spawnSync(process.execPath, ['--', BIN, 'chroot', f.root, '--state-dir', f.state, '--mirror', f.outside, '--offline', '--', 'sh', '-c', 'cd /tmp/pypi && sleep 300 >/dev/null 2>&1 &'], {
+      env: cleanEnv(),
+      encoding: 'utf8',
+    });
+    const sleeper = processesInRoot(f.root).find((p) => p.comm === 'sleep');
+    try {
+      assert.ok(sleeper, 'no sleep left inside the root');
+      assert.equal(result.status, 1, result.stderr);
+      assert.match(result.stderr, new RegExp(`^dib-pypi: error: cannot restore ${f.root}: process ${sleeper.pid} \\(sleep\\) still runs inside it and holds (/dev, )?/tmp/pypi; nothing was changed\\. Stop them, or run: dib-pypi restore --root ${f.root} --kill-processes\\n$`, 'm'));
+      assert.ok(mountsAtOrBelow(f.root).some((m) => m.endsWith('/tmp/pypi')), 'half-restored: the mirror was unmounted');
+      const restored = runCli(['restore', '--root', f.root, '--state-dir', f.state, '--kill-processes']);
+      assert.equal(restored.status, 0, restored.stderr);
+      assert.deepEqual(mountsAtOrBelow(f.root), []);
+      assert.deepEqual(listTree(f.root), before);
+    } finally {
+      if (sleeper !== undefined && isAlive(sleeper.pid)) process.kill(sleeper.pid, 'SIGKILL');
+    }
+  });
+});
+
 describe('restore on a path that is not there', () => {
   test('one line naming it, never a stack trace', () => {
     for (const args of [['restore', '--root', '/no/such/path'], ['restore', '--root', '/no/such/path', '--kill-processes']]) {
