@@ -3,6 +3,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.js';
 import { postInstall } from '../../hooks/post-install.js';
+import { stateDirOf } from '../inject/journal-file.js';
 import { describeProcesses } from '../inject/root-processes.js';
 import { ProcessesInRootError, type RestoreOptions, type RestoreResult } from '../inject/restore-root.js';
 import { printJson, printLine, warn, warnAll } from './output.js';
@@ -24,8 +25,11 @@ export interface RestoreFlags extends RootFlags {
  */
 function besideRoot(root: string): string | undefined {
   try {
-    const beside = join(dirname(realpathSync(root)), 'dib-pypi');
-    return existsSync(beside) ? beside : undefined;
+    const real = realpathSync(root);
+    const beside = join(dirname(real), 'dib-pypi');
+    // Only when it holds something for this root: an unrelated <parent>/dib-pypi (another user's
+    // --state-dir in /tmp, say) is none of our business. Looking is read-only, so looking is safe.
+    return existsSync(stateDirOf(beside, real)) || existsSync(`${stateDirOf(beside, real)}.lock`) ? beside : undefined;
   } catch {
     return undefined;
   }

@@ -104,6 +104,18 @@ describe('a forged journal is refused with nothing touched', () => {
     assert.match(readFileSync(join(dir, 'journal'), 'utf8'), /\{"torn$/, 'the torn tail was cut off');
   });
 
+  test('an unrelated <parent>/dib-pypi of another user, holding nothing for this root, is ignored by a bare restore', (t) => {
+    if (!available(t)) return;
+    using f = rootInStickyDir();
+    const beside = join(f.base, 'dib-pypi');
+    asAttacker('umask 022; mkdir -p "$1/roots/someone_elses_root-00000000"', [beside]);
+    const before = snapshot([f.root, beside]);
+    const result = runCli(['restore', '--root', f.root], { env: cleanEnv() });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^nothing to restore in /);
+    assert.deepEqual(snapshot([f.root, beside]), before);
+  });
+
   test('planted in a pre-created sub-directory of a world-writable --state-dir', (t) => {
     if (!available(t)) return;
     using f = makeBusyRoot();
