@@ -50,7 +50,8 @@ function isTimes(r: Fields): boolean {
 /** Names of the directories configure may create, for the journaled homes. */
 function creatableNames(homes: string[]): Set<string> {
   const names = new Set<string>();
-  const dirs = [...Object.keys(MOUNT_POINTS), ...homes.flatMap((home) => targetPathsFor(home).map((t) => posix.dirname(t.path)))];
+  const system = targetPathsFor('/').filter((t) => t.ownedBy === 'system');
+  const dirs = [...Object.keys(MOUNT_POINTS), ...[...system, ...homes.flatMap((home) => targetPathsFor(home))].map((t) => posix.dirname(t.path))];
   for (const dir of dirs) for (const part of dir.split('/')) if (part !== '') names.add(part);
   return names;
 }

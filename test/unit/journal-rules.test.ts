@@ -85,6 +85,10 @@ test('a journal must start with its begin record', () => {
   assert.throws(() => checkJournalRecords([FILE], '/j'), /record 1 \(file "\/etc\/pip\.conf"\) is not the begin record/);
 });
 
+test('the system targets\' directories are creatable without a home record (a journal of an earlier dib-pypi)', () => {
+  checkJournalRecords([BEGIN, { op: 'mkdir', path: '/etc' }, { op: 'mkdir', path: '/etc/xdg' }, { op: 'mkdir', path: '/etc/xdg/pip' }, { op: 'configured' }], '/j');
+});
+
 test('a home directory is creatable only for a journaled home', () => {
   const records = (home: string) => [BEGIN, { op: 'home', path: home }, { op: 'mkdir', path: '/home/carol' }, { op: 'configured' }];
   checkJournalRecords(records('/home/carol'), '/j');
