@@ -200,3 +200,25 @@ describe('a group-writable parent of the state directory', () => {
     assert.deepEqual(listTree(f.root), original);
   });
 });
+
+describe('the DIB element under sudo', () => {
+  test('$TMP_BUILD_DIR owned by the user who ran sudo (SUDO_UID) is trusted; by anyone else, refused', (t) => {
+    if (!available(t)) return;
+    using f = makeBusyRoot();
+    const { uid, gid } = attacker(); // here: the build user who ran disk-image-create
+    const original = listTree(f.root);
+    const buildDir = join(f.base, 'dib_build.x');
+    mkdirSync(buildDir, { mode: 0o700 });
+    chownSync(buildDir, uid, gid);
+    chmodSync(f.base, 0o755);
+    const state = join(buildDir, 'dib-pypi');
+    const sudo = cleanEnv({ SUDO_UID: String(uid), SUDO_GID: String(gid) });
+    const refused = runCli(['configure', '--root', f.root, '--state-dir', state, ...MIRROR]);
+    assertRefused(refused, new RegExp(`${buildDir} is owned by uid ${uid}, not by root`));
+    assert.equal(runCli(['configure', '--root', f.root, '--state-dir', state, ...MIRROR], { env: sudo }).status, 0);
+    assertRefused(runCli(['restore', '--root', f.root, '--state-dir', state]), /is owned by uid/);
+    const restored = runCli(['restore', '--root', f.root, '--state-dir', state], { env: sudo });
+    assert.equal(restored.status, 0, restored.stderr);
+    assert.deepEqual(listTree(f.root), original);
+  });
+});
