@@ -18,7 +18,6 @@
 import { lstatSync, mkdirSync, readdirSync, realpathSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StateError } from '../errors.js';
-import type { EnvMap } from '../plan/types.js';
 
 /** A state path dib-pypi refuses to believe: which path, and why. */
 export class UntrustedPathError extends StateError {
@@ -39,7 +38,7 @@ export class UntrustedPathError extends StateError {
  * owned by the user who ran it). Whoever may run dib-pypi as root can already point pip in any
  * root at an index of their choice, so trusting their files grants them nothing new.
  */
-export function trustedOwners(env: EnvMap, uid: number): ReadonlySet<number> {
+export function trustedOwners(env: Readonly<Record<string, string | undefined>>, uid: number): ReadonlySet<number> {
   const owners = new Set([0, uid]);
   const sudoUid = env.SUDO_UID;
   if (uid === 0 && sudoUid !== undefined && /^\d{1,10}$/.test(sudoUid)) owners.add(Number(sudoUid));
