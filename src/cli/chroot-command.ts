@@ -1,4 +1,6 @@
 // `dib-pypi chroot DIR [--mirror DIR] -- CMD...`: the chroot runner; CMD's exit code is ours.
+import { StateError } from '../errors.js';
+import { ProcessesInRootError } from '../inject/restore-root.js';
 import { runInChroot } from '../targets/chroot-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { stepHookFromEnv } from './fault-hook.js';
@@ -18,15 +20,21 @@ export async function runChroot(flags: ChrootFlags): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
-  process.exitCode = await runInChroot({
-    root,
-    mirror,
-    home: flags.home,
-    plan,
-    stateRoot: stateRootOf({ root, stateDir: flags.stateDir }),
-    command,
-    env: process.env,
-    onStep: stepHookFromEnv(process.env),
-    warn,
-  });
+  try {
+    process.exitCode = await runInChroot({
+      root,
+      mirror,
+      home: flags.home,
+      plan,
+      stateRoot: stateRootOf({ root, stateDir: flags.stateDir }),
+      command,
+      env: process.env,
+      onStep: stepHookFromEnv(process.env),
+      warn,
+    });
+  } catch (error) {
+    // CMD left processes inside the root that hold its mounts: nothing was restored (restore-root.ts).
+    if (!(error instanceof ProcessesInRootError)) throw error;
+    throw new StateError(`${error.message}. Stop them, or run: dib-pypi restore --root ${error.root} --kill-processes`, { cause: error });
+  }
 }

@@ -1,7 +1,7 @@
 // The subcommands: their flags (node:util parseArgs specs), help text, and the module that runs each, loaded on demand.
 import type { ParseArgsConfig } from 'node:util';
 import type { ConfigureFlags } from './configure-command.js';
-import type { RootFlags } from './root-flags.js';
+import type { RestoreFlags } from './restore-command.js';
 import type { MirrorIndexFlags } from './mirror-index-command.js';
 import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
@@ -93,12 +93,17 @@ ${VARIABLES}`,
   restore: {
     summary: 'give a root back every file configure changed, byte for byte (a no-op when there is nothing to restore)',
     usage: 'dib-pypi restore --root DIR [options]',
-    options: { ...ROOT_OPTIONS, json: { type: 'boolean' } },
+    options: { ...ROOT_OPTIONS, json: { type: 'boolean' }, 'kill-processes': { type: 'boolean' } },
     help: `${ROOT_HELP}
+  --kill-processes   first stop (SIGTERM, then SIGKILL) processes still running
+                     inside the root, e.g. after dib-pypi chroot was killed
   --json             print the result as JSON`,
-    notes: 'Also finishes the job after configure or restore was killed at any point.',
+    notes: `Also finishes the job after configure or restore was killed at any point. A journal is obeyed
+only from a state directory that no one but root or the invoking user can write, and only when
+it names nothing configure could not have written. Processes found inside the root are reported;
+if one holds a mount restore must undo, nothing is changed unless --kill-processes is given.`,
     required: ['root'],
-    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RootFlags),
+    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RestoreFlags),
   },
   chroot: {
     summary: 'run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards',
