@@ -124,7 +124,7 @@ function chainOf(real: string): string[] {
  */
 export function checkStateDir(path: string, owners: ReadonlySet<number>, below: string[] = []): string {
   const { real, missing } = resolveExisting(path);
-  const target = join(real, ...missing);
+  const target = join(real, missing.join('/'));
   for (const dir of chainOf(real)) {
     const reason = untrustedDirReason(lstatSync(dir), owners, dir !== target);
     if (reason !== undefined) throw new UntrustedPathError(dir, reason, target);

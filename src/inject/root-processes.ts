@@ -1,5 +1,6 @@
 // Processes still running inside a root (after `dib-pypi chroot` was killed, say): found by /proc/PID/root, as DIB's own clean-up finds them, and stopped on request.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { appendAll } from '../append-all.js';
 import { StateError } from '../errors.js';
 
 export interface RootProcess {
@@ -119,7 +120,7 @@ export function stopProcessesInRoot(realRoot: string, graceMs = 3000): RootProce
   for (let round = 0; round < 5; round++) {
     const found = processesInRoot(realRoot);
     if (found.length === 0) return stopped;
-    stopped.push(...found.filter((p) => !stopped.some((s) => s.pid === p.pid)));
+    appendAll(stopped, found.filter((p) => !stopped.some((s) => s.pid === p.pid)));
     signalAll(found, 'SIGTERM');
     for (let waited = 0; waited < graceMs && stillInside(found, realRoot).length > 0; waited += 50) sleepMs(50);
     signalAll(stillInside(found, realRoot), 'SIGKILL');
