@@ -10,7 +10,7 @@ import type { ServeFlags } from './serve-command.js';
 import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandSpec {
   summary: string;

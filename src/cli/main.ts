@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
+import { joinNegativeValues } from './negative-values.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
 function version(): string {
@@ -37,7 +38,7 @@ function parseCommandArgs(name: string, args: string[]): Record<string, unknown>
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
+    ({ values, positionals } = parseArgs({ args: joinNegativeValues(args, spec.options), options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
