@@ -108,7 +108,7 @@ function isDibPypiError(error: unknown): error is DibPypiError {
 function report(error: unknown, json: boolean): number {
   if (isDibPypiError(error)) {
     process.stderr.write(`dib-pypi: error: ${redact(error.message)}\n`);
-    if (json) process.stdout.write(redact(JSON.stringify({ error: { type: error.name, message: error.message, exitCode: error.exitCode } })) + '\n');
+    if (json) process.stdout.write(JSON.stringify({ error: { type: error.name, message: redact(error.message), exitCode: error.exitCode } }) + '\n');
     return error.exitCode;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
