@@ -275,7 +275,10 @@ the wheels of every target, also those from earlier runs), so the same lock inst
 each target: pip install --require-hashes --index-url file:///tmp/pypi -r requirements.lock.
 When targets resolved different versions (or a dependency only some need), those pins get
 python_version / sys_platform markers; where those cannot tell the targets apart, the lock
-is refused (exit 1) after DIR was filled.
+is refused (exit 1) after DIR was filled. A lock an earlier run wrote at that path is merged
+into, never replaced: its other projects stay, a project resolved again takes this run's
+pins, and the summary lists the pins added and changed. A file there that mirror add did not
+write stops the run before anything is downloaded.
 
 Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
 the pip command line and its output), a file conflict, or broken files in the index;
