@@ -2,7 +2,7 @@
 import { runInChroot } from '../targets/chroot-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { stepHookFromEnv } from './fault-hook.js';
-import { warn, warnAll } from './output.js';
+import { printJson, warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 import { stateRootOf } from './root-flags.js';
 
@@ -11,6 +11,7 @@ export interface ChrootFlags extends SharedFlags {
   mirror?: string;
   home: string;
   stateDir?: string;
+  json?: boolean;
 }
 
 export async function runChroot(flags: ChrootFlags): Promise<void> {
@@ -18,7 +19,7 @@ export async function runChroot(flags: ChrootFlags): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
-  process.exitCode = await runInChroot({
+  const result = await runInChroot({
     root,
     mirror,
     home: flags.home,
@@ -28,5 +29,9 @@ export async function runChroot(flags: ChrootFlags): Promise<void> {
     env: process.env,
     onStep: stepHookFromEnv(process.env),
     warn,
+    // --json: stdout carries the report alone; CMD's output goes to stderr.
+    commandStdout: flags.json ? 'stderr' : 'stdout',
   });
+  if (flags.json) printJson(result);
+  process.exitCode = result.exitCode;
 }

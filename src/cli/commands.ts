@@ -112,7 +112,9 @@ ${PLAN_HELP}`,
     notes: `Mounts /proc, /dev, /dev/pts and the mirror inside DIR, configures pip (as configure), runs
 CMD with chroot, then unmounts and restores (as restore), also when CMD fails or on Ctrl-C /
 SIGTERM (forwarded to CMD). The exit code is CMD's. After a kill, dib-pypi restore --root DIR
-unmounts and restores. Needs root.
+unmounts and restores. Needs root. With --json, CMD's standard output goes to stderr and
+stdout carries one JSON object: command, root, exitCode, mounts, configured and restored
+paths (unmounts included), warnings.
 
 ${VARIABLES}`,
     required: [],
@@ -168,7 +170,9 @@ ${PLAN_HELP}`,
     notes: `Talks to the Docker engine (DOCKER_HOST, default /var/run/docker.sock) through its API.
 pip.conf (the plan's, no-cache-dir) is a read-only bind mount at /etc/pip.conf, never a
 file written into the container. CMD's output streams; its exit code is ours. The
-container is removed afterwards, also on failure and Ctrl-C / SIGTERM.
+container is removed afterwards, also on failure and Ctrl-C / SIGTERM. With --json, CMD's
+standard output goes to stderr and stdout carries one JSON object: command, image,
+exitCode, container, network, mounts, committed and imageId (with --commit), removed.
 
 ${VARIABLES}`,
     required: [],
