@@ -4,7 +4,7 @@ import { ProcessesInRootError } from '../inject/restore-root.js';
 import { runInChroot } from '../targets/chroot-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { stepHookFromEnv } from './fault-hook.js';
-import { warn, warnAll } from './output.js';
+import { printJson, warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 import { stateRootOf } from './root-flags.js';
 
@@ -13,6 +13,7 @@ export interface ChrootFlags extends SharedFlags {
   mirror?: string;
   home: string;
   stateDir?: string;
+  json?: boolean;
 }
 
 export async function runChroot(flags: ChrootFlags): Promise<void> {
@@ -21,7 +22,7 @@ export async function runChroot(flags: ChrootFlags): Promise<void> {
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
   try {
-    process.exitCode = await runInChroot({
+    const result = await runInChroot({
       root,
       mirror,
       home: flags.home,
@@ -31,7 +32,11 @@ export async function runChroot(flags: ChrootFlags): Promise<void> {
       env: process.env,
       onStep: stepHookFromEnv(process.env),
       warn,
+      // --json: stdout carries the report alone; CMD's output goes to stderr.
+      commandStdout: flags.json ? 'stderr' : 'stdout',
     });
+    if (flags.json) printJson(result);
+    process.exitCode = result.exitCode;
   } catch (error) {
     // CMD left processes inside the root that hold its mounts: nothing was restored (restore-root.ts).
     if (!(error instanceof ProcessesInRootError)) throw error;

@@ -11,7 +11,7 @@ import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
 import type { ElementPathFlags } from './element-path-command.js';
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandSpec {
   summary: string;
@@ -118,7 +118,9 @@ ${PLAN_HELP}`,
     notes: `Mounts /proc, /dev, /dev/pts and the mirror inside DIR, configures pip (as configure), runs
 CMD with chroot, then unmounts and restores (as restore), also when CMD fails or on Ctrl-C /
 SIGTERM (forwarded to CMD). The exit code is CMD's. After a kill, dib-pypi restore --root DIR
-unmounts and restores. Needs root.
+unmounts and restores. Needs root. With --json, CMD's standard output goes to stderr and
+stdout carries one JSON object: command, root, exitCode, mounts, configured and restored
+paths (unmounts included), warnings.
 
 ${VARIABLES}`,
     required: [],
@@ -174,7 +176,9 @@ ${PLAN_HELP}`,
     notes: `Talks to the Docker engine (DOCKER_HOST, default /var/run/docker.sock) through its API.
 pip.conf (the plan's, no-cache-dir) is a read-only bind mount at /etc/pip.conf, never a
 file written into the container. CMD's output streams; its exit code is ours. The
-container is removed afterwards, also on failure and Ctrl-C / SIGTERM.
+container is removed afterwards, also on failure and Ctrl-C / SIGTERM. With --json, CMD's
+standard output goes to stderr and stdout carries one JSON object: command, image,
+exitCode, container, network, mounts, committed and imageId (with --commit), removed.
 
 ${VARIABLES}`,
     required: [],
@@ -281,7 +285,10 @@ the wheels of every target, also those from earlier runs), so the same lock inst
 each target: pip install --require-hashes --index-url file:///tmp/pypi -r requirements.lock.
 When targets resolved different versions (or a dependency only some need), those pins get
 python_version / sys_platform markers; where those cannot tell the targets apart, the lock
-is refused (exit 1) after DIR was filled.
+is refused (exit 1) after DIR was filled. A lock an earlier run wrote at that path is merged
+into, never replaced: its other projects stay, a project resolved again takes this run's
+pins, and the summary lists the pins added and changed. A file there that mirror add did not
+write stops the run before anything is downloaded.
 
 Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
 the pip command line and its output), a file conflict, or broken files in the index;

@@ -126,7 +126,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       process.exitCode = await runPrimary({
         workers,
         onListening: (bound) => printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/), ${workers} processes; Ctrl-C stops`),
-        log: (line) => process.stderr.write(`dib-pypi serve: ${line}\n`),
+        log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
       });
       return;
     }
