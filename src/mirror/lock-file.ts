@@ -1,4 +1,5 @@
 // The lock file `mirror add` writes: pip `--require-hashes` format, one pin per resolved project and version. Pure.
+import { appendAll } from '../append-all.js';
 import { compare as compareVersions, eq as sameVersion } from '@renovatebot/pep440';
 import { DibPypiError } from '../errors.js';
 
@@ -206,8 +207,8 @@ export function mergeLock(previous: readonly LockEntry[], next: readonly LockEnt
   for (const project of [...nextProjects].sort()) {
     const before = sortEntries(previous.filter((e) => e.project === project));
     const after = sortEntries(next.filter((e) => e.project === project));
-    if (before.length === 0) changes.added.push(...after.map(pinText));
-    else if (sameEntries(before, after)) changes.unchanged.push(...after.map(pinText));
+    if (before.length === 0) appendAll(changes.added, after.map(pinText));
+    else if (sameEntries(before, after)) appendAll(changes.unchanged, after.map(pinText));
     else changes.changed.push({ project, from: before.map(pinText), to: after.map(pinText) });
   }
   return { entries: sortEntries(entries), changes };
