@@ -410,8 +410,14 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       workers: { type: 'string' },
       'max-page-size': { type: 'string' },
       'max-file-size': { type: 'string' },
+      config: { type: 'string' },
+      'print-config': { type: 'boolean' },
     },
-    help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
+    help: `  --config FILE      read settings from a TOML file: the flags' names as keys
+                     (port = 8080, upstream = ["https://..."], dir = "/srv/pypi"),
+                     at the top level or in a [serve] table
+  --print-config     print the effective settings (secrets redacted) and exit
+  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
   --workers N|auto   processes serving DIR, sharing the port (default: auto, one per
                      core, at most 4); the pull-through cache and uploads always run
@@ -466,6 +472,9 @@ the file name must be a wheel or sdist of the form's project and version, its di
 must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
 uploads counts as private.
+Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
+DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
+DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
 SIGINT/SIGTERM stop the server.`,
     required: [],
     positionals: { names: '[DIR]', min: 0, max: 1 },

@@ -1,4 +1,5 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
+import { layeredServeFlags, renderSettings } from './serve-settings.js';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,6 +31,8 @@ export interface ServeFlags {
   workers?: string;
   maxPageSize?: string;
   maxFileSize?: string;
+  config?: string;
+  printConfig?: boolean;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -97,7 +100,12 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function runServe(flags: ServeFlags): Promise<void> {
+export async function runServe(commandLine: ServeFlags): Promise<void> {
+  const flags = layeredServeFlags(commandLine, process.env);
+  if (flags.printConfig === true) {
+    process.stdout.write(renderSettings(flags.settings, process.env));
+    return;
+  }
   const dir = resolve(flags.positionals[0] ?? defaultMirror(process.env));
   const host = flags.host ?? '127.0.0.1';
   const port = parsePort(flags.port);
