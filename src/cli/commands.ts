@@ -395,6 +395,8 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       timeout: { type: 'string' },
       'allow-upstream': { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout': { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -416,6 +418,10 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      user __token__ with password T
   --allow-overwrite  let an upload replace a file of the same name (default: 409)
   --max-upload-mb N  largest file accepted (default: 1024)
+  --max-connections N  open connections per process (default: 1024, less when
+                     ulimit -n is lower); past it the longest idle one is closed
+  --headers-timeout SECONDS  a connection that sends no whole request head this long
+                     after connecting or after its last answer is closed (default: 10)
   --upstream URL     be a pull-through cache of this PEP 503/691 index (repeatable:
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed

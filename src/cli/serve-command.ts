@@ -27,6 +27,8 @@ export interface ServeFlags {
   timeout?: string;
   allowUpstream?: string[];
   workers?: string;
+  maxConnections?: string;
+  headersTimeout?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -51,6 +53,32 @@ export function parseMegabytes(raw: string | undefined, flag: string, fallback: 
   if (raw === undefined) return fallback;
   if (!/^\d{1,6}$/.test(raw) || Number(raw) === 0) throw new UsageError(`expected a whole number of MiB (1 or more), got ${JSON.stringify(raw)}`, flag);
   return Number(raw);
+}
+
+/** Descriptors kept for what is not a connection (files being served or received, the cache, threads). */
+const RESERVED_FDS = 128;
+
+/** The soft limit on open files of this process (Linux /proc), or undefined when unknown. */
+function openFilesLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null || match[1] === 'unlimited' ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--max-connections N` (default 1024): open connections per serving process; past it the longest
+ * idle one is closed. Never more than the open-files limit allows (less a reserve), or accept()
+ * would fail with EMFILE and drop new connections, the well-behaved ones too.
+ */
+export function parseMaxConnections(raw: string | undefined, fdLimit: number | undefined): { max: number; lowered?: string } {
+  if (raw !== undefined && (!/^\d{1,7}$/.test(raw) || Number(raw) < 1)) throw new UsageError(`expected a number of connections (1 or more), got ${JSON.stringify(raw)}`, '--max-connections');
+  const wanted = raw === undefined ? 1024 : Number(raw);
+  if (fdLimit === undefined || wanted <= fdLimit - RESERVED_FDS) return { max: wanted };
+  const max = Math.max(16, fdLimit - RESERVED_FDS);
+  return { max, lowered: `${wanted} connections need more open files than this process may have (ulimit -n ${fdLimit}): at most ${max}` };
 }
 
 /** At most this many serving processes by default (each holds its own --cache-mb of pages). */
@@ -127,7 +155,10 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
   const { createApp } = await import('../server/app.js');
   const reindex = sharedReindexQueue(dir);
   const proxy = await setUpProxy(flags, dir, reindex, (path) => app.cache.invalidate(path));
-  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status() });
+  const connections = parseMaxConnections(flags.maxConnections, openFilesLimit());
+  if (connections.lowered !== undefined && announce) warn(`--max-connections: ${connections.lowered}`);
+  const limits = { maxConnections: connections.max, headersTimeoutMs: parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
+  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status(), limits });
   const uploads = await setUpUploads(flags, dir, reindex, (project) => {
     for (const page of ['index.html', 'index.json']) {
       app.cache.invalidate(join(dir, page));
@@ -214,6 +245,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     return undefined;
   }
   const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
+  const { BcryptPool } = await import('../server/bcrypt-pool.js');
   let users = new Map<string, string>();
   if (flags.uploadAuth !== undefined) {
     let text: string;
@@ -229,7 +261,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
   const queue = await reindexQueue();
   return createUploadHandler({
     dir,
-    auth: new Authenticator({ users, token: token === '' ? undefined : token }),
+    auth: new Authenticator({ users, token: token === '' ? undefined : token }, new BcryptPool()),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
     onStored: async (project) => {

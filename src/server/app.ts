@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { redact } from '../redact.js';
+import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
@@ -43,6 +44,8 @@ export interface AppOptions {
   log?: (line: string) => void;
   /** Extra facts for /health. */
   health?: () => Record<string, unknown>;
+  /** Open connections and the deadline for a request's headers (connection-guard.ts). */
+  limits?: ConnectionLimits;
 }
 
 export interface App {
@@ -62,6 +65,7 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
   const app: App = { server: createServer(), dir: options.dir, cache, upload: options.upload };
+  guardConnections(app.server, options.limits);
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (options.log !== undefined) {
       const log = options.log;
