@@ -32,9 +32,13 @@ export function checkUpload(form: UploadForm): UploadCheck {
   if (version === '') return fail(400, 'missing version');
   const filename = form.filename;
   if (filename === undefined || form.received === undefined) return fail(400, 'no file in the form field "content"');
+  // Printable ASCII only: file names are URLs on the pages, and names that differ only in Unicode would be two files to us and one to a user.
+  if (!/^[\x21-\x7e]+$/.test(filename)) return fail(400, `invalid file name ${JSON.stringify(filename)}: printable ASCII only`);
   if (!isSafeFilename(filename)) return fail(400, `invalid file name ${JSON.stringify(filename)}: a bare name, no path`);
   const parsed = parseDistFilename(filename);
   if (parsed === undefined) return fail(400, `${JSON.stringify(filename)} is not a distribution file name (wheel or sdist)`);
+  // PEP 527: an upload's sdist is a .tar.gz or a .zip (the formats inspected for their PKG-INFO).
+  if (parsed.kind === 'sdist' && !filename.endsWith('.tar.gz') && !filename.endsWith('.zip')) return fail(400, `${filename}: an sdist must be a .tar.gz or .zip (PEP 527)`);
   const project = normalizeProjectName(name);
   if (parsed.normalized !== project) return fail(400, `${filename} is not a file of project ${name}`);
   if (!sameVersion(parsed.version, version)) return fail(400, `${filename} is not version ${version} of ${name}`);
