@@ -34,5 +34,5 @@ await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`),
 await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' });
 // The sync's writer thread (src/mirror/sync-writer.ts).
 await build({ ...common, entryPoints: ['src/mirror/sync-writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' });
-// The upload server's password-check threads (src/server/bcrypt-pool.ts).
-await build({ ...common, entryPoints: ['src/server/bcrypt-thread.ts'], outfile: 'dist/cli/bcrypt-thread.cjs' });
+// The upload server's threads for bcrypt and BLAKE2b (src/server/upload-threads.ts).
+await build({ ...common, entryPoints: ['src/server/upload-thread.ts'], outfile: 'dist/cli/upload-thread.cjs' });

@@ -245,7 +245,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     return undefined;
   }
   const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
-  const { BcryptPool } = await import('../server/bcrypt-pool.js');
+  const { UploadThreads } = await import('../server/upload-threads.js');
   let users = new Map<string, string>();
   if (flags.uploadAuth !== undefined) {
     let text: string;
@@ -259,9 +259,11 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
   }
   const { createUploadHandler } = await import('../server/upload.js');
   const queue = await reindexQueue();
+  const threads = new UploadThreads();
   return createUploadHandler({
     dir,
-    auth: new Authenticator({ users, token: token === '' ? undefined : token }, new BcryptPool()),
+    threads,
+    auth: new Authenticator({ users, token: token === '' ? undefined : token }, threads),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
     onStored: async (project) => {

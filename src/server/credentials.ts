@@ -48,7 +48,7 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
-/** Compares a password with a bcrypt hash (a BcryptPool: off the event loop). */
+/** Compares a password with a bcrypt hash (UploadThreads: off the event loop). */
 export interface PasswordHasher {
   compare(password: string, hash: string): Promise<boolean>;
 }

@@ -5,7 +5,6 @@ import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import busboy from 'busboy';
-import { blake2b } from '@noble/hashes/blake2.js';
 import { STATE_DIR } from '../mirror/manifest.js';
 import { eq as versionsEqual, valid as validVersion } from '@renovatebot/pep440';
 import { inspectDistribution } from '../mirror/inspect-distribution.js';
@@ -15,7 +14,7 @@ import type { DistFilename } from '../mirror/types.js';
 import { fsyncPath } from '../fs/atomic-write.js';
 import { replaceFile } from '../fs/replace-file.js';
 import { redact } from '../redact.js';
-import { BcryptBusyError } from './bcrypt-pool.js';
+import { BcryptBusyError, type UploadThreads } from './upload-threads.js';
 import { parseBasicAuth, type Authenticator } from './credentials.js';
 import { fileIdentity } from './file-identity.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
@@ -25,6 +24,8 @@ import { sendError } from './respond.js';
 export interface UploadOptions {
   dir: string;
   auth: Authenticator;
+  /** Where BLAKE2b digests are computed (JavaScript: off the event loop). */
+  threads: Pick<UploadThreads, 'blake2b256'>;
   allowOverwrite: boolean;
   maxBytes: number;
   /** An sdist that inflates past this many bytes is refused (default: 2 GiB). */
@@ -61,6 +62,8 @@ class TooLarge extends Error {}
  */
 function receive(req: IncomingMessage, options: UploadOptions): Promise<Received> {
   return new Promise((resolve, reject) => {
+    // Gone while its credentials were checked: its 'close' has been and will not come again.
+    if (req.destroyed || req.readableAborted) return reject(new BadForm('the client went away during the upload'));
     const received: Received = { form: { fields: new Map() } };
     let parser: busboy.Busboy;
     try {
@@ -97,14 +100,12 @@ function receive(req: IncomingMessage, options: UploadOptions): Promise<Received
       received.temp = temp;
       const md5 = createHash('md5');
       const sha256 = createHash('sha256');
-      const blake = blake2b.create({ dkLen: 32 });
       let size = 0;
       const file = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
       out = file;
       stream.on('data', (chunk: Buffer) => {
         md5.update(chunk);
         sha256.update(chunk);
-        blake.update(chunk);
         size += chunk.length;
       });
       stream.on('limit', () => fail(new TooLarge(`the file is larger than the limit of ${options.maxBytes} bytes`)));
@@ -114,7 +115,7 @@ function receive(req: IncomingMessage, options: UploadOptions): Promise<Received
       writing = new Promise((done) =>
         file.on('close', () => {
           if (file.errored !== null || settled) return;
-          received.form.received = { md5: md5.digest('hex'), sha256: sha256.digest('hex'), blake2b256: Buffer.from(blake.digest()).toString('hex'), size };
+          received.form.received = { md5: md5.digest('hex'), sha256: sha256.digest('hex'), size };
           done();
         }),
       );
@@ -245,6 +246,9 @@ export function createUploadHandler(options: UploadOptions) {
     const temp = received.temp;
     let outcome: { status: number; message: string };
     try {
+      // BLAKE2b-256 is JavaScript (node's crypto has BLAKE2b-512 only) at tens of MB/s: on a thread, and only when asked to check it.
+      const digests = received.form.received;
+      if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '') digests.blake2b256 = await options.threads.blake2b256(temp);
       outcome = await store(options, received, locks);
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.

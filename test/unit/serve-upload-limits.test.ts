@@ -8,7 +8,7 @@ import { parseDistFilename } from '../../src/mirror/dist-filename.js';
 import { checkTarMember } from '../../src/mirror/inspect-distribution.js';
 import type { TarMember } from '../../src/mirror/tar-scanner.js';
 import { Authenticator, dummyHash, type PasswordHasher } from '../../src/server/credentials.js';
-import { BcryptPool } from '../../src/server/bcrypt-pool.js';
+import { UploadThreads } from '../../src/server/upload-threads.js';
 import { checkUpload } from '../../src/server/upload-form.js';
 import { parseMaxConnections } from '../../src/cli/serve-command.js';
 
@@ -135,8 +135,8 @@ test('Authenticator: an unknown user costs one bcrypt comparison at the users\' 
   assert.equal(bcrypt.compareSync('', dummyHash(new Map())), false);
 });
 
-test('BcryptPool: comparisons run on threads; the event loop keeps ticking meanwhile', async () => {
-  const pool = new BcryptPool({ threads: 2 });
+test('UploadThreads: comparisons run on threads; the event loop keeps ticking meanwhile', async () => {
+  const pool = new UploadThreads({ threads: 2 });
   const hash = bcrypt.hashSync('right', 12); // ~0.3 s of one core per comparison, in bcryptjs
   await Promise.all([pool.compare('warm', '$2b$04$' + 'a'.repeat(53)), pool.compare('up', '$2b$04$' + 'a'.repeat(53))]); // threads started
   let longestGap = 0;
@@ -160,8 +160,28 @@ test('BcryptPool: comparisons run on threads; the event loop keeps ticking meanw
   }
 });
 
-test('BcryptPool: past maxPending, a comparison is refused at once (BcryptBusyError)', async () => {
-  const pool = new BcryptPool({ threads: 1, maxPending: 2 });
+test('UploadThreads: BLAKE2b-256 of a file, on a thread, as @noble/hashes computes it', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { blake2b } = await import('@noble/hashes/blake2.js');
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-blake-'));
+  const threads = new UploadThreads();
+  try {
+    for (const size of [0, 1, 1024 * 1024, 3 * 1024 * 1024 + 7]) {
+      const bytes = Buffer.alloc(size, 0x5a);
+      writeFileSync(join(dir, 'f'), bytes);
+      assert.equal(await threads.blake2b256(join(dir, 'f')), Buffer.from(blake2b(bytes, { dkLen: 32 })).toString('hex'), `${size} bytes`);
+    }
+    await assert.rejects(threads.blake2b256(join(dir, 'missing')), /ENOENT/);
+  } finally {
+    await threads.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('UploadThreads: past maxPending, a comparison is refused at once (BcryptBusyError)', async () => {
+  const pool = new UploadThreads({ threads: 1, maxPending: 2 });
   const hash = bcrypt.hashSync('pw', 8);
   const running = [pool.compare('a', hash), pool.compare('b', hash)];
   await assert.rejects(pool.compare('c', hash), /waiting already/);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { Authenticator, parseBasicAuth, parseHtpasswd } from '../../src/server/credentials.js';
-import { BcryptPool } from '../../src/server/bcrypt-pool.js';
+import { UploadThreads } from '../../src/server/upload-threads.js';
 import { checkUpload, type UploadForm } from '../../src/server/upload-form.js';
 import { isSafeFilename } from '../../src/upstream/simple-model.js';
 import { buildProxyPage, localPageFiles } from '../../src/server/proxy-page.js';
@@ -36,7 +36,7 @@ test('Basic auth header parsing', () => {
 });
 
 test('Authenticator: htpasswd users by bcrypt (also $2y$), the token only for __token__, an empty token never', async () => {
-  const pool = new BcryptPool();
+  const pool = new UploadThreads();
   const auth = new Authenticator({ users: new Map([['alice', HASH.replace(/^\$2b\$/, '$2y$')]]), token: 'tok' }, pool);
   assert.equal(await auth.check('alice', 'pw'), true);
   assert.equal(await auth.check('alice', 'pw'), true, 'remembered');
