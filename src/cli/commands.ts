@@ -397,6 +397,7 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       workers: { type: 'string' },
       'max-connections': { type: 'string' },
       'headers-timeout': { type: 'string' },
+      'max-login-failures': { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -418,6 +419,8 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      user __token__ with password T
   --allow-overwrite  let an upload replace a file of the same name (default: 409)
   --max-upload-mb N  largest file accepted (default: 1024)
+  --max-login-failures N  wrong passwords a client (IPv4 address, IPv6 /64) may send
+                     per minute; then 429 with Retry-After (default: 10; 0: no limit)
   --max-connections N  open connections per process (default: 1024, less when
                      ulimit -n is lower); past it the longest idle one is closed
   --headers-timeout SECONDS  a connection that sends no whole request head this long
@@ -445,9 +448,13 @@ and nothing kept) and stored as DIR/<project>/<file>: DIR stays a mirror (file:/
 index, mirror verify work on it). When upstream fails, is slow or answers 5xx, the kept
 page is served with X-Dib-Pypi-Cache: stale and a Warning header. The root page lists
 the projects in DIR only.
-Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
-the file name must be a wheel or sdist of the form's project and version, its digests
-must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,
+Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong,
+429 past --max-login-failures; answered before the body is read, then the connection is
+closed); the file name must be printable ASCII, a wheel or a .tar.gz/.zip sdist of the
+form's project and version, its digests must match, and its METADATA or PKG-INFO must
+name that project and version (safe member names, at most 2 GiB unpacked). A name that
+differs from an existing file's only in case, separators or version spelling
+(NewPkg-1.0 vs newpkg-01.0) is the same file: 409. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
 uploads counts as private.
 SIGINT/SIGTERM stop the server.`,

@@ -29,6 +29,7 @@ export interface ServeFlags {
   workers?: string;
   maxConnections?: string;
   headersTimeout?: string;
+  maxLoginFailures?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -79,6 +80,13 @@ export function parseMaxConnections(raw: string | undefined, fdLimit: number | u
   if (fdLimit === undefined || wanted <= fdLimit - RESERVED_FDS) return { max: wanted };
   const max = Math.max(16, fdLimit - RESERVED_FDS);
   return { max, lowered: `${wanted} connections need more open files than this process may have (ulimit -n ${fdLimit}): at most ${max}` };
+}
+
+/** `--max-login-failures N`: failed logins a client may have per minute before 429 (default 10; 0: no limit). */
+export function parseLoginFailures(raw: string | undefined): number {
+  if (raw === undefined) return 10;
+  if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`expected a number of failed logins (0: no limit), got ${JSON.stringify(raw)}`, '--max-login-failures');
+  return Number(raw) === 0 ? Infinity : Number(raw);
 }
 
 /** At most this many serving processes by default (each holds its own --cache-mb of pages). */
@@ -240,8 +248,10 @@ function uploadsEnabled(flags: ServeFlags): boolean {
 async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
+  const maxFailures = parseLoginFailures(flags.maxLoginFailures);
   if (!uploadsEnabled(flags)) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
+    if (flags.maxLoginFailures !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
     return undefined;
   }
   const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
@@ -256,8 +266,11 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     }
     users = parseHtpasswd(text, flags.uploadAuth);
     if (users.size === 0) throw new UsageError(`${JSON.stringify(flags.uploadAuth)} lists no users`, '--upload-auth');
+    const costs = new Set([...users.values()].map((hash) => hash.slice(4, 6)));
+    if (costs.size > 1) warn(`${flags.uploadAuth}: the users' bcrypt costs differ (${[...costs].sort().join(', ')}): how long a wrong password takes tells users apart; give all the same (htpasswd -B -C N)`);
   }
   const { createUploadHandler } = await import('../server/upload.js');
+  const { LoginLimiter } = await import('../server/login-limiter.js');
   const queue = await reindexQueue();
   const threads = new UploadThreads();
   return createUploadHandler({
@@ -266,6 +279,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     auth: new Authenticator({ users, token: token === '' ? undefined : token }, threads),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
+    limiter: new LoginLimiter({ maxFailures: maxFailures }),
     onStored: async (project) => {
       const result = await queue.request();
       for (const problem of result.problems) warn(`broken file not served: ${problem.path}: ${problem.message}`);

@@ -111,11 +111,22 @@ async function readZipMember(file: OpenFile, hashed: HashedFile, find: (zip: yau
   }
 }
 
-/** Every member of the zip (yauzl refuses absolute names, `..` and backslashes as it reads them), then the one `pick` picks. */
-async function pickAfterAll(zip: yauzl.ZipFile, pick: (entries: { name: string; entry: yauzl.Entry }[]) => { entry: yauzl.Entry } | undefined): Promise<yauzl.Entry | undefined> {
-  const all: { name: string; entry: yauzl.Entry }[] = [];
-  for await (const entry of zip.eachEntry()) all.push({ name: entry.fileName, entry });
-  return pick(all)?.entry;
+/** A zip from outside with more members than this is refused (its central directory is read whole). */
+export const MAX_STRICT_ZIP_MEMBERS = 500_000;
+
+/**
+ * Every member of the zip (yauzl refuses absolute names, `..` and backslashes as it reads them); of
+ * those `keep` accepts (few: memory stays small), the one `pick` picks.
+ */
+async function pickAfterAll(
+  zip: yauzl.ZipFile,
+  keep: (name: string) => boolean,
+  pick: (kept: { name: string; entry: yauzl.Entry }[]) => { entry: yauzl.Entry } | undefined,
+): Promise<yauzl.Entry | undefined> {
+  if (zip.entryCount > MAX_STRICT_ZIP_MEMBERS) throw new ZipMemberError(`${zip.entryCount} members, more than the ${MAX_STRICT_ZIP_MEMBERS} allowed`);
+  const kept: { name: string; entry: yauzl.Entry }[] = [];
+  for await (const entry of zip.eachEntry()) if (keep(entry.fileName) && kept.length < 1000) kept.push({ name: entry.fileName, entry });
+  return pick(kept)?.entry;
 }
 
 // ---- wheels ----
@@ -157,7 +168,10 @@ function checkWheelCore(core: CoreMetadata, filename: DistFilename, path: string
 
 async function inspectWheel(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
   const hashed = await hashFile(file);
-  const find = file.options.strict === true ? (zip: yauzl.ZipFile) => pickAfterAll(zip, (all) => wheelMetadataEntry(all, filename)) : (zip: yauzl.ZipFile) => findWheelMetadata(zip, filename);
+  const find =
+    file.options.strict === true
+      ? (zip: yauzl.ZipFile) => pickAfterAll(zip, (name) => name.endsWith('.dist-info/METADATA'), (kept) => wheelMetadataEntry(kept, filename))
+      : (zip: yauzl.ZipFile) => findWheelMetadata(zip, filename);
   const metadata = await readZipMember(file, hashed, find);
   if (metadata === undefined) throw broken(file.path, `no ${filename.name}-${filename.version}.dist-info/METADATA in the wheel`);
   const core = parseCoreMetadata(metadata, file.path);
@@ -198,7 +212,7 @@ function sdistCore(data: Buffer | undefined, path: string, strict = false): { co
 async function inspectZipSdist(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
   const hashed = await hashFile(file);
   const strict = file.options.strict === true;
-  const find = strict ? (zip: yauzl.ZipFile) => pickAfterAll(zip, (all) => all.find((e) => isTopPkgInfo(e.name))) : (zip: yauzl.ZipFile) => findMember(zip, isTopPkgInfo);
+  const find = strict ? (zip: yauzl.ZipFile) => pickAfterAll(zip, isTopPkgInfo, (kept) => kept[0]) : (zip: yauzl.ZipFile) => findMember(zip, isTopPkgInfo);
   const pkgInfo = await readZipMember(file, hashed, find);
   return { filename, size: hashed.size, sha256: hashed.sha256, ...sdistCore(pkgInfo, file.path, strict) };
 }

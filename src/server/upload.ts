@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import busboy from 'busboy';
 import { STATE_DIR } from '../mirror/manifest.js';
@@ -53,6 +54,8 @@ interface Received {
 }
 
 class BadForm extends Error {}
+/** The form's fields (metadata, description) together, at most. */
+const MAX_FIELD_BYTES = 4 * 1024 * 1024;
 class TooLarge extends Error {}
 
 /**
@@ -89,9 +92,17 @@ function receive(req: IncomingMessage, options: UploadOptions): Promise<Received
         .catch(() => undefined)
         .then(() => reject(error));
     };
-    parser.on('field', (name, value) => received.form.fields.set(name, value));
+    let fieldBytes = 0;
+    parser.on('field', (name, value) => {
+      if (settled) return;
+      // 200 fields of 1 MiB each would be 200 MiB held per upload: the whole form's fields are capped instead.
+      fieldBytes += name.length + value.length;
+      if (fieldBytes > MAX_FIELD_BYTES) return fail(new TooLarge(`the form's fields are larger than ${MAX_FIELD_BYTES} bytes`));
+      received.form.fields.set(name, value);
+    });
     parser.on('file', (name, stream, info) => {
-      if (name !== 'content' || out !== undefined) {
+      // After a failure the parser may still be inside the chunk it was given: nothing more is opened.
+      if (name !== 'content' || out !== undefined || settled) {
         stream.resume();
         return;
       }
@@ -148,15 +159,40 @@ function answer(req: IncomingMessage, res: ServerResponse, status: number, messa
   }
 }
 
+/** After a refusal, what the client still sends is read (and dropped) this long, at most this much, before the connection is cut. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Close a connection whose request body is not wanted, as nginx's lingering close does: our FIN
+ * first, then a short, bounded read of what the client is still sending, then the cut. Cut at once,
+ * the client's unread bytes would make the kernel answer with a reset that can destroy the
+ * refusal before the client has read it.
+ */
+function lingerThenClose(socket: Socket): void {
+  socket.end();
+  let seen = 0;
+  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
+  socket.on('data', (chunk: Buffer) => {
+    seen += chunk.length;
+    if (seen > LINGER_BYTES) socket.destroy();
+  });
+  socket.once('close', () => clearTimeout(cut));
+  socket.resume();
+}
+
 /**
  * Answer without reading the body (it may be hundreds of MB nobody asked for) and close the
- * connection: node ends the socket once the answer is written, and what the client still sends is
- * not read.
+ * connection (lingerThenClose): what the client still sends is read for at most LINGER_MS or
+ * LINGER_BYTES.
  */
 function refuse(res: ServerResponse, req: IncomingMessage, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.setHeader('Connection', 'close');
   res.shouldKeepAlive = false;
+  // node calls destroySoon once the answer is written (Connection: close): linger instead.
+  const socket = req.socket;
+  socket.destroySoon = () => lingerThenClose(socket);
   sendError(req, res, status, message);
 }
 

@@ -317,6 +317,18 @@ test('no user names by timing; 10 failed logins a minute per address, then 429 w
   assert.equal((await attempt('alice', PASSWORD, '127.0.4.2')).status, 200, 'another address is not limited');
 });
 
+test('serve warns when the htpasswd users\' bcrypt costs differ (timing would tell them apart); --max-login-failures needs uploads', async (t) => {
+  if (!canRun(t)) return;
+  await using work = makeTempDir('dib-pypi-harden-costs-');
+  const path = htpasswdFile(work.path, 5);
+  execFileSync('htpasswd', ['-bB', '-C', '7', path, 'bob', 'pw'], { stdio: 'ignore' });
+  await using server = await startServe([work.path, '--upload-auth', path, '--no-index']);
+  assert.match(server.output(), /bcrypt costs differ \(05, 07\)/);
+  const refused = runCli(['serve', work.path, '--port', '0', '--max-login-failures', '3']);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /--max-login-failures: needs uploads enabled/);
+});
+
 test('password checks run off the event loop: small downloads stay fast while bad passwords stream in', async (t) => {
   if (!canRun(t)) return;
   await using mirror = makeTempDir('dib-pypi-harden-loop-');
@@ -377,6 +389,12 @@ test('one file per normalised name and version: NewPkg-1.0 then newpkg-01.0 is 4
     assert.deepEqual(answers.map((x) => x.status).sort(), [200, 409], `round ${round}: ${answers.map((x) => x.body.toString()).join(' | ')}`);
   }
   assert.equal(readdirSync(join(mirror.path, 'racepkg')).filter((name) => name.endsWith('.whl')).length, 5);
+
+  // The form's fields are capped as a whole (200 fields of 1 MiB would be 200 MiB held per upload).
+  const bigForm = multipart({ fields: { ...twineFields('demo', '1.0', first.content), description: 'd'.repeat(1024 * 1024 - 100), summary: 's'.repeat(1024 * 1024 - 100), keywords: 'k'.repeat(1024 * 1024 - 100), author: 'a'.repeat(1024 * 1024 - 100), license: 'l'.repeat(1024 * 1024 - 100) }, filename: 'demo-1.0-py3-none-any.whl', content: first.content });
+  const tooBig = await httpRequest(`${server.url}legacy/`, { method: 'POST', body: bigForm.body, headers: { 'Content-Type': bigForm.contentType, Authorization: auth } }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
+  assert.ok(tooBig.status === 413 || tooBig.status === -1, `5 MiB of fields: ${tooBig.status} ${tooBig.body.toString()}`);
+  assert.deepEqual(partFiles(mirror.path), []);
 
   const accented = await wheel('demo', '1.0', 'c');
   const nonAscii = await post(server.url, { name: 'demo', version: '1.0', filename: 'demo-1.0-py3-none-linux_x86_64\u00e9.whl', content: accented.content, auth });

@@ -10,7 +10,7 @@ import type { TarMember } from '../../src/mirror/tar-scanner.js';
 import { Authenticator, dummyHash, type PasswordHasher } from '../../src/server/credentials.js';
 import { UploadThreads } from '../../src/server/upload-threads.js';
 import { checkUpload } from '../../src/server/upload-form.js';
-import { parseMaxConnections } from '../../src/cli/serve-command.js';
+import { parseLoginFailures, parseMaxConnections } from '../../src/cli/serve-command.js';
 
 test('LoginLimiter: 10 failures a minute, then 429 until the oldest ages out; success forgets; clients apart', () => {
   let now = 1_000_000;
@@ -216,4 +216,14 @@ test('--max-connections: a number, lowered under the open-files limit with a rea
   assert.equal(lowered.max, 896);
   assert.match(lowered.lowered ?? '', /ulimit -n 1024/);
   for (const bad of ['0', '-1', 'many', '1e3', '']) assert.throws(() => parseMaxConnections(bad, undefined), /--max-connections|expected a number/);
+});
+
+test('--max-login-failures: a whole number, 0 for no limit', () => {
+  assert.equal(parseLoginFailures(undefined), 10);
+  assert.equal(parseLoginFailures('3'), 3);
+  assert.equal(parseLoginFailures('0'), Infinity);
+  for (const bad of ['-1', 'x', '1.5', '']) assert.throws(() => parseLoginFailures(bad), /--max-login-failures|expected a number/);
+  const limiter = new LoginLimiter({ maxFailures: Infinity, now: () => 0 });
+  for (let i = 0; i < 1000; i++) limiter.fail('a');
+  assert.equal(limiter.retryAfter('a'), 0);
 });
