@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { redact } from '../redact.js';
+import { closeAfterAnswer, hasBody } from './close-after.js';
 import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
@@ -87,6 +88,8 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
   const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
   const query = queryAt === -1 ? '' : raw.slice(queryAt);
   const method = req.method ?? 'GET';
+  // A body no route here reads (a POST elsewhere, a PUT, uploads off) is not read to keep the connection: it is closed.
+  if (hasBody(req) && !(method === 'POST' && app.upload !== undefined && route(method, pathname).kind === 'upload')) closeAfterAnswer(req, res);
   if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
     res.setHeader('Allow', 'GET, HEAD, POST');
     return sendError(req, res, 405, `method ${method} not allowed`);
@@ -106,7 +109,6 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
       return serveFile(app, options, req, res, target.project, target.filename);
     case 'upload':
       if (app.upload === undefined) {
-        req.resume();
         return sendError(req, res, 405, 'uploads are not enabled on this server (start it with --upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)');
       }
       return app.upload(req, res);
@@ -191,7 +193,7 @@ function fileHeaders(filename: string, entry: DiskEntry): Record<string, string>
 function answerFromMemory(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): boolean {
   const method = req.method;
   const url = req.url ?? '/';
-  if ((method !== 'GET' && method !== 'HEAD') || url.includes('?')) return false;
+  if ((method !== 'GET' && method !== 'HEAD') || url.includes('?') || hasBody(req)) return false;
   const headers = req.headers;
   if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return false;
   const target = route(method, url);

@@ -3,7 +3,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import busboy from 'busboy';
 import { STATE_DIR } from '../mirror/manifest.js';
@@ -16,6 +15,7 @@ import { fsyncPath } from '../fs/atomic-write.js';
 import { replaceFile } from '../fs/replace-file.js';
 import { redact } from '../redact.js';
 import { BcryptBusyError, type UploadThreads } from './upload-threads.js';
+import { closeAfterAnswer } from './close-after.js';
 import { parseBasicAuth, type Authenticator } from './credentials.js';
 import { fileIdentity } from './file-identity.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
@@ -159,40 +159,9 @@ function answer(req: IncomingMessage, res: ServerResponse, status: number, messa
   }
 }
 
-/** After a refusal, what the client still sends is read (and dropped) this long, at most this much, before the connection is cut. */
-const LINGER_MS = 2000;
-const LINGER_BYTES = 4 * 1024 * 1024;
-
-/**
- * Close a connection whose request body is not wanted, as nginx's lingering close does: our FIN
- * first, then a short, bounded read of what the client is still sending, then the cut. Cut at once,
- * the client's unread bytes would make the kernel answer with a reset that can destroy the
- * refusal before the client has read it.
- */
-function lingerThenClose(socket: Socket): void {
-  socket.end();
-  let seen = 0;
-  const cut = setTimeout(() => socket.destroy(), LINGER_MS);
-  socket.on('data', (chunk: Buffer) => {
-    seen += chunk.length;
-    if (seen > LINGER_BYTES) socket.destroy();
-  });
-  socket.once('close', () => clearTimeout(cut));
-  socket.resume();
-}
-
-/**
- * Answer without reading the body (it may be hundreds of MB nobody asked for) and close the
- * connection (lingerThenClose): what the client still sends is read for at most LINGER_MS or
- * LINGER_BYTES.
- */
 function refuse(res: ServerResponse, req: IncomingMessage, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.setHeader('Connection', 'close');
-  res.shouldKeepAlive = false;
-  // node calls destroySoon once the answer is written (Connection: close): linger instead.
-  const socket = req.socket;
-  socket.destroySoon = () => lingerThenClose(socket);
+  closeAfterAnswer(req, res);
   sendError(req, res, status, message);
 }
 

@@ -222,7 +222,7 @@ test('500 uploads cut off mid-body leave the server\'s descriptors where they we
 });
 
 /** Send a request head announcing `announced` bytes, then push body bytes until the server closes; what happened. */
-async function floodBody(port: number, headers: string, announced: number): Promise<{ status: number; answerMs: number; written: number; retryAfter?: string }> {
+async function floodBody(port: number, headers: string, announced: number, requestLine = 'POST /legacy/'): Promise<{ status: number; answerMs: number; written: number; retryAfter?: string }> {
   const socket: Socket = connect({ port, host: '127.0.0.1' });
   socket.on('error', () => undefined);
   await once(socket, 'connect');
@@ -234,7 +234,7 @@ async function floodBody(port: number, headers: string, announced: number): Prom
     response += chunk.toString('latin1');
   });
   const closed = new Promise<void>((done) => socket.once('close', () => done()));
-  socket.write(`POST /legacy/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${headers}\r\n`);
+  socket.write(`${requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${headers}\r\n`);
   const chunk = Buffer.alloc(1024 * 1024, 0x61);
   let written = 0;
   let isClosed = false;
@@ -270,6 +270,18 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
     assert.ok(result.written < 64 * 1024 * 1024, `the client could push ${result.written} bytes`);
     assert.ok(read < 16 * 1024 * 1024, `the server read ${read} bytes`);
   }
+  // Bodies no route reads are not read either: a POST elsewhere, a PUT.
+  for (const [requestLine, status] of [
+    ['POST /simple/demo/', 404],
+    ['PUT /legacy/', 405],
+    ['GET /simple/', 200],
+  ] as const) {
+    const readBefore = bytesRead(server.pid);
+    const result = await floodBody(server.port, '', announced, requestLine);
+    const read = bytesRead(server.pid) - readBefore;
+    assert.equal(result.status, status, `${requestLine}: ${JSON.stringify(result)}`);
+    assert.ok(read < 16 * 1024 * 1024, `${requestLine}: the server read ${read} bytes`);
+  }
   // A header too big to be a credential is refused by node's parser; the server stays up.
   const huge = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: `Basic ${'A'.repeat(20_000)}` }, body: Buffer.from('x') }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
   assert.ok(huge.status === 431 || huge.status === -1, `a 20 KB Authorization header: ${huge.status}`);
@@ -278,6 +290,13 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
   const noBoundary = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: basicAuth('__token__', TOKEN), 'Content-Type': 'multipart/form-data' }, body: Buffer.from('x') });
   assert.equal(noBoundary.status, 400);
   assert.equal((await httpRequest(`${server.url}health`)).status, 200);
+
+  // Uploads off: a POST to the upload API is refused the same way.
+  await using plain = await startServe([mirror.path, '--workers', '1', '--no-index']);
+  const readBefore = bytesRead(plain.pid);
+  const result = await floodBody(plain.port, '', announced);
+  assert.equal(result.status, 405, JSON.stringify(result));
+  assert.ok(bytesRead(plain.pid) - readBefore < 16 * 1024 * 1024, 'uploads off: the body is not read');
 });
 
 function median(values: number[]): number {
