@@ -67,6 +67,14 @@ export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
   const app: App = { server: createServer(), dir: options.dir, cache, upload: options.upload };
   guardConnections(app.server, options.limits);
+  // `Expect: 100-continue`: node would invite the body before any handler ran; the upload API invites it
+  // only once the credentials are good (upload.ts), every other request at once.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const raw = req.url ?? '/';
+    const pathname = raw.includes('?') ? raw.slice(0, raw.indexOf('?')) : raw;
+    if (!(req.method === 'POST' && app.upload !== undefined && route('POST', pathname).kind === 'upload')) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (options.log !== undefined) {
       const log = options.log;

@@ -239,6 +239,8 @@ export function createUploadHandler(options: UploadOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const user = await authenticate(req, res, options, limiter);
     if (user === undefined) return;
+    // app.ts held back node's invitation to send the body until now.
+    if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
     let received: Received;
     try {
       received = await receive(req, options);

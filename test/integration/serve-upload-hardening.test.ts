@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
 import { ZipFile } from 'yazl';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { httpRequest, type HttpAnswer } from '../helpers/http-get.js';
@@ -256,6 +257,7 @@ async function floodBody(port: number, headers: string, announced: number, reque
 test('credentials are checked before the body is read: a 300 MB POST without or with wrong ones is refused at once and barely read', async (t) => {
   if (!canRun(t)) return;
   await using mirror = makeTempDir('dib-pypi-harden-early-');
+  await using work = makeTempDir('dib-pypi-harden-early-work-');
   await using server = await startServe([mirror.path], { env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: TOKEN }) });
   const announced = 300 * 1024 * 1024;
   for (const [headers, status] of [
@@ -270,6 +272,23 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
     assert.ok(result.written < 64 * 1024 * 1024, `the client could push ${result.written} bytes`);
     assert.ok(read < 16 * 1024 * 1024, `the server read ${read} bytes`);
   }
+  // Expect: 100-continue: no invitation to send the body without good credentials; with them, the upload goes through.
+  for (const [authorization, status] of [
+    ['', '401'],
+    [`Authorization: ${basicAuth('__token__', 'wrong-token')}\r\n`, '403'],
+    [`Authorization: ${basicAuth('__token__', TOKEN)}\r\n`, '100'],
+  ] as const) {
+    const socket = connect({ port: server.port, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write(`POST /legacy/ HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${authorization}\r\n`);
+    const [first] = (await once(socket, 'data')) as [Buffer];
+    assert.match(first.toString('latin1'), new RegExp(`^HTTP/1\\.1 ${status} `), `${status}: ${first.toString('latin1')}`);
+    socket.destroy();
+  }
+  const viaCurl = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `__token__:${TOKEN}`, '-H', 'Expect: 100-continue', '-F', ':action=file_upload', '-F', 'name=cont', '-F', 'version=1.0', '-F', `content=@${await makeWheel(work.path, { name: 'cont', version: '1.0' })};filename=cont-1.0-py3-none-any.whl`, `${server.url}legacy/`], { reject: false });
+  assert.equal(viaCurl.stdout, '200', `curl with Expect: 100-continue: ${viaCurl.stdout} ${viaCurl.stderr}`);
+
   // Bodies no route reads are not read either: a POST elsewhere, a PUT.
   for (const [requestLine, status] of [
     ['POST /simple/demo/', 404],
