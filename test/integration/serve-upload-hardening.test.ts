@@ -268,7 +268,7 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
     const result = await floodBody(server.port, headers, announced);
     const read = bytesRead(server.pid) - readBefore;
     assert.equal(result.status, status, JSON.stringify(result));
-    assert.ok(result.answerMs >= 0 && result.answerMs < 2000, `answered after ${result.answerMs} ms`);
+    assert.ok(result.answerMs >= 0 && result.answerMs < 5000, `answered after ${result.answerMs} ms (a busy machine: generous)`);
     assert.ok(result.written < 64 * 1024 * 1024, `the client could push ${result.written} bytes`);
     assert.ok(read < 16 * 1024 * 1024, `the server read ${read} bytes`);
   }
