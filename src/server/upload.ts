@@ -1,10 +1,8 @@
 // twine's legacy upload API (`:action=file_upload`, multipart): authenticated, checked, atomic, never overwriting.
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readdirSync, rmSync, statSync, type WriteStream } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import busboy from 'busboy';
 import { STATE_DIR } from '../mirror/manifest.js';
 import { eq as versionsEqual, valid as validVersion } from '@renovatebot/pep440';
 import { inspectDistribution } from '../mirror/inspect-distribution.js';
@@ -19,7 +17,8 @@ import { closeAfterAnswer } from './close-after.js';
 import { parseBasicAuth, type Authenticator } from './credentials.js';
 import { fileIdentity } from './file-identity.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
-import { checkUpload, type UploadForm } from './upload-form.js';
+import { checkUpload } from './upload-form.js';
+import { BadForm, receiveUpload, TooLarge, type Received } from './upload-receive.js';
 import { sendError } from './respond.js';
 
 export interface UploadOptions {
@@ -46,107 +45,6 @@ export function uploadTempDir(dir: string): string {
 /** Projects with private uploads: a marker file per project. */
 export function privateMarker(dir: string, project: string): string {
   return join(dir, STATE_DIR, 'private', project);
-}
-
-interface Received {
-  form: UploadForm;
-  temp?: string;
-}
-
-class BadForm extends Error {}
-/** The form's fields (metadata, description) together, at most. */
-const MAX_FIELD_BYTES = 4 * 1024 * 1024;
-class TooLarge extends Error {}
-
-/**
- * Read the multipart form: fields into memory, the `content` file streamed to a temp file while
- * hashed. On any failure (a client that goes away, a malformed form, a file over the limit) the
- * temp file is closed and removed before the promise rejects: nothing stays open or on disk.
- */
-function receive(req: IncomingMessage, options: UploadOptions): Promise<Received> {
-  return new Promise((resolve, reject) => {
-    // Gone while its credentials were checked: its 'close' has been and will not come again.
-    if (req.destroyed || req.readableAborted) return reject(new BadForm('the client went away during the upload'));
-    const received: Received = { form: { fields: new Map() } };
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({ headers: req.headers, preservePath: true, limits: { files: 1, fields: 200, fieldSize: 1024 * 1024, fileSize: options.maxBytes } });
-    } catch (error) {
-      reject(new BadForm(`not a multipart/form-data upload: ${(error as Error).message}`));
-      return;
-    }
-    let out: WriteStream | undefined;
-    let settled = false;
-    let writing: Promise<void> = Promise.resolve();
-    const fail = (error: Error) => {
-      if (settled) return;
-      settled = true;
-      req.unpipe(parser);
-      parser.destroy();
-      const stream = out;
-      const closed = stream === undefined || stream.closed ? Promise.resolve() : new Promise<void>((done) => stream.once('close', () => done()));
-      stream?.destroy();
-      const temp = received.temp;
-      void closed
-        .then(() => (temp === undefined ? undefined : rm(temp, { force: true })))
-        .catch(() => undefined)
-        .then(() => reject(error));
-    };
-    let fieldBytes = 0;
-    parser.on('field', (name, value) => {
-      if (settled) return;
-      // 200 fields of 1 MiB each would be 200 MiB held per upload: the whole form's fields are capped instead.
-      fieldBytes += name.length + value.length;
-      if (fieldBytes > MAX_FIELD_BYTES) return fail(new TooLarge(`the form's fields are larger than ${MAX_FIELD_BYTES} bytes`));
-      received.form.fields.set(name, value);
-    });
-    parser.on('file', (name, stream, info) => {
-      // After a failure the parser may still be inside the chunk it was given: nothing more is opened.
-      if (name !== 'content' || out !== undefined || settled) {
-        stream.resume();
-        return;
-      }
-      received.form.filename = info.filename;
-      const temp = join(uploadTempDir(options.dir), `${Date.now()}-${randomBytes(6).toString('hex')}.part`);
-      received.temp = temp;
-      const md5 = createHash('md5');
-      const sha256 = createHash('sha256');
-      let size = 0;
-      const file = createWriteStream(temp, { flags: 'wx', mode: 0o644 });
-      out = file;
-      stream.on('data', (chunk: Buffer) => {
-        md5.update(chunk);
-        sha256.update(chunk);
-        size += chunk.length;
-      });
-      stream.on('limit', () => fail(new TooLarge(`the file is larger than the limit of ${options.maxBytes} bytes`)));
-      stream.on('error', (error: Error) => fail(new BadForm(`malformed upload: ${error.message}`)));
-      file.on('error', fail);
-      // Resolved once the descriptor is closed, not merely flushed.
-      writing = new Promise((done) =>
-        file.on('close', () => {
-          if (file.errored !== null || settled) return;
-          received.form.received = { md5: md5.digest('hex'), sha256: sha256.digest('hex'), size };
-          done();
-        }),
-      );
-      stream.pipe(file);
-    });
-    parser.on('error', (error: Error) => fail(new BadForm(`malformed upload: ${error.message}`)));
-    parser.on('close', () =>
-      void writing.then(() => {
-        if (settled) return;
-        settled = true;
-        resolve(received);
-      }),
-    );
-    req.on('aborted', () => fail(new BadForm('the client went away during the upload')));
-    req.on('close', () => {
-      if (!req.complete) fail(new BadForm('the client went away during the upload'));
-    });
-    req.on('error', (error) => fail(new BadForm(`the upload failed: ${error.message}`)));
-    req.pipe(parser);
-  });
 }
 
 /** Answer once the request body is read (a client that is still sending would see a reset). */
@@ -243,7 +141,7 @@ export function createUploadHandler(options: UploadOptions) {
     if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
     let received: Received;
     try {
-      received = await receive(req, options);
+      received = await receiveUpload(req, { tempDir: uploadTempDir(options.dir), maxBytes: options.maxBytes });
     } catch (error) {
       if (req.socket === null || req.socket.destroyed) return; // the client went away: nobody to answer
       if (error instanceof TooLarge) return refuse(res, req, 413, error.message);
