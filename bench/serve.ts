@@ -265,8 +265,8 @@ async function measurePypiserver(options: Options, mirror: string, targets: { na
   console.log(`\npypiserver ${readFileSync(join(checkout, 'pypiserver', '__init__.py'), 'utf8').match(/__version__ = "([^"]+)"/)?.[1] ?? '?'} (Debian's python3, its default server), one ${seconds} s run per cell, a fresh process each:`);
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
-      // A fresh process each time, on the next port when one does not come up: in session 11 a start died
-      // with EADDRINUSE, most likely on a port still held by nginx workers an earlier crashed run had orphaned.
+      // A fresh process each time, on the next port when one does not come up: a start can die with
+      // EADDRINUSE on a port still held by nginx workers that an earlier crashed run orphaned.
       let peer: Peer | undefined;
       let base = '';
       const failures: string[] = [];

@@ -1,7 +1,7 @@
 // The subcommands: their flags (node:util parseArgs specs), help text, and the module that runs each, loaded on demand.
 import type { ParseArgsConfig } from 'node:util';
 import type { ConfigureFlags } from './configure-command.js';
-import type { RootFlags } from './root-flags.js';
+import type { RestoreFlags } from './restore-command.js';
 import type { MirrorIndexFlags } from './mirror-index-command.js';
 import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
@@ -9,8 +9,9 @@ import type { MirrorAddFlags } from './mirror-add-command.js';
 import type { ServeFlags } from './serve-command.js';
 import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
+import type { ElementPathFlags } from './element-path-command.js';
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandSpec {
   summary: string;
@@ -92,12 +93,17 @@ ${VARIABLES}`,
   restore: {
     summary: 'give a root back every file configure changed, byte for byte (a no-op when there is nothing to restore)',
     usage: 'dib-pypi restore --root DIR [options]',
-    options: { ...ROOT_OPTIONS, json: { type: 'boolean' } },
+    options: { ...ROOT_OPTIONS, json: { type: 'boolean' }, 'kill-processes': { type: 'boolean' } },
     help: `${ROOT_HELP}
+  --kill-processes   first stop (SIGTERM, then SIGKILL) processes still running
+                     inside the root, e.g. after dib-pypi chroot was killed
   --json             print the result as JSON`,
-    notes: 'Also finishes the job after configure or restore was killed at any point.',
+    notes: `Also finishes the job after configure or restore was killed at any point. A journal is obeyed
+only from a state directory that no one but root or the invoking user can write, and only when
+it names nothing configure could not have written. Processes found inside the root are reported;
+if one holds a mount restore must undo, nothing is changed unless --kill-processes is given.`,
     required: ['root'],
-    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RootFlags),
+    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RestoreFlags),
   },
   chroot: {
     summary: 'run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards',
@@ -112,7 +118,9 @@ ${PLAN_HELP}`,
     notes: `Mounts /proc, /dev, /dev/pts and the mirror inside DIR, configures pip (as configure), runs
 CMD with chroot, then unmounts and restores (as restore), also when CMD fails or on Ctrl-C /
 SIGTERM (forwarded to CMD). The exit code is CMD's. After a kill, dib-pypi restore --root DIR
-unmounts and restores. Needs root.
+unmounts and restores. Needs root. With --json, CMD's standard output goes to stderr and
+stdout carries one JSON object: command, root, exitCode, mounts, configured and restored
+paths (unmounts included), warnings.
 
 ${VARIABLES}`,
     required: [],
@@ -168,7 +176,9 @@ ${PLAN_HELP}`,
     notes: `Talks to the Docker engine (DOCKER_HOST, default /var/run/docker.sock) through its API.
 pip.conf (the plan's, no-cache-dir) is a read-only bind mount at /etc/pip.conf, never a
 file written into the container. CMD's output streams; its exit code is ours. The
-container is removed afterwards, also on failure and Ctrl-C / SIGTERM.
+container is removed afterwards, also on failure and Ctrl-C / SIGTERM. With --json, CMD's
+standard output goes to stderr and stdout carries one JSON object: command, image,
+exitCode, container, network, mounts, committed and imageId (with --commit), removed.
 
 ${VARIABLES}`,
     required: [],
@@ -275,7 +285,10 @@ the wheels of every target, also those from earlier runs), so the same lock inst
 each target: pip install --require-hashes --index-url file:///tmp/pypi -r requirements.lock.
 When targets resolved different versions (or a dependency only some need), those pins get
 python_version / sys_platform markers; where those cannot tell the targets apart, the lock
-is refused (exit 1) after DIR was filled.
+is refused (exit 1) after DIR was filled. A lock an earlier run wrote at that path is merged
+into, never replaced: its other projects stay, a project resolved again takes this run's
+pins, and the summary lists the pins added and changed. A file there that mirror add did not
+write stops the run before anything is downloaded.
 
 Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
 the pip command line and its output), a file conflict, or broken files in the index;
@@ -398,6 +411,8 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       'max-connections': { type: 'string' },
       'headers-timeout': { type: 'string' },
       'max-login-failures': { type: 'string' },
+      'max-page-size': { type: 'string' },
+      'max-file-size': { type: 'string' },
     },
     help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
@@ -429,8 +444,13 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed
   --ttl SECONDS      how long a fetched project page is fresh (default: 600)
-  --timeout SECONDS  upstream request timeout (default: 10)
-  --offline          never contact the upstream: serve what is cached
+  --timeout SECONDS  upstream request timeout (default: 10); a request for a kept
+                     page waits this long at most, retries included, then gets it stale
+  --max-page-size SIZE  largest upstream page read (default: 64MiB; 512K, 8M, 1G...)
+  --max-file-size SIZE  largest upstream file fetched (default: 1GiB); a bigger one is
+                     left off the page when its size is known, else cut off: nothing kept
+  --offline          never contact the upstream: serve what is cached (pages list
+                     the cached files only)
   --allow-upstream NAME  also proxy NAME although it has private uploads (repeatable;
                      by default such a project is served from this server only)`,
     notes: `DIR is a mirror (docs/mirror-layout.md; default: $DIB_IMAGE_CACHE/pypi/mirror).
@@ -446,7 +466,9 @@ and is kept (DIR/.dib-pypi/upstream/); a file is downloaded on its first request
 to that client while written, checked against upstream's sha256 (a mismatch is cut off
 and nothing kept) and stored as DIR/<project>/<file>: DIR stays a mirror (file://, mirror
 index, mirror verify work on it). When upstream fails, is slow or answers 5xx, the kept
-page is served with X-Dib-Pypi-Cache: stale and a Warning header. The root page lists
+page is served with X-Dib-Pypi-Cache: stale and a Warning header, listing only the
+files cached (pip then takes the newest version it can get). A file is fetched and stored
+only under the project its name says: an upstream cannot add files to another project. The root page lists
 the projects in DIR only.
 Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong,
 429 past --max-login-failures; answered before the body is read, then the connection is
@@ -461,6 +483,20 @@ SIGINT/SIGTERM stop the server.`,
     required: [],
     positionals: { names: '[DIR]', min: 0, max: 1 },
     run: async (flags) => (await import('./serve-command.js')).runServe(flags as unknown as ServeFlags),
+  },
+  'element-path': {
+    summary: 'print the directory holding the installed DIB pypi element, for ELEMENTS_PATH',
+    usage: 'dib-pypi element-path [--json]',
+    options: { json: { type: 'boolean' } },
+    help: `  --json             print {"elementsPath": DIR, "element": DIR/pypi}`,
+    notes: `Put the directory first on ELEMENTS_PATH so that this pypi element wins over
+diskimage-builder's own:
+  export ELEMENTS_PATH="$(dib-pypi element-path)\${ELEMENTS_PATH:+:$ELEMENTS_PATH}"
+  disk-image-create -o image debian-minimal pypi my-element
+The element runs the dib-pypi of the same installation (unless DIB_PYPI_BIN names
+another), so it need not be on the PATH that sudo keeps.`,
+    required: [],
+    run: async (flags) => (await import('./element-path-command.js')).runElementPath(flags as unknown as ElementPathFlags),
   },
 };
 

@@ -7,6 +7,7 @@ import { defaultMirror } from '../targets/mirror-location.js';
 import { printLine, warn } from './output.js';
 import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
+import { parseSize } from '../mirror/sync-options.js';
 import type { ReindexQueue } from '../server/reindex-queue.js';
 
 export interface ServeFlags {
@@ -30,6 +31,8 @@ export interface ServeFlags {
   maxConnections?: string;
   headersTimeout?: string;
   maxLoginFailures?: string;
+  maxPageSize?: string;
+  maxFileSize?: string;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -89,6 +92,23 @@ export function parseLoginFailures(raw: string | undefined): number {
   return Number(raw) === 0 ? Infinity : Number(raw);
 }
 
+/**
+ * Defaults of --max-page-size and --max-file-size. The biggest simple pages (projects with
+ * thousands of files) are some MB of JSON, and a page is read into memory: 64 MiB leaves room and
+ * bounds the memory. PyPI takes files up to 100 MB by default and grants more per project; its
+ * biggest wheels (CUDA libraries, torch) stay under 1 GiB. An index with bigger files needs the flag.
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 64 * 1024 ** 2;
+export const DEFAULT_MAX_FILE_BYTES = 1024 ** 3;
+
+/** A size limit in bytes (`500000`, `512M`, `1G`, `64MiB`: parseSize's units), above 0. */
+export function parseByteLimit(raw: string | undefined, flag: string, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const bytes = parseSize(raw, flag);
+  if (!(bytes > 0) || !Number.isSafeInteger(bytes)) throw new UsageError(`expected a size above 0, such as 512M or 1G, got ${JSON.stringify(raw)}`, flag);
+  return bytes;
+}
+
 /** At most this many serving processes by default (each holds its own --cache-mb of pages). */
 const MAX_AUTO_WORKERS = 4;
 
@@ -142,7 +162,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       process.exitCode = await runPrimary({
         workers,
         onListening: (bound) => printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/), ${workers} processes; Ctrl-C stops`),
-        log: (line) => process.stderr.write(`dib-pypi serve: ${line}\n`),
+        log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
       });
       return;
     }
@@ -208,8 +228,10 @@ async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Pr
   const upstreams = flags.upstream ?? [];
   const ttl = parseSeconds(flags.ttl, '--ttl', 600);
   const timeout = parseSeconds(flags.timeout, '--timeout', 10);
+  const maxPageBytes = parseByteLimit(flags.maxPageSize, '--max-page-size', DEFAULT_MAX_PAGE_BYTES);
+  const maxFileBytes = parseByteLimit(flags.maxFileSize, '--max-file-size', DEFAULT_MAX_FILE_BYTES);
   if (upstreams.length === 0) {
-    for (const [flag, given] of [['--offline', flags.offline], ['--ttl', flags.ttl], ['--timeout', flags.timeout], ['--allow-upstream', flags.allowUpstream]] as const) {
+    for (const [flag, given] of [['--offline', flags.offline], ['--ttl', flags.ttl], ['--timeout', flags.timeout], ['--allow-upstream', flags.allowUpstream], ['--max-page-size', flags.maxPageSize], ['--max-file-size', flags.maxFileSize]] as const) {
       if (given !== undefined) throw new UsageError('only with --upstream URL', flag);
     }
     return undefined;
@@ -230,6 +252,8 @@ async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Pr
     ttlMs: ttl * 1000,
     timeoutMs: timeout * 1000,
     offline: flags.offline === true,
+    maxPageBytes,
+    maxFileBytes,
     allowUpstream: allow,
     onStored: () => {
       queue.request().catch((error: unknown) => warn(`re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));

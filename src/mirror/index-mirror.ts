@@ -15,6 +15,7 @@ import { buildProjectPage } from './build-pages.js';
 import { renderRootHtml, renderRootJson } from './render-pages.js';
 import { emptyScan, scanDir, SIDECARS, statTopLevel, type Scan, type TopDir } from './scan-mirror.js';
 import type { IndexOptions, IndexProblem, IndexResult } from './types.js';
+import { appendAll } from '../append-all.js';
 
 /** Directories the scan lists before it hands their files to the threads and lets their outcomes in. */
 const SCAN_CHUNK_DIRS = 32;
@@ -122,9 +123,8 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     present: onTop,
     isChanged: false,
     // Sized by the read probe of the files themselves (what the threads wait on), not by the stat
-    // probe: on this VM warm stats average 23-33 us and cold ones 47-51, against a 40 us threshold,
-    // and a warm full index sent down the cold path by one stall ran with 4 threads: 6.4-7.5 s
-    // instead of 5.1-5.5 s with 2.
+    // probe: warm and cold stats can lie close to its threshold on a virtual disk, and a warm full
+    // index sent down the cold path by one stall runs slower with the cold path's extra threads.
     workers: new IndexWorkers(),
     written: 0,
     removed: 0,
@@ -208,7 +208,7 @@ function loadAll(shards: ShardSet): Set<number> {
 }
 
 function absorb(into: Scan, part: Scan): void {
-  into.dirs.push(...part.dirs);
+  appendAll(into.dirs, part.dirs);
   for (const [path, record] of part.files) into.files.set(path, record);
   for (const [path, record] of part.sidecars) into.sidecars.set(path, record);
   for (const path of part.needMetadata) into.needMetadata.add(path);
@@ -262,7 +262,7 @@ function startInspection(run: Run): { add: (part: Scan) => void; finish: () => P
   const add = (part: Scan) => {
     const todo = [...part.files].filter(([path, record]) => record === undefined || part.needMetadata.has(path)).map(([path]) => path);
     const taken = takeInspected(run, todo);
-    known.push(...taken.values());
+    appendAll(known, taken.values());
     const jobs = todo.filter((path) => !taken.has(path)).map((path) => {
       const record = run.manifest.files[path];
       return { dir: run.dir, path, knownMetadataSha256: record?.metadataSha256, isNew: record === undefined };
@@ -303,8 +303,8 @@ function applyOutcomes(run: Run, outcomes: InspectOutcome[]): void {
 /**
  * Files of `todo` the caller inspected already (options.inspected): their outcomes, taken as they are. The
  * caller vouches for them: sync made each record from the very inode it then renamed into place, under its
- * lock, a moment ago. Checking each again cost a stat and an exists per file (0.3-0.4 s of the final
- * re-index after a large sync); a file changed since has another mtime, and the next run inspects it again.
+ * lock, a moment ago. Checking each again would cost a stat and an exists per file in the final
+ * re-index after a large sync; a file changed since has another mtime, and the next run inspects it again.
  */
 function takeInspected(run: Run, todo: string[]): Map<string, InspectOutcome> {
   const known = new Map<string, InspectOutcome>();

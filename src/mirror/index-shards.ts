@@ -1,6 +1,7 @@
 // Which manifest shards an index run loads: those of the directories it must list, closed over the
 // projects whose records they hold (a project's page needs all its files, wherever they lie).
 import { mergeShard, readShard, shardOf, SHARD_COUNT, type Manifest, type ManifestHead, type Shard } from './manifest.js';
+import { appendAll } from '../append-all.js';
 
 export class UnreadableShardError extends Error {}
 
@@ -41,7 +42,7 @@ export class ShardSet {
   ensure(dirs: Iterable<string>, projects: Iterable<string> = []): Set<number> {
     const ids: number[] = [];
     for (const rel of dirs) ids.push(shardOf(rel));
-    for (const project of projects) ids.push(...this.#shardsOfProject(project));
+    for (const project of projects) appendAll(ids, this.#shardsOfProject(project));
     return this.#load(ids);
   }
 

@@ -9,6 +9,7 @@ import { isColdRead, spread } from './read-probe.js';
 import type { WorkerRequest } from './inspect-worker.js';
 import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
 import { recordDirectories, type RecordJob, type RecordOutcome } from './record-dirs.js';
+import { appendAll } from '../append-all.js';
 
 const BATCH = 64;
 /** Batches a thread holds at once: it starts the next while the last outcomes travel back and the main thread scans on. */
@@ -28,10 +29,9 @@ export function workerScript(): string {
 
 /**
  * How many threads inspect files and write pages. From the page cache, reading, hashing and creating
- * files is all CPU work: one thread per core (two here) does it with fewer switches and less
- * duplicated JIT compiling than four (full index of the large mirror, quiet machine, 4 pairs:
- * 3.58 s against 4.20 s, 1.3 s less CPU). From the disk, reads wait, and four threads overlap the
- * waits (6.2-7.7 s against 7.3-9.2 s with two). `DIB_PYPI_INDEX_THREADS` overrides both.
+ * files is all CPU work: one thread per core does it with fewer switches and less duplicated JIT
+ * compiling than more threads (bench/mirror-index.ts). From the disk, reads wait, and four threads
+ * overlap the waits. `DIB_PYPI_INDEX_THREADS` overrides both.
  */
 export function indexThreads(isCold: boolean, env: NodeJS.ProcessEnv = process.env): number {
   const forced = Number(env.DIB_PYPI_INDEX_THREADS);
@@ -87,7 +87,7 @@ export class IndexWorkers {
       for (const worker of this.start()) {
         const receive = (batch: InspectOutcome[]) => {
           inFlight.set(worker, (inFlight.get(worker) as number) - 1);
-          outcomes.push(...batch);
+          appendAll(outcomes, batch);
           onDone(outcomes.length, queue.length);
           pump();
         };
@@ -128,7 +128,7 @@ export class IndexWorkers {
     return {
       add: (jobs) => {
         if (isFinished) throw new Error('inspection jobs added after finish');
-        queue.push(...jobs);
+        appendAll(queue, jobs);
         pump();
       },
       finish: () => {
@@ -198,7 +198,7 @@ export class IndexWorkers {
         };
         const receive = (batch: T[]) => {
           inFlight--;
-          outcomes.push(...batch);
+          appendAll(outcomes, batch);
           onDone(outcomes.length);
           send();
           if (inFlight === 0) {

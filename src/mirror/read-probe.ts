@@ -1,7 +1,7 @@
 // Tell distribution files on the disk from files in the page cache, to size the indexer's thread pool.
 import { closeSync, openSync, readSync } from 'node:fs';
 
-/** Reading a file's first block from the page cache takes ~10 us here; from this VM's disk 300-650 us. */
+/** Reading a file's first block from the page cache takes microseconds; from a disk, a seek's hundreds. */
 const COLD_READ_US = 100;
 /** How many files are timed. */
 export const PROBE_FILES = 8;

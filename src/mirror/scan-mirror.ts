@@ -100,17 +100,17 @@ export interface TopLevel {
   isCold: boolean;
 }
 
-/** Entries stat-ed one by one first, timed: enough to tell a warm cache (~5-10 us each) from a cold one. */
+/** Entries stat-ed one by one first, timed: enough to tell a warm cache from a cold one. */
 const PROBE = 64;
-/** Average microseconds per `lstat` of the first PROBE above which the inodes are coming from disk (measured here: warm 12-16, cold 88-102, the first calls of a process included). */
+/** Average microseconds per `lstat` of the first PROBE above which the inodes are coming from disk (a warm lstat takes a few, a cold one a disk read's tens to hundreds, the first calls of a process included). */
 const COLD_US = 40;
 
 /**
  * The top level and every project directory, with their mtimes: one plain `readdir` and one `lstat`
- * per entry, paths built by concatenation (this runs on every re-index: for 5,000 projects,
- * `readdir` with file types plus `path.join` per entry cost as much again as the stats themselves).
+ * per entry, paths built by concatenation (this runs on every re-index, where `readdir` with file
+ * types plus `path.join` per entry cost as much again as the stats themselves).
  * The first PROBE entries are stat-ed synchronously and timed: when their inodes come from the disk,
- * the rest are asked for all at once on the thread pool, whose parallel reads take 0.6x the time;
+ * the rest are asked for all at once on the thread pool, whose parallel reads overlap the waits;
  * from the page cache, one by one is faster than a callback each. Symlinks are not directories (`lstat`).
  */
 export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): Promise<TopLevel> {

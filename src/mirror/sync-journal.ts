@@ -13,6 +13,7 @@ import { fsyncPath } from '../fs/atomic-write.js';
 import { syncFileSystem } from '../fs/sync-file-system.js';
 import { STATE_DIR } from './manifest.js';
 import { mapLimit } from './map-limit.js';
+import { appendAll } from '../append-all.js';
 
 export const JOURNAL_NAME = 'sync-journal';
 
@@ -205,7 +206,7 @@ export class SyncJournal {
     try {
       if (!(await syncFileSystem(this.dir))) await fsyncEach(this.dir, paths);
     } catch (error) {
-      this.#renamedPaths.push(...paths);
+      appendAll(this.#renamedPaths, paths);
       throw error;
     }
     this.#durableUpTo = Math.max(this.#durableUpTo, offset);

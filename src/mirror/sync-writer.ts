@@ -6,8 +6,8 @@
 //
 // Why a thread for the file system: on the main thread, the creates, writes and renames of tens of thousands
 // of small files and the HTTP work of downloading them took turns on one core. Two threads that both
-// create files do not help either: ext4's journal and the VM make each create dearer when two cores create at
-// once (40,000 files: 1.40 s on one thread, 1.04 s on two, 35% more system time). Split by resource instead,
+// create files do not help either: the file system's journal makes each create dearer when two cores create at
+// once (more system time for the same files; bench/mirror-sync.ts). Split by resource instead,
 // the main thread does the network and hashing, the writer thread all of the file system (bench/mirror-sync.ts).
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';

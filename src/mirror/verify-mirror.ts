@@ -8,6 +8,7 @@ import { loadHead, loadManifest, manifestPath, STATE_DIR, type Manifest } from '
 import { mapLimit } from './map-limit.js';
 import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from './render-pages.js';
 import { scanMirror } from './scan-mirror.js';
+import { appendAll } from '../append-all.js';
 
 export type FindingKind = 'corrupted' | 'missing' | 'unindexed' | 'stale-page' | 'broken';
 
@@ -78,7 +79,7 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   for (const path of scan.files.keys()) {
     if (manifest.files[path] === undefined) findings.push({ kind: 'unindexed', path, detail: 'in the mirror but not in the index' });
   }
-  findings.push(...stalePages(dir, manifest));
+  appendAll(findings, stalePages(dir, manifest));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : 1));
   return { files: entries.length, bytes, findings };
 }

@@ -167,10 +167,9 @@ server {
     }
     # Reached by the index directive's internal redirect: caches must key on Accept.
     location ~ /index\\.(?:html|json)$ {
-        # Pages by read + writev, not sendfile: a 16 KB project page goes out with its headers in one
-        # call (1.05x plain nginx at 16 connections, sendfile 0.80; bench/serve.ts), and no TCP_CORK,
-        # under which the tail of the 5,000-project JSON root page waited for the peer's delayed ACK
-        # (40 ms at p99 at every connection count; 0.2 ms without).
+        # Pages by read + writev, not sendfile: a project page of a few KB goes out with its headers
+        # in one call (bench/serve.ts measures both), and no TCP_CORK, under which the tail of a large
+        # JSON root page waits for the peer's delayed ACK.
         sendfile off;
         tcp_nopush off;
         add_header Vary Accept always;

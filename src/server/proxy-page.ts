@@ -1,6 +1,8 @@
 // The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
 import { sortVersions } from '../mirror/build-pages.js';
-import { parseDistFilename } from '../mirror/dist-filename.js';
+import { valid } from '@renovatebot/pep440';
+import { parseDistFilename, sdistStem, sdistVersionFor } from '../mirror/dist-filename.js';
+import { isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
 import { encodeSegment, type PageFile, type ProjectPage } from '../mirror/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 
@@ -11,11 +13,40 @@ export interface ProxyPage {
 }
 
 /**
- * Upstream's files (the ones this server can verify: with a sha256 and a distribution file name),
- * linked relative to the page so that the file requests come here, plus local files upstream does
- * not list (e.g. kept after upstream removed them). Sorted by file name, as local pages are.
+ * Whether a distribution file is `project`'s, so that the proxy may list, fetch and store it under
+ * DIR/<project>/: a wheel by its name; an sdist only when pip reads it as `project`'s
+ * (`sdistVersionFor`, pip's `_find_name_version_sep`: the first `-` whose prefix normalises to the
+ * project) with the version `mirror index` reads too, and no other split of its name gives a
+ * project and a valid version. Such a legacy name (`a-1-2.tar.gz`: `a` 1.post2, or `a-1` 2) is
+ * placed by the index as its PKG-INFO says, so it could land on another project's page: refused.
+ * PEP 625 names (`a_1-2.tar.gz`) have one `-` and are never ambiguous.
  */
-export function buildProxyPage(project: string, upstream: readonly UpstreamFile[], local: readonly PageFile[]): ProxyPage {
+export function fileBelongsTo(filename: string, project: string): boolean {
+  const parsed = parseDistFilename(filename);
+  if (parsed === undefined || parsed.normalized !== normalizeProjectName(project)) return false;
+  if (parsed.kind === 'wheel') return true;
+  if (sdistVersionFor(filename, project) !== parsed.version) return false;
+  const stem = sdistStem(filename) as string;
+  const chosen = stem.length - parsed.version.length - 1;
+  // Any other `-` with a valid name before it and a valid version after it would be a second reading.
+  for (let dash = stem.indexOf('-'); dash !== -1; dash = stem.indexOf('-', dash + 1)) {
+    if (dash !== chosen && isValidProjectName(stem.slice(0, dash)) && valid(stem.slice(dash + 1)) !== null) return false;
+  }
+  return true;
+}
+
+export interface ProxyPageOptions {
+  /** Files whose size the upstream gives and that are bigger are left off (they could not be fetched). */
+  maxFileBytes?: number;
+}
+
+/**
+ * Upstream's files (the ones this server can verify and store: with a sha256, a distribution file
+ * name of this very project, not too big), linked relative to the page so that the file requests
+ * come here, plus local files upstream does not list (e.g. kept after upstream removed them).
+ * Sorted by file name, as local pages are.
+ */
+export function buildProxyPage(project: string, upstream: readonly UpstreamFile[], local: readonly PageFile[], options: ProxyPageOptions = {}): ProxyPage {
   const problems: string[] = [];
   const byName = new Map<string, PageFile>();
   const versions: string[] = [];
@@ -26,8 +57,16 @@ export function buildProxyPage(project: string, upstream: readonly UpstreamFile[
       problems.push(`${file.filename}: not a distribution file name`);
       continue;
     }
+    if (!fileBelongsTo(file.filename, project)) {
+      problems.push(`${file.filename}: a file of ${parsed.normalized}, not of ${project}: left off (one index must not add versions to another project)`);
+      continue;
+    }
     if (sha256 === undefined) {
       problems.push(`${file.filename}: upstream gives no sha256, so a download could not be verified`);
+      continue;
+    }
+    if (file.size !== undefined && options.maxFileBytes !== undefined && file.size > options.maxFileBytes) {
+      problems.push(`${file.filename}: ${file.size} bytes, larger than the limit of ${options.maxFileBytes}`);
       continue;
     }
     if (byName.has(file.filename)) continue;
@@ -48,6 +87,23 @@ export function buildProxyPage(project: string, upstream: readonly UpstreamFile[
   }
   const files = [...byName.values()].sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
   return { page: { name: project, versions: sortVersions(versions), files }, problems };
+}
+
+/**
+ * Upstream's files that are kept here (`isKept(name)`), for a page served while upstream cannot be
+ * asked: PEP 658 metadata is advertised only when its `.metadata` is kept too (else pip reads the wheel).
+ */
+export function keptFiles(files: readonly UpstreamFile[], isKept: (name: string) => boolean): UpstreamFile[] {
+  const kept: UpstreamFile[] = [];
+  for (const file of files) {
+    if (!isKept(file.filename)) continue;
+    if (file.coreMetadata === undefined || isKept(`${file.filename}.metadata`)) kept.push(file);
+    else {
+      const { coreMetadata: _dropped, ...rest } = file;
+      kept.push(rest);
+    }
+  }
+  return kept;
 }
 
 /** The files of a local project page (DIR/<project>/index.json, as `mirror index` writes it), as page entries. */

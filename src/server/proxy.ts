@@ -1,12 +1,18 @@
 // The pull-through cache: project pages from the upstream index (kept, with a TTL, served stale when
 // upstream fails), files downloaded on first request, streamed to the client while written, verified
 // against upstream's sha256 and stored in the mirror layout, so that the cache is itself a mirror.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { fsyncPath } from '../fs/atomic-write.js';
 import { replaceFile } from '../fs/replace-file.js';
 import { STATE_DIR } from '../mirror/manifest.js';
+import { projectOfRecord } from '../mirror/build-pages.js';
+import { parseDistFilename } from '../mirror/dist-filename.js';
+import { BrokenDistributionError } from '../mirror/errors.js';
+import { inspectDistribution } from '../mirror/inspect-distribution.js';
+import type { DistFilename } from '../mirror/types.js';
 import { renderProjectHtml, renderProjectJson } from '../mirror/render-pages.js';
 import { redact } from '../redact.js';
 import { downloadVerified, HashMismatchError, type DownloadTee } from '../upstream/download-file.js';
@@ -15,9 +21,9 @@ import { SimpleIndexClient } from '../upstream/simple-client.js';
 import { MalformedPageError, UpstreamError, type UpstreamFile, type Validators } from '../upstream/simple-model.js';
 import { authHeaders, parseUpstreamUrl, type UpstreamUrl } from '../upstream/upstream-url.js';
 import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
-import { buildProxyPage, localPageFiles } from './proxy-page.js';
+import { buildProxyPage, fileBelongsTo, keptFiles, localPageFiles } from './proxy-page.js';
 import { privateMarker } from './upload.js';
-import { sendError } from './respond.js';
+import { sendError, toHeaderText } from './respond.js';
 
 export interface ProxyOptions {
   dir: string;
@@ -29,6 +35,9 @@ export interface ProxyOptions {
   timeoutMs: number;
   /** Never contact upstream: serve what is kept. */
   offline: boolean;
+  /** The largest upstream page read, and the largest file fetched (bytes). */
+  maxPageBytes: number;
+  maxFileBytes: number;
   /** Projects with private uploads that may still be proxied (normalised names). */
   allowUpstream: ReadonlySet<string>;
   /** A file was stored (re-index soon), a page was rewritten (forget the cached copy). */
@@ -61,6 +70,10 @@ type Refresh = { kind: 'listing'; listing: Listing } | { kind: 'missing' } | { k
 const LISTING_VERSION = 1;
 const CIRCUIT_MS = 15_000;
 const PAGE_RETRY = { retries: 1, baseDelayMs: 100, maxDelayMs: 500 };
+/** The longest one attempt at a page may take in the background (a request waits --timeout at most when a page is kept). */
+const pageAttemptMs = (timeoutMs: number) => Math.max(60_000, 6 * timeoutMs);
+/** Lines logged once (a foreign file on a page is told once, not on every refresh or request); forgotten past this many. */
+const MAX_LOGGED_ONCE = 10_000;
 
 export class PullThroughCache implements Fallback {
   readonly #options: ProxyOptions;
@@ -68,14 +81,27 @@ export class PullThroughCache implements Fallback {
   readonly #listings = new Map<string, Listing>();
   readonly #refreshing = new Map<string, Promise<Refresh>>();
   readonly #downloading = new Map<string, Promise<boolean>>();
+  readonly #loggedOnce = new Set<string>();
+  readonly #log: (line: string) => void;
+  /** Per project: what its cached-only page (served stale or offline) was last rendered from. */
+  readonly #cachedOnlyKeys = new Map<string, string>();
 
   constructor(options: ProxyOptions) {
     this.#options = options;
+    this.#log = (line) => options.log?.(toLogText(line));
     this.#upstreams = options.upstreams.map((raw) => {
       const url = parseUpstreamUrl(raw);
       return {
         url,
-        client: new SimpleIndexClient({ url: raw, timeoutMs: options.timeoutMs, connections: 16, retry: PAGE_RETRY, userAgent: 'dib-pypi-serve' }),
+        client: new SimpleIndexClient({
+          url: raw,
+          timeoutMs: options.timeoutMs,
+          connections: 16,
+          retry: PAGE_RETRY,
+          userAgent: 'dib-pypi-serve',
+          maxPageBytes: options.maxPageBytes,
+          pageAttemptMs: pageAttemptMs(options.timeoutMs),
+        }),
         transport: new HttpTransport({ connections: 16, timeoutMs: options.timeoutMs, userAgent: 'dib-pypi-serve' }),
         downUntil: 0,
       };
@@ -117,33 +143,92 @@ export class PullThroughCache implements Fallback {
     }
   }
 
-  /** Write the listing and the pages rendered from it (with local-only files), each atomically. */
-  #save(listing: Listing): void {
-    const dir = this.#stateDir(listing.project);
-    mkdirSync(dir, { recursive: true });
-    const localJson = join(this.#options.dir, listing.project, 'index.json');
-    let local: ReturnType<typeof localPageFiles> = [];
+  /** The files of the mirror's own page of `project` (DIR/<project>/index.json), if it has one. */
+  #localFiles(project: string): ReturnType<typeof localPageFiles> {
+    const localJson = join(this.#options.dir, project, 'index.json');
     try {
-      local = existsSync(localJson) ? localPageFiles(readFileSync(localJson, 'utf8')) : [];
+      return existsSync(localJson) ? localPageFiles(readFileSync(localJson, 'utf8')) : [];
     } catch {
-      local = [];
+      return [];
     }
-    const { page, problems } = buildProxyPage(listing.project, listing.files, local);
-    for (const problem of problems) this.#options.log?.(`upstream ${listing.upstream}: ${listing.project}: ${problem}`);
+  }
+
+  /** Render `files` (upstream's) with the local ones into `dir`'s index.html and index.json, each atomically. */
+  #writePages(listing: Listing, files: readonly UpstreamFile[], dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    const { page, problems } = buildProxyPage(listing.project, files, this.#localFiles(listing.project), { maxFileBytes: this.#options.maxFileBytes });
+    for (const problem of problems) this.#logOnce(`upstream ${listing.upstream}: ${listing.project}: ${problem}`);
     for (const [name, text] of [['index.html', renderProjectHtml(page)], ['index.json', renderProjectJson(page)]] as const) {
       replaceFile(join(dir, name), text);
       this.#options.onPageWritten(join(dir, name));
     }
+  }
+
+  /** Write the listing and the pages rendered from it (with local-only files). */
+  #save(listing: Listing): void {
+    const dir = this.#stateDir(listing.project);
+    this.#writePages(listing, listing.files, dir);
     replaceFile(join(dir, 'listing.json'), `${JSON.stringify({ version: LISTING_VERSION, ...listing })}\n`);
     this.#listings.set(listing.project, listing);
+    this.#cachedOnlyKeys.delete(listing.project);
+  }
+
+  /**
+   * The pages served while upstream cannot be asked (stale, or --offline): upstream's files that are
+   * cached in DIR/<project>/ only, so that pip picks the newest version it can get instead of one it
+   * would fail to download. Metadata not kept is not advertised (pip then reads the wheel itself).
+   * Rendered again only when the cached files changed.
+   */
+  #cachedOnlyDir(listing: Listing): string {
+    try {
+      return this.#writeCachedOnly(listing);
+    } catch (error) {
+      // A read-only DIR (served --offline as it is): the whole kept page, as before, rather than no page.
+      this.#logOnce(`cannot write the cached-only page of ${listing.project}, serving the whole kept page: ${(error as Error).message}`);
+      return this.#stateDir(listing.project);
+    }
+  }
+
+  #writeCachedOnly(listing: Listing): string {
+    const dir = join(this.#stateDir(listing.project), 'cached');
+    const projectDir = join(this.#options.dir, listing.project);
+    let present: Set<string>;
+    try {
+      present = new Set(readdirSync(projectDir));
+    } catch {
+      present = new Set();
+    }
+    const stateDir = this.#stateDir(listing.project);
+    const files = keptFiles(listing.files, (name) => present.has(name) || (name.endsWith('.metadata') && existsSync(join(stateDir, name))));
+    let localStamp = '';
+    try {
+      localStamp = String(statSync(join(projectDir, 'index.json')).mtimeMs);
+    } catch {
+      localStamp = 'none';
+    }
+    const key = `${listing.fetchedAt} ${localStamp} ${files.map((f) => `${f.filename}${f.coreMetadata === undefined ? '' : '+m'}`).join(' ')}`;
+    if (this.#cachedOnlyKeys.get(listing.project) !== key || !existsSync(join(dir, 'index.json'))) {
+      this.#writePages(listing, files, dir);
+      this.#cachedOnlyKeys.set(listing.project, key);
+    }
+    return dir;
+  }
+
+  /** Log a line the first time only (a bad upstream entry would otherwise be told on every refresh). */
+  #logOnce(line: string): void {
+    if (this.#loggedOnce.has(line)) return;
+    if (this.#loggedOnce.size >= MAX_LOGGED_ONCE) this.#loggedOnce.clear();
+    this.#loggedOnce.add(line);
+    this.#log(line);
   }
 
   #plan(listing: Listing, state: 'hit' | 'refreshed' | 'stale' | 'offline', error?: string): PagePlan {
     const headers: Record<string, string> = { 'X-Dib-Pypi-Cache': state };
     const isOld = Date.now() - listing.fetchedAt >= this.#options.ttlMs;
     if (state === 'stale' || (state === 'offline' && isOld)) headers.Warning = '110 dib-pypi "Response is Stale"';
-    if (error !== undefined) headers['X-Dib-Pypi-Upstream-Error'] = redact(error).replace(/[\r\n]+/g, ' ').slice(0, 200);
-    return { dir: this.#stateDir(listing.project), headers };
+    if (error !== undefined) headers['X-Dib-Pypi-Upstream-Error'] = toHeaderText(redact(error));
+    const dir = state === 'stale' || state === 'offline' ? this.#cachedOnlyDir(listing) : this.#stateDir(listing.project);
+    return { dir, headers };
   }
 
   /**
@@ -166,7 +251,8 @@ export class PullThroughCache implements Fallback {
       refreshing = this.#refresh(project, listing).finally(() => this.#refreshing.delete(project));
       this.#refreshing.set(project, refreshing);
     }
-    const outcome = await refreshing;
+    // With a page kept, a request waits --timeout at most, retries included; the refresh goes on meanwhile for the next one.
+    const outcome = listing === undefined ? await refreshing : await withinTime(refreshing, this.#options.timeoutMs);
     if (outcome.kind === 'listing') return this.#plan(outcome.listing, 'refreshed');
     if (outcome.kind === 'missing') return undefined;
     if (listing !== undefined) return this.#plan(listing, 'stale', outcome.error);
@@ -201,7 +287,7 @@ export class PullThroughCache implements Fallback {
         const message = redact(error.message);
         upstream.lastError = message;
         if (error instanceof MalformedPageError || error.isTransient) upstream.downUntil = Date.now() + Math.min(CIRCUIT_MS, this.#options.ttlMs);
-        this.#options.log?.(`upstream failed: ${message}`);
+        this.#log(`upstream failed: ${message}`);
         errors.push(message);
       }
     }
@@ -213,6 +299,11 @@ export class PullThroughCache implements Fallback {
     const isMetadata = filename.endsWith('.metadata');
     const distName = isMetadata ? filename.slice(0, -'.metadata'.length) : filename;
     let listing = this.#load(project);
+    // A file is fetched and stored under the project its name says only: upstream is not even asked for another's.
+    if (!fileBelongsTo(distName, project)) {
+      if (listing?.files.some((f) => f.filename === distName) === true) this.#logOnce(`upstream ${listing.upstream}: ${project}: ${distName}: a file of another project, not fetched`);
+      return 'unknown';
+    }
     if (listing === undefined || !listing.files.some((f) => f.filename === distName)) {
       await this.preparePage(project);
       listing = this.#load(project);
@@ -272,19 +363,33 @@ export class PullThroughCache implements Fallback {
               // Only a full socket buffer holds the upstream connection (a promise for every chunk would pause it each time).
               write: (data) => (res.destroyed || res.write(data) ? undefined : drainedOrClosed(res)),
             };
-      const result = await downloadVerified(upstream.transport, { url, target, algorithm: 'sha256', digest: sha256, ...(size === undefined ? {} : { size }), headers: authHeaders(upstream.url, url), makeParent: true, ...(tee === undefined ? {} : { tee }) });
+      const sdist = file === undefined ? undefined : parseDistFilename(file.filename);
+      const isSdist = sdist?.kind === 'sdist';
+      const result = await downloadVerified(upstream.transport, {
+        url,
+        target,
+        algorithm: 'sha256',
+        digest: sha256,
+        maxBytes: this.#options.maxFileBytes,
+        ...(size === undefined ? {} : { size }),
+        headers: authHeaders(upstream.url, url),
+        makeParent: true,
+        ...(tee === undefined ? {} : { tee }),
+        ...(isSdist ? { commit: 'keep-temp' as const } : {}),
+      });
+      if (isSdist && result.temp !== undefined) await commitSdist(result.temp, target, sdist, project);
       if (file?.uploadTime !== undefined) replaceFile(`${target}.upload-time`, `${file.uploadTime}\n`);
       if (file?.yanked !== undefined) replaceFile(`${target}.yanked`, file.yanked === true ? '' : file.yanked);
       fsyncPath(join(target, '..'));
       isDone = true;
       if (result.heldBack !== undefined && res !== undefined && !res.destroyed) res.write(result.heldBack);
       res?.end();
-      this.#options.log?.(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
+      this.#log(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
       if (file !== undefined) this.#options.onStored();
       return true;
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
-      this.#options.log?.(`download failed, nothing kept: ${message}`);
+      this.#log(`download failed, nothing kept: ${message}`);
       if (error instanceof UpstreamError && error.isTransient && !(error instanceof HashMismatchError)) {
         upstream.lastError = message;
       }
@@ -294,6 +399,45 @@ export class PullThroughCache implements Fallback {
       if (res !== undefined && !isDone && res.headersSent && !res.writableEnded) res.destroy();
     }
   }
+}
+
+/**
+ * Put a verified sdist in place unless `mirror index` would list it on another project's page: for a
+ * legacy name such as `foo-bar-1.0.tar.gz` it takes the project from PKG-INFO when pip's reading of the
+ * name allows that project (`foo`, version `bar-1.0`), so a file of upstream's `foo-bar` could show on
+ * this mirror's (maybe private) `foo`. The temp file is removed whatever happens but the rename.
+ */
+async function commitSdist(temp: string, target: string, filename: DistFilename, project: string): Promise<void> {
+  let isPlaced = false;
+  try {
+    let owner = project;
+    try {
+      const inspected = await inspectDistribution(target, filename, temp);
+      owner = projectOfRecord(basename(target), filename, inspected.core);
+    } catch (error) {
+      if (!(error instanceof BrokenDistributionError)) throw error; // a broken sdist is indexed by its name: this project
+    }
+    if (owner !== project) throw new UpstreamError(basename(target), `its PKG-INFO makes it a file of ${owner}, not of ${project}: not kept`, { isTransient: false });
+    fsyncPath(temp);
+    await rename(temp, target);
+    isPlaced = true;
+  } finally {
+    if (!isPlaced) await rm(temp, { force: true });
+  }
+}
+
+/** A log line with upstream text in it, made safe for a terminal: control characters (escape sequences, CR) become `?`. */
+export function toLogText(line: string): string {
+  return line.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, '?');
+}
+
+/** The refresh's outcome, or a failure saying it did not come within `ms` (the refresh itself goes on). */
+function withinTime(refreshing: Promise<Refresh>, ms: number): Promise<Refresh> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<Refresh>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: 'failed', error: `no answer from upstream within ${ms / 1000} s` }), ms);
+  });
+  return Promise.race([refreshing, late]).finally(() => clearTimeout(timer));
 }
 
 /** Resolves when `res` drains or closes; neither listener outlives it (a long download drains many times). */

@@ -11,6 +11,19 @@ export function sendBody(req: IncomingMessage, res: ServerResponse, status: numb
   else res.end(body);
 }
 
+/**
+ * Text from outside (an upstream's error, a Location it sent) made fit for a response header:
+ * printable ASCII only (Node refuses a header with a character beyond Latin-1, and CR/LF would
+ * split it), each run of anything else one `?`, whitespace collapsed, at most `max` characters.
+ */
+export function toHeaderText(text: string, max = 200): string {
+  const clean = text
+    .replace(/\s+/g, ' ')
+    .replace(/[^\x20-\x7e]+/g, '?')
+    .trim();
+  return clean.length <= max ? clean : `${clean.slice(0, max - 3)}...`;
+}
+
 /** A plain-text error page. */
 export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string): void {
   sendBody(req, res, status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }, Buffer.from(`${message}\n`));

@@ -20,6 +20,22 @@ export function isServedFile(name: string): boolean {
   return isDistName(name) || (name.endsWith(METADATA_SUFFIX) && isDistName(name.slice(0, -METADATA_SUFFIX.length)));
 }
 
+/**
+ * Suffixes of files browsers, crawlers and scanners ask a web server for (`/favicon.ico`,
+ * `/robots.txt`, `/sitemap.xml`, `/wp-login.php`, ...).
+ */
+const WEB_FILE_SUFFIX = /\.(ico|txt|xml|png|jpe?g|gif|svg|webp|css|js|map|html?|json|php|aspx?|jsp|cgi|webmanifest|env|bak|sql|cfg|ini|ya?ml|gz|zip)$/i;
+
+/**
+ * A path segment that names a web file, not a project: a name with a dot in it is never a
+ * normalised project name, which is all pip asks for (PEP 503 `/<normalized>/`), so only the
+ * convenience redirects of names written by hand are given up for these, never a project page:
+ * a project really called `favicon.ico` still answers at `/favicon-ico/`.
+ */
+export function isWebFileName(name: string): boolean {
+  return WEB_FILE_SUFFIX.test(name);
+}
+
 function decode(segment: string): string | undefined {
   try {
     const text = decodeURIComponent(segment);
@@ -52,15 +68,16 @@ export function route(method: string, pathname: string): Route {
     if (first === '') return { kind: 'root', prefix };
     if (first === 'index.html' || first === 'index.json') return { kind: 'root', prefix };
     if (isServedFile(first as string)) return { kind: 'file', prefix, project: undefined, filename: first as string };
-    // `/name` without the slash: the project page lives at `/name/`.
-    if (isValidProjectName(first as string)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(first as string)}/` };
+    // `/name` without the slash: the project page lives at `/name/` (but `/favicon.ico` is no project).
+    if (isValidProjectName(first as string) && !isWebFileName(first as string)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(first as string)}/` };
     return { kind: 'not-found' };
   }
   const project = first as string;
   if (!isValidProjectName(project)) return { kind: 'not-found' };
   if (parts.length === 2) {
     if (second === '' || second === 'index.html' || second === 'index.json') {
-      // PEP 503: a name that is not normalised redirects to the normalised one.
+      // PEP 503: a name that is not normalised redirects to the normalised one (`/robots.txt/` is no project).
+      if (!isNormalizedName(project) && isWebFileName(project)) return { kind: 'not-found' };
       if (!isNormalizedName(project)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(project)}/` };
       return { kind: 'project', prefix, project };
     }

@@ -1,5 +1,6 @@
 // `dib-pypi docker build ARGS`: our own flags apart from docker build's, which pass through untouched. Pure.
 import { UsageError } from '../errors.js';
+import { appendAll } from '../append-all.js';
 
 /** Our flags (the plan's and --mirror); everything else belongs to docker build. */
 export interface OwnBuildFlags {
@@ -51,7 +52,7 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
+      appendAll(positionals, args.slice(i + 1));
       break;
     }
     if (arg === '-' || !arg.startsWith('-')) {
@@ -82,7 +83,9 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
     else if (name === '-f' || name === '--file') file = value;
     else {
       if (name === '--network') network = value;
-      docker.push(...(value === undefined ? [name] : eq !== -1 ? [arg] : [name, value]));
+      if (value === undefined) docker.push(name);
+      else if (eq !== -1) docker.push(arg);
+      else docker.push(name, value);
     }
   }
   if (positionals.length !== 1) {

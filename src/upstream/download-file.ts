@@ -19,6 +19,8 @@ export interface DownloadRequest {
   digest: string;
   /** When known: a different length is a mismatch too. */
   size?: number;
+  /** The most bytes accepted: a bigger file (by the index, the announced length or the bytes so far) fails before the first byte past it is kept. */
+  maxBytes?: number;
   headers: Record<string, string>;
   /**
    * 'rename' (default): fsync the verified temp file and rename it to `target`. 'keep-temp': leave the
@@ -64,9 +66,18 @@ export class HashMismatchError extends UpstreamError {
   }
 }
 
+/** A file bigger than the caller's limit. Not transient: the same URL gives the same size. */
+export class TooLargeError extends UpstreamError {
+  constructor(url: string, limit: number, seen: string) {
+    super(url, `larger than the limit of ${limit} bytes (${seen})`, { isTransient: false });
+  }
+}
+
 /** GET `request.url` into `request.target`, verified; throws UpstreamError (transient or not) and leaves nothing behind on failure. */
 export async function downloadVerified(transport: HttpTransport, request: DownloadRequest): Promise<DownloadResult> {
   const shown = redact(request.url);
+  const limit = request.maxBytes ?? Infinity;
+  if (request.size !== undefined && request.size > limit) throw new TooLargeError(shown, limit, `the index says ${request.size} bytes`);
   const response = await transport.get(request.url, { accept: '*/*', 'accept-encoding': 'identity', ...request.headers });
   if (response.status !== 200) {
     await response.body.dump();
@@ -76,6 +87,10 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   if (request.size !== undefined && Number.isFinite(announced) && announced !== request.size) {
     await response.body.dump();
     throw new HashMismatchError(shown, `${request.size} bytes`, `${announced}`, 'size differs from the index');
+  }
+  if (announced > limit) {
+    await response.body.cancel();
+    throw new TooLargeError(shown, limit, `Content-Length ${announced}`);
   }
   const toMemory = request.commit === 'memory';
   const memoryUpTo = toMemory ? (request.memoryUpTo ?? 0) : -1;
@@ -99,8 +114,9 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
       // Each chunk is hashed and kept or written as it arrives (no stream per response); a tee's write
       // promise holds the connection until the client took the chunk before.
       await response.body.forEach((chunk) => {
-        hash.update(chunk);
         bytes += chunk.length;
+        if (bytes > limit) throw new TooLargeError(shown, limit, `more than ${limit} bytes sent`); // ends the request
+        hash.update(chunk);
         if (kept !== undefined && bytes <= memoryUpTo) kept.push(chunk);
         else {
           if (file === undefined) {

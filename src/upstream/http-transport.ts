@@ -184,6 +184,10 @@ function dispatchGet(agent: Agent, url: string, headers: Record<string, string>)
   });
 }
 
+/** The most bytes of a body read only to be thrown away (dump) before its connection is dropped instead. */
+const DUMP_BYTES = 64 * 1024;
+const CUT_OFF = new Error('body not wanted');
+
 /** Bytes held for a consumer that has not asked yet before the connection is paused. */
 const HIGH_WATER_BYTES = 1 << 20;
 
@@ -267,9 +271,31 @@ export class ResponseBody {
     return Buffer.concat(chunks).toString('utf8');
   }
 
-  /** Read and discard the body (the connection stays reusable). */
-  dump(): Promise<void> {
-    return this.forEach(() => {});
+  /**
+   * Read and discard the body, so the connection stays reusable; past DUMP_BYTES (an error page
+   * that never ends) the connection is dropped instead.
+   */
+  async dump(): Promise<void> {
+    let bytes = 0;
+    try {
+      await this.forEach((chunk) => {
+        bytes += chunk.length;
+        if (bytes > DUMP_BYTES) throw CUT_OFF;
+      });
+    } catch (error) {
+      if (error !== CUT_OFF) throw error;
+    }
+  }
+
+  /** Drop the rest of the body unread (the connection is closed unless it had ended). */
+  async cancel(): Promise<void> {
+    try {
+      await this.forEach(() => {
+        throw CUT_OFF;
+      });
+    } catch (error) {
+      if (error !== CUT_OFF) throw error;
+    }
   }
 
   /** Hand one chunk to the consumer; a thrown error or a rejected promise ends the request. */

@@ -127,8 +127,13 @@ function fileOfAnchor(tag: Tag, base: string): UpstreamFile | string {
   }
   // PEP 503: the text is the file name; it must be the URL's last path segment's name too, or we could not trust either.
   let filename = tag.text;
-  const lastSegment = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
-  if (filename === '') filename = lastSegment;
+  if (filename === '') {
+    try {
+      filename = decodeURIComponent(url.pathname.slice(url.pathname.lastIndexOf('/') + 1));
+    } catch {
+      return `bad percent-encoding in ${JSON.stringify(href)}`; // one bad link, not a page that cannot be read at all
+    }
+  }
   if (!isSafeFilename(filename)) return `unsafe file name ${JSON.stringify(filename)}`;
   const file: UpstreamFile = { filename, url: url.href, hashes };
   const requiresPython = tag.attributes.get('data-requires-python');

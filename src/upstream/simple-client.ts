@@ -25,6 +25,20 @@ export interface SimpleClientOptions {
   userAgent?: string;
   /** Told about each retry (for a progress line). */
   onRetry?: (error: UpstreamError, attempt: number) => void;
+  /** The largest page read (default: no limit); a bigger one fails, not transiently, as soon as it is known. */
+  maxPageBytes?: number;
+  /**
+   * How long one attempt at a page may take, headers and body (default: no limit beyond the stall
+   * timeout): an upstream that trickles a byte now and then never stalls, yet never finishes.
+   */
+  pageAttemptMs?: number;
+}
+
+/** What one page read may take. */
+interface PageLimits {
+  maxBytes: number;
+  /** Date.now() past which the attempt fails. */
+  deadline: number;
 }
 
 export class SimpleIndexClient {
@@ -32,12 +46,16 @@ export class SimpleIndexClient {
   readonly #transport: HttpTransport;
   readonly #retry: RetryPolicy;
   readonly #onRetry: SimpleClientOptions['onRetry'];
+  readonly #maxPageBytes: number;
+  readonly #pageAttemptMs: number;
 
   constructor(options: SimpleClientOptions) {
     this.upstream = parseUpstreamUrl(options.url);
     this.#transport = new HttpTransport({ connections: options.connections ?? 8, timeoutMs: options.timeoutMs ?? 30_000, userAgent: options.userAgent ?? 'dib-pypi' });
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
+    this.#maxPageBytes = options.maxPageBytes ?? Infinity;
+    this.#pageAttemptMs = options.pageAttemptMs ?? Infinity;
   }
 
   /** The URL of a project's page: `<index>/<normalized>/` (PEP 503). */
@@ -71,8 +89,9 @@ export class SimpleIndexClient {
     return withRetries(
       this.#retry,
       async () => {
+        const limits: PageLimits = { maxBytes: this.#maxPageBytes, deadline: Date.now() + this.#pageAttemptMs };
         const response = await this.#transport.get(url, headers);
-        return readPage(response, url, validators, parse, this.#transport.timeoutMs);
+        return readPage(response, url, validators, parse, this.#transport.timeoutMs, limits);
       },
       this.#onRetry,
     );
@@ -102,7 +121,7 @@ function formatOf(response: HttpResponse, url: string): PageFormat {
   throw new MalformedPageError(redact(url), `unexpected Content-Type ${JSON.stringify(type)}`);
 }
 
-async function readPage<T>(response: HttpResponse, url: string, validators: Validators | undefined, parse: (text: string, format: PageFormat, url: string) => T, timeoutMs: number): Promise<FetchOutcome<T>> {
+async function readPage<T>(response: HttpResponse, url: string, validators: Validators | undefined, parse: (text: string, format: PageFormat, url: string) => T, timeoutMs: number, limits: PageLimits): Promise<FetchOutcome<T>> {
   const { status } = response;
   const lastSerial = lastSerialOf(response);
   if (status === 304) {
@@ -117,13 +136,31 @@ async function readPage<T>(response: HttpResponse, url: string, validators: Vali
     await response.body.dump();
     throw new UpstreamError(redact(url), `HTTP ${status}`, { status, isTransient: isTransientStatus(status) });
   }
-  let text: string;
-  try {
-    text = await response.body.text();
-  } catch (error) {
-    throw networkError(url, error, timeoutMs);
-  }
+  const text = await readLimited(response, url, timeoutMs, limits);
   const format = formatOf(response, url);
   const page = parse(text, format, url);
   return { kind: 'page', page, format, validators: validatorsOf(response, undefined), ...(lastSerial === undefined ? {} : { lastSerial }) };
+}
+
+/** A page's body as text, failing as soon as it is bigger than allowed or later than the attempt's deadline. */
+async function readLimited(response: HttpResponse, url: string, timeoutMs: number, limits: PageLimits): Promise<string> {
+  const announced = Number(headerValue(response.headers, 'content-length') ?? NaN);
+  const tooBig = (seen: string) => new UpstreamError(redact(url), `page larger than the limit of ${limits.maxBytes} bytes (${seen})`, { isTransient: false });
+  if (announced > limits.maxBytes) {
+    await response.body.cancel();
+    throw tooBig(`Content-Length ${announced}`);
+  }
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  try {
+    await response.body.forEach((chunk) => {
+      bytes += chunk.length;
+      if (bytes > limits.maxBytes) throw tooBig(`more than ${limits.maxBytes} bytes sent`); // ends the request
+      if (Date.now() > limits.deadline) throw new UpstreamError(redact(url), 'page not received in time (the upstream sends too slowly)', { isTransient: true });
+      chunks.push(chunk);
+    });
+  } catch (error) {
+    throw error instanceof UpstreamError ? error : networkError(url, error, timeoutMs);
+  }
+  return Buffer.concat(chunks, bytes).toString('utf8');
 }

@@ -1,7 +1,9 @@
 // Simple-index pages, golden: PEP 503 HTML, PEP 691 JSON (1.1, PEP 700), PEP 658/714 names only, escaping, determinism.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProjectPage, relativeUrl } from '../../src/mirror/build-pages.js';
+import { buildProjectPage, projectOfRecord, relativeUrl } from '../../src/mirror/build-pages.js';
+import { parseDistFilename } from '../../src/mirror/dist-filename.js';
+import type { CoreMetadata } from '../../src/mirror/types.js';
 import type { FileRecord, SidecarRecord } from '../../src/mirror/manifest.js';
 import { escapeHtml, renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson, type ProjectPage } from '../../src/mirror/render-pages.js';
 
@@ -119,4 +121,18 @@ test('buildProjectPage: sorted files, PEP 440 version order, sidecars', () => {
   const reversed = buildProjectPage('foo', Object.keys(files).reverse(), files, sidecars);
   assert.equal(renderProjectHtml(reversed), renderProjectHtml(page));
   assert.equal(renderProjectJson(reversed), renderProjectJson(page));
+});
+
+test('projectOfRecord: an sdist goes to its PKG-INFO project only when the rest of its name is a PEP 440 version', () => {
+  const place = (basename: string, name: string) => {
+    const filename = parseDistFilename(basename);
+    assert.ok(filename !== undefined, basename);
+    return projectOfRecord(basename, filename, { name, version: '1.0' } as CoreMetadata);
+  };
+  assert.equal(place('foo-bar-1.0.tar.gz', 'foo-bar'), 'foo-bar');
+  assert.equal(place('Foo_Bar-1.0.tar.gz', 'Foo.Bar'), 'foo-bar');
+  assert.equal(place('foo-bar-1.0.tar.gz', 'foo'), 'foo-bar', "'bar-1.0' is no version: the file stays on the page its name says");
+  assert.equal(place('secret-pkg-evil-2.0.tar.gz', 'secret-pkg'), 'secret-pkg-evil');
+  assert.equal(place('foo-1.0.tar.gz', 'other'), 'foo');
+  assert.equal(place('foo-1.0-py3-none-any.whl', 'other'), 'foo');
 });

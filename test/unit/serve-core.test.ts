@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { negotiate } from '../../src/server/negotiate.js';
-import { route, isServedFile } from '../../src/server/routes.js';
+import { route, isServedFile, isWebFileName } from '../../src/server/routes.js';
 import { acceptsGzip, isNotModified, pickRange } from '../../src/server/http-cache.js';
 import { DiskCache } from '../../src/server/disk-cache.js';
 import { JSON_TYPE, NEGOTIATION } from '../helpers/negotiation.js';
@@ -57,6 +57,19 @@ test('routes: names that are not normalised redirect (PEP 503); a missing slash 
   assert.deepEqual(route('GET', '/simple/demo-pkg'), { kind: 'redirect', location: '/simple/demo-pkg/' });
   assert.deepEqual(route('GET', '/Demo_Pkg'), { kind: 'redirect', location: '/demo-pkg/' });
   assert.deepEqual(route('GET', '/simple/demo%2Dpkg/'), { kind: 'project', prefix: '/simple', project: 'demo-pkg' }, 'percent-encoding is decoded');
+});
+
+test('routes: web files (favicon.ico, robots.txt, ...) are not found, not redirected to a project; dotted project names still redirect', () => {
+  for (const path of ['/favicon.ico', '/robots.txt', '/simple/favicon.ico', '/sitemap.xml', '/apple-touch-icon.png', '/wp-login.php', '/favicon.ico/', '/simple/robots.txt/', '/Robots.TXT']) {
+    assert.deepEqual(route('GET', path), { kind: 'not-found' }, path);
+  }
+  // Real projects: dotted names keep their convenience redirect; a project named favicon.ico is at its normalised page.
+  assert.deepEqual(route('GET', '/zope.interface'), { kind: 'redirect', location: '/zope-interface/' });
+  assert.deepEqual(route('GET', '/simple/backports.zoneinfo/'), { kind: 'redirect', location: '/simple/backports-zoneinfo/' });
+  assert.deepEqual(route('GET', '/simple/favicon-ico/'), { kind: 'project', prefix: '/simple', project: 'favicon-ico' });
+  assert.deepEqual(route('GET', '/json'), { kind: 'redirect', location: '/json/' }, 'a name without a dot is a project name');
+  assert.equal(isWebFileName('favicon.ico'), true);
+  assert.equal(isWebFileName('zope.interface'), false);
 });
 
 test('routes: distribution files and PEP 658 metadata, in a project or loose at the top', () => {

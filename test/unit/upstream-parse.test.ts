@@ -69,6 +69,9 @@ test('project HTML: unusable anchors are problems, not files, and not silently d
     ['<a href="x.tar.gz">.hidden.tar.gz</a>', /unsafe file name/],
     ['<a href="http://[::1/x">x</a>', /bad href/],
     [`<a href="x.whl" data-core-metadata="sha256=zz">x.whl</a>`, /core-metadata/],
+    ['<a href="x-1.0%ZZ.tar.gz"></a>', /bad percent-encoding/], // a whole page once failed (URIError) for one such link
+    ['<a href="%2e%2e%2f%2e%2e%2fetc%2fx-1.0.tar.gz"></a>', /unsafe file name/],
+    ['<a href="dir/x%2F..%2Fy-1.0.tar.gz"></a>', /unsafe file name/],
   ];
   for (const [html, problem] of rows) {
     const page = parseProjectHtml(html, PAGE, 'x');
