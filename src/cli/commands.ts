@@ -408,6 +408,9 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       timeout: { type: 'string' },
       'allow-upstream': { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'max-login-failures': { type: 'string' },
       'max-page-size': { type: 'string' },
       'max-file-size': { type: 'string' },
       config: { type: 'string' },
@@ -437,6 +440,12 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      user __token__ with password T
   --allow-overwrite  let an upload replace a file of the same name (default: 409)
   --max-upload-mb N  largest file accepted (default: 1024)
+  --max-login-failures N  wrong passwords a client (IPv4 address, IPv6 /64) may send
+                     per minute; then 429 with Retry-After (default: 10; 0: no limit)
+  --max-connections N  open connections per process (default: 1024, less when
+                     ulimit -n is lower); past it the longest idle one is closed
+  --headers-timeout SECONDS  a connection that sends no whole request head this long
+                     after connecting or after its last answer is closed (default: 10)
   --upstream URL     be a pull-through cache of this PEP 503/691 index (repeatable:
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed
@@ -467,9 +476,13 @@ page is served with X-Dib-Pypi-Cache: stale and a Warning header, listing only t
 files cached (pip then takes the newest version it can get). A file is fetched and stored
 only under the project its name says: an upstream cannot add files to another project. The root page lists
 the projects in DIR only.
-Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
-the file name must be a wheel or sdist of the form's project and version, its digests
-must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,
+Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong,
+429 past --max-login-failures; answered before the body is read, then the connection is
+closed); the file name must be printable ASCII, a wheel or a .tar.gz/.zip sdist of the
+form's project and version, its digests must match, and its METADATA or PKG-INFO must
+name that project and version (safe member names, at most 2 GiB unpacked). A name that
+differs from an existing file's only in case, separators or version spelling
+(NewPkg-1.0 vs newpkg-01.0) is the same file: 409. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
 uploads counts as private.
 Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
