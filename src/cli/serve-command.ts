@@ -1,4 +1,5 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
+import { layeredServeFlags, renderSettings } from './serve-settings.js';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,8 +29,13 @@ export interface ServeFlags {
   timeout?: string;
   allowUpstream?: string[];
   workers?: string;
+  maxConnections?: string;
+  headersTimeout?: string;
+  maxLoginFailures?: string;
   maxPageSize?: string;
   maxFileSize?: string;
+  config?: string;
+  printConfig?: boolean;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -54,6 +60,39 @@ export function parseMegabytes(raw: string | undefined, flag: string, fallback: 
   if (raw === undefined) return fallback;
   if (!/^\d{1,6}$/.test(raw) || Number(raw) === 0) throw new UsageError(`expected a whole number of MiB (1 or more), got ${JSON.stringify(raw)}`, flag);
   return Number(raw);
+}
+
+/** Descriptors kept for what is not a connection (files being served or received, the cache, threads). */
+const RESERVED_FDS = 128;
+
+/** The soft limit on open files of this process (Linux /proc), or undefined when unknown. */
+function openFilesLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null || match[1] === 'unlimited' ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--max-connections N` (default 1024): open connections per serving process; past it the longest
+ * idle one is closed. Never more than the open-files limit allows (less a reserve), or accept()
+ * would fail with EMFILE and drop new connections, the well-behaved ones too.
+ */
+export function parseMaxConnections(raw: string | undefined, fdLimit: number | undefined): { max: number; lowered?: string } {
+  if (raw !== undefined && (!/^\d{1,7}$/.test(raw) || Number(raw) < 1)) throw new UsageError(`expected a number of connections (1 or more), got ${JSON.stringify(raw)}`, '--max-connections');
+  const wanted = raw === undefined ? 1024 : Number(raw);
+  if (fdLimit === undefined || wanted <= fdLimit - RESERVED_FDS) return { max: wanted };
+  const max = Math.max(16, fdLimit - RESERVED_FDS);
+  return { max, lowered: `${wanted} connections need more open files than this process may have (ulimit -n ${fdLimit}): at most ${max}` };
+}
+
+/** `--max-login-failures N`: failed logins a client may have per minute before 429 (default 10; 0: no limit). */
+export function parseLoginFailures(raw: string | undefined): number {
+  if (raw === undefined) return 10;
+  if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`expected a number of failed logins (0: no limit), got ${JSON.stringify(raw)}`, '--max-login-failures');
+  return Number(raw) === 0 ? Infinity : Number(raw);
 }
 
 /**
@@ -97,7 +136,12 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function runServe(flags: ServeFlags): Promise<void> {
+export async function runServe(commandLine: ServeFlags): Promise<void> {
+  const flags = layeredServeFlags(commandLine, process.env);
+  if (flags.printConfig === true) {
+    process.stdout.write(renderSettings(flags.settings, process.env));
+    return;
+  }
   const dir = resolve(flags.positionals[0] ?? defaultMirror(process.env));
   const host = flags.host ?? '127.0.0.1';
   const port = parsePort(flags.port);
@@ -126,7 +170,7 @@ export async function runServe(flags: ServeFlags): Promise<void> {
       process.exitCode = await runPrimary({
         workers,
         onListening: (bound) => printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/), ${workers} processes; Ctrl-C stops`),
-        log: (line) => process.stderr.write(`dib-pypi serve: ${line}\n`),
+        log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
       });
       return;
     }
@@ -147,7 +191,10 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
   const { createApp } = await import('../server/app.js');
   const reindex = sharedReindexQueue(dir);
   const proxy = await setUpProxy(flags, dir, reindex, (path) => app.cache.invalidate(path));
-  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status() });
+  const connections = parseMaxConnections(flags.maxConnections, openFilesLimit());
+  if (connections.lowered !== undefined && announce) warn(`--max-connections: ${connections.lowered}`);
+  const limits = { maxConnections: connections.max, headersTimeoutMs: parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
+  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status(), limits });
   const uploads = await setUpUploads(flags, dir, reindex, (project) => {
     for (const page of ['index.html', 'index.json']) {
       app.cache.invalidate(join(dir, page));
@@ -233,11 +280,14 @@ function uploadsEnabled(flags: ServeFlags): boolean {
 async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
+  const maxFailures = parseLoginFailures(flags.maxLoginFailures);
   if (!uploadsEnabled(flags)) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
+    if (flags.maxLoginFailures !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
     return undefined;
   }
   const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
+  const { UploadThreads } = await import('../server/upload-threads.js');
   let users = new Map<string, string>();
   if (flags.uploadAuth !== undefined) {
     let text: string;
@@ -248,14 +298,20 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     }
     users = parseHtpasswd(text, flags.uploadAuth);
     if (users.size === 0) throw new UsageError(`${JSON.stringify(flags.uploadAuth)} lists no users`, '--upload-auth');
+    const costs = new Set([...users.values()].map((hash) => hash.slice(4, 6)));
+    if (costs.size > 1) warn(`${flags.uploadAuth}: the users' bcrypt costs differ (${[...costs].sort().join(', ')}): how long a wrong password takes tells users apart; give all the same (htpasswd -B -C N)`);
   }
   const { createUploadHandler } = await import('../server/upload.js');
+  const { LoginLimiter } = await import('../server/login-limiter.js');
   const queue = await reindexQueue();
+  const threads = new UploadThreads();
   return createUploadHandler({
     dir,
-    auth: new Authenticator({ users, token: token === '' ? undefined : token }),
+    threads,
+    auth: new Authenticator({ users, token: token === '' ? undefined : token }, threads),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
+    limiter: new LoginLimiter({ maxFailures: maxFailures }),
     onStored: async (project) => {
       const result = await queue.request();
       for (const problem of result.problems) warn(`broken file not served: ${problem.path}: ${problem.message}`);
