@@ -36,6 +36,7 @@ export interface StatusLineOptions {
 const CLEAR = '\r\x1b[2K';
 export const DEFAULT_INTERVAL_MS = 5_000;
 
+/** The status line of one command on `stream`: progress as the mode asks, kept lines always, every line redacted. */
 export function createStatusLine(stream: NodeJS.WriteStream, options: StatusLineOptions = {}): StatusLine {
   const mode: ProgressMode = options.isQuiet ? 'none' : (options.mode ?? (stream.isTTY ? 'tty' : 'plain'));
   const now = options.now ?? (() => performance.now());
