@@ -98,3 +98,18 @@ test('--progress=none drops progress and steps but keeps info; --quiet keeps onl
     assert.deepEqual(written, kept);
   }
 });
+
+test('a phase that reports nothing for a while still gets its periodic lines in a log (the timer), and none after the end', async () => {
+  const { stream, written } = fakeStream(false);
+  const status = createStatusLine(stream, { intervalMs: 40 });
+  status.progress({ phase: 'verify: hashing', done: 1, total: 2, unit: 'files' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  status.clear();
+  const count = written.length;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(written.length, count, 'the timer stopped');
+  assert.equal(written[0], 'dib-pypi: verify: hashing 1/2 files (50%), ETA --\n');
+  assert.ok(written.length >= 4, written.join(''));
+  for (const line of written.slice(1, -1)) assert.match(line, /^dib-pypi: verify: hashing 1\/2 files \(50%\), ETA --, 0s elapsed\n$/);
+  assert.match(written.at(-1) ?? '', /^dib-pypi: verify: hashing 1\/2 files \(50%\), done in 0\.\d s\n$/);
+});
