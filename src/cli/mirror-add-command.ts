@@ -51,8 +51,11 @@ export function formatBytes(bytes: number): string {
 /** Turns add events into the live status (terminal) or into plain lines (logs): what pip collects, saves and builds. */
 function progressReporter(status: StatusLine): (event: AddEvent) => void {
   let run = '';
+  let runPhase = '';
   let saved = 0;
   const show = (text: string) => status.step(text);
+  // In a log, each pip run is a phase: a long quiet one (building a big sdist) still gets a line every few seconds, and its time.
+  const countRun = () => (status.isLive ? undefined : status.progress({ phase: runPhase, done: saved, unit: 'files' }));
   return (event) => {
     switch (event.kind) {
       case 'python':
@@ -64,7 +67,9 @@ function progressReporter(status: StatusLine): (event: AddEvent) => void {
       case 'run':
         run = `[${event.step}/${event.steps} ${event.target}]`;
         saved = 0;
-        show(`${run} pip ${event.command}${event.command === 'wheel' ? ' (building wheels from sdists)' : ''}`);
+        runPhase = `${run} pip ${event.command}${event.command === 'wheel' ? ' (building wheels from sdists)' : ''}`;
+        if (status.isLive) show(runPhase);
+        else countRun();
         return;
       case 'pip': {
         const e = event.event;
@@ -74,6 +79,7 @@ function progressReporter(status: StatusLine): (event: AddEvent) => void {
         else {
           saved++;
           show(`${run} ${e.kind} ${e.file}`);
+          countRun();
         }
         return;
       }

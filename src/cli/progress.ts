@@ -111,7 +111,8 @@ export function formatProgress(s: ProgressSnapshot, rate: Rate | undefined): str
   if (!s.total && s.done === 0 && s.bytes === undefined && s.detail === undefined) return `${s.phase}...`;
   const parts = [`${s.phase} ${counts(s)}`];
   if (rate !== undefined) parts.push(rates(s, rate));
-  if (s.total || s.totalBytes) {
+  const isComplete = s.total ? s.done >= s.total : false;
+  if ((s.total || s.totalBytes) && !isComplete) {
     const left = estimateRemainingMs(s, rate);
     parts.push(left === undefined ? 'ETA --' : `ETA ${formatDuration(left)}`);
   }
@@ -133,19 +134,25 @@ export interface ProgressPolicyOptions {
   mode: 'tty' | 'plain';
   /** Plain mode: at most one line per this many ms within a phase (besides its start and end lines). */
   plainIntervalMs: number;
+  /**
+   * Plain mode: a phase's start line waits this long (default: the interval, at most 1 s), so a phase
+   * that is over by then gets its end line only: a quick run keeps a short log.
+   */
+  startGraceMs?: number;
   /** Terminal: at most one repaint per this many ms (default 100: ten a second). */
   repaintMs?: number;
 }
 
 /**
  * When to show what: a terminal repaints at most ten times a second; a log gets a line when a phase
- * starts, then at most one every `plainIntervalMs` (with the time taken so far), and one when it ends.
- * Times are passed in.
+ * has run for a moment (startGraceMs), then at most one every `plainIntervalMs` (with the time taken
+ * so far), and one when it ends. Times are passed in.
  */
 export class ProgressPolicy {
   private current?: ProgressSnapshot;
   private phaseStart = 0;
   private lastShown = Number.NEGATIVE_INFINITY;
+  private isStartPending = false;
   private window = new RateWindow();
 
   constructor(private readonly options: ProgressPolicyOptions) {}
@@ -153,25 +160,32 @@ export class ProgressPolicy {
   /** A new report: what to show for it, if anything. */
   report(now: number, s: ProgressSnapshot): ProgressOutput | undefined {
     const previous = this.current;
-    const lines: string[] = [];
-    if (previous === undefined || previous.phase !== s.phase) {
-      if (previous !== undefined && this.options.mode === 'plain') lines.push(formatPhaseEnd(previous, now - this.phaseStart));
-      this.phaseStart = now;
-      this.window = new RateWindow();
-      this.current = s;
-      this.window.add(now, s.done, s.bytes ?? 0);
-      this.lastShown = now;
-      const text = formatProgress(s, undefined);
-      return this.options.mode === 'plain' ? { kind: 'lines', lines: [...lines, text] } : { kind: 'repaint', text };
-    }
     this.current = s;
+    if (previous !== undefined && previous.phase === s.phase) return this.tick(now);
+    const ended = previous !== undefined && this.options.mode === 'plain' ? [formatPhaseEnd(previous, now - this.phaseStart)] : [];
+    this.phaseStart = now;
+    this.window = new RateWindow();
     this.window.add(now, s.done, s.bytes ?? 0);
-    return this.tick(now);
+    this.isStartPending = this.options.mode === 'plain';
+    if (this.options.mode === 'tty') {
+      this.lastShown = now;
+      return { kind: 'repaint', text: formatProgress(s, undefined) };
+    }
+    const started = this.tick(now);
+    const lines = [...ended, ...(started?.kind === 'lines' ? started.lines : [])];
+    return lines.length === 0 ? undefined : { kind: 'lines', lines };
   }
 
   /** The clock moved (a timer): a due line or repaint of the current state, even without new counts. */
   tick(now: number): ProgressOutput | undefined {
     if (this.current === undefined) return undefined;
+    this.window.add(now, this.current.done, this.current.bytes ?? 0); // also without new counts: a stall slows the rate down
+    if (this.isStartPending) {
+      if (now - this.phaseStart < (this.options.startGraceMs ?? Math.min(this.options.plainIntervalMs, 1000))) return undefined;
+      this.isStartPending = false;
+      this.lastShown = now;
+      return { kind: 'lines', lines: [formatProgress(this.current, this.window.rate(this.current.bytes !== undefined))] };
+    }
     const every = this.options.mode === 'plain' ? this.options.plainIntervalMs : (this.options.repaintMs ?? 100);
     if (now - this.lastShown < every) return undefined;
     this.lastShown = now;

@@ -24,10 +24,10 @@ describe('progress of mirror index and verify', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  test('index: a line at each phase start and end, with counts', () => {
+  test('index: an end line for each phase, with counts and time', () => {
     const result = runCli(['mirror', 'index', dir], { env: cleanEnv({ DIB_PYPI_PROGRESS_INTERVAL: '0.2' }) });
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /^dib-pypi: index: scanning\.\.\.$/m);
+    assert.match(result.stderr, /^dib-pypi: index: scanning done in \d+\.\d s$/m);
     assert.match(result.stderr, new RegExp(`^dib-pypi: index: inspecting ${FILES}/${FILES} files \\(100%\\), done in \\d+\\.\\d s`, 'm'));
     assert.match(result.stderr, new RegExp(`^dib-pypi: index: writing pages ${PROJECTS}/${PROJECTS} projects \\(100%\\), done in`, 'm'));
     assert.ok(!result.stderr.includes('\r'), 'no terminal control in a log');
@@ -38,7 +38,7 @@ describe('progress of mirror index and verify', () => {
     const result = runCli(['mirror', 'verify', dir], { env: cleanEnv({ DIB_PYPI_PROGRESS_INTERVAL: '0.05' }) });
     assert.equal(result.status, 0, result.stderr);
     const hashing = result.stderr.split('\n').filter((line) => line.startsWith('dib-pypi: verify: hashing '));
-    assert.match(hashing[0] ?? '', new RegExp(`^dib-pypi: verify: hashing 0/${FILES} files \\(0%\\), 0\\.0 MB of \\d+\\.\\d MB, ETA --$`));
+    assert.match(hashing[0] ?? '', new RegExp(`^dib-pypi: verify: hashing \\d+/${FILES} files \\(\\d+%\\), \\d+\\.\\d MB of \\d+\\.\\d MB, ETA --$`));
     assert.match(hashing.at(-1) ?? '', new RegExp(`^dib-pypi: verify: hashing ${FILES}/${FILES} files \\(100%\\), \\d+\\.\\d MB of \\d+\\.\\d MB, done in`));
     assert.ok(hashing.length >= 3, `a line between start and end:\n${result.stderr}`);
     for (const line of hashing.slice(1, -1)) assert.match(line, new RegExp(`^dib-pypi: verify: hashing \\d+/${FILES} files \\(\\d+%\\), `));
@@ -85,7 +85,7 @@ describe('progress of mirror index and verify', () => {
     assert.match(interval.stderr, /DIB_PYPI_PROGRESS_INTERVAL: expected a number of seconds above 0, got "soon"/);
   });
 
-  test('sync from an nginx upstream: a start line with the project count, an end line with files and MB, then the index; --quiet silent', async (t) => {
+  test('sync from an nginx upstream: an end line with projects, files and MB, then the index; --quiet silent', async (t) => {
     if (!need(t, nginxProblem() === undefined, nginxProblem() ?? '')) return;
     await using nginx = await startNginx(dir);
     const work = mkdtempSync(join(tmpdir(), 'dib-pypi-progress-sync-'));
@@ -94,7 +94,6 @@ describe('progress of mirror index and verify', () => {
     const env = cleanEnv({ DIB_PYPI_PROGRESS_INTERVAL: '0.05' });
     const result = await runCliAsync(['mirror', 'sync', join(work, 'a'), '--upstream', nginx.url, ...projects], { env });
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stderr, /^dib-pypi: sync: downloading 0\/10 projects \(0%\), 0\.0 MB, 0\/0 files, ETA --$/m);
     assert.match(result.stderr, /^dib-pypi: sync: downloading 10\/10 projects \(100%\), \d+\.\d MB, 200\/200 files, done in /m);
     assert.match(result.stderr, /^dib-pypi: index: writing pages 10\/10 projects \(100%\), done in /m);
     assert.match(result.stdout, /^synced 10 projects \(0 unchanged\): 200 files downloaded/);

@@ -54,7 +54,7 @@ test('the rate window: nothing until two seconds of samples, then the rate over 
   assert.ok((window.rate(false)?.itemsPerSecond ?? 0) > 100);
 });
 
-test('plain mode: a line at a phase start, then at most one per interval, an end line when the next phase starts and at the end', () => {
+test('plain mode: a line once a phase has run a moment, then at most one per interval, an end line when the next phase starts and at the end', () => {
   const policy = new ProgressPolicy({ mode: 'plain', plainIntervalMs: 5000 });
   const hash = (done: number): ProgressSnapshot => ({ phase: 'verify: hashing', done, total: 1000, unit: 'files' });
   const seen: [number, string[] | undefined][] = [];
@@ -64,23 +64,32 @@ test('plain mode: a line at a phase start, then at most one per interval, an end
     seen.push([now, out?.kind === 'lines' ? out.lines : undefined]);
   };
   at(0, hash(0));
+  at(500, hash(50));
   at(1000, hash(100));
-  at(4999, hash(450));
-  at(5000, hash(500));
+  at(5999, hash(599));
   at(6000, hash(600));
-  assert.equal(policy.tick(9999), undefined);
-  assert.deepEqual(policy.tick(10_000), { kind: 'lines', lines: ['verify: hashing 600/1000 files (60%), 100 files/s, ETA 4s, 10s elapsed'] });
-  at(11_000, { phase: 'verify: comparing pages', done: 0, total: 3, unit: 'projects' });
-  assert.equal(policy.end(11_500), 'verify: comparing pages 0/3 projects (0%), done in 0.5 s');
-  assert.equal(policy.end(12_000), undefined);
+  assert.equal(policy.tick(10_999), undefined);
+  // Stalled since 6000: the rate over the last ten seconds falls, the ETA grows.
+  assert.deepEqual(policy.tick(11_000), { kind: 'lines', lines: ['verify: hashing 600/1000 files (60%), 50 files/s, ETA 8s, 11s elapsed'] });
+  at(12_000, { phase: 'verify: comparing pages', done: 0, total: 3, unit: 'projects' });
+  assert.equal(policy.end(12_500), 'verify: comparing pages 0/3 projects (0%), done in 0.5 s');
+  assert.equal(policy.end(13_000), undefined);
   assert.deepEqual(seen, [
-    [0, ['verify: hashing 0/1000 files (0%), ETA --']],
-    [1000, undefined],
-    [4999, undefined],
-    [5000, ['verify: hashing 500/1000 files (50%), 100 files/s, ETA 5s, 5s elapsed']],
-    [6000, undefined],
-    [11_000, ['verify: hashing 600/1000 files (60%), done in 11.0 s, 54.5 files/s', 'verify: comparing pages 0/3 projects (0%), ETA --']],
+    [0, undefined],
+    [500, undefined],
+    [1000, ['verify: hashing 100/1000 files (10%), ETA --']],
+    [5999, undefined],
+    [6000, ['verify: hashing 600/1000 files (60%), 100 files/s, ETA 4s, 6s elapsed']],
+    [12_000, ['verify: hashing 600/1000 files (60%), done in 12.0 s, 50 files/s']],
   ]);
+});
+
+test('plain mode: a phase over within its first moment gets its end line only; a finished count shows no ETA', () => {
+  const policy = new ProgressPolicy({ mode: 'plain', plainIntervalMs: 5000 });
+  assert.equal(policy.report(0, { phase: 'index: scanning', done: 0 }), undefined);
+  assert.deepEqual(policy.report(300, { phase: 'index: inspecting', done: 2, total: 2, unit: 'files' }), { kind: 'lines', lines: ['index: scanning done in 0.3 s'] });
+  assert.deepEqual(policy.tick(1300), { kind: 'lines', lines: ['index: inspecting 2/2 files (100%)'] });
+  assert.equal(policy.end(1400), 'index: inspecting 2/2 files (100%), done in 1.1 s, 1.8 files/s');
 });
 
 test('terminal mode: a repaint at most every 100 ms, nothing kept at a phase end', () => {
