@@ -66,16 +66,16 @@ const PROGRESS_OPTIONS: OptionSpecs = {
 
 const PROGRESS_HELP = `  --progress MODE    progress on stderr: auto (default: tty on a terminal, else
                      plain), tty (one line redrawn, with rate and ETA), plain (a
-                     line when a phase starts and ends, and every 5 s between:
-                     for CI logs) or none; default from $DIB_PYPI_PROGRESS
+                     line as a phase gets going, every 5 s and at its end: for
+                     CI logs) or none; default from $DIB_PYPI_PROGRESS
   -q, --quiet        no progress and no informational lines on stderr (warnings,
                      errors and the results on stdout stay)`;
 
 /** The same, for the commands whose descriptions start at column 27. */
 const PROGRESS_HELP_WIDE = `  --progress MODE          progress on stderr: auto (default: tty on a terminal,
                            else plain), tty (one line redrawn, with rate and
-                           ETA), plain (a line when a phase starts and ends, and
-                           every 5 s between: for CI logs) or none; default from
+                           ETA), plain (a line as a phase gets going, every 5 s
+                           and at its end: for CI logs) or none; default from
                            $DIB_PYPI_PROGRESS
   -q, --quiet              no progress and no informational lines on stderr
                            (warnings, errors and the results on stdout stay)`;
