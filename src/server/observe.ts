@@ -32,9 +32,8 @@ export function routeLabel(method: string, url: string): string {
 const UPLOAD_OUTCOMES: Record<number, string> = { 200: 'stored', 201: 'stored', 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 405: 'disabled', 409: 'exists', 413: 'too_large' };
 
 /** The access log's cache column: the proxy's X-Dib-Pypi-Cache, else `local` (or `hit` as a cache) for a page or file from DIR. */
-function cacheStatus(res: ServerResponse, label: string, isCache: boolean): string | undefined {
-  const header = res.getHeader('x-dib-pypi-cache');
-  if (typeof header === 'string') return header;
+function cacheStatus(res: ServerResponse, header: string | undefined, label: string, isCache: boolean): string | undefined {
+  if (header !== undefined) return header;
   const isServed = res.statusCode < 300 || res.statusCode === 304;
   if (!isServed || (label !== 'page' && label !== 'root' && label !== 'file' && label !== 'metadata')) return undefined;
   return isCache && label !== 'root' ? 'hit' : 'local';
@@ -62,6 +61,15 @@ export function observeRequest(options: ObserverOptions, req: IncomingMessage, r
   const start = process.hrtime.bigint();
   const client = req.socket.remoteAddress;
   let bytes = 0;
+  let cacheHeader: string | undefined;
+  // Headers given to writeHead() are not readable with getHeader() afterwards: X-Dib-Pypi-Cache is caught on the way.
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const headers = args.find((arg) => typeof arg === 'object' && arg !== null && !Array.isArray(arg)) as Record<string, unknown> | undefined;
+    const value = headers?.['X-Dib-Pypi-Cache'] ?? this.getHeader('x-dib-pypi-cache');
+    if (typeof value === 'string') cacheHeader = value;
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
   const write = res.write;
   const end = res.end;
   res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
@@ -83,7 +91,7 @@ export function observeRequest(options: ObserverOptions, req: IncomingMessage, r
     const status = isAborted && !res.headersSent ? 499 : res.statusCode;
     const sent = method === 'HEAD' ? 0 : bytes;
     const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cache = cacheStatus(res, label, options.isCache);
+    const cache = cacheStatus(res, cacheHeader, label, options.isCache);
     count(options, label, status, sent, durationSeconds, cache, isAborted);
     if (options.log === undefined) return;
     const entry: AccessEntry = {
