@@ -7,6 +7,7 @@ import { redact } from '../redact.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
+import { ObservedResponse } from './observe.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
 
@@ -63,7 +64,7 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
-  const app: App = { server: createServer(), dir: options.dir, cache, upload: options.upload };
+  const app: App = { server: createServer({ ServerResponse: ObservedResponse }) as Server, dir: options.dir, cache, upload: options.upload };
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     options.observe?.(req, res);
     if (answerFromMemory(app, options, req, res)) return;

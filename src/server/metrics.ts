@@ -64,7 +64,11 @@ export class Metrics {
   readonly #histograms = new Map<string, HistogramValue>();
 
   add(name: string, labels: Record<string, string>, by = 1): void {
-    const key = `${name}|${labelsOf(labels)}`;
+    this.addTo(`${name}|${labelsOf(labels)}`, by);
+  }
+
+  /** add() with the series key already made (`name|labels`, label values escaped): for the per-request counters. */
+  addTo(key: string, by: number): void {
     this.#values.set(key, (this.#values.get(key) ?? 0) + by);
   }
 
@@ -73,8 +77,13 @@ export class Metrics {
   }
 
   observe(name: string, labels: Record<string, string>, value: number): void {
+    this.observeAt(name, labelsOf(labels), value);
+  }
+
+  /** observe() with the labels already rendered (values escaped). */
+  observeAt(name: string, labels: string, value: number): void {
     const buckets = FAMILY_BY_NAME.get(name)?.buckets ?? [];
-    const key = `${name}|${labelsOf(labels)}`;
+    const key = `${name}|${labels}`;
     let histogram = this.#histograms.get(key);
     if (histogram === undefined) {
       histogram = { counts: new Array<number>(buckets.length + 1).fill(0), sum: 0, count: 0 };

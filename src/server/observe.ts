@@ -1,6 +1,6 @@
 // Watches each request and connection of the server: counts them into the metrics and, when the
 // access log is on, writes one line per request once its response ends (or is cut off).
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage, type Server } from 'node:http';
 import { basicAuthUser, formatAccessLine, type AccessEntry, type LogFormat } from './access-log.js';
 import type { Metrics } from './metrics.js';
 import { route } from './routes.js';
@@ -13,8 +13,51 @@ export interface ObserverOptions {
   isCache: boolean;
 }
 
+/**
+ * The server's responses: they count the body bytes written (Content-Length is not known for every
+ * response, nor sent whole when the client goes away) and catch the X-Dib-Pypi-Cache header given to
+ * writeHead (getHeader cannot see those). A subclass (node's `ServerResponse` option of createServer)
+ * rather than wrappers set on each response: nothing is allocated per request for it.
+ */
+export class ObservedResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  sentBytes = 0;
+  cacheHeader: string | undefined = undefined;
+}
+
+const base = ServerResponse.prototype;
+ObservedResponse.prototype.writeHead = function (this: ObservedResponse, ...args: unknown[]) {
+  const headers = args[1] !== null && typeof args[1] === 'object' ? args[1] : args[2];
+  const value = headers !== null && typeof headers === 'object' && !Array.isArray(headers) ? (headers as Record<string, unknown>)['X-Dib-Pypi-Cache'] : undefined;
+  const cache = value ?? this.getHeader('x-dib-pypi-cache');
+  if (typeof cache === 'string') this.cacheHeader = cache;
+  return (base.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+} as typeof ObservedResponse.prototype.writeHead;
+ObservedResponse.prototype.write = function (this: ObservedResponse, chunk: unknown, ...rest: unknown[]) {
+  this.sentBytes += sizeOf(chunk, rest[0]);
+  return (base.write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+} as typeof ObservedResponse.prototype.write;
+ObservedResponse.prototype.end = function (this: ObservedResponse, chunk?: unknown, ...rest: unknown[]) {
+  if (typeof chunk !== 'function') this.sentBytes += sizeOf(chunk, rest[0]);
+  return (base.end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+} as typeof ObservedResponse.prototype.end;
+
+/** Route labels of recent request targets (the same few URLs come again and again); forgotten past this many. */
+const LABELS = new Map<string, string>();
+const MAX_LABELS = 4096;
+
 /** The bounded route label of a request: never its path. */
 export function routeLabel(method: string, url: string): string {
+  const key = `${method} ${url}`;
+  let label = LABELS.get(key);
+  if (label === undefined) {
+    if (LABELS.size >= MAX_LABELS) LABELS.clear();
+    label = routeLabelOf(method, url);
+    LABELS.set(key, label);
+  }
+  return label;
+}
+
+function routeLabelOf(method: string, url: string): string {
   const queryAt = url.indexOf('?');
   const target = route(method, queryAt === -1 ? url : url.slice(0, queryAt));
   switch (target.kind) {
@@ -52,51 +95,27 @@ export function observeConnections(server: Server, metrics: Metrics): void {
 }
 
 /**
- * Follow one request: body bytes are counted as they are written (Content-Length is not known for
- * every response, nor sent whole when the client goes away), and the line is made when the response
- * has ended ('finish') or the connection closed first ('close', aborted).
+ * Follow one request (answered with an ObservedResponse): counted, and logged when the access log is
+ * on, once the response is over: 'close' comes after 'finish' too, and without it when cut off.
  */
 export function observeRequest(options: ObserverOptions, req: IncomingMessage, res: ServerResponse): void {
-  const startMs = Date.now();
-  const start = process.hrtime.bigint();
-  const client = req.socket.remoteAddress;
-  let bytes = 0;
-  let cacheHeader: string | undefined;
-  // Headers given to writeHead() are not readable with getHeader() afterwards: X-Dib-Pypi-Cache is caught on the way.
-  const writeHead = res.writeHead;
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    const headers = args.find((arg) => typeof arg === 'object' && arg !== null && !Array.isArray(arg)) as Record<string, unknown> | undefined;
-    const value = headers?.['X-Dib-Pypi-Cache'] ?? this.getHeader('x-dib-pypi-cache');
-    if (typeof value === 'string') cacheHeader = value;
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
-  } as typeof res.writeHead;
-  const write = res.write;
-  const end = res.end;
-  res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    bytes += sizeOf(chunk, rest[0]);
-    return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-  } as typeof res.write;
-  res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-    if (typeof chunk !== 'function') bytes += sizeOf(chunk, rest[0]);
-    return (end as (...args: unknown[]) => ServerResponse).call(this, chunk, ...rest);
-  } as typeof res.end;
-  let isDone = false;
-  const done = (isAborted: boolean) => {
-    if (isDone) return;
-    isDone = true;
+  const start = performance.now();
+  res.once('close', () => {
+    const durationSeconds = (performance.now() - start) / 1000;
+    const isAborted = !res.writableFinished;
     const method = req.method ?? '-';
     const url = req.url ?? '';
     const label = routeLabel(method, url);
     // Cut off before any header went out: nginx's 499 (client closed the request), not a 200 never sent.
     const status = isAborted && !res.headersSent ? 499 : res.statusCode;
-    const sent = method === 'HEAD' ? 0 : bytes;
-    const durationSeconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const cache = cacheStatus(res, cacheHeader, label, options.isCache);
+    const observed = res instanceof ObservedResponse ? res : undefined;
+    const sent = method === 'HEAD' ? 0 : (observed?.sentBytes ?? 0);
+    const cache = cacheStatus(res, observed?.cacheHeader, label, options.isCache);
     count(options, label, status, sent, durationSeconds, cache, isAborted);
     if (options.log === undefined) return;
     const entry: AccessEntry = {
-      startMs,
-      client,
+      startMs: performance.timeOrigin + start,
+      client: req.socket.remoteAddress,
       user: basicAuthUser(req.headers.authorization),
       method,
       url,
@@ -111,16 +130,15 @@ export function observeRequest(options: ObserverOptions, req: IncomingMessage, r
       isAborted,
     };
     options.log.write(formatAccessLine(options.log.format, entry));
-  };
-  res.once('finish', () => done(false));
-  res.once('close', () => done(true));
+  });
 }
 
 function count(options: ObserverOptions, label: string, status: number, bytes: number, seconds: number, cache: string | undefined, isAborted: boolean): void {
   const metrics = options.metrics;
-  metrics.add('dib_pypi_http_requests_total', { route: label, code: String(status) });
-  if (bytes > 0) metrics.add('dib_pypi_http_response_bytes_total', { route: label }, bytes);
-  metrics.observe('dib_pypi_http_request_duration_seconds', { route: label }, seconds);
+  // Series keys written out (metrics.add would build them from objects): this runs on every request.
+  metrics.addTo(`dib_pypi_http_requests_total|route="${label}",code="${status}"`, 1);
+  if (bytes > 0) metrics.addTo(`dib_pypi_http_response_bytes_total|route="${label}"`, bytes);
+  metrics.observeAt('dib_pypi_http_request_duration_seconds', `route="${label}"`, seconds);
   if (isAborted) metrics.add('dib_pypi_http_aborted_total', { route: label });
   if (label === 'upload') metrics.add('dib_pypi_uploads_total', { outcome: UPLOAD_OUTCOMES[status] ?? 'failed' });
   if (options.isCache && cache !== undefined && cache !== 'local' && label !== 'root') metrics.add('dib_pypi_cache_requests_total', { kind: label, result: cache });
