@@ -3,7 +3,11 @@
 #
 #   docker build -t dib-pypi .
 #   docker run -d -v pypi:/srv/pypi -p 8080:8080 dib-pypi
-#   docker run -d -v pypi:/srv/pypi -p 8080:8080 dib-pypi serve /srv/pypi --host 0.0.0.0 --upstream https://pypi.org/simple/
+#   docker run -d -v pypi:/srv/pypi -p 8080:8080 -e DIB_PYPI_SERVE_UPSTREAM=https://pypi.org/simple/ dib-pypi
+#
+# Settings come from DIB_PYPI_SERVE_* variables (one per flag of `dib-pypi serve`), a TOML file
+# (-v ./serve.toml:/etc/dib-pypi/serve.toml:ro -e DIB_PYPI_SERVE_CONFIG=/etc/dib-pypi/serve.toml)
+# or flags after the image name (`dib-pypi serve --help`).
 #
 # The build stage packs the checkout (npm ci needs the npm registry) unless the context already
 # holds a packed dib-pypi-*.tgz (`npm pack`), which is then installed as it is: that build needs
@@ -30,12 +34,16 @@ RUN groupadd --system --gid 10001 dib-pypi \
  && chown dib-pypi:dib-pypi /srv/pypi \
  && chmod 0750 /srv/pypi
 ENV PATH=/opt/dib-pypi/bin:$PATH \
-    NODE_ENV=production
+    NODE_ENV=production \
+    DIB_PYPI_SERVE_DIR=/srv/pypi \
+    DIB_PYPI_SERVE_HOST=0.0.0.0 \
+    DIB_PYPI_SERVE_PORT=8080
 USER dib-pypi:dib-pypi
 WORKDIR /srv/pypi
 VOLUME ["/srv/pypi"]
 EXPOSE 8080
+# /health on the address and port the server listens on (a wildcard address is asked on loopback).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.DIB_PYPI_HEALTH_PORT || '8080') + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const e = process.env, h = e.DIB_PYPI_SERVE_HOST || '127.0.0.1', host = h === '0.0.0.0' || h === '::' ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h; fetch(`http://${host}:${e.DIB_PYPI_SERVE_PORT || 8080}/health`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["dib-pypi"]
-CMD ["serve", "/srv/pypi", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["serve"]

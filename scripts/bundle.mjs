@@ -63,5 +63,7 @@ const results = [
   await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' }),
   // The sync's writer thread (src/mirror/sync-writer.ts).
   await build({ ...common, entryPoints: ['src/mirror/sync-writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' }),
+  // The upload server's threads for bcrypt and BLAKE2b (src/server/upload-threads.ts).
+  await build({ ...common, entryPoints: ['src/server/upload-thread.ts'], outfile: 'dist/cli/upload-thread.cjs' }),
 ];
 writeThirdPartyLicenses(results.map((result) => result.metafile), 'dist/cli/THIRD-PARTY-LICENSES.txt');

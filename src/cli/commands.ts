@@ -1,7 +1,7 @@
 // The subcommands: their flags (node:util parseArgs specs), help text, and the module that runs each, loaded on demand.
 import type { ParseArgsConfig } from 'node:util';
 import type { ConfigureFlags } from './configure-command.js';
-import type { RootFlags } from './root-flags.js';
+import type { RestoreFlags } from './restore-command.js';
 import type { MirrorIndexFlags } from './mirror-index-command.js';
 import type { ChrootFlags } from './chroot-command.js';
 import type { MirrorVerifyFlags } from './mirror-verify-command.js';
@@ -11,7 +11,7 @@ import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
 import type { ElementPathFlags } from './element-path-command.js';
 
-type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
+export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 export interface CommandSpec {
   summary: string;
@@ -93,12 +93,17 @@ ${VARIABLES}`,
   restore: {
     summary: 'give a root back every file configure changed, byte for byte (a no-op when there is nothing to restore)',
     usage: 'dib-pypi restore --root DIR [options]',
-    options: { ...ROOT_OPTIONS, json: { type: 'boolean' } },
+    options: { ...ROOT_OPTIONS, json: { type: 'boolean' }, 'kill-processes': { type: 'boolean' } },
     help: `${ROOT_HELP}
+  --kill-processes   first stop (SIGTERM, then SIGKILL) processes still running
+                     inside the root, e.g. after dib-pypi chroot was killed
   --json             print the result as JSON`,
-    notes: 'Also finishes the job after configure or restore was killed at any point.',
+    notes: `Also finishes the job after configure or restore was killed at any point. A journal is obeyed
+only from a state directory that no one but root or the invoking user can write, and only when
+it names nothing configure could not have written. Processes found inside the root are reported;
+if one holds a mount restore must undo, nothing is changed unless --kill-processes is given.`,
     required: ['root'],
-    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RootFlags),
+    run: async (flags) => (await import('./restore-command.js')).runRestore(flags as unknown as RestoreFlags),
   },
   chroot: {
     summary: 'run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards',
@@ -113,7 +118,9 @@ ${PLAN_HELP}`,
     notes: `Mounts /proc, /dev, /dev/pts and the mirror inside DIR, configures pip (as configure), runs
 CMD with chroot, then unmounts and restores (as restore), also when CMD fails or on Ctrl-C /
 SIGTERM (forwarded to CMD). The exit code is CMD's. After a kill, dib-pypi restore --root DIR
-unmounts and restores. Needs root.
+unmounts and restores. Needs root. With --json, CMD's standard output goes to stderr and
+stdout carries one JSON object: command, root, exitCode, mounts, configured and restored
+paths (unmounts included), warnings.
 
 ${VARIABLES}`,
     required: [],
@@ -169,7 +176,9 @@ ${PLAN_HELP}`,
     notes: `Talks to the Docker engine (DOCKER_HOST, default /var/run/docker.sock) through its API.
 pip.conf (the plan's, no-cache-dir) is a read-only bind mount at /etc/pip.conf, never a
 file written into the container. CMD's output streams; its exit code is ours. The
-container is removed afterwards, also on failure and Ctrl-C / SIGTERM.
+container is removed afterwards, also on failure and Ctrl-C / SIGTERM. With --json, CMD's
+standard output goes to stderr and stdout carries one JSON object: command, image,
+exitCode, container, network, mounts, committed and imageId (with --commit), removed.
 
 ${VARIABLES}`,
     required: [],
@@ -276,7 +285,10 @@ the wheels of every target, also those from earlier runs), so the same lock inst
 each target: pip install --require-hashes --index-url file:///tmp/pypi -r requirements.lock.
 When targets resolved different versions (or a dependency only some need), those pins get
 python_version / sys_platform markers; where those cannot tell the targets apart, the lock
-is refused (exit 1) after DIR was filled.
+is refused (exit 1) after DIR was filled. A lock an earlier run wrote at that path is merged
+into, never replaced: its other projects stay, a project resolved again takes this run's
+pins, and the summary lists the pins added and changed. A file there that mirror add did not
+write stops the run before anything is downloaded.
 
 Exit codes: 0 ok; 1 pip failed (the message names the target and the requirement, then
 the pip command line and its output), a file conflict, or broken files in the index;
@@ -397,10 +409,19 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
       timeout: { type: 'string' },
       'allow-upstream': { type: 'string', multiple: true },
       workers: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'headers-timeout': { type: 'string' },
+      'max-login-failures': { type: 'string' },
       'max-page-size': { type: 'string' },
       'max-file-size': { type: 'string' },
+      config: { type: 'string' },
+      'print-config': { type: 'boolean' },
     },
-    help: `  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
+    help: `  --config FILE      read settings from a TOML file: the flags' names as keys
+                     (port = 8080, upstream = ["https://..."], dir = "/srv/pypi"),
+                     at the top level or in a [serve] table
+  --print-config     print the effective settings (secrets redacted) and exit
+  --host ADDR        address to listen on (default: 127.0.0.1, this machine only)
   --port N           port (default: 8080); 0 picks a free port (the URL is printed)
   --workers N|auto   processes serving DIR, sharing the port (default: auto, one per
                      core, at most 4); the pull-through cache and uploads always run
@@ -422,6 +443,12 @@ lists them) or the upstream cannot be reached; 2 bad flags or config.`,
                      user __token__ with password T
   --allow-overwrite  let an upload replace a file of the same name (default: 409)
   --max-upload-mb N  largest file accepted (default: 1024)
+  --max-login-failures N  wrong passwords a client (IPv4 address, IPv6 /64) may send
+                     per minute; then 429 with Retry-After (default: 10; 0: no limit)
+  --max-connections N  open connections per process (default: 1024, less when
+                     ulimit -n is lower); past it the longest idle one is closed
+  --headers-timeout SECONDS  a connection that sends no whole request head this long
+                     after connecting or after its last answer is closed (default: 10)
   --upstream URL     be a pull-through cache of this PEP 503/691 index (repeatable:
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed
@@ -454,11 +481,18 @@ page is served with X-Dib-Pypi-Cache: stale and a Warning header, listing only t
 files cached (pip then takes the newest version it can get). A file is fetched and stored
 only under the project its name says: an upstream cannot add files to another project. The root page lists
 the projects in DIR only.
-Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong);
-the file name must be a wheel or sdist of the form's project and version, its digests
-must match, and it must be a readable distribution. It is received into DIR/.dib-pypi/,
+Uploads (POST / or /legacy/, twine's API) need Basic auth (401 without, 403 when wrong,
+429 past --max-login-failures; answered before the body is read, then the connection is
+closed); the file name must be printable ASCII, a wheel or a .tar.gz/.zip sdist of the
+form's project and version, its digests must match, and its METADATA or PKG-INFO must
+name that project and version (safe member names, at most 2 GiB unpacked). A name that
+differs from an existing file's only in case, separators or version spelling
+(NewPkg-1.0 vs newpkg-01.0) is the same file: 409. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
 uploads counts as private.
+Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
+DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
+DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
 SIGINT/SIGTERM stop the server.`,
     required: [],
     positionals: { names: '[DIR]', min: 0, max: 1 },

@@ -1,9 +1,9 @@
 // `dib-pypi docker run IMAGE [--mirror DIR] [--commit TAG] -- CMD...`: CMD's exit code is ours.
 import Docker from 'dockerode';
-import { runInContainer } from '../targets/container-runner.js';
+import { runInContainer, type RunReport } from '../targets/container-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { redact } from '../redact.js';
-import { warn, warnAll } from './output.js';
+import { printJson, warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 
 export interface DockerRunFlags extends SharedFlags {
@@ -11,6 +11,7 @@ export interface DockerRunFlags extends SharedFlags {
   mirror?: string;
   commit?: string;
   network?: string;
+  json?: boolean;
 }
 
 export async function runDockerRun(flags: DockerRunFlags): Promise<void> {
@@ -18,6 +19,7 @@ export async function runDockerRun(flags: DockerRunFlags): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
+  const report: RunReport = { command, image, exitCode: 1, network: flags.network ?? '', mounts: [], removed: false };
   const result = await runInContainer({
     docker: new Docker(),
     image,
@@ -26,10 +28,12 @@ export async function runDockerRun(flags: DockerRunFlags): Promise<void> {
     ...(mirror !== undefined ? { mirror } : {}),
     ...(flags.commit !== undefined ? { commit: flags.commit } : {}),
     ...(flags.network !== undefined ? { network: flags.network } : {}),
-    stdout: process.stdout,
+    // --json: stdout carries the report alone; CMD's output goes to stderr.
+    stdout: flags.json ? process.stderr : process.stdout,
     stderr: process.stderr,
     warn,
     progress: (text) => process.stderr.write(`dib-pypi: ${redact(text)}\n`),
-  });
+  }, report);
+  if (flags.json) printJson(report);
   process.exitCode = result.exitCode;
 }

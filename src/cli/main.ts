@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
+import { joinNegativeValues } from './negative-values.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
 function version(): string {
@@ -37,7 +38,7 @@ function parseCommandArgs(name: string, args: string[]): Record<string, unknown>
   let values: Record<string, unknown>;
   let positionals: string[];
   try {
-    ({ values, positionals } = parseArgs({ args, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
+    ({ values, positionals } = parseArgs({ args: joinNegativeValues(args, spec.options), options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
@@ -107,7 +108,7 @@ function isDibPypiError(error: unknown): error is DibPypiError {
 function report(error: unknown, json: boolean): number {
   if (isDibPypiError(error)) {
     process.stderr.write(`dib-pypi: error: ${redact(error.message)}\n`);
-    if (json) process.stdout.write(redact(JSON.stringify({ error: { type: error.name, message: error.message, exitCode: error.exitCode } })) + '\n');
+    if (json) process.stdout.write(JSON.stringify({ error: { type: error.name, message: redact(error.message), exitCode: error.exitCode } }) + '\n');
     return error.exitCode;
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);

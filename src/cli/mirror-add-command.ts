@@ -95,6 +95,15 @@ function printSummary(result: AddResult): void {
   const targets = result.targets.map((t) => `${t.label} (python ${t.pythonVersion ?? '?'}, ${t.sysPlatform ?? '?'})`);
   printLine(`targets: ${targets.join('; ')}`);
   printLine(`resolved ${result.resolved.length} project version(s)${result.lockFile === undefined ? '' : `; lock: ${result.lockFile}`}`);
+  const changes = result.lockChanges;
+  if (changes !== undefined) {
+    printLine(`lock: ${changes.added.length} pin(s) added, ${changes.changed.length} project(s) changed, ${changes.unchanged.length} unchanged, ${changes.kept.length} kept from earlier runs`);
+    for (const pin of changes.added) printLine(`  + ${pin}`);
+    for (const c of changes.changed) {
+      const same = c.from.join('\n') === c.to.join('\n');
+      printLine(`  ~ ${c.project}: ${same ? `${c.to.join(', ')} (other files, other hashes)` : `${c.from.join(', ')} -> ${c.to.join(', ')}`}`);
+    }
+  }
   printLine(`index: ${result.index.projects} project(s), ${result.index.files} file(s)`);
 }
 

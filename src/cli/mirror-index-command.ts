@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index-mirror.js';
 import { printJson, printLine } from './output.js';
+import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 import { stepHookFromEnv } from './fault-hook.js';
 
@@ -26,7 +27,7 @@ export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
   });
   progress.clear();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  for (const problem of result.problems) process.stderr.write(`dib-pypi: broken file skipped: ${problem.path}: ${problem.message}\n`);
+  for (const problem of result.problems) process.stderr.write(`dib-pypi: broken file skipped: ${redact(`${problem.path}: ${problem.message}`)}\n`);
   if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });
   else {
     printLine(

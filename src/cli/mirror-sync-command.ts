@@ -7,6 +7,7 @@ import { syncMirror, type SyncResult } from '../mirror/sync-mirror.js';
 import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync-options.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, printLine } from './output.js';
+import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 
 export interface MirrorSyncFlags {
@@ -48,7 +49,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 function summary(result: SyncResult, seconds: number): string {
   return (
-    `synced ${result.projects} projects (${result.unchanged} unchanged): ${result.downloaded} files downloaded (${mb(result.bytes)}), ` +
+    `synced ${result.projects - result.skippedProjects.length} projects (${result.unchanged} unchanged${result.skippedProjects.length > 0 ? `; ${result.skippedProjects.length} more skipped: no file to take` : ''}): ${result.downloaded} files downloaded (${mb(result.bytes)}), ` +
     `${result.present} already present, ${result.deleted} deleted${result.deletedProjects > 0 ? ` (${result.deletedProjects} projects removed)` : ''}, ${result.skipped} skipped, ${result.failed.length} failed in ${seconds.toFixed(2)} s`
   );
 }
@@ -74,15 +75,20 @@ export async function runMirrorSync(flags: MirrorSyncFlags): Promise<void> {
   status.clear();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const indexProblems = result.index?.problems ?? [];
+  if (!flags.json) {
+    // The dry run names each skipped project and each failure with its reason, as the real run does.
+    for (const p of result.skippedProjects) process.stderr.write(`dib-pypi: skipped project ${redact(`${p.project}: ${p.reason}`)}\n`);
+    for (const f of result.failed) process.stderr.write(`dib-pypi: failed: ${redact(`${f.project}${f.filename ? `/${f.filename}` : ''}: ${f.message}`)}\n`);
+    for (const p of indexProblems) process.stderr.write(`dib-pypi: broken file skipped by the index: ${redact(`${p.path}: ${p.message}`)}\n`);
+  }
   if (flags.json) printJson({ dir, ...result, seconds: Number(seconds.toFixed(3)) });
   else if (result.wouldDownload !== undefined) {
     for (const f of result.wouldDownload) printLine(`would download ${f.project}/${f.filename}${f.size === undefined ? '' : ` (${f.size} bytes)`}`);
     const bytes = result.wouldDownload.reduce((sum, f) => sum + (f.size ?? 0), 0);
     const unknown = result.wouldDownload.filter((f) => f.size === undefined).length;
-    printLine(`dry run: ${result.wouldDownload.length} files to download, ${mb(bytes)}${unknown > 0 ? ` (+ ${unknown} of unknown size)` : ''}, ${result.skipped} skipped, ${result.failed.length} failed; nothing written`);
+    const projects = result.skippedProjects.length > 0 ? `, ${result.skippedProjects.length} projects skipped` : '';
+    printLine(`dry run: ${result.wouldDownload.length} files to download, ${mb(bytes)}${unknown > 0 ? ` (+ ${unknown} of unknown size)` : ''}, ${result.skipped} skipped${projects}, ${result.failed.length} failed; nothing written`);
   } else {
-    for (const f of result.failed) process.stderr.write(`dib-pypi: failed: ${f.project}${f.filename ? `/${f.filename}` : ''}: ${f.message}\n`);
-    for (const p of indexProblems) process.stderr.write(`dib-pypi: broken file skipped by the index: ${p.path}: ${p.message}\n`);
     printLine(summary(result, seconds));
     if (result.index) printLine(`indexed ${dir}: ${result.index.projects} projects, ${result.index.files} files`);
   }

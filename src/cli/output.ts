@@ -1,12 +1,12 @@
 // Everything the CLI prints goes through here, redacted.
-import { redact } from '../redact.js';
+import { redact, redactDeep } from '../redact.js';
 
 export function printLine(text: string): void {
   process.stdout.write(redact(text) + '\n');
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(redact(JSON.stringify(value, null, 2)) + '\n');
+  process.stdout.write(redact(JSON.stringify(redactDeep(value), null, 2)) + '\n');
 }
 
 export function warn(text: string): void {

@@ -1,4 +1,5 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
+import { layeredServeFlags, renderSettings } from './serve-settings.js';
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -30,8 +31,13 @@ export interface ServeFlags {
   timeout?: string;
   allowUpstream?: string[];
   workers?: string;
+  maxConnections?: string;
+  headersTimeout?: string;
+  maxLoginFailures?: string;
   maxPageSize?: string;
   maxFileSize?: string;
+  config?: string;
+  printConfig?: boolean;
 }
 
 export const DEFAULT_PORT = 8080;
@@ -56,6 +62,39 @@ export function parseMegabytes(raw: string | undefined, flag: string, fallback: 
   if (raw === undefined) return fallback;
   if (!/^\d{1,6}$/.test(raw) || Number(raw) === 0) throw new UsageError(`expected a whole number of MiB (1 or more), got ${JSON.stringify(raw)}`, flag);
   return Number(raw);
+}
+
+/** Descriptors kept for what is not a connection (files being served or received, the cache, threads). */
+const RESERVED_FDS = 128;
+
+/** The soft limit on open files of this process (Linux /proc), or undefined when unknown. */
+function openFilesLimit(): number | undefined {
+  try {
+    const match = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match === null || match[1] === 'unlimited' ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `--max-connections N` (default 1024): open connections per serving process; past it the longest
+ * idle one is closed. Never more than the open-files limit allows (less a reserve), or accept()
+ * would fail with EMFILE and drop new connections, the well-behaved ones too.
+ */
+export function parseMaxConnections(raw: string | undefined, fdLimit: number | undefined): { max: number; lowered?: string } {
+  if (raw !== undefined && (!/^\d{1,7}$/.test(raw) || Number(raw) < 1)) throw new UsageError(`expected a number of connections (1 or more), got ${JSON.stringify(raw)}`, '--max-connections');
+  const wanted = raw === undefined ? 1024 : Number(raw);
+  if (fdLimit === undefined || wanted <= fdLimit - RESERVED_FDS) return { max: wanted };
+  const max = Math.max(16, fdLimit - RESERVED_FDS);
+  return { max, lowered: `${wanted} connections need more open files than this process may have (ulimit -n ${fdLimit}): at most ${max}` };
+}
+
+/** `--max-login-failures N`: failed logins a client may have per minute before 429 (default 10; 0: no limit). */
+export function parseLoginFailures(raw: string | undefined): number {
+  if (raw === undefined) return 10;
+  if (!/^\d{1,6}$/.test(raw)) throw new UsageError(`expected a number of failed logins (0: no limit), got ${JSON.stringify(raw)}`, '--max-login-failures');
+  return Number(raw) === 0 ? Infinity : Number(raw);
 }
 
 /**
@@ -116,7 +155,12 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function runServe(flags: ServeFlags): Promise<void> {
+export async function runServe(commandLine: ServeFlags): Promise<void> {
+  const flags = layeredServeFlags(commandLine, process.env);
+  if (flags.printConfig === true) {
+    process.stdout.write(renderSettings(flags.settings, process.env));
+    return;
+  }
   const dir = resolve(flags.positionals[0] ?? defaultMirror(process.env));
   const host = flags.host ?? '127.0.0.1';
   const port = parsePort(flags.port);
@@ -181,6 +225,9 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
   // Each line is one write: serving processes share stdout, and a line must not be cut by another's.
   const log = flags.accessLog === true ? { write: (line: string) => void process.stdout.write(`${line}\n`), format: parseLogFormat(flags.logFormat, true) } : undefined;
   const observer = { metrics, log, isCache: proxy !== undefined };
+  const connections = parseMaxConnections(flags.maxConnections, openFilesLimit());
+  if (connections.lowered !== undefined && announce) warn(`--max-connections: ${connections.lowered}`);
+  const limits = { maxConnections: connections.max, headersTimeoutMs: parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
   const health = new HealthCheck({ dir, isWriting: proxy !== undefined || uploadsEnabled(flags), proxy: proxy === undefined ? undefined : () => proxy.status() });
   const source = new MetricsSource(metrics);
   const app = createApp({
@@ -190,6 +237,7 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
     observe: (req, res) => observeRequest(observer, req, res),
     health: () => health.answer(),
     metrics: () => source.text(),
+    limits,
   });
   observeConnections(app.server, metrics);
   const uploads = await setUpUploads(flags, dir, reindex, (project) => {
@@ -278,11 +326,14 @@ function uploadsEnabled(flags: ServeFlags): boolean {
 async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: (line: string) => void) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
+  const maxFailures = parseLoginFailures(flags.maxLoginFailures);
   if (!uploadsEnabled(flags)) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
+    if (flags.maxLoginFailures !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
     return undefined;
   }
   const { Authenticator, parseHtpasswd } = await import('../server/credentials.js');
+  const { UploadThreads } = await import('../server/upload-threads.js');
   let users = new Map<string, string>();
   if (flags.uploadAuth !== undefined) {
     let text: string;
@@ -293,14 +344,20 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
     }
     users = parseHtpasswd(text, flags.uploadAuth);
     if (users.size === 0) throw new UsageError(`${JSON.stringify(flags.uploadAuth)} lists no users`, '--upload-auth');
+    const costs = new Set([...users.values()].map((hash) => hash.slice(4, 6)));
+    if (costs.size > 1) warn(`${flags.uploadAuth}: the users' bcrypt costs differ (${[...costs].sort().join(', ')}): how long a wrong password takes tells users apart; give all the same (htpasswd -B -C N)`);
   }
   const { createUploadHandler } = await import('../server/upload.js');
+  const { LoginLimiter } = await import('../server/login-limiter.js');
   const queue = await reindexQueue();
+  const threads = new UploadThreads();
   return createUploadHandler({
     dir,
-    auth: new Authenticator({ users, token: token === '' ? undefined : token }),
+    threads,
+    auth: new Authenticator({ users, token: token === '' ? undefined : token }, threads),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
+    limiter: new LoginLimiter({ maxFailures: maxFailures }),
     onStored: async (project) => {
       const result = await queue.request();
       for (const problem of result.problems) warn(`broken file not served: ${problem.path}: ${problem.message}`);

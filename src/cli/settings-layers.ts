@@ -30,7 +30,8 @@ export function settingsFromEnv(options: OptionSpecs, env: Record<string, string
   const known = new Set([...Object.keys(options), POSITIONAL_KEY].map((flag) => envNameOf(prefix, flag)));
   for (const name of Object.keys(env).sort()) {
     if (!name.startsWith(prefix) || known.has(name)) continue;
-    throw new UsageError(`unknown variable (the settings are ${[...known].sort().join(', ')})`, name);
+    const settable = [...Object.keys(options), POSITIONAL_KEY].filter((flag) => !excluded.has(flag)).map((flag) => envNameOf(prefix, flag));
+    throw new UsageError(`unknown variable (the settings are ${settable.sort().join(', ')})`, name);
   }
   for (const flag of [...Object.keys(options), POSITIONAL_KEY]) {
     const name = envNameOf(prefix, flag);

@@ -1,7 +1,7 @@
 // Point pip at the plan's indexes inside a root filesystem: journal first, then atomic writes. The only writer.
 import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
 import { basename, posix } from 'node:path';
-import { ConfinementError, StateError } from '../errors.js';
+import { ConfinementError, InternalError, StateError } from '../errors.js';
 import { restoreRoot } from './restore-root.js';
 import { fsyncPath, tempPathFor, writeFileAtomic, type FileOwnership } from '../fs/atomic-write.js';
 import { assertNotOnInnerMount, mountsBelow } from '../fs/mounts.js';
@@ -10,6 +10,7 @@ import type { Plan } from '../plan/types.js';
 import { findCompetingConfig } from './competing-config.js';
 import type { JournalRecord } from './journal-format.js';
 import { JournalFile } from './journal-file.js';
+import { MOUNT_POINTS } from './journal-rules.js';
 import { openJournal, realRootOf } from './root-journal.js';
 import { normalizeHome, planTargetFiles, type TargetFile } from './target-files.js';
 
@@ -68,16 +69,19 @@ export function configureRoot(options: ConfigureOptions): ConfigureResult {
       journal.append({ op: 'begin', root, dev: String(stat.dev), ino: String(stat.ino) });
       step('journal begun');
     }
+    // Before any of its files: restore allows only the files and directories of journaled homes.
+    if (!journal.records.some((r) => r.op === 'home' && r.path === home)) journal.append({ op: 'home', path: home });
     const ctx: Context = {
       root,
       journal,
       innerMounts: mountsBelow(root),
       step,
-      recorded: new Set(journal.records.flatMap((r) => ('path' in r && r.op !== 'temp' ? [r.path] : []))),
+      recorded: new Set(journal.records.flatMap((r) => ('path' in r && r.op !== 'temp' && r.op !== 'home' ? [r.path] : []))),
       defaults: defaultOwnership(root, home),
       writtenNow: new Set(),
     };
     for (const dir of options.dirs ?? []) {
+      if (!(dir in MOUNT_POINTS)) throw new InternalError(`configure asked to create ${dir}, which is no mount point of dib-pypi (journal-rules.ts)`);
       const resolved = resolveDirInRoot(root, dir);
       createDirs(ctx, resolved.existing, resolved.missing, ctx.defaults.system);
     }
@@ -155,6 +159,8 @@ function recordOriginal(ctx: Context, path: string, stat: BigIntStats | undefine
   const times = { atimeNs: String(stat.atimeNs), mtimeNs: String(stat.mtimeNs) };
   const host = hostPathOf(ctx.root, path);
   if (stat.isFile()) {
+    // restore obeys no journal recording such a mode (journal-rules.ts); a pip.conf has no use for one
+    if ((stat.mode & 0o7000n) !== 0n) throw new ConfinementError(`${path} inside ${ctx.root} has mode 0${(stat.mode & 0o7777n).toString(8)} (setuid, setgid or sticky); refusing to replace it`, path);
     const { backup, crc32 } = ctx.journal.saveBackup(readFileSync(host));
     ctx.step(`backed up ${path}`);
     const own = { mode: Number(stat.mode & 0o7777n), uid: Number(stat.uid), gid: Number(stat.gid) };

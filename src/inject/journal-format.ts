@@ -7,6 +7,8 @@ export const JOURNAL_HEADER = 'dib-pypi-journal v1';
 /** Paths are physical paths inside the root (`/etc/pip.conf`); times are nanoseconds as decimal strings. */
 export type JournalRecord =
   | { op: 'begin'; root: string; dev: string; ino: string }
+  /** A `--home` configure wrote for (before any of its files): restore's journal check allows only its files and directories. */
+  | { op: 'home'; path: string }
   /** A directory whose entries we are about to change: its times, to put back. */
   | { op: 'dir'; path: string; atimeNs: string; mtimeNs: string }
   /** A directory we created. */

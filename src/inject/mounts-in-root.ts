@@ -1,6 +1,7 @@
 // Mount the mirror, /proc and /dev inside a root, each journaled before it is made, so restore (even after a kill) unmounts it.
 import { spawnSync } from 'node:child_process';
-import { DibPypiError } from '../errors.js';
+import { DibPypiError, InternalError } from '../errors.js';
+import { MOUNT_POINTS } from './journal-rules.js';
 import { readMountPoints } from '../fs/mounts.js';
 import { hostPathOf, resolveDirInRoot } from '../fs/resolve-in-root.js';
 import type { StepHook } from './configure-root.js';
@@ -48,6 +49,7 @@ export function mountInRoot(options: { root: string; stateRoot: string; mounts: 
   const mounted: string[] = [];
   try {
     for (const spec of options.mounts) {
+      if (MOUNT_POINTS[spec.target] !== spec.kind) throw new InternalError(`mount ${spec.kind} on ${spec.target} is not one of dib-pypi's (journal-rules.ts)`);
       const resolved = resolveDirInRoot(root, spec.target);
       if (resolved.missing.length > 0) throw new DibPypiError(`cannot mount on ${spec.target} inside ${root}: it does not exist`);
       const host = hostPathOf(root, resolved.existing);

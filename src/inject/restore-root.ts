@@ -5,7 +5,8 @@ import { StateError } from '../errors.js';
 import { fsyncPath, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
 import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
 import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
-import { unmountRecorded } from './mounts-in-root.js';
+import { isMounted, unmountRecorded } from './mounts-in-root.js';
+import { describeProcesses, mountsHeldBy, processesInRoot, stopProcessesInRoot, type RootProcess } from './root-processes.js';
 import type { StepHook } from './configure-root.js';
 import { openJournal, realRootOf } from './root-journal.js';
 import type { JournalRecord } from './journal-format.js';
@@ -15,6 +16,24 @@ export interface RestoreOptions {
   root: string;
   stateRoot: string;
   onStep?: StepHook;
+  /** Stop processes still running inside the root (SIGTERM, then SIGKILL) before restoring it. */
+  killProcesses?: boolean;
+}
+
+/** Processes inside the root hold a mount restore must unmount: nothing was changed, the journal stays. */
+export class ProcessesInRootError extends StateError {
+  readonly root: string;
+  readonly processes: RootProcess[];
+  readonly mounts: string[];
+  constructor(root: string, processes: RootProcess[], mounts: string[]) {
+    super(
+      `cannot restore ${root}: ${processes.length === 1 ? 'process' : 'processes'} ${describeProcesses(processes)} still ` +
+        `${processes.length === 1 ? 'runs' : 'run'} inside it and ${processes.length === 1 ? 'holds' : 'hold'} ${mounts.join(', ')}; nothing was changed`,
+    );
+    this.root = root;
+    this.processes = processes;
+    this.mounts = mounts;
+  }
 }
 
 export interface RestoreResult {
@@ -24,6 +43,10 @@ export interface RestoreResult {
   /** In-root paths put back, removed or re-timed. */
   restored: string[];
   warnings: string[];
+  /** Processes found running inside the root (and left running, unless in `stopped`). */
+  processes: RootProcess[];
+  /** Processes stopped because `killProcesses` was set. */
+  stopped: RootProcess[];
 }
 
 interface Context {
@@ -43,23 +66,48 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
   const { journal, release } = openJournal(root, options.stateRoot);
   const ctx: Context = { root, journal, step, restored: [], warnings: [], times: [] };
   try {
+    const { processes, stopped } = settleProcesses(root, journal, options.killProcesses === true);
     if (!journal.exists) {
       journal.discard(); // a restore killed after removing the journal leaves its empty directory
-      return { root, hadJournal: false, restored: [], warnings: [] };
+      return { root, hadJournal: false, restored: [], warnings: [], processes, stopped };
     }
     if (journal.records.at(-1)?.op !== 'restored') {
-      for (const record of [...journal.records].reverse()) restoreRecord(ctx, record);
+      // Mounts first, all of them, before any file is touched: a mount that cannot go then fails
+      // the restore with the root's files as configure left them and the journal kept for a retry.
+      const backwards = [...journal.records].reverse();
+      for (const record of backwards) if (record.op === 'mount') restoreRecord(ctx, record);
+      for (const record of backwards) if (record.op !== 'mount') restoreRecord(ctx, record);
       setTimesExact(ctx.times);
       step('put back times');
       journal.append({ op: 'restored' });
       step('replayed');
     }
     journal.discard(step);
-    return { root, hadJournal: true, restored: [...new Set(ctx.restored)], warnings: ctx.warnings };
+    return { root, hadJournal: true, restored: [...new Set(ctx.restored)], warnings: ctx.warnings, processes, stopped };
   } finally {
     journal.close();
     release();
   }
+}
+
+/**
+ * Processes still running inside the root: stopped when asked; otherwise, if one of them holds a
+ * mount the journal will unmount, the restore is refused before anything changes (unmounting it
+ * lazily would leave the process inside a root we call restored, still reaching the mirror).
+ * Processes that hold no such mount are reported and left alone.
+ */
+function settleProcesses(root: string, journal: JournalFile, kill: boolean): { processes: RootProcess[]; stopped: RootProcess[] } {
+  const processes = processesInRoot(root);
+  if (processes.length === 0) return { processes, stopped: [] };
+  if (kill) return { processes, stopped: stopProcessesInRoot(root) };
+  const pending = journal.records.at(-1)?.op === 'restored' ? [] : journal.records;
+  const mounted = pending.flatMap((r) => (r.op === 'mount' && isMounted(hostPathOf(root, r.path)) ? [hostPathOf(root, r.path)] : []));
+  const holders = processes.map((p) => ({ p, held: mountsHeldBy(p.pid, mounted) })).filter((h) => h.held.length > 0);
+  if (holders.length > 0) {
+    const held = [...new Set(holders.flatMap((h) => h.held))].map((m) => m.slice(root.length) || '/');
+    throw new ProcessesInRootError(root, holders.map((h) => h.p), held);
+  }
+  return { processes, stopped: [] };
 }
 
 function removeEntry(ctx: Context, path: string, stat: BigIntStats | undefined): void {
@@ -77,6 +125,7 @@ function removeEntry(ctx: Context, path: string, stat: BigIntStats | undefined):
 function restoreRecord(ctx: Context, record: JournalRecord): void {
   switch (record.op) {
     case 'begin':
+    case 'home':
     case 'configured':
     case 'restored':
       return;

@@ -1,41 +1,16 @@
-// Which files configure writes into a root, and why. Pure.
-import { posix } from 'node:path';
-import { UsageError } from '../errors.js';
+// Which files configure writes into a root, with their content. Pure.
 import type { Plan } from '../plan/types.js';
 import { renderPipConf, renderPydistutilsCfg } from './render-pip-conf.js';
+import { targetPathsFor, type TargetPath } from './target-paths.js';
 
-export interface TargetFile {
-  /** Path inside the root as pip sees it (symlinks in it are resolved inside the root). */
-  path: string;
+export { normalizeHome } from './target-paths.js';
+
+export interface TargetFile extends Omit<TargetPath, 'kind'> {
   content: string;
-  /** `system` files are owned by root; `home` files by the owner of the home directory. */
-  ownedBy: 'system' | 'home';
-  /** Only replaced when it already exists, to neutralise it; never created. */
-  onlyIfPresent: boolean;
 }
 
-/** `--home` as an absolute in-root path; `..` is resolved lexically and cannot climb above `/`. */
-export function normalizeHome(home: string): string {
-  if (!home.startsWith('/')) throw new UsageError(`must be an absolute path inside the root: ${JSON.stringify(home)}`, '--home');
-  if (home.includes('\0')) throw new UsageError('contains a NUL byte', '--home');
-  const normal = posix.normalize(home);
-  return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
-}
-
-/**
- * pip (23+) loads, later winning: /etc/xdg/pip/pip.conf, /etc/pip.conf, ~/.pip/pip.conf,
- * ~/.config/pip/pip.conf; a command section ([install]) in any of them beats [global].
- * /etc/pip.conf reaches every user of the image; the other three are replaced only when they
- * exist, so that nothing the image already has can outrank or extend the plan for the home user.
- */
+/** The files of targetPathsFor (target-paths.ts: which, and why) with the plan's content. */
 export function planTargetFiles(plan: Plan, home: string): TargetFile[] {
-  const pipConf = renderPipConf(plan);
-  const homeDir = normalizeHome(home);
-  return [
-    { path: '/etc/xdg/pip/pip.conf', content: pipConf, ownedBy: 'system', onlyIfPresent: true },
-    { path: '/etc/pip.conf', content: pipConf, ownedBy: 'system', onlyIfPresent: false },
-    { path: posix.join(homeDir, '.pip/pip.conf'), content: pipConf, ownedBy: 'home', onlyIfPresent: true },
-    { path: posix.join(homeDir, '.config/pip/pip.conf'), content: pipConf, ownedBy: 'home', onlyIfPresent: true },
-    { path: posix.join(homeDir, '.pydistutils.cfg'), content: renderPydistutilsCfg(plan), ownedBy: 'home', onlyIfPresent: false },
-  ];
+  const content = { pip: renderPipConf(plan), distutils: renderPydistutilsCfg(plan) };
+  return targetPathsFor(home).map(({ kind, ...target }) => ({ ...target, content: content[kind] }));
 }

@@ -2,6 +2,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.js';
+import { AT_AFTER_AUTHORITY, hasAtAfterAuthority, redact } from '../redact.js';
 
 /** What the caller asks for; paths may be relative to `cwd`. */
 export interface AddInput {
@@ -87,13 +88,15 @@ function checkEach(values: string[], pattern: RegExp, flag: string, what: string
 /** An index URL as pip takes it: http(s):// or file://; a directory path becomes a file:// URL. */
 export function indexUrlArg(raw: string, flag: string, cwd: string): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(raw)) {
+    const shown = JSON.stringify(redact(raw));
+    if (hasAtAfterAuthority(raw)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${shown}`, flag);
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new UsageError(`not a URL: ${JSON.stringify(raw)}`, flag);
+      throw new UsageError(`not a URL: ${shown}`, flag);
     }
-    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new UsageError(`pip cannot read ${url.protocol}// indexes: ${JSON.stringify(raw)}`, flag);
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new UsageError(`pip cannot read ${url.protocol}// indexes: ${shown}`, flag);
     return raw;
   }
   if (raw === '') throw new UsageError('empty value', flag);
@@ -152,6 +155,7 @@ function indexArgs(input: AddInput, cwd: string): string[] {
   for (const url of input.extraIndexUrls) args.push('--extra-index-url', indexUrlArg(url, '--extra-index-url', cwd));
   for (const link of input.findLinks) {
     if (link === '') throw new UsageError('empty value', '--find-links');
+    if (hasAtAfterAuthority(link)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(link))}`, '--find-links');
     // pip takes a URL or a path; paths are made absolute so they do not depend on pip's working directory.
     args.push('--find-links', /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(link) ? link : resolve(cwd, link));
   }

@@ -1,5 +1,5 @@
 // `mirror add`: fill a mirror through the host's pip (download per target, optionally build wheels), place the files, lock, re-index.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { eq as sameVersion } from '@renovatebot/pep440';
 import { UsageError } from '../errors.js';
@@ -10,7 +10,7 @@ import type { EnvMap } from '../plan/types.js';
 import { downloadArgv, pythonMinorVersion, wheelArgv, type AddPlan, type Target } from './add-plan.js';
 import { parseDistFilename } from './dist-filename.js';
 import { indexMirror } from './index-mirror.js';
-import { buildLockEntries, renderLock, resolvePins, sysPlatformOfTag, type LockEntry, type Pin, type TargetEnvironment } from './lock-file.js';
+import { buildLockEntries, isOwnLock, mergeLock, parseLock, renderLock, resolvePins, sysPlatformOfTag, type LockChanges, type LockEntry, type Pin, type PreviousLock, type TargetEnvironment } from './lock-file.js';
 import { STATE_DIR } from './manifest.js';
 import { collectDownloads, placeFiles, planPlacement, type DownloadedFile, type PlacedFile, type SkippedFile } from './place-files.js';
 import { parsePipLine, pipFailureReason, type PipEvent } from './pip-output.js';
@@ -47,6 +47,8 @@ export interface AddResult {
   /** What the targets resolved, with the hashes of every file of each version in the mirror. */
   resolved: LockEntry[];
   lockFile?: string;
+  /** What this run changed in the lock file (which also keeps every earlier run's pins). */
+  lockChanges?: LockChanges;
   index: IndexResult;
 }
 
@@ -57,6 +59,25 @@ function checkPaths(plan: AddPlan): void {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`, '--requirement');
   }
   if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile))) throw new UsageError(`directory does not exist: ${dirname(plan.lockFile)}`, '--lock');
+}
+
+/**
+ * The lock an earlier run wrote at the lock's path, to merge this run's pins into; read before any
+ * download, so that a file that is not ours (or is damaged) stops the run before the mirror changes.
+ */
+function readPreviousLock(path: string | undefined): PreviousLock | undefined {
+  if (path === undefined) return undefined;
+  const stat = lstatSync(path, { throwIfNoEntry: false });
+  if (stat === undefined) return undefined;
+  const shown = JSON.stringify(path);
+  if (!stat.isFile()) throw new UsageError(`${shown} exists and is not a file`, '--lock');
+  const text = readFileSync(path, 'utf8');
+  if (!isOwnLock(text)) throw new UsageError(`${shown} exists and was not written by dib-pypi mirror add: give another --lock FILE, or move it away`, '--lock');
+  try {
+    return parseLock(text);
+  } catch (error) {
+    throw new UsageError(`cannot merge into ${shown}: ${(error as Error).message} (move it away to start a new lock)`, '--lock', { cause: error });
+  }
 }
 
 /** A temp directory inside the mirror (same file system, so files move in by link), and removal of those killed runs left. */
@@ -150,24 +171,35 @@ function writeLock(path: string, text: string): void {
   writeFileAtomic(path, tempPathFor(path), Buffer.from(text), own);
 }
 
-async function lockAndIndex(options: AddOptions, files: DownloadedFile[], info: PythonInfo): Promise<{ resolved: LockEntry[]; index: IndexResult; envs: TargetEnvironment[] }> {
+interface LockAndIndex {
+  resolved: LockEntry[];
+  index: IndexResult;
+  envs: TargetEnvironment[];
+  lockChanges?: LockChanges;
+}
+
+async function lockAndIndex(options: AddOptions, files: DownloadedFile[], info: PythonInfo, previous: PreviousLock | undefined): Promise<LockAndIndex> {
   const { plan } = options;
   const envs = targetEnvironments(plan.targets, info);
   const pins = resolvePins(files);
   const known = new Map(files.map((f) => [join(plan.dir, f.project, f.name), f.sha256]));
   const resolved = buildLockEntries(pins, envs, await mirrorHashes(plan.dir, pins, known));
+  let lockChanges: LockChanges | undefined;
   if (plan.lockFile !== undefined) {
-    writeLock(plan.lockFile, renderLock(resolved, envs, basename(plan.lockFile)));
+    const merged = mergeLock(previous?.entries ?? [], resolved);
+    lockChanges = merged.changes;
+    writeLock(plan.lockFile, renderLock(merged.entries, envs, basename(plan.lockFile), previous?.targets ?? []));
     options.onEvent?.({ kind: 'lock', path: plan.lockFile });
   }
   const index = await (options.index ?? indexMirror)({ dir: plan.dir, onProgress: (progress) => options.onEvent?.({ kind: 'index', progress }) });
-  return { resolved, index, envs };
+  return { resolved, index, envs, ...(lockChanges === undefined ? {} : { lockChanges }) };
 }
 
 /** Run `mirror add`: pip first (into a temp directory), then, only when every pip run succeeded, the mirror changes. */
 export async function addToMirror(options: AddOptions): Promise<AddResult> {
   const { plan } = options;
   checkPaths(plan);
+  const previousLock = readPreviousLock(plan.lockFile);
   const info = await probePython(plan.python, options.env, options.cwd);
   options.onEvent?.({ kind: 'python', python: plan.python, info });
   if (plan.addedOnlyBinary) options.onEvent?.({ kind: 'note', message: 'foreign targets take wheels only: added --only-binary=:all:' });
@@ -186,7 +218,7 @@ export async function addToMirror(options: AddOptions): Promise<AddResult> {
     const placement = await planPlacement(plan.dir, files);
     hasMoved = true;
     const added = placeFiles(plan.dir, placement, (done, total) => options.onEvent?.({ kind: 'place', done, total }));
-    const { resolved, index, envs } = await lockAndIndex(options, files, info);
+    const { resolved, index, envs, lockChanges } = await lockAndIndex(options, files, info, previousLock);
     const result: AddResult = {
       dir: plan.dir,
       python: { path: plan.python, ...info },
@@ -198,6 +230,7 @@ export async function addToMirror(options: AddOptions): Promise<AddResult> {
       index,
     };
     if (plan.lockFile !== undefined) result.lockFile = plan.lockFile;
+    if (lockChanges !== undefined) result.lockChanges = lockChanges;
     return result;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, posix } from 'node:path';
 import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gunzipSync } from 'node:zlib';
@@ -30,11 +30,23 @@ const MAX_INFLATED_IN_MEMORY = 16 * 1024 * 1024;
 const MAX_SPARE_BUFFERS = 16;
 const spareBuffers: Buffer[] = [];
 
+/**
+ * Stricter checks for a file that comes from outside (an upload), on top of the indexer's:
+ * - `strict`: every archive member's name is checked (no absolute path, no `..`, no link out of
+ *   the archive, no device), and an sdist must have a top-level PKG-INFO that parses;
+ * - `maxInflatedBytes`: a `.tar.gz` that inflates past this is refused (a gzip bomb).
+ */
+export interface InspectOptions {
+  strict?: boolean;
+  maxInflatedBytes?: number;
+}
+
 /** An open distribution file, with the read buffer lent to it for this inspection. */
 interface OpenFile {
   path: string;
   handle: FileHandle;
   buffer: Buffer;
+  options: InspectOptions;
 }
 
 function broken(path: string, reason: string, cause?: unknown): BrokenDistributionError {
@@ -99,6 +111,24 @@ async function readZipMember(file: OpenFile, hashed: HashedFile, find: (zip: yau
   }
 }
 
+/** A zip from outside with more members than this is refused (its central directory is read whole). */
+export const MAX_STRICT_ZIP_MEMBERS = 500_000;
+
+/**
+ * Every member of the zip (yauzl refuses absolute names, `..` and backslashes as it reads them); of
+ * those `keep` accepts (few: memory stays small), the one `pick` picks.
+ */
+async function pickAfterAll(
+  zip: yauzl.ZipFile,
+  keep: (name: string) => boolean,
+  pick: (kept: { name: string; entry: yauzl.Entry }[]) => { entry: yauzl.Entry } | undefined,
+): Promise<yauzl.Entry | undefined> {
+  if (zip.entryCount > MAX_STRICT_ZIP_MEMBERS) throw new ZipMemberError(`${zip.entryCount} members, more than the ${MAX_STRICT_ZIP_MEMBERS} allowed`);
+  const kept: { name: string; entry: yauzl.Entry }[] = [];
+  for await (const entry of zip.eachEntry()) if (keep(entry.fileName) && kept.length < 1000) kept.push({ name: entry.fileName, entry });
+  return pick(kept)?.entry;
+}
+
 // ---- wheels ----
 
 /** `-`, `_`, `.` runs as `_`, lower case: how wheel and `.dist-info` names compare (wheel spec, escaped names). */
@@ -138,7 +168,11 @@ function checkWheelCore(core: CoreMetadata, filename: DistFilename, path: string
 
 async function inspectWheel(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
   const hashed = await hashFile(file);
-  const metadata = await readZipMember(file, hashed, (zip) => findWheelMetadata(zip, filename));
+  const find =
+    file.options.strict === true
+      ? (zip: yauzl.ZipFile) => pickAfterAll(zip, (name) => name.endsWith('.dist-info/METADATA'), (kept) => wheelMetadataEntry(kept, filename))
+      : (zip: yauzl.ZipFile) => findWheelMetadata(zip, filename);
+  const metadata = await readZipMember(file, hashed, find);
   if (metadata === undefined) throw broken(file.path, `no ${filename.name}-${filename.version}.dist-info/METADATA in the wheel`);
   const core = parseCoreMetadata(metadata, file.path);
   checkWheelCore(core, filename, file.path);
@@ -159,7 +193,12 @@ function isTopPkgInfo(path: string): boolean {
  * parses and names a project the file name can belong to by pip's rule (`sdistNameMatches`), so
  * for `foo-v2-1.tar.gz` PKG-INFO may settle between `foo` and `foo-v2`.
  */
-function sdistCore(data: Buffer | undefined, path: string): { core?: CoreMetadata } {
+function sdistCore(data: Buffer | undefined, path: string, strict = false): { core?: CoreMetadata } {
+  if (strict) {
+    // An upload is checked against its form by the caller; here it must merely have metadata.
+    if (data === undefined) throw broken(path, 'no PKG-INFO at the top of the sdist (<name>-<version>/PKG-INFO)');
+    return { core: parseCoreMetadata(data, path) };
+  }
   if (data === undefined) return {};
   try {
     const core = parseCoreMetadata(data);
@@ -172,12 +211,15 @@ function sdistCore(data: Buffer | undefined, path: string): { core?: CoreMetadat
 
 async function inspectZipSdist(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
   const hashed = await hashFile(file);
-  const pkgInfo = await readZipMember(file, hashed, (zip) => findMember(zip, isTopPkgInfo));
-  return { filename, size: hashed.size, sha256: hashed.sha256, ...sdistCore(pkgInfo, file.path) };
+  const strict = file.options.strict === true;
+  const find = strict ? (zip: yauzl.ZipFile) => pickAfterAll(zip, isTopPkgInfo, (kept) => kept[0]) : (zip: yauzl.ZipFile) => findMember(zip, isTopPkgInfo);
+  const pkgInfo = await readZipMember(file, hashed, find);
+  return { filename, size: hashed.size, sha256: hashed.sha256, ...sdistCore(pkgInfo, file.path, strict) };
 }
 
-/** Feeds the tar scanner; its errors fail the pipeline. */
-function tarSink(scanner: TarScanner): Writable {
+/** Feeds the tar scanner, at most `maxBytes` of it; its errors fail the pipeline. */
+function tarSink(scanner: TarScanner, maxBytes = Infinity): Writable {
+  let total = 0;
   const attempt = (step: () => void, callback: (error?: Error | null) => void) => {
     try {
       step();
@@ -187,13 +229,32 @@ function tarSink(scanner: TarScanner): Writable {
     }
   };
   return new Writable({
-    write: (chunk: Buffer, _encoding, callback) => attempt(() => scanner.write(chunk), callback),
+    write: (chunk: Buffer, _encoding, callback) =>
+      attempt(() => {
+        total += chunk.length;
+        if (total > maxBytes) throw new TarFormatError(`the archive inflates to more than ${maxBytes} bytes`);
+        scanner.write(chunk);
+      }, callback),
     final: (callback) => attempt(() => scanner.end(), callback),
   });
 }
 
-function newTarScanner(): TarScanner {
-  return new TarScanner((member: TarMember) => isTopPkgInfo(member.path) && '07\0'.includes(member.type), MAX_METADATA_BYTES);
+function newTarScanner(strict = false): TarScanner {
+  return new TarScanner((member: TarMember) => isTopPkgInfo(member.path) && '07\0'.includes(member.type), MAX_METADATA_BYTES, strict ? checkTarMember : undefined);
+}
+
+/**
+ * What Python's `tarfile.data_filter` (PEP 706, what pip extracts sdists with) refuses: absolute
+ * names, `..`, links that point out of the archive, devices and FIFOs.
+ */
+export function checkTarMember(member: TarMember): void {
+  const path = member.path;
+  const isOutside = (target: string) => target.startsWith('/') || target === '..' || target.startsWith('../');
+  if (path.startsWith('/') || path.split('/').includes('..')) throw new TarFormatError(`unsafe member name ${JSON.stringify(path)}`);
+  if (member.type === '3' || member.type === '4' || member.type === '6') throw new TarFormatError(`${path} is a device or FIFO (tar type ${member.type})`);
+  if (member.linkPath === undefined) return;
+  const target = member.type === '2' ? posix.normalize(posix.join(posix.dirname(path), member.linkPath)) : posix.normalize(member.linkPath);
+  if (member.linkPath.startsWith('/') || isOutside(target)) throw new TarFormatError(`${path} links outside the archive (to ${JSON.stringify(member.linkPath)})`);
 }
 
 /** zlib and tar failures as one-line reasons; anything else (I/O) as it is. */
@@ -209,10 +270,11 @@ function tarFailure(path: string, error: unknown): unknown {
  * A small archive (read whole already): gunzipped and scanned in memory, with no stream set-up.
  * Undefined when it inflates past MAX_INFLATED_IN_MEMORY: then it is streamed like a big one.
  */
-function scanWholeTar(whole: Buffer, isGzip: boolean, path: string): TarScanner | undefined {
-  const scanner = newTarScanner();
+function scanWholeTar(whole: Buffer, isGzip: boolean, path: string, options: InspectOptions = {}): TarScanner | undefined {
+  const scanner = newTarScanner(options.strict);
   try {
-    scanner.write(isGzip ? gunzipSync(whole, { maxOutputLength: MAX_INFLATED_IN_MEMORY }) : whole);
+    // Past either limit, the stream below says which.
+    scanner.write(isGzip ? gunzipSync(whole, { maxOutputLength: Math.min(MAX_INFLATED_IN_MEMORY, options.maxInflatedBytes ?? Infinity) }) : whole);
     scanner.end();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return undefined;
@@ -237,9 +299,10 @@ async function scanTarStream(file: OpenFile, first: Buffer, isGzip: boolean): Pr
     if (first.length > 0) yield Buffer.from(first); // a copy: the lent buffer goes back to the pool
     yield* rest;
   };
-  const scanner = newTarScanner();
+  const scanner = newTarScanner(file.options.strict);
+  const sink = tarSink(scanner, file.options.maxInflatedBytes);
   try {
-    await (isGzip ? pipeline(source, tap, createGunzip(), tarSink(scanner)) : pipeline(source, tap, tarSink(scanner)));
+    await (isGzip ? pipeline(source, tap, createGunzip(), sink) : pipeline(source, tap, sink));
   } catch (error) {
     throw tarFailure(file.path, error);
   }
@@ -253,14 +316,15 @@ async function scanTarStream(file: OpenFile, first: Buffer, isGzip: boolean): Pr
  */
 async function inspectTarSdist(file: OpenFile, filename: DistFilename, isGzip: boolean): Promise<InspectedDistribution> {
   const { first, isWhole } = await readFirstChunk(file);
-  const scanner = isWhole ? scanWholeTar(first, isGzip, file.path) : undefined;
+  const strict = file.options.strict === true;
+  const scanner = isWhole ? scanWholeTar(first, isGzip, file.path, file.options) : undefined;
   if (scanner !== undefined) {
     const sha256 = createHash('sha256').update(first).digest('hex');
-    return { filename, size: first.length, sha256, ...sdistCore(scanner.found?.data, file.path) };
+    return { filename, size: first.length, sha256, ...sdistCore(scanner.found?.data, file.path, strict) };
   }
   // A big file goes on from where the first read stopped; a small one that inflates too much starts over.
   const streamed = await scanTarStream(file, isWhole ? Buffer.alloc(0) : first, isGzip);
-  return { filename, size: streamed.size, sha256: streamed.sha256, ...sdistCore(streamed.scanner.found?.data, file.path) };
+  return { filename, size: streamed.size, sha256: streamed.sha256, ...sdistCore(streamed.scanner.found?.data, file.path, strict) };
 }
 
 async function inspectOtherSdist(file: OpenFile, filename: DistFilename): Promise<InspectedDistribution> {
@@ -279,10 +343,11 @@ async function inspectOtherSdist(file: OpenFile, filename: DistFilename): Promis
  * - `.tar.bz2` / `.tar.xz` sdists: hashed only.
  * I/O errors (ENOENT, EACCES, EISDIR) are thrown as they are. With `source`, the bytes are read from
  * there (a download's temp file) while `path` still names the file and picks its format.
+ * `options` adds the checks an upload needs (InspectOptions).
  */
-export async function inspectDistribution(path: string, filename: DistFilename, source = path): Promise<InspectedDistribution> {
+export async function inspectDistribution(path: string, filename: DistFilename, source = path, options: InspectOptions = {}): Promise<InspectedDistribution> {
   const handle = await open(source, 'r');
-  const file: OpenFile = { path, handle, buffer: spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES) };
+  const file: OpenFile = { path, handle, buffer: spareBuffers.pop() ?? Buffer.allocUnsafe(CHUNK_BYTES), options };
   try {
     if (filename.kind === 'wheel') return await inspectWheel(file, filename);
     if (path.endsWith('.zip')) return await inspectZipSdist(file, filename);
@@ -331,8 +396,8 @@ function zipMemberSync(path: string, whole: Buffer, wants: (names: ZipEntry[]) =
   }
 }
 
-/** As findWheelMetadata, on an in-memory central directory. */
-function wheelMetadataEntry(entries: ZipEntry[], filename: DistFilename): ZipEntry | undefined {
+/** As findWheelMetadata, on a whole central directory. */
+function wheelMetadataEntry<T extends { name: string }>(entries: T[], filename: DistFilename): T | undefined {
   const wanted = distInfoKey(`${filename.name}-${filename.version}.dist-info`) + '/METADATA';
   const isMetadata = (name: string) => name.endsWith('.dist-info/METADATA') && name.indexOf('/') === name.length - '/METADATA'.length;
   const candidates = entries.filter((e) => isMetadata(e.name));

@@ -1,4 +1,5 @@
 // The lock file `mirror add` writes: pip `--require-hashes` format, one pin per resolved project and version. Pure.
+import { appendAll } from '../append-all.js';
 import { compare as compareVersions, eq as sameVersion } from '@renovatebot/pep440';
 import { DibPypiError } from '../errors.js';
 
@@ -110,17 +111,105 @@ function describeTarget(env: TargetEnvironment): string {
   return facts.length === 0 ? env.label : `${env.label} (${facts.join(', ')})`;
 }
 
-/** The lock file's text: a header saying how to use it, then `name==version [; marker] \` and one `--hash` line per file. */
-export function renderLock(entries: readonly LockEntry[], envs: readonly TargetEnvironment[], fileName = 'requirements.lock'): string {
+const FIRST_LINE = '# Written by `dib-pypi mirror add`: every project it resolved, pinned, with the sha256 of every';
+
+/**
+ * The lock file's text: a header saying how to use it, then `name==version [; marker] \` and one
+ * `--hash` line per file. `earlierTargets`: the targets of the runs an earlier lock described.
+ */
+export function renderLock(entries: readonly LockEntry[], envs: readonly TargetEnvironment[], fileName = 'requirements.lock', earlierTargets: readonly string[] = []): string {
   const header = [
-    '# Written by `dib-pypi mirror add`: every project it resolved, pinned, with the sha256 of every',
+    FIRST_LINE,
     '# file of that version in the mirror, so the same lock installs on each target. Install with',
     `#   pip install --require-hashes --index-url file:///tmp/pypi -r ${fileName}`,
-    `# Targets: ${envs.map(describeTarget).join('; ')}`,
+    `# Targets: ${[...new Set([...earlierTargets, ...envs.map(describeTarget)])].join('; ')}`,
   ];
   const blocks = entries.map((entry) => {
     const head = `${entry.project}==${entry.version}${entry.marker === undefined ? '' : ` ; ${entry.marker}`}`;
     return [head, ...entry.sha256.map((sha) => `    --hash=sha256:${sha}`)].join(' \\\n');
   });
   return [...header, ...blocks].join('\n') + '\n';
+}
+
+/** A lock file `mirror add` wrote earlier, read back. */
+export interface PreviousLock {
+  entries: LockEntry[];
+  /** Its `# Targets:` descriptions. */
+  targets: string[];
+}
+
+/** Whether `text` is a lock `mirror add` wrote (its first line), so that it may be merged into and rewritten. */
+export function isOwnLock(text: string): boolean {
+  return text.split('\n', 1)[0] === FIRST_LINE;
+}
+
+/**
+ * Read a lock renderLock wrote: `name==version [; marker]` with its `--hash=sha256:` continuation lines.
+ * Throws naming the first line it cannot read.
+ */
+export function parseLock(text: string): PreviousLock {
+  const entries: LockEntry[] = [];
+  let targets: string[] = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const first = i + 1;
+    let logical = lines[i] as string;
+    while (logical.endsWith('\\') && i + 1 < lines.length) logical = `${logical.slice(0, -1)} ${lines[++i]}`;
+    if (logical.startsWith('# Targets: ')) targets = logical.slice('# Targets: '.length).split('; ').filter((t) => t !== '');
+    if (logical.trim() === '' || logical.startsWith('#')) continue;
+    const sha256 = [...logical.matchAll(/\s--hash=sha256:([0-9a-f]{64})\b/g)].map((m) => m[1] as string);
+    const pin = /^([a-z0-9][a-z0-9.-]*)==(\S+)(?: ; (.+))?$/.exec(logical.replace(/\s+--hash=sha256:[0-9a-f]{64}\b/g, '').trim());
+    if (pin === null || sha256.length === 0) throw new DibPypiError(`line ${first} is not a pin with --hash=sha256: lines: ${JSON.stringify((lines[first - 1] ?? '').slice(0, 120))}`);
+    const entry: LockEntry = { project: pin[1] as string, version: pin[2] as string, targets: [], sha256 };
+    if (pin[3] !== undefined) entry.marker = pin[3];
+    entries.push(entry);
+  }
+  return { entries, targets };
+}
+
+/** `project==version [; marker]`: how a pin is named in messages. */
+export function pinText(entry: Pick<LockEntry, 'project' | 'version' | 'marker'>): string {
+  return `${entry.project}==${entry.version}${entry.marker === undefined ? '' : ` ; ${entry.marker}`}`;
+}
+
+/** What a merge did to the lock, project by project. */
+export interface LockChanges {
+  /** Pins of projects the lock did not have. */
+  added: string[];
+  /** Projects resolved again to other pins (or the same pins with other files): their pins before and after. */
+  changed: { project: string; from: string[]; to: string[] }[];
+  /** Pins of projects this run did not resolve, kept as they were. */
+  kept: string[];
+  /** Pins this run resolved exactly as the lock had them. */
+  unchanged: string[];
+}
+
+function sameEntries(a: readonly LockEntry[], b: readonly LockEntry[]): boolean {
+  const key = (e: LockEntry) => `${pinText(e)} ${e.sha256.join(',')}`;
+  return a.length === b.length && a.map(key).join('\n') === b.map(key).join('\n');
+}
+
+/** Entries sorted by project, then PEP 440 version, then marker: the same pins always give the same file. */
+export function sortEntries(entries: LockEntry[]): LockEntry[] {
+  return entries.sort((a, b) => (a.project !== b.project ? (a.project < b.project ? -1 : 1) : compareVersions(a.version, b.version) || ((a.marker ?? '') < (b.marker ?? '') ? -1 : (a.marker ?? '') > (b.marker ?? '') ? 1 : 0)));
+}
+
+/**
+ * The lock after a run: every project of the earlier lock, and this run's pins. A project this run
+ * resolved takes this run's pins (a lock cannot pin one project twice for the same target); the
+ * others stay as they were. Sorted, so the same pins always give the same bytes.
+ */
+export function mergeLock(previous: readonly LockEntry[], next: readonly LockEntry[]): { entries: LockEntry[]; changes: LockChanges } {
+  const changes: LockChanges = { added: [], changed: [], kept: [], unchanged: [] };
+  const nextProjects = new Set(next.map((e) => e.project));
+  const entries = [...previous.filter((e) => !nextProjects.has(e.project)), ...next];
+  for (const e of sortEntries(previous.filter((p) => !nextProjects.has(p.project)))) changes.kept.push(pinText(e));
+  for (const project of [...nextProjects].sort()) {
+    const before = sortEntries(previous.filter((e) => e.project === project));
+    const after = sortEntries(next.filter((e) => e.project === project));
+    if (before.length === 0) appendAll(changes.added, after.map(pinText));
+    else if (sameEntries(before, after)) appendAll(changes.unchanged, after.map(pinText));
+    else changes.changed.push({ project, from: before.map(pinText), to: after.map(pinText) });
+  }
+  return { entries: sortEntries(entries), changes };
 }

@@ -30,7 +30,7 @@ export function pipEnv(env: EnvMap): Record<string, string> {
 /** A command line a user can paste: arguments quoted for sh where needed, credentials redacted. */
 export function formatCommand(file: string, args: readonly string[]): string {
   const quote = (arg: string) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`);
-  return redact([file, ...args].map(quote).join(' '));
+  return [file, ...args].map((arg) => redact(quote(arg))).join(' ');
 }
 
 export interface PipRun {

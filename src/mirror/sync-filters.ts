@@ -120,17 +120,31 @@ function rejectReason(entry: FilteredFile, filters: SyncFilters): string | undef
   return undefined;
 }
 
-/** The newest `n` releases (PEP 440 order) among the kept files; pre-releases only when asked. Yanked-only releases do not count. */
+/**
+ * The newest `n` releases (PEP 440 order) among the kept files; pre-releases only when asked, or, as
+ * pip does (packaging's SpecifierSet.filter), when the project has no final release at all. Yanked-only
+ * releases do not count.
+ */
 function latestVersions(kept: FilteredFile[], n: number, isPreIncluded: boolean): Set<string> {
-  const candidates = new Map<string, string>(); // PEP 440-normalised -> as spelled
+  const finals = new Set<string>(); // PEP 440-normalised
+  const pres = new Set<string>();
   for (const entry of kept) {
     if (entry.file.yanked !== undefined) continue;
     const info = explain(entry.version);
-    if (info === null || (!isPreIncluded && (info.is_prerelease || info.is_devrelease))) continue;
-    if (!candidates.has(info.public)) candidates.set(info.public, entry.version);
+    if (info === null) continue;
+    (info.is_prerelease || info.is_devrelease ? pres : finals).add(info.public);
   }
-  const newest = [...candidates.keys()].sort((a, b) => compare(b, a)).slice(0, n);
-  return new Set(newest);
+  const candidates = isPreIncluded || finals.size === 0 ? [...finals, ...pres] : [...finals];
+  return new Set(candidates.sort((a, b) => compare(b, a)).slice(0, n));
+}
+
+/** Why nothing of a project is kept: its skipped files' reasons, counted ("2 package type sdist, 1 excluded"). */
+export function emptyReason(result: FilterResult): string {
+  if (result.skipped.length === 0) return 'the upstream lists no files';
+  const counts = new Map<string, number>();
+  for (const { reason } of result.skipped) counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  const reasons = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([reason, count]) => `${count} ${reason}`);
+  return `no file passes the filters (${reasons.join(', ')})`;
 }
 
 /** Apply the filters to one project's files. Files that are not a wheel or sdist of this project are skipped with a reason. */

@@ -13,6 +13,8 @@ export interface TarMember {
   /** Tar typeflag: `0` (or NUL, `7`) regular file, `5` directory, `2` symlink, ... */
   type: string;
   size: number;
+  /** Symlinks (`2`) and hard links (`1`): where the link points. */
+  linkPath?: string;
 }
 
 type State =
@@ -81,13 +83,17 @@ export class TarScanner {
   private pendingBytes = 0;
   private offset = 0;
   private longName: string | undefined;
+  private longLink: string | undefined;
   private pax = new Map<string, string>();
   private readonly wants: (member: TarMember) => boolean;
   private readonly maxFoundBytes: number;
+  private readonly onMember: ((member: TarMember) => void) | undefined;
 
-  constructor(wants: (member: TarMember) => boolean, maxFoundBytes: number) {
+  /** `onMember`, when given, sees every member (not the meta headers) and may throw to refuse the archive. */
+  constructor(wants: (member: TarMember) => boolean, maxFoundBytes: number, onMember?: (member: TarMember) => void) {
     this.wants = wants;
     this.maxFoundBytes = maxFoundBytes;
+    this.onMember = onMember;
   }
 
   /** Whether the end-of-archive block was seen. */
@@ -152,8 +158,11 @@ export class TarScanner {
     if (isMeta && size > MAX_META_BYTES) throw new TarFormatError(`${size}-byte extended header at offset ${this.offset}`);
     const member: TarMember = { path: isMeta ? cString(block, 0, 100) : this.memberPath(block), type, size };
     if (!isMeta) {
+      if (type === '1' || type === '2') member.linkPath = this.pax.get('linkpath') ?? this.longLink ?? cString(block, 157, 100);
       this.longName = undefined;
+      this.longLink = undefined;
       this.pax = new Map();
+      this.onMember?.(member);
     }
     let into: Buffer[] | undefined;
     if (isMeta) into = [];
@@ -193,6 +202,7 @@ export class TarScanner {
       return;
     }
     if (state.member.type === 'L') this.longName = cString(data, 0, data.length);
+    if (state.member.type === 'K') this.longLink = cString(data, 0, data.length);
     if (state.member.type === 'x') for (const [key, value] of parsePax(data)) this.pax.set(key, value);
   }
 }

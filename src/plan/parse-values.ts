@@ -1,6 +1,6 @@
 // Small validators for values from flags, env and .env: each returns a typed value or throws UsageError naming the source.
 import { UsageError } from '../errors.js';
-import { redact } from '../redact.js';
+import { AT_AFTER_AUTHORITY, hasAtAfterAuthority, redact } from '../redact.js';
 
 const SCHEMES = new Set(['http:', 'https:', 'file:']);
 
@@ -20,6 +20,7 @@ export function parseIndexUrl(raw: string, origin: string): string {
     const echo = raw.includes('@') ? '' : `: ${JSON.stringify(raw)}`;
     throw new UsageError(`contains whitespace at character ${blank + 1}${echo} (give one URL per variable or flag)`, origin);
   }
+  if (hasAtAfterAuthority(raw)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${shown}`, origin);
   let url: URL;
   try {
     url = new URL(raw);

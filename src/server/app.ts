@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
 import { redact } from '../redact.js';
+import { closeAfterAnswer, hasBody } from './close-after.js';
+import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
@@ -46,6 +48,8 @@ export interface AppOptions {
   health?: () => Promise<{ httpStatus: number; body: Record<string, unknown> }>;
   /** The /metrics text (Prometheus format); none: 404. */
   metrics?: () => Promise<string>;
+  /** Open connections and the deadline for a request's headers (connection-guard.ts). */
+  limits?: ConnectionLimits;
 }
 
 export interface App {
@@ -65,6 +69,15 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
   const app: App = { server: createServer({ ServerResponse: ObservedResponse }) as Server, dir: options.dir, cache, upload: options.upload };
+  guardConnections(app.server, options.limits);
+  // `Expect: 100-continue`: node would invite the body before any handler ran; the upload API invites it
+  // only once the credentials are good (upload.ts), every other request at once.
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    const raw = req.url ?? '/';
+    const pathname = raw.includes('?') ? raw.slice(0, raw.indexOf('?')) : raw;
+    if (!(req.method === 'POST' && app.upload !== undefined && route('POST', pathname).kind === 'upload')) res.writeContinue();
+    app.server.emit('request', req, res);
+  });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     options.observe?.(req, res);
     if (answerFromMemory(app, options, req, res)) return;
@@ -83,6 +96,8 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
   const pathname = queryAt === -1 ? raw : raw.slice(0, queryAt);
   const query = queryAt === -1 ? '' : raw.slice(queryAt);
   const method = req.method ?? 'GET';
+  // A body no route here reads (a POST elsewhere, a PUT, uploads off) is not read to keep the connection: it is closed.
+  if (hasBody(req) && !(method === 'POST' && app.upload !== undefined && route(method, pathname).kind === 'upload')) closeAfterAnswer(req, res);
   if (method !== 'GET' && method !== 'HEAD' && method !== 'POST') {
     res.setHeader('Allow', 'GET, HEAD, POST');
     return sendError(req, res, 405, `method ${method} not allowed`);
@@ -107,7 +122,6 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
       return serveFile(app, options, req, res, target.project, target.filename);
     case 'upload':
       if (app.upload === undefined) {
-        req.resume();
         return sendError(req, res, 405, 'uploads are not enabled on this server (start it with --upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)');
       }
       return app.upload(req, res);
@@ -192,7 +206,7 @@ function fileHeaders(filename: string, entry: DiskEntry): Record<string, string>
 function answerFromMemory(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): boolean {
   const method = req.method;
   const url = req.url ?? '/';
-  if ((method !== 'GET' && method !== 'HEAD') || url.includes('?')) return false;
+  if ((method !== 'GET' && method !== 'HEAD') || url.includes('?') || hasBody(req)) return false;
   const headers = req.headers;
   if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return false;
   const target = route(method, url);

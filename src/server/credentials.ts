@@ -1,5 +1,5 @@
 // Who may upload: an htpasswd file with bcrypt entries (`htpasswd -B`) and/or a token (user `__token__`).
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { UsageError } from '../errors.js';
 
 export interface Credentials {
@@ -48,28 +48,63 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** Compares a password with a bcrypt hash (UploadThreads: off the event loop). */
+export interface PasswordHasher {
+  compare(password: string, hash: string): Promise<boolean>;
+}
+
+const BCRYPT_ALPHABET = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * A well-formed bcrypt hash of the same cost as the users' dearest one, matching no password: an
+ * unknown user is checked against it, so that the answer takes as long as for a known user (no
+ * finding out user names by timing).
+ */
+export function dummyHash(users: Map<string, string>): string {
+  const costs = [...users.values()].map((hash) => Number(hash.slice(4, 6)));
+  const cost = costs.reduce((highest, each) => Math.max(highest, each), 5); // htpasswd -B's default cost is 5
+  const bytes = randomBytes(53);
+  let tail = '';
+  for (const byte of bytes) tail += BCRYPT_ALPHABET[byte % 64];
+  return `$2b$${String(cost).padStart(2, '0')}$${tail}`;
+}
+
 /** Checks passwords; bcrypt is slow on purpose, so a success is remembered for a while (in memory only, as a digest). */
 export class Authenticator {
   readonly #credentials: Credentials;
   readonly #recent = new Map<string, number>();
   readonly #rememberMs: number;
+  readonly #hasher: PasswordHasher;
+  readonly #dummy: string;
 
-  constructor(credentials: Credentials, rememberMs = 5 * 60 * 1000) {
+  constructor(credentials: Credentials, hasher: PasswordHasher, rememberMs = 5 * 60 * 1000) {
     this.#credentials = credentials;
+    this.#hasher = hasher;
     this.#rememberMs = rememberMs;
+    this.#dummy = dummyHash(credentials.users);
   }
 
+  /** Whether the password is right; an unknown user costs the same bcrypt work as a known one. Rejects with BcryptBusyError when too many checks wait. */
   async check(user: string, password: string): Promise<boolean> {
     const token = this.#credentials.token;
     if (user === TOKEN_USER && token !== undefined && token !== '') return sameSecret(password, token);
     const hash = this.#credentials.users.get(user);
-    if (hash === undefined) return false;
+    if (hash === undefined) {
+      await this.#hasher.compare(password, this.#dummy);
+      return false;
+    }
     const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
     const until = this.#recent.get(key);
     if (until !== undefined && until > Date.now()) return true;
-    const { compare } = await import('bcryptjs');
-    const ok = await compare(password, hash.replace(/^\$2y\$/, '$2b$'));
-    if (ok) this.#recent.set(key, Date.now() + this.#rememberMs);
+    const ok = await this.#hasher.compare(password, hash);
+    if (ok) this.#remember(key);
     return ok;
+  }
+
+  #remember(key: string): void {
+    const now = Date.now();
+    // Bounded: expired entries go whenever one is added.
+    for (const [old, until] of this.#recent) if (until <= now) this.#recent.delete(old);
+    this.#recent.set(key, now + this.#rememberMs);
   }
 }

@@ -17,15 +17,31 @@ export interface ChrootOptions {
   env: EnvMap;
   onStep?: (name: string) => void;
   warn: (text: string) => void;
+  /** Where CMD's standard output goes: ours (default), or our stderr (when ours carries a JSON report). */
+  commandStdout?: 'stdout' | 'stderr';
+}
+
+/** What a chroot step did: CMD's exit code, what was mounted, written and then restored. */
+export interface ChrootResult {
+  command: string[];
+  root: string;
+  /** CMD's exit code (128+n when it was ended by signal n). */
+  exitCode: number;
+  mounts: MountSpec[];
+  /** In-root paths configure wrote. */
+  configured: string[];
+  /** In-root paths restore put back, removed or re-timed, and the mounts it unmounted. */
+  restored: string[];
+  warnings: string[];
 }
 
 /** Start CMD chrooted, forward our signals to it, resolve with its exit code (128+n for signal n). */
-function runChrooted(root: string, command: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return runForwardingSignals('chroot', [root, ...command], { stdio: 'inherit', env });
+function runChrooted(root: string, command: string[], env: NodeJS.ProcessEnv, stdout: 'stdout' | 'stderr'): Promise<number> {
+  return runForwardingSignals('chroot', [root, ...command], { stdio: [0, stdout === 'stderr' ? 2 : 1, 2], env });
 }
 
-/** Configure, mount, run CMD, then unmount and restore (also when CMD fails or we are interrupted). Returns CMD's exit code. */
-export async function runInChroot(options: ChrootOptions): Promise<number> {
+/** Configure, mount, run CMD, then unmount and restore (also when CMD fails or we are interrupted). Resolves with what it did, CMD's exit code included. */
+export async function runInChroot(options: ChrootOptions): Promise<ChrootResult> {
   const mounts: MountSpec[] = [
     { target: '/proc', kind: 'proc' },
     { target: '/dev', kind: 'bind', source: '/dev' },
@@ -38,16 +54,25 @@ export async function runInChroot(options: ChrootOptions): Promise<number> {
   // While we set up and tear down, a Ctrl-C must not kill us half-way: it is forwarded to CMD only.
   const ignore = () => {};
   for (const signal of FORWARDED_SIGNALS) process.on(signal, ignore);
+  const result: ChrootResult = { command: options.command, root: options.root, exitCode: 1, mounts, configured: [], restored: [], warnings: [] };
+  const warn = (text: string) => {
+    result.warnings.push(text);
+    options.warn(text);
+  };
   try {
-    preInstall({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, dirs: mounts.map((m) => m.target), onStep: options.onStep });
+    const configured = preInstall({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, dirs: mounts.map((m) => m.target), onStep: options.onStep });
+    result.configured = configured.written;
+    for (const warning of configured.warnings) warn(warning);
     try {
       mountInRoot({ root: options.root, stateRoot: options.stateRoot, mounts, onStep: options.onStep });
       const env = { ...options.env, HOME: options.home } as NodeJS.ProcessEnv;
-      return await runChrooted(options.root, options.command, env);
+      result.exitCode = await runChrooted(options.root, options.command, env, options.commandStdout ?? 'stdout');
     } finally {
-      const result = postInstall({ root: options.root, stateRoot: options.stateRoot, onStep: options.onStep });
-      for (const warning of result.warnings) options.warn(warning);
+      const restored = postInstall({ root: options.root, stateRoot: options.stateRoot, onStep: options.onStep });
+      result.restored = restored.restored;
+      for (const warning of restored.warnings) warn(warning);
     }
+    return result;
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, ignore);
   }

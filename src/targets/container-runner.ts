@@ -35,6 +35,20 @@ export interface RunResult {
   imageId?: string;
 }
 
+/** What a container step did, for `docker run --json`. */
+export interface RunReport extends RunResult {
+  command: string[];
+  image: string;
+  /** The container's id (removed afterwards, in every case). */
+  container?: string;
+  network: string;
+  /** Read-only bind mounts: pip.conf (from a temp file) and the mirror. */
+  mounts: { target: string; source?: string; readOnly: true }[];
+  /** `--commit`'s reference, when CMD succeeded and the image was committed. */
+  committed?: string;
+  removed: boolean;
+}
+
 const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 const STOP_GRACE_MS = 3000;
@@ -154,7 +168,8 @@ async function commitClean(container: Docker.Container, ref: string, base: Docke
   return result.Id;
 }
 
-export async function runInContainer(options: RunOptions): Promise<RunResult> {
+/** Run a container step; `report`, when given, is filled with what was done (also when it throws). */
+export async function runInContainer(options: RunOptions, report?: RunReport): Promise<RunResult> {
   const { docker, plan } = options;
   if (options.commit !== undefined) checkCommitRef(options.commit);
   const base = await inspectImage(docker, options.image);
@@ -165,6 +180,7 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
     for (const warning of choice.warnings) options.warn(warning);
     network = choice.network;
   }
+  if (report !== undefined) report.network = network;
   const work = mkdtempSync(join(tmpdir(), 'dib-pypi-run-'));
   let container: Docker.Container | undefined;
   const state: SignalState = {};
@@ -182,6 +198,10 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
       Tty: false,
       HostConfig: { NetworkMode: network, Mounts: mounts },
     });
+    if (report !== undefined) {
+      report.container = container.id;
+      report.mounts = mounts.map((m) => (m.Target === PIP_CONF_TARGET ? { target: m.Target, readOnly: true } : { target: m.Target, source: m.Source, readOnly: true }));
+    }
     let stubs: MountStub[] = [];
     if (options.commit !== undefined) {
       const probe = await pathsInImage(docker, base.Id);
@@ -195,6 +215,7 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
     if (layerDir !== undefined) stubs = recordParentMtimes(layerDir, stubs);
     options.progress(`running in ${container.id.slice(0, 12)} (${options.image}, network ${network})${options.mirror !== undefined ? `, mirror at ${MIRROR_MOUNT}` : ''}`);
     const exitCode = await runAttached(container, docker, options, state);
+    if (report !== undefined) report.exitCode = exitCode;
     if (exitCode !== 0 || options.commit === undefined || state.signal !== undefined) return { exitCode };
     if (layerDir !== undefined) {
       const target = container;
@@ -204,9 +225,19 @@ export async function runInContainer(options: RunOptions): Promise<RunResult> {
     if (left.length > 0) throw new DibPypiError(`--commit: mount points still in the container's layer (${left.join(', ')}): not committing`);
     const imageId = await commitClean(container, options.commit, base);
     options.progress(`committed ${options.commit} (${imageId.replace(/^sha256:/, '').slice(0, 12)})`);
+    if (report !== undefined) {
+      report.committed = options.commit;
+      report.imageId = imageId;
+    }
     return { exitCode, imageId };
   } finally {
-    if (container !== undefined) await container.remove({ force: true, v: true }).catch(() => {});
+    if (container !== undefined) {
+      const removed = await container.remove({ force: true, v: true }).then(
+        () => true,
+        () => false,
+      );
+      if (report !== undefined) report.removed = removed;
+    }
     rmSync(work, { recursive: true, force: true });
     unwatch();
   }

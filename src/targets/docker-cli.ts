@@ -42,10 +42,16 @@ export function checkBuildKit(docker: string, env: EnvMap): void {
   }
   const major = Number.parseInt(info.Client?.Version ?? '0', 10);
   if (major >= 23 && spawnSync(docker, ['buildx', 'version'], { stdio: 'ignore', env: dockerEnv(env) }).status !== 0) {
-    throw new DockerUnavailableError(
-      `${docker} ${info.Client?.Version} builds with BuildKit only through the buildx plugin, which is missing: install docker-buildx, or set DIB_PYPI_DOCKER to a docker CLI 20.10-22.x (BuildKit built in); the classic builder cannot mount the mirror and pip.conf without leaving them in the image`,
-    );
+    throw new DockerUnavailableError(buildKitMissingMessage(docker, info.Client?.Version ?? '?'));
   }
+}
+
+/**
+ * The two ways to get a BuildKit build (the classic builder cannot mount the mirror and pip.conf
+ * without leaving them in the image): this CLI with its buildx plugin, or a CLI that has BuildKit built in.
+ */
+export function buildKitMissingMessage(docker: string, version: string): string {
+  return `${docker} ${version} builds with BuildKit only through the buildx plugin, which it does not find ('${docker} buildx version' fails): give this docker CLI the buildx plugin, or set DIB_PYPI_DOCKER to a docker CLI with BuildKit built in (Docker 20.10-22.x)`;
 }
 
 /** Run docker with our stdio (output streams), forwarding our signals to it; resolves with its exit code (128+n for signal n). */

@@ -1,6 +1,6 @@
 // An upstream index URL: credentials taken out of it (sent as a Basic Authorization header, to its own origin only), a trailing slash ensured.
 import { UsageError } from '../errors.js';
-import { redact } from '../redact.js';
+import { AT_AFTER_AUTHORITY, hasAtAfterAuthority, redact, unquote } from '../redact.js';
 
 export interface UpstreamUrl {
   /** The index root without credentials, ending in `/`. */
@@ -15,6 +15,7 @@ export interface UpstreamUrl {
 
 /** Parse `--upstream`: http(s) only; `user:pass@` becomes a header, never part of a URL we print or log. */
 export function parseUpstreamUrl(raw: string, source = '--upstream'): UpstreamUrl {
+  if (hasAtAfterAuthority(raw)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(raw))}`, source);
   let url: URL;
   try {
     url = new URL(raw);
@@ -24,8 +25,8 @@ export function parseUpstreamUrl(raw: string, source = '--upstream'): UpstreamUr
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`expected an http:// or https:// URL, got ${JSON.stringify(redact(raw))}`, source);
   const result: UpstreamUrl = { base: '', origin: url.origin, display: '' };
   if (url.username !== '' || url.password !== '') {
-    const user = decodeURIComponent(url.username);
-    const password = decodeURIComponent(url.password);
+    const user = unquote(url.username);
+    const password = unquote(url.password);
     result.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     url.username = '';
     url.password = '';

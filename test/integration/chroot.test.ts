@@ -98,6 +98,32 @@ describe('dib-pypi chroot', () => {
     });
   });
 
+  test('--json: one object on stdout (command, exit code, mounts, what was configured and restored); CMD\'s output on stderr', async (t) => {
+    await withChrootFixture(t, async ({ root, mirror, state }) => {
+      const before = listing(root);
+      const args = ['--net', '--', process.execPath, '--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--offline', '--json', '--', 'sh', '-c', 'echo from-cmd; exit 3'];
+      const result = spawnSync('unshare', args, { env: cleanEnv(), encoding: 'utf8' });
+      assert.equal(result.status, 3, result.stderr);
+      assert.match(result.stderr, /^from-cmd$/m);
+      const report = JSON.parse(result.stdout) as { command: string[]; root: string; exitCode: number; mounts: { target: string; kind: string; source?: string }[]; configured: string[]; restored: string[]; warnings: string[] };
+      assert.deepEqual(report.command, ['sh', '-c', 'echo from-cmd; exit 3']);
+      assert.equal(report.root, root);
+      assert.equal(report.exitCode, 3);
+      assert.deepEqual(report.mounts, [
+        { target: '/proc', kind: 'proc' },
+        { target: '/dev', kind: 'bind', source: '/dev' },
+        { target: '/dev/pts', kind: 'bind', source: '/dev/pts' },
+        { target: '/tmp/pypi', kind: 'bind-ro', source: mirror },
+      ]);
+      assert.ok(report.configured.includes('/etc/pip.conf'), report.configured.join(' '));
+      assert.ok(report.restored.includes('/etc/pip.conf'), report.restored.join(' '));
+      assert.ok(report.restored.includes('unmounted /tmp/pypi'), report.restored.join(' '));
+      assert.deepEqual(report.warnings, []);
+      assert.deepEqual(mountsUnder(root), []);
+      assert.deepEqual(listing(root), before);
+    });
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     test(`${signal} reaches CMD; the root is restored and unmounted`, async (t) => {
       await withChrootFixture(t, async ({ root, mirror, state }) => {

@@ -58,6 +58,34 @@ describe('bad usage and input exit 2 with one line naming the input', () => {
   }
 });
 
+describe('a negative number given as a separate argument', () => {
+  // parseArgs alone reads `--retries -1` as a missing value and an option `-1`.
+  const cases: string[][] = [
+    ['plan', '--retries', '-1'],
+    ['configure', '--root', '/nonexistent/root', '--retries', '-2'],
+    ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--retries', '-1'],
+    ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--jobs', '-3'],
+    ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '-j', '-3'],
+    ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--latest', '-1'],
+    ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--timeout', '-0.5'],
+    ['serve', '/nonexistent/mirror', '--port', '-5'],
+  ];
+  for (const args of cases) {
+    const at = args.length - 2;
+    const long = args[at] === '-j' ? '--jobs' : (args[at] as string);
+    const joined = [...args.slice(0, at), `${long}=${args[at + 1]}`];
+    test(`${args.join(' ')} fails as ${joined.at(-1)} does`, () => {
+      const separate = runCli(args);
+      const together = runCli(joined);
+      assert.equal(together.status, 2, together.stderr);
+      assert.equal(separate.status, 2, separate.stderr);
+      assert.equal(separate.stderr, together.stderr);
+      assert.equal(separate.stderr.trim().split('\n').length, 1, separate.stderr);
+      assert.doesNotMatch(separate.stderr, /ambiguous|Did you forget/);
+    });
+  }
+});
+
 describe('plan', () => {
   test('flags beat env beat .env, and --json says where each value came from', () => {
     inTempDir((dir) => {

@@ -137,8 +137,10 @@ test('container image: offline build, pip and twine through a volume as a non-ro
   const port = await freePort();
   const run = dockerOk([
     'run', '-d', '--name', name, '--network', 'host', '--health-interval', '1s', '--health-start-period', '1s',
-    '-v', `${volume}:/srv/pypi`, '-e', `DIB_PYPI_UPLOAD_TOKEN=${TOKEN}`, '-e', `DIB_PYPI_HEALTH_PORT=${port}`,
-    IMAGE, 'serve', '/srv/pypi', '--host', '127.0.0.1', '--port', String(port), '--upstream', `${upstream.url}simple/`,
+    '-v', `${volume}:/srv/pypi`, '-e', `DIB_PYPI_UPLOAD_TOKEN=${TOKEN}`,
+    // Configured as the README shows: by variables, with the image's own command.
+    '-e', 'DIB_PYPI_SERVE_HOST=127.0.0.1', '-e', `DIB_PYPI_SERVE_PORT=${port}`, '-e', `DIB_PYPI_SERVE_UPSTREAM=${upstream.url}simple/`,
+    IMAGE,
   ]).trim();
   const url = `http://127.0.0.1:${port}/`;
   const logs = () => docker(['logs', run]).stdout + docker(['logs', run]).stderr;

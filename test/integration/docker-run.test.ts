@@ -66,6 +66,43 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     assert.deepEqual(engineLeftovers(), before);
   });
 
+  test('--json: one object on stdout (command, exit code, container, network, mounts, commit, removed); CMD\'s output on stderr', async (t) => {
+    if (!need(t, problem === undefined, problem ?? '')) return;
+    const before = engineLeftovers();
+    const tag = 'dib-pypi-test-run:json';
+    images.push(tag);
+    const result = await run([base, '--mirror', mirror, '--offline', '--commit', tag, '--mirror-url', `http://dibuser:${TOKEN}@127.0.0.1:9/simple/`, '--json', '--', 'sh', '-c', 'echo from-cmd']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stderr, /^from-cmd$/m);
+    const report = JSON.parse(result.stdout) as Record<string, unknown>;
+    assert.match(String(report.container), /^[0-9a-f]{64}$/);
+    assert.match(String(report.imageId), /^sha256:[0-9a-f]{64}$/);
+    assert.deepEqual({ ...report, container: 'ID', imageId: 'ID' }, {
+      command: ['sh', '-c', 'echo from-cmd'],
+      image: base,
+      exitCode: 0,
+      network: 'host',
+      container: 'ID',
+      mounts: [
+        { target: '/etc/pip.conf', readOnly: true },
+        { target: '/tmp/pypi', source: mirror, readOnly: true },
+      ],
+      committed: tag,
+      imageId: 'ID',
+      removed: true,
+    });
+    assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN), 'a credential was printed');
+    assert.deepEqual(engineLeftovers(), before, 'the container is removed');
+
+    const failing = await run([base, '--offline', '--json', '--', 'sh', '-c', 'exit 5']);
+    assert.equal(failing.status, 5, failing.stderr);
+    const failed = JSON.parse(failing.stdout) as { exitCode: number; removed: boolean; committed?: string; network: string };
+    assert.equal(failed.exitCode, 5);
+    assert.equal(failed.removed, true);
+    assert.equal(failed.committed, undefined);
+    assert.equal(failed.network, 'none');
+  });
+
   test('SIGINT during the step stops and removes the container', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
     const before = engineLeftovers();

@@ -207,6 +207,50 @@ test('Debian pip over HTTP: requirements, transitive deps, extras, odd names, an
   assert.match(fromLock.all ?? '', /Successfully installed demo-pkg-1\.0 dep-lib-2\.0 extra-only-0\.5 newpy-2\.0 tiny-sdist-0\.1 zope-interface-thing-3\.1/);
 });
 
+test('a second mirror add merges into the lock: both runs\' projects, sorted, a re-resolved project changed; a foreign file at --lock is refused', async (t) => {
+  if (!(await skipWithoutDebianPip(t))) return;
+  const mirror = join(work.path, 'merge-mirror');
+  const lock = join(work.path, 'merge.lock');
+  const base = [mirror, '--python', DEBIAN_PYTHON, '--index-url', up().url, '--no-cache-dir', '--lock', lock];
+  expectOk(await addCli([...base, 'newpy', 'dep-lib==1.0']));
+  const second = await addCli([...base, 'unused', 'dep-lib==2.0']);
+  expectOk(second);
+  const python = await pythonVersionOf(DEBIAN_PYTHON);
+  assert.equal(
+    readFileSync(lock, 'utf8'),
+    expectedLock('merge.lock', `native (python ${python}, linux)`, [
+      ['dep-lib==2.0', undefined, [U('dep_lib-2.0-py3-none-any.whl')]],
+      ['newpy==2.0', undefined, [U('newpy-2.0-py3-none-any.whl')]],
+      ['unused==1.0', undefined, [U('unused-1.0-py3-none-any.whl')]],
+      ['zope-interface-thing==3.1', undefined, [U('zope_interface_thing-3.1-py3-none-any.whl')]],
+    ]),
+  );
+  assert.match(second.stdout, /^lock: 2 pin\(s\) added, 1 project\(s\) changed, 0 unchanged, 1 kept from earlier runs$/m);
+  assert.match(second.stdout, /^ {2}\+ unused==1\.0$/m);
+  assert.match(second.stdout, /^ {2}\+ zope-interface-thing==3\.1$/m);
+  assert.match(second.stdout, /^ {2}~ dep-lib: dep-lib==1\.0 -> dep-lib==2\.0$/m);
+
+  // --json says the same; a run that changes nothing leaves the same bytes.
+  const before = readFileSync(lock, 'utf8');
+  const third = await addCli([...base, 'newpy', '--json']);
+  expectOk(third);
+  assert.deepEqual((JSON.parse(third.stdout) as { lockChanges: unknown }).lockChanges, {
+    added: [],
+    changed: [],
+    kept: ['dep-lib==2.0', 'unused==1.0', 'zope-interface-thing==3.1'],
+    unchanged: ['newpy==2.0'],
+  });
+  assert.equal(readFileSync(lock, 'utf8'), before);
+
+  // A file mirror add did not write is never replaced, and the run stops before pip.
+  const foreign = join(work.path, 'mine.lock');
+  writeFileSync(foreign, 'requests==2.0\n');
+  const refused = await addCli([mirror, '--python', DEBIAN_PYTHON, '--index-url', up().url, 'unused', '--lock', foreign]);
+  assert.equal(refused.status, 2, refused.stderr);
+  assert.match(refused.stderr, /--lock: ".*mine\.lock" exists and was not written by dib-pypi mirror add/);
+  assert.equal(readFileSync(foreign, 'utf8'), 'requests==2.0\n');
+});
+
 test('a file in the mirror with other bytes is refused, and nothing is added', async (t) => {
   if (!(await skipWithoutDebianPip(t))) return;
   const mirror = join(work.path, 'conflict-mirror');

@@ -11,6 +11,8 @@ import { makeSdist, makeWheel } from '../helpers/make-dist.js';
 import { nginxProblem, startNginx, type NginxServer } from '../helpers/nginx.js';
 import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { need } from '../helpers/require.js';
+import { diffListings, listTree } from '../helpers/tree-listing.js';
+import { createServer } from 'node:net';
 import { spawn } from 'node:child_process';
 
 const UPLOADED = '2024-05-06T07:08:09.000000Z';
@@ -237,6 +239,81 @@ describe('mirror sync', () => {
     assert.ok(existsSync(join(mirror, 'dep-lib', 'dep_lib-3.0-py3-none-any.whl')));
     assert.deepEqual((await requestsOf('--package-type', 'wheel')).requests, ['GET / 200']);
     verify(mirror);
+  });
+
+  test('--latest without --pre: a project with only pre-releases takes its newest (as pip would); a project with nothing to take is reported, no empty directory', async (t) => {
+    if (!canRun(t)) return;
+    await using up = makeTempDir('dib-pypi-up-');
+    await using work = makeTempDir('dib-pypi-sync-');
+    for (const p of ['beta-only', 'sdist-only', 'final']) mkdirSync(join(up.path, p));
+    await makeWheel(join(up.path, 'beta-only'), { name: 'beta_only', version: '1.0b1' });
+    await makeWheel(join(up.path, 'beta-only'), { name: 'beta_only', version: '1.0b2' });
+    makeSdist(join(up.path, 'sdist-only'), { name: 'sdist-only', version: '1.0' });
+    await makeWheel(join(up.path, 'final'), { name: 'final', version: '1.0' });
+    await makeWheel(join(up.path, 'final'), { name: 'final', version: '2.0rc1' });
+    assert.equal(runCli(['mirror', 'index', up.path]).status, 0);
+    await using nginx = await startNginx(up.path);
+    const mirror = join(work.path, 'mirror');
+    const args = ['--latest', '1', '--package-type', 'wheel'];
+
+    const dry = await sync(mirror, nginx.url, ...args, '--dry-run');
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, /would download beta-only\/beta_only-1\.0b2-py3-none-any\.whl/);
+    assert.match(dry.stdout, /would download final\/final-1\.0-py3-none-any\.whl/);
+    assert.match(dry.stdout, /dry run: 2 files to download, .*, 1 projects skipped, 0 failed/);
+
+    const real = await sync(mirror, nginx.url, ...args);
+    assert.equal(real.status, 0, real.stderr);
+    assert.deepEqual(dists(mirror, 'beta-only'), ['beta_only-1.0b2-py3-none-any.whl']);
+    assert.deepEqual(dists(mirror, 'final'), ['final-1.0-py3-none-any.whl']);
+    assert.equal(existsSync(join(mirror, 'sdist-only')), false, 'an empty project directory was left');
+    const skippedLine = /^dib-pypi: skipped project sdist-only: no file passes the filters \(1 package type sdist\)$/m;
+    assert.match(real.stderr, skippedLine);
+    assert.match(dry.stderr, skippedLine);
+    assert.match(real.stdout, /^synced 2 projects \(0 unchanged; 1 more skipped: no file to take\): 2 files downloaded/m);
+    verify(mirror);
+  });
+
+  test('--dry-run names each failure and its reason, as the real run does', async (t) => {
+    if (!canRun(t)) return;
+    await using bed = await syncBed();
+    mkdirSync(join(bed.mirror, 'dep-lib'), { recursive: true });
+    writeFileSync(join(bed.mirror, 'dep-lib', 'dep_lib-2.1-py3-none-any.whl'), 'not the upstream bytes');
+    const args = ['--project', 'dep-lib', '--project', 'no-such-project'];
+    const failures = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('dib-pypi: failed: ')).sort();
+    const dry = await sync(bed.mirror, bed.nginx.url, ...args, '--dry-run');
+    assert.equal(dry.status, 1, dry.stderr);
+    assert.match(dry.stdout, /dry run: .* 2 failed; nothing written/);
+    const real = await sync(bed.mirror, bed.nginx.url, ...args);
+    assert.equal(real.status, 1, real.stderr);
+    assert.equal(failures(dry.stderr).length, 2, dry.stderr);
+    assert.deepEqual(failures(dry.stderr), failures(real.stderr));
+    assert.match(dry.stderr, /^dib-pypi: failed: dep-lib\/dep_lib-2\.1-py3-none-any\.whl: in the mirror with 22 bytes, upstream has \d+; not overwritten/m);
+    assert.match(dry.stderr, /^dib-pypi: failed: no-such-project: not on the upstream \(HTTP 404/m);
+  });
+
+  test('a sync that fails before its first download leaves a directory that was not a mirror exactly as it was', async () => {
+    await using work = makeTempDir('dib-pypi-sync-');
+    // A loopback port nothing listens on.
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const closed = `http://127.0.0.1:${(probe.address() as { port: number }).port}/`;
+    await new Promise((done) => probe.close(done));
+    const dir = join(work.path, 'my-files');
+    mkdirSync(join(dir, 'app'), { recursive: true });
+    writeFileSync(join(dir, 'notes.txt'), 'mine\n');
+    writeFileSync(join(dir, 'app', 'README'), 'also mine\n');
+    const before = listTree(dir);
+    for (const args of [[], ['--project', 'app', '--project', 'other'], ['--json']]) {
+      const result = await sync(dir, closed, '--retries', '0', ...args);
+      assert.equal(result.status, 1, result.stderr);
+      assert.deepEqual(diffListings(before, listTree(dir)), [], `after mirror sync ${args.join(' ')}: ${result.stderr}`);
+    }
+    // A directory the failed sync would have made is not left behind either.
+    const fresh = join(work.path, 'never');
+    const failed = await sync(fresh, closed, '--retries', '0', '--project', 'app');
+    assert.equal(failed.status, 1, failed.stderr);
+    assert.equal(existsSync(fresh), false);
   });
 
   test('500s are retried; a file always 500, a file with other bytes than its hash: failed, the rest synced, exit 1, nothing unverified kept', async (t) => {

@@ -10,6 +10,10 @@ import { chooseNetwork } from '../../src/targets/build-network.js';
 import { checkCommitRef, splitImageRef } from '../../src/targets/container-runner.js';
 import { findMountStubs } from '../../src/targets/mount-stubs.js';
 import { UsageError } from '../../src/errors.js';
+import { checkBuildKit } from '../../src/targets/docker-cli.js';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const M = ['--mount=a', '--mount=b'];
 
@@ -147,4 +151,27 @@ test('pipEnvWarnings: the index-steering PIP_* variables, by name only', () => {
   assert.match(warnings[0] ?? '', /^img sets PIP_INDEX_URL in its config/);
   assert.match(warnings[1] ?? '', /pip_find_links/);
   assert.doesNotMatch(warnings.join('\n'), /secret/);
+});
+
+test('checkBuildKit: a docker 23+ CLI without buildx gets one line naming the two remedies that exist', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-fake-docker-'));
+  try {
+    const docker = join(dir, 'docker');
+    // A docker 28 CLI that answers `version` and has no buildx plugin.
+    writeFileSync(docker, '#!/bin/sh\nif [ "$1" = version ]; then echo \'{"Client":{"Version":"28.1.1"},"Server":{"Version":"28.1.1"}}\'; exit 0; fi\necho "docker: \'$1\' is not a docker command." >&2; exit 1\n');
+    chmodSync(docker, 0o755);
+    assert.throws(
+      () => checkBuildKit(docker, { PATH: process.env.PATH ?? '' }),
+      (error: Error) => {
+        assert.equal(
+          error.message,
+          `${docker} 28.1.1 builds with BuildKit only through the buildx plugin, which it does not find ('${docker} buildx version' fails): give this docker CLI the buildx plugin, or set DIB_PYPI_DOCKER to a docker CLI with BuildKit built in (Docker 20.10-22.x)`,
+        );
+        assert.doesNotMatch(error.message, /install docker-buildx|DOCKER_BUILDKIT|classic builder/);
+        return true;
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DibPypiError } from '../../src/errors.js';
-import { buildLockEntries, markerFor, renderLock, resolvePins, sysPlatformOfTag, type TargetEnvironment } from '../../src/mirror/lock-file.js';
+import { buildLockEntries, isOwnLock, markerFor, mergeLock, parseLock, renderLock, resolvePins, sysPlatformOfTag, type LockEntry, type TargetEnvironment } from '../../src/mirror/lock-file.js';
 import { parsePipLine, pipFailureReason } from '../../src/mirror/pip-output.js';
 
 const TWO_PYTHONS: TargetEnvironment[] = [
@@ -155,3 +155,37 @@ const FAILURES: [string, string[], string][] = [
 for (const [name, lines, reason] of FAILURES) {
   test(`pipFailureReason: ${name}`, () => assert.equal(pipFailureReason(lines), reason));
 }
+
+const H = (c: string) => c.repeat(64);
+const entry = (project: string, version: string, hashes: string[], marker?: string): LockEntry => ({ project, version, targets: [], sha256: hashes.map(H), ...(marker === undefined ? {} : { marker }) });
+
+test('parseLock reads back what renderLock wrote: pins, markers, hashes, targets', () => {
+  const entries = [entry('demo', '1.0', ['a', 'b']), entry('newpy', '1.0', ['c'], 'python_version == "3.9"'), entry('newpy', '2.0', ['d'], 'python_version == "3.11"')];
+  const text = renderLock(entries, TWO_PYTHONS, 'x.lock');
+  assert.ok(isOwnLock(text));
+  assert.deepEqual(parseLock(text), { entries, targets: ['py3.9 (python 3.9, linux)', 'py3.11 (python 3.11, linux)'] });
+  assert.equal(isOwnLock('requests==2.0\n'), false);
+  assert.throws(() => parseLock(`${text}garbage line\n`), /line 12 is not a pin/);
+});
+
+test('mergeLock: earlier projects kept, new ones added, a project resolved again takes the new pins; sorted; says what changed', () => {
+  const previous = [entry('zeta', '1.0', ['a']), entry('demo', '1.0', ['b']), entry('same', '2.0', ['c'])];
+  const next = [entry('alpha', '0.1', ['d']), entry('demo', '2.0', ['e']), entry('same', '2.0', ['c'])];
+  const { entries, changes } = mergeLock(previous, next);
+  assert.deepEqual(
+    entries.map((e) => `${e.project}==${e.version}`),
+    ['alpha==0.1', 'demo==2.0', 'same==2.0', 'zeta==1.0'],
+  );
+  assert.deepEqual(changes, { added: ['alpha==0.1'], changed: [{ project: 'demo', from: ['demo==1.0'], to: ['demo==2.0'] }], kept: ['zeta==1.0'], unchanged: ['same==2.0'] });
+  // Same pins in any order give the same bytes.
+  const again = mergeLock([...previous].reverse(), [...next].reverse());
+  assert.equal(renderLock(again.entries, TWO_PYTHONS), renderLock(entries, TWO_PYTHONS));
+  // The same version with another file (a built wheel) is a change too.
+  const rebuilt = mergeLock(previous, [entry('same', '2.0', ['c', 'f'])]).changes;
+  assert.deepEqual(rebuilt.changed, [{ project: 'same', from: ['same==2.0'], to: ['same==2.0'] }]);
+});
+
+test('renderLock: the targets of earlier runs stay in the header, once each', () => {
+  const text = renderLock([entry('demo', '1.0', ['a'])], TWO_PYTHONS, 'x.lock', ['native (python 3.11, linux)', 'py3.9 (python 3.9, linux)']);
+  assert.match(text, /^# Targets: native \(python 3\.11, linux\); py3\.9 \(python 3\.9, linux\); py3\.11 \(python 3\.11, linux\)$/m);
+});

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { Authenticator, parseBasicAuth, parseHtpasswd } from '../../src/server/credentials.js';
+import { UploadThreads } from '../../src/server/upload-threads.js';
 import { checkUpload, type UploadForm } from '../../src/server/upload-form.js';
 import { isSafeFilename } from '../../src/upstream/simple-model.js';
 import { buildProxyPage, localPageFiles } from '../../src/server/proxy-page.js';
@@ -35,7 +36,8 @@ test('Basic auth header parsing', () => {
 });
 
 test('Authenticator: htpasswd users by bcrypt (also $2y$), the token only for __token__, an empty token never', async () => {
-  const auth = new Authenticator({ users: new Map([['alice', HASH.replace(/^\$2b\$/, '$2y$')]]), token: 'tok' });
+  const pool = new UploadThreads();
+  const auth = new Authenticator({ users: new Map([['alice', HASH.replace(/^\$2b\$/, '$2y$')]]), token: 'tok' }, pool);
   assert.equal(await auth.check('alice', 'pw'), true);
   assert.equal(await auth.check('alice', 'pw'), true, 'remembered');
   assert.equal(await auth.check('alice', 'PW'), false);
@@ -43,8 +45,9 @@ test('Authenticator: htpasswd users by bcrypt (also $2y$), the token only for __
   assert.equal(await auth.check('__token__', 'tok'), true);
   assert.equal(await auth.check('__token__', 'tok2'), false);
   assert.equal(await auth.check('alice', 'tok'), false, 'the token is not a password of other users');
-  const empty = new Authenticator({ users: new Map(), token: '' });
+  const empty = new Authenticator({ users: new Map(), token: '' }, pool);
   assert.equal(await empty.check('__token__', ''), false);
+  await pool.close();
 });
 
 function form(fields: Record<string, string>, filename: string | undefined, content = Buffer.from('wheel bytes')): UploadForm {

@@ -1,7 +1,7 @@
 // Sync's pure core: filters (python, platform, type, extension, size, exclude, latest-N), the per-project plan, sidecars, options and config.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { filterProjectFiles, globToRegExp, isProjectExcluded, NO_FILTERS, platformTagFits, pythonTagFits, type SyncFilters } from '../../src/mirror/sync-filters.js';
+import { emptyReason, filterProjectFiles, globToRegExp, isProjectExcluded, NO_FILTERS, platformTagFits, pythonTagFits, type SyncFilters } from '../../src/mirror/sync-filters.js';
 import { planProject, sidecarChanges, type ProjectState } from '../../src/mirror/sync-plan.js';
 import { buildSyncOptions, mergeOptions, parsePythonVersion, parseRequirementNames, parseSize } from '../../src/mirror/sync-options.js';
 import { parseSyncConfig } from '../../src/mirror/sync-config.js';
@@ -79,8 +79,15 @@ test('filters, one row each', () => {
     [{ latest: 1, platforms: ['win_amd64'] }, ['demo-2.0-cp312-cp312-win_amd64.whl', 'demo-2.0.tar.gz']],
     [{ latest: 1, isPreIncluded: true }, ['demo-3.0rc1-py3-none-any.whl']],
     [{ latest: 2, pythonVersions: ['3.9'], packageTypes: ['wheel'] }, ['demo-1.0-py2.py3-none-any.whl', 'demo-2.0-cp38-abi3-musllinux_1_1_x86_64.whl']],
+    // No final release passes the other filters: as pip, the newest pre-release is taken.
+    [{ latest: 1, exclude: ['*-1.0*', '*-2.0*', '*-2.5*'] }, ['demo-3.0rc1-py3-none-any.whl']],
   ];
   for (const [filters, expected] of rows) assert.deepEqual(kept(FILES, filters), expected, JSON.stringify(filters));
+});
+
+test('emptyReason: what kept nothing of a project, counted', () => {
+  assert.equal(emptyReason(filterProjectFiles('demo', FILES, { ...NO_FILTERS, packageTypes: ['sdist'], extensions: ['.zip'] })), 'no file passes the filters (8 package type wheel, 2 extension, 2 not a wheel or sdist of demo)');
+  assert.equal(emptyReason(filterProjectFiles('demo', [], NO_FILTERS)), 'the upstream lists no files');
 });
 
 test('exclude: projects by normalised name, globs anchored', () => {
