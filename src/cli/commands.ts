@@ -436,6 +436,7 @@ ${PROGRESS_NOTES}`,
       'no-index': { type: 'boolean' },
       'cache-mb': { type: 'string' },
       'access-log': { type: 'boolean' },
+      'log-format': { type: 'string' },
       'nginx-conf': { type: 'boolean' },
       'nginx-prefix': { type: 'string' },
       'upload-auth': { type: 'string' },
@@ -468,7 +469,9 @@ ${PROGRESS_NOTES}`,
                      as dib-pypi mirror index does; a read-only DIR is served as it is)
   --cache-mb N       memory for index pages and small files, per process (default:
                      64); bigger files are always streamed from disk
-  --access-log       print one line per request (method, path, status)
+  --access-log       print one line per request on stdout (default: off)
+  --log-format F     with --access-log: combined (default; Apache's combined format,
+                     then the duration in seconds and the cache status) or json
   --nginx-conf       print an nginx configuration serving DIR the same way (PEP 691
                      negotiation, /simple/), for conf.d, and exit
   --nginx-prefix DIR with --nginx-conf: print a whole nginx.conf instead, that runs on
@@ -502,7 +505,9 @@ ${PROGRESS_NOTES}`,
 The index answers at / and at /simple/ (either works as pip's --index-url):
   GET /simple/                 root page        GET /simple/<project>/    project page
   GET /simple/<project>/<file> distribution     GET .../<file>.metadata   PEP 658 metadata
-  GET /health                  {"status":"ok"}
+  GET /health                  {"status":"ok"|"degraded"|"fail","problems":[...]}
+                               (503 when failed)
+  GET /metrics                 counters in the Prometheus text format
 Pages are PEP 691 JSON or HTML by the Accept header (or ?format=json|html), gzip when
 asked, with ETag/Last-Modified (304); files answer Range requests. Pages and small files
 are held in memory (re-checked on disk at most once a second); nothing scans DIR per request.

@@ -5,11 +5,12 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { defaultMirror } from '../targets/mirror-location.js';
-import { printLine, warn } from './output.js';
+import { printLine } from './output.js';
 import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 import { parseSize } from '../mirror/sync-options.js';
 import type { ReindexQueue } from '../server/reindex-queue.js';
+import type { LogFormat } from '../server/access-log.js';
 
 export interface ServeFlags {
   positionals: string[];
@@ -18,6 +19,7 @@ export interface ServeFlags {
   noIndex?: boolean;
   cacheMb?: string;
   accessLog?: boolean;
+  logFormat?: string;
   nginxConf?: boolean;
   nginxPrefix?: string;
   uploadAuth?: string;
@@ -132,6 +134,23 @@ export function parseWorkers(raw: string | undefined, singleProcessReason: strin
   return Number(raw);
 }
 
+/** `--log-format combined|json` (default combined), only with --access-log. */
+export function parseLogFormat(raw: string | undefined, isAccessLog: boolean): LogFormat {
+  if (raw === undefined) return 'combined';
+  if (!isAccessLog) throw new UsageError('only with --access-log', '--log-format');
+  if (raw !== 'combined' && raw !== 'json') throw new UsageError(`expected combined or json, got ${JSON.stringify(raw)}`, '--log-format');
+  return raw;
+}
+
+/** An error, warning or event line of the server on stderr: an ISO 8601 timestamp first, redacted, one write per line. */
+function logEvent(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} dib-pypi serve: ${redact(line)}\n`);
+}
+
+function warn(line: string): void {
+  logEvent(`warning: ${line}`);
+}
+
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
@@ -146,6 +165,7 @@ export async function runServe(commandLine: ServeFlags): Promise<void> {
   const host = flags.host ?? '127.0.0.1';
   const port = parsePort(flags.port);
   const cacheMb = parseMegabytes(flags.cacheMb, '--cache-mb', 64);
+  parseLogFormat(flags.logFormat, flags.accessLog === true);
   if (flags.nginxConf === true) {
     const { renderNginxConf, renderNginxSite } = await import('../server/nginx-conf.js');
     const listen = `${urlHost(host)}:${port === 0 ? DEFAULT_PORT : port}`;
@@ -165,12 +185,13 @@ export async function runServe(commandLine: ServeFlags): Promise<void> {
     if (!isClusterWorker()) {
       // Every flag is checked here, once, before any process is forked (these set up nothing for a plain mirror).
       await setUpProxy(flags, dir, sharedReindexQueue(dir), () => undefined);
-      await setUpUploads(flags, dir, sharedReindexQueue(dir), () => undefined, undefined);
+      await setUpUploads(flags, dir, sharedReindexQueue(dir), () => undefined, logEvent);
       if (flags.noIndex !== true) await indexAtStart(dir);
+      (await import('../server/metrics-cluster.js')).answerMetricsForWorkers();
       process.exitCode = await runPrimary({
         workers,
         onListening: (bound) => printLine(`dib-pypi serve: ${dir} at http://${urlHost(host)}:${bound}/ (also /simple/), ${workers} processes; Ctrl-C stops`),
-        log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
+        log: logEvent,
       });
       return;
     }
@@ -187,21 +208,45 @@ export async function runServe(commandLine: ServeFlags): Promise<void> {
 }
 
 async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, port: number, cacheMb: number, announce: boolean): Promise<void> {
-  const log = flags.accessLog === true ? (line: string) => printLine(line) : undefined;
-  const { createApp } = await import('../server/app.js');
+  const [{ createApp }, { Metrics }, { MetricsSource }, { observeConnections, observeRequest }, { HealthCheck }] = await Promise.all([
+    import('../server/app.js'),
+    import('../server/metrics.js'),
+    import('../server/metrics-cluster.js'),
+    import('../server/observe.js'),
+    import('../server/health.js'),
+  ]);
+  const metrics = new Metrics();
   const reindex = sharedReindexQueue(dir);
-  const proxy = await setUpProxy(flags, dir, reindex, (path) => app.cache.invalidate(path));
+  const proxy = await setUpProxy(flags, dir, reindex, (path) => app.cache.invalidate(path), (kind, seconds, isOk) => {
+    metrics.add('dib_pypi_upstream_requests_total', { kind, outcome: isOk ? 'ok' : 'error' });
+    if (!isOk) metrics.add('dib_pypi_upstream_errors_total', { kind });
+    metrics.observe('dib_pypi_upstream_request_duration_seconds', { kind }, seconds);
+  });
+  // Each line is one write: serving processes share stdout, and a line must not be cut by another's.
+  const log = flags.accessLog === true ? { write: (line: string) => void process.stdout.write(`${line}\n`), format: parseLogFormat(flags.logFormat, true) } : undefined;
+  const observer = { metrics, log, isCache: proxy !== undefined };
   const connections = parseMaxConnections(flags.maxConnections, openFilesLimit());
   if (connections.lowered !== undefined && announce) warn(`--max-connections: ${connections.lowered}`);
   const limits = { maxConnections: connections.max, headersTimeoutMs: parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
-  const app = createApp({ dir, cacheBytes: cacheMb * 1024 * 1024, log, fallback: proxy, health: proxy === undefined ? undefined : () => proxy.status(), limits });
+  const health = new HealthCheck({ dir, isWriting: proxy !== undefined || uploadsEnabled(flags), proxy: proxy === undefined ? undefined : () => proxy.status() });
+  const source = new MetricsSource(metrics);
+  const app = createApp({
+    dir,
+    cacheBytes: cacheMb * 1024 * 1024,
+    fallback: proxy,
+    observe: (req, res) => observeRequest(observer, req, res),
+    health: () => health.answer(),
+    metrics: () => source.text(),
+    limits,
+  });
+  observeConnections(app.server, metrics);
   const uploads = await setUpUploads(flags, dir, reindex, (project) => {
     for (const page of ['index.html', 'index.json']) {
       app.cache.invalidate(join(dir, page));
       app.cache.invalidate(join(dir, project, page));
     }
     proxy?.localFilesChanged(project);
-  }, log);
+  }, logEvent);
   if (uploads !== undefined) app.upload = uploads;
   await listen(app.server, host, port);
   const address = app.server.address();
@@ -232,7 +277,7 @@ function sharedReindexQueue(dir: string): () => Promise<ReindexQueue> {
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
-async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onPageWritten: (path: string) => void) {
+async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onPageWritten: (path: string) => void, onUpstreamRequest?: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void) {
   const upstreams = flags.upstream ?? [];
   const ttl = parseSeconds(flags.ttl, '--ttl', 600);
   const timeout = parseSeconds(flags.timeout, '--timeout', 10);
@@ -267,7 +312,8 @@ async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Pr
       queue.request().catch((error: unknown) => warn(`re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));
     },
     onPageWritten,
-    log: (line) => process.stderr.write(`dib-pypi serve: ${redact(line)}\n`),
+    log: logEvent,
+    onUpstreamRequest,
   });
 }
 
@@ -277,7 +323,7 @@ function uploadsEnabled(flags: ServeFlags): boolean {
 }
 
 /** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */
-async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: ((line: string) => void) | undefined) {
+async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: (line: string) => void) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
   const maxFailures = parseLoginFailures(flags.maxLoginFailures);

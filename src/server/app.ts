@@ -9,6 +9,7 @@ import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
+import { ObservedResponse } from './observe.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
 
@@ -41,10 +42,12 @@ export interface AppOptions {
   cacheBytes?: number;
   fallback?: Fallback;
   upload?: UploadHandler;
-  /** One line per request (method, path, status), when given. */
-  log?: (line: string) => void;
-  /** Extra facts for /health. */
-  health?: () => Record<string, unknown>;
+  /** Called as each request comes in (metrics, access log: see observe.ts). */
+  observe?: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The /health answer (default: 200 {"status":"ok"}). */
+  health?: () => Promise<{ httpStatus: number; body: Record<string, unknown> }>;
+  /** The /metrics text (Prometheus format); none: 404. */
+  metrics?: () => Promise<string>;
   /** Open connections and the deadline for a request's headers (connection-guard.ts). */
   limits?: ConnectionLimits;
 }
@@ -65,7 +68,7 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
-  const app: App = { server: createServer(), dir: options.dir, cache, upload: options.upload };
+  const app: App = { server: createServer({ ServerResponse: ObservedResponse }) as Server, dir: options.dir, cache, upload: options.upload };
   guardConnections(app.server, options.limits);
   // `Expect: 100-continue`: node would invite the body before any handler ran; the upload API invites it
   // only once the credentials are good (upload.ts), every other request at once.
@@ -76,13 +79,10 @@ export function createApp(options: AppOptions): App {
     app.server.emit('request', req, res);
   });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (options.log !== undefined) {
-      const log = options.log;
-      res.on('finish', () => log(`${req.method} ${redact(req.url ?? '')} ${res.statusCode}`));
-    }
+    options.observe?.(req, res);
     if (answerFromMemory(app, options, req, res)) return;
     handle(app, options, req, res).catch((error: unknown) => {
-      process.stderr.write(`dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+      process.stderr.write(`${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`);
       if (!res.headersSent) sendError(req, res, 500, 'internal error');
       else res.destroy();
     });
@@ -104,8 +104,13 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
   }
   const target: Route = route(method, pathname);
   switch (target.kind) {
-    case 'health':
-      return sendBody(req, res, 200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, Buffer.from(`${JSON.stringify({ status: 'ok', ...options.health?.() })}\n`));
+    case 'health': {
+      const health = (await options.health?.()) ?? { httpStatus: 200, body: { status: 'ok' } };
+      return sendBody(req, res, health.httpStatus, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, Buffer.from(`${JSON.stringify(health.body)}\n`));
+    }
+    case 'metrics':
+      if (options.metrics === undefined) return sendError(req, res, 404, 'not found');
+      return sendBody(req, res, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }, Buffer.from(await options.metrics()));
     case 'redirect':
       res.setHeader('Location', target.location + query);
       return sendError(req, res, 301, `moved to ${target.location}`);
@@ -245,6 +250,7 @@ async function serveFile(app: App, options: AppOptions, req: IncomingMessage, re
     const outcome = await options.fallback.serveMissingFile(project, filename, req, res);
     if (outcome === 'handled') return;
     if (outcome === 'stored') {
+      res.setHeader('X-Dib-Pypi-Cache', 'miss'); // downloaded for this request (another request's download, waited for)
       app.cache.invalidate(path);
       entry = await app.cache.get(path);
     } else if (outcome !== 'unknown') entry = await app.cache.get(outcome.path);

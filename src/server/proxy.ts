@@ -22,6 +22,7 @@ import { MalformedPageError, UpstreamError, type UpstreamFile, type Validators }
 import { authHeaders, parseUpstreamUrl, type UpstreamUrl } from '../upstream/upstream-url.js';
 import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
 import { buildProxyPage, fileBelongsTo, keptFiles, localPageFiles } from './proxy-page.js';
+import type { ProxyState } from './health.js';
 import { privateMarker } from './upload.js';
 import { sendError, toHeaderText } from './respond.js';
 
@@ -44,6 +45,8 @@ export interface ProxyOptions {
   onStored: () => void;
   onPageWritten: (path: string) => void;
   log?: (line: string) => void;
+  /** Each request to an upstream (a page fetch with its retries, a whole file download): how long, and whether it failed. */
+  onUpstreamRequest?: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void;
 }
 
 /** What is kept of an upstream project page: `.dib-pypi/upstream/<project>/listing.json`. */
@@ -109,7 +112,7 @@ export class PullThroughCache implements Fallback {
   }
 
   /** For /health: each upstream (no credentials) and whether it is answering. */
-  status(): Record<string, unknown> {
+  status(): ProxyState {
     const now = Date.now();
     return {
       offline: this.#options.offline,
@@ -268,8 +271,10 @@ export class PullThroughCache implements Fallback {
         continue;
       }
       const validators = previous?.upstream === upstream.url.display ? previous.validators : undefined;
+      const startedAt = performance.now();
       try {
         const outcome = await upstream.client.fetchProject(project, validators);
+        this.#options.onUpstreamRequest?.('page', (performance.now() - startedAt) / 1000, true);
         upstream.lastError = undefined;
         if (outcome.kind === 'missing') continue;
         if (outcome.kind === 'not-modified' && previous !== undefined) {
@@ -284,6 +289,7 @@ export class PullThroughCache implements Fallback {
         }
       } catch (error) {
         if (!(error instanceof UpstreamError) && !(error instanceof MalformedPageError)) throw error;
+        this.#options.onUpstreamRequest?.('page', (performance.now() - startedAt) / 1000, false);
         const message = redact(error.message);
         upstream.lastError = message;
         if (error instanceof MalformedPageError || error.isTransient) upstream.downUntil = Date.now() + Math.min(CIRCUIT_MS, this.#options.ttlMs);
@@ -354,6 +360,7 @@ export class PullThroughCache implements Fallback {
    */
   async #download(upstream: Upstream, project: string, url: string, sha256: string, size: number | undefined, target: string, res: ServerResponse | undefined, file?: UpstreamFile): Promise<boolean> {
     let isDone = false;
+    const startedAt = performance.now();
     try {
       const tee: DownloadTee | undefined =
         res === undefined
@@ -382,6 +389,7 @@ export class PullThroughCache implements Fallback {
       if (file?.yanked !== undefined) replaceFile(`${target}.yanked`, file.yanked === true ? '' : file.yanked);
       fsyncPath(join(target, '..'));
       isDone = true;
+      this.#options.onUpstreamRequest?.('file', (performance.now() - startedAt) / 1000, true);
       if (result.heldBack !== undefined && res !== undefined && !res.destroyed) res.write(result.heldBack);
       res?.end();
       this.#log(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
@@ -389,6 +397,7 @@ export class PullThroughCache implements Fallback {
       return true;
     } catch (error) {
       const message = redact(error instanceof Error ? error.message : String(error));
+      this.#options.onUpstreamRequest?.('file', (performance.now() - startedAt) / 1000, false);
       this.#log(`download failed, nothing kept: ${message}`);
       if (error instanceof UpstreamError && error.isTransient && !(error instanceof HashMismatchError)) {
         upstream.lastError = message;

@@ -1,4 +1,4 @@
-// Which resource a request path names (pure): index pages at `/` and `/simple/`, files, health, uploads.
+// Which resource a request path names (pure): index pages at `/` and `/simple/`, files, health, metrics, uploads.
 import { isNormalizedName, isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
 import { isDistName } from '../mirror/scan-mirror.js';
 
@@ -9,6 +9,7 @@ export type Route =
   | { kind: 'file'; prefix: string; project: string | undefined; filename: string }
   | { kind: 'redirect'; location: string }
   | { kind: 'health' }
+  | { kind: 'metrics' }
   | { kind: 'upload' }
   | { kind: 'not-found' };
 
@@ -52,6 +53,7 @@ function decode(segment: string): string | undefined {
 export function route(method: string, pathname: string): Route {
   if (method === 'POST') return pathname === '/' || pathname === '/legacy' || pathname === '/legacy/' ? { kind: 'upload' } : { kind: 'not-found' };
   if (pathname === '/health') return { kind: 'health' };
+  if (pathname === '/metrics') return { kind: 'metrics' };
   if (pathname === '/simple') return { kind: 'redirect', location: '/simple/' };
   let prefix = '';
   let rest = pathname;

@@ -508,7 +508,7 @@ test('mirror sync from dib-pypi serve as the upstream: its JSON pages, and an HT
   assert.equal(synced.status, 0, synced.stderr);
   assert.deepEqual(dists(mirror, 'app'), ALL_APP);
   assert.equal(readFileSync(join(mirror, 'app', 'app-1.0-py3-none-any.whl.upload-time'), 'utf8'), `${UPLOADED}\n`, 'upload-time came from the JSON page');
-  assert.match(server.output(), /GET \/simple\/app\/ 200/);
+  assert.match(server.output(), /"GET \/simple\/app\/ HTTP\/1\.1" 200 /);
   verify(mirror);
   const again = await sync(mirror, `${server.url}simple/`, '--project', 'app', '--project', 'dep-lib');
   assert.equal(again.status, 0, again.stderr);
