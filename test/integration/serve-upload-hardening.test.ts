@@ -157,6 +157,9 @@ test('sdists are inspected like wheels: PKG-INFO must name the project and versi
     ['2.6', 'sd-2.6.tar.gz', sdistWith('2.6', [makeTar([['../evil', Buffer.from('x')]]).subarray(0, 2048)]), /unsafe member name/],
     ['2.7', 'sd-2.7.tar.gz', sdistWith('2.7', [linkHeader('sd-2.7/passwd', '2', '/etc/passwd')]), /links outside/],
     ['2.8', 'sd-2.8.tar.gz', sdistWith('2.8', [linkHeader('sd-2.8/dev', '3', '')]), /device or FIFO/],
+    // Each link alone stays inside; through the ones before it, `c` points above the archive (Python's data filter refuses it too).
+    ['2.81', 'sd-2.81.tar.gz', sdistWith('2.81', [linkHeader('sd-2.81/a', '2', '.'), linkHeader('sd-2.81/b', '2', 'a/..'), linkHeader('sd-2.81/c', '2', 'b/../b/..')]), /sd-2\.81\/c links outside/],
+    ['2.82', 'sd-2.82.tar.gz', sdistWith('2.82', [linkHeader('sd-2.82/a', '2', 'b'), linkHeader('sd-2.82/b', '2', 'a')]), /symlink loop/],
     ['2.9', 'sd-2.9.zip', traversalZip, /invalid relative path/],
     ['3.0', 'sd-3.0.zip', Buffer.from('PK\u0003\u0004 not really'), /not a readable zip/],
     ['3.1', 'sd-3.1.tar.bz2', Buffer.from('BZh9'), /PEP 527/],

@@ -5,7 +5,7 @@ import bcrypt from 'bcryptjs';
 import { LoginLimiter, clientKey } from '../../src/server/login-limiter.js';
 import { canonicalVersion, fileIdentity } from '../../src/server/file-identity.js';
 import { parseDistFilename } from '../../src/mirror/dist-filename.js';
-import { checkTarMember } from '../../src/mirror/inspect-distribution.js';
+import { MAX_LINK_STEPS, tarMemberChecker } from '../../src/mirror/inspect-distribution.js';
 import type { TarMember } from '../../src/mirror/tar-scanner.js';
 import { Authenticator, dummyHash, type PasswordHasher } from '../../src/server/credentials.js';
 import { UploadThreads } from '../../src/server/upload-threads.js';
@@ -92,10 +92,23 @@ test('canonicalVersion and fileIdentity: one file under spellings that differ in
   for (const [a, b] of different) assert.notEqual(identity(a), identity(b), `${a} != ${b}`);
 });
 
-test('checkTarMember: what tarfile.data_filter refuses is refused', () => {
-  const member = (path: string, type = '0', linkPath?: string): TarMember => ({ path, type, size: 0, ...(linkPath === undefined ? {} : { linkPath }) });
+const tarMember = (path: string, type = '0', linkPath?: string): TarMember => ({ path, type, size: 0, ...(linkPath === undefined ? {} : { linkPath }) });
+
+/** Each member through one archive's checker, in order; the error of the first refused, or undefined. */
+function checkArchive(members: TarMember[]): Error | undefined {
+  const check = tarMemberChecker();
+  try {
+    for (const member of members) check(member);
+  } catch (error) {
+    return error as Error;
+  }
+  return undefined;
+}
+
+test('tarMemberChecker: what tarfile.data_filter refuses is refused', () => {
+  const member = tarMember;
   for (const ok of [member('demo-1.0/PKG-INFO'), member('demo-1.0/', '5'), member('demo-1.0/a/link', '2', '../b'), member('demo-1.0/hard', '1', 'demo-1.0/PKG-INFO'), member('./demo-1.0/x')]) {
-    assert.doesNotThrow(() => checkTarMember(ok), ok.path);
+    assert.doesNotThrow(() => tarMemberChecker()(ok), ok.path);
   }
   const refused: [TarMember, RegExp][] = [
     [member('../evil'), /unsafe member name/],
@@ -108,7 +121,46 @@ test('checkTarMember: what tarfile.data_filter refuses is refused', () => {
     [member('demo-1.0/blk', '4'), /device or FIFO/],
     [member('demo-1.0/fifo', '6'), /device or FIFO/],
   ];
-  for (const [input, pattern] of refused) assert.throws(() => checkTarMember(input), pattern, input.path);
+  for (const [input, pattern] of refused) assert.throws(() => tarMemberChecker()(input), pattern, input.path);
+});
+
+test('tarMemberChecker: names and link targets are resolved through the archive\'s earlier symlinks, as os.path.realpath would', () => {
+  const m = tarMember;
+  // Each link alone stays inside; together `c` points at the directory above the archive root
+  // (Python's data filter: LinkOutsideDestinationError "'evil-1.0/c' would link to ...").
+  const chain = [m('evil-1.0/PKG-INFO'), m('evil-1.0/a', '2', '.'), m('evil-1.0/b', '2', 'a/..'), m('evil-1.0/c', '2', 'b/../b/..'), m('evil-1.0/b/escaped.txt')];
+  assert.match(checkArchive(chain)?.message ?? 'accepted', /evil-1\.0\/c links outside the archive/);
+  // A name that lands outside through a link whose target a later link moved out.
+  const moved = [m('d/x', '2', '../y/..'), m('y', '2', '.'), m('d/x/file')];
+  assert.match(checkArchive(moved)?.message ?? 'accepted', /d\/x\/file lands outside the archive/);
+  // A link made through a symlinked parent resolves from where it is really made.
+  assert.match(checkArchive([m('p/a', '2', '.'), m('p/a/b', '2', '..'), m('p/q', '2', 'a/b/..')])?.message ?? 'accepted', /p\/q links outside/);
+  // A hard link to a symlink may be extracted as a copy of it: its target is checked from the hard link's place.
+  assert.match(checkArchive([m('p/d/s', '2', '../x'), m('h', '1', 'p/d/s')])?.message ?? 'accepted', /h links outside/);
+  assert.match(checkArchive([m('p/s', '2', '..'), m('h', '1', 'p/s/..')])?.message ?? 'accepted', /h links outside/);
+  // Loops and over-long chains are refused, not followed.
+  assert.match(checkArchive([m('p/a', '2', 'b'), m('p/b', '2', 'a')])?.message ?? 'accepted', /more than 40 symlinks/);
+  assert.match(checkArchive([m('p/a', '2', 'a')])?.message ?? 'accepted', /more than 40 symlinks/);
+  const long = Array.from({ length: MAX_LINK_STEPS + 1 }, (_, i) => m(`p/l${i}`, '2', i === 0 ? 'file' : `l${i - 1}`));
+  assert.equal(checkArchive(long.slice(0, MAX_LINK_STEPS)), undefined, 'a chain of 40 links');
+  assert.match(checkArchive(long)?.message ?? 'accepted', /more than 40 symlinks/);
+
+  // Links that stay inside, however they get there, are kept.
+  const legit = [
+    m('demo-1.0/PKG-INFO'),
+    m('demo-1.0/README'),
+    m('demo-1.0/docs/', '5'),
+    m('demo-1.0/docs/x', '2', '../README'),
+    m('demo-1.0/docs/x2', '2', 'x'),
+    m('demo-1.0/src', '2', 'lib'),
+    m('demo-1.0/lib/', '5'),
+    m('demo-1.0/src/mod.py'),
+    m('demo-1.0/up', '2', '..'),
+    m('demo-1.0/up/demo-1.0/again.txt'),
+    m('demo-1.0/hard', '1', 'demo-1.0/docs/x'),
+    m('demo-1.0/docs/x', '2', '../src/mod.py'),
+  ];
+  assert.equal(checkArchive(legit), undefined);
 });
 
 test('Authenticator: an unknown user costs one bcrypt comparison at the users\' cost, like a known one', async () => {
