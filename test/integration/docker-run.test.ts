@@ -120,7 +120,8 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     const t0 = Date.now();
     child.kill('SIGINT');
     const code = await exited;
-    assert.ok(Date.now() - t0 < 15_000, 'stopped promptly');
+    // Well under the step's 60 s sleep; a loaded machine with vfs storage takes seconds to remove a container.
+    assert.ok(Date.now() - t0 < 30_000, 'stopped promptly');
     assert.notEqual(code, 0, stderr);
     assert.deepEqual(engineLeftovers(), before, 'the container is removed');
   });
