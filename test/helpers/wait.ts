@@ -9,3 +9,13 @@ export async function eventually(what: string, check: () => boolean, ms = 15_000
     await sleep(50);
   }
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -11,6 +11,7 @@ import { listTree } from '../helpers/tree-listing.js';
 import { mountsAtOrBelow } from '../../src/fs/mounts.js';
 import { stateDirOf } from '../../src/inject/journal-file.js';
 import { processesInRoot } from '../../src/inject/root-processes.js';
+import { isAlive } from '../helpers/wait.js';
 
 /** Copy a host binary and the shared libraries ldd lists into the same paths inside `root`. */
 function copyWithLibraries(root: string, binary: string, as: string): void {
@@ -53,15 +54,6 @@ async function killChrootLeavingSleep(f: FixtureRoot, script: string): Promise<n
   const sleeper = processesInRoot(f.root).find((p) => p.comm === 'sleep');
   assert.ok(sleeper, 'the sleep died with dib-pypi');
   return sleeper.pid;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function available(t: import('node:test').TestContext): boolean {

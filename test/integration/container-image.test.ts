@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { copyFileSync, cpSync, mkdirSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +19,7 @@ import { makeWheel } from '../helpers/make-dist.js';
 import { envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { hasCommand, need } from '../helpers/require.js';
 import { startServe } from '../helpers/serve.js';
+import { freePort } from '../helpers/ports.js';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const STAND_IN = 'node:20-slim';
@@ -54,17 +54,6 @@ async function standInBase(work: string): Promise<void> {
     ].join('\n'),
   );
   dockerOk(['build', '--network', 'none', '-t', STAND_IN, context]);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resolves once `check()` holds; fails with `message()` after `timeoutMs`. */

@@ -13,20 +13,11 @@ import { httpRequest } from '../helpers/http-get.js';
 import { makeWheel } from '../helpers/make-dist.js';
 import { makeTempDir } from '../helpers/python.js';
 import { startServe } from '../helpers/serve.js';
-import { eventually } from '../helpers/wait.js';
+import { eventually, isAlive } from '../helpers/wait.js';
 
 async function makeMirror(dir: string): Promise<void> {
   await makeWheel(join(dir, 'demo-pkg'), { name: 'demo-pkg', version: '1.0' });
   assert.equal(runCli(['mirror', 'index', dir]).status, 0);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Holds COUNT keep-alive connections open at once and asks for the root page on each. */

@@ -3,7 +3,7 @@
 // goes down, /metrics counters that move and parse as Prometheus text, summed over --workers.
 import assert from 'node:assert/strict';
 import { renameSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cleanEnv, runCli } from '../helpers/cli.js';
@@ -16,6 +16,7 @@ import { parseExposition } from '../helpers/prometheus.js';
 import { makeTempDir } from '../helpers/python.js';
 import { startServe, type ServeProcess } from '../helpers/serve.js';
 import { eventually } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 const WHEEL = 'demo_pkg-1.0-py3-none-any.whl';
 const COMBINED = /^(\S+) - (\S+) \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" (\d+\.\d{3}) (\S+)$/;
@@ -58,17 +59,6 @@ async function metricsOf(server: ServeProcess) {
   assert.equal(answer.status, 200);
   assert.match(String(answer.headers['content-type']), /^text\/plain; version=0\.0\.4/);
   return parseExposition(answer.body.toString());
-}
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 test('serve --access-log: combined lines a log tool can read, escaped and redacted whatever the client sends', async () => {
@@ -231,7 +221,7 @@ test('as a cache: hits, misses and stale pages counted; upstream down is degrade
 
   // An empty cache in front of an upstream that does not answer can serve nothing: 503.
   await using empty = makeTempDir('dib-pypi-health-empty-');
-  await using lonely = await startServe([empty.path, '--upstream', `http://127.0.0.1:${await closedPort()}/simple/`, '--timeout', '1']);
+  await using lonely = await startServe([empty.path, '--upstream', `http://127.0.0.1:${await freePort()}/simple/`, '--timeout', '1']);
   assert.equal((await httpRequest(`${lonely.url}simple/demo-pkg/`)).status, 502);
   const down = await httpRequest(`${lonely.url}health`);
   assert.equal(down.status, 503, down.body.toString());

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { test, type TestContext } from 'node:test';
@@ -17,6 +16,7 @@ import { nginxProblem, NGINX } from '../helpers/nginx.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../helpers/python.js';
 import { isRequired, need } from '../helpers/require.js';
 import { startServe } from '../helpers/serve.js';
+import { freePort } from '../helpers/ports.js';
 
 const WHEEL = 'demo_pkg-1.0-py3-none-any.whl';
 const BIG = 'big_data-1.0-py3-none-any.whl';
@@ -202,17 +202,6 @@ test('real pip installs and downloads through serve: JSON pages (Debian pip 23.0
   assert.equal(html.exitCode, 0, `pip install from an HTML-only tree failed:\n${html.all}`);
   assert.match(htmlServer.output(), /"GET \/html-only\/ HTTP\/1\.1" 200 /);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
 
 test('serve --nginx-conf: real nginx with the generated config negotiates as serve does, at / and /simple/', async (t) => {
   const problem = nginxProblem();
