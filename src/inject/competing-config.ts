@@ -1,8 +1,9 @@
 // Find pip configuration in a root that configure leaves alone but that would beat the plan for some user.
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import ini from 'ini';
 import { redact } from '../redact.js';
+import { withPinnedParent } from '../fs/pinned-dir.js';
 import { resolveDirInRoot } from '../fs/resolve-in-root.js';
 
 const INDEX_KEYS = new Set(['index-url', 'extra-index-url', 'no-index', 'find-links']);
@@ -26,10 +27,17 @@ function readInRoot(root: string, path: string): string | undefined {
   try {
     const dir = resolveDirInRoot(root, posix.dirname(path));
     if (dir.missing.length > 0) return undefined;
-    const host = join(root, dir.existing, posix.basename(path));
-    const stat = lstatSync(host);
-    if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) return undefined;
-    return readFileSync(host, 'utf8');
+    // Through the pinned directory, never following a link in the name: a user's swapped ~/.pip cannot make root read a host file.
+    return withPinnedParent(root, posix.join(dir.existing, posix.basename(path)), (pinned, name) => {
+      const fd = openSync(pinned.entry(name), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      try {
+        const stat = fstatSync(fd);
+        if (!stat.isFile() || stat.size > MAX_CONFIG_BYTES) return undefined;
+        return readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
+    });
   } catch {
     return undefined;
   }

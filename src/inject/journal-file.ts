@@ -13,10 +13,11 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { StateError } from '../errors.js';
+import { ConfinementError, StateError } from '../errors.js';
 import { fsyncPath, writeFileAtomic } from '../fs/atomic-write.js';
 import { crc32Hex } from '../fs/crc32.js';
 import { decodeJournal, encodeRecord, JOURNAL_HEADER, type JournalRecord } from './journal-format.js';
+import { firstJournalProblem } from './journal-rules.js';
 
 /**
  * Where the journal and backups of `root` (a real host path) live: a readable name plus the
@@ -65,6 +66,12 @@ export class JournalFile {
 
   /** Append records and fsync: once this returns, a crash cannot lose them. */
   append(...records: JournalRecord[]): void {
+    // Never write a journal restore would refuse (journal-rules.ts): such a record is a bug or a
+    // redirected path, and a refused journal could never be replayed.
+    const found = firstJournalProblem([...this.records, ...records]);
+    if (found !== undefined) {
+      throw new ConfinementError(`refusing to journal ${found.what}: it ${found.problem}, so restore would refuse the journal ${this.path}`, this.path);
+    }
     if (this.fd === undefined) {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const isNew = !existsSync(this.path) || statSync(this.path).size === 0;

@@ -107,23 +107,32 @@ function recordProblem(r: Fields, creatable: Set<string>, context: { isParentOfL
   }
 }
 
-/**
- * Check every record of a decoded journal (JSON, so of unknown shape) before any is replayed;
- * throws one StateError naming the first bad record, so a journal is obeyed whole or not at all.
- */
-export function checkJournalRecords(records: readonly unknown[], journalPath: string): asserts records is JournalRecord[] {
+/** The first record of a decoded journal (JSON, so of unknown shape) that configure never writes, with why; undefined when all are. */
+export function firstJournalProblem(records: readonly unknown[]): { index: number; what: string; problem: string } | undefined {
   const objects = records.map((r) => (typeof r === 'object' && r !== null && !Array.isArray(r) ? (r as Fields) : { op: undefined }));
   const homes = objects.filter((r) => r.op === 'home' && isPath(r.path)).map((r) => r.path as string);
   const creatable = creatableNames(homes);
-  objects.forEach((r, i) => {
+  for (let i = 0; i < objects.length; i++) {
+    const r = objects[i] as Fields;
     const prefix = typeof r.path === 'string' ? `${r.path}/` : undefined;
     const context = {
       isParentOfLater: prefix !== undefined && objects.slice(i + 1).some((later) => typeof later.path === 'string' && later.path.startsWith(prefix)),
       isLast: i === objects.length - 1,
     };
     const problem = i === 0 && r.op !== 'begin' ? 'is not the begin record' : recordProblem(r, creatable, context);
-    if (problem === undefined) return;
+    if (problem === undefined) continue;
     const what = typeof r.op === 'string' ? `${r.op}${typeof r.path === 'string' ? ` ${JSON.stringify(r.path)}` : ''}` : 'record';
-    throw new StateError(`refusing the journal ${journalPath}: record ${i + 1} (${what}) ${problem}; nothing was changed`);
-  });
+    return { index: i, what, problem };
+  }
+  return undefined;
+}
+
+/**
+ * Check every record of a decoded journal (JSON, so of unknown shape) before any is replayed;
+ * throws one StateError naming the first bad record, so a journal is obeyed whole or not at all.
+ */
+export function checkJournalRecords(records: readonly unknown[], journalPath: string): asserts records is JournalRecord[] {
+  const found = firstJournalProblem(records);
+  if (found === undefined) return;
+  throw new StateError(`refusing the journal ${journalPath}: record ${found.index + 1} (${found.what}) ${found.problem}; nothing was changed`);
 }

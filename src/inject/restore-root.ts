@@ -1,9 +1,10 @@
 // Give a root back exactly what configure found: replay the journal backwards, then drop it. Idempotent.
-import { lchownSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
-import { basename, dirname, posix } from 'node:path';
+import { closeSync, constants, fstatSync, lchownSync, lstatSync, openSync, readFileSync, readlinkSync, rmdirSync, unlinkSync, type BigIntStats } from 'node:fs';
+import { basename, posix } from 'node:path';
 import { StateError } from '../errors.js';
 import { fsyncPath, tempPathFor, writeFileAtomic, writeSymlinkAtomic } from '../fs/atomic-write.js';
-import { hostPathOf, lstatPhysical } from '../fs/resolve-in-root.js';
+import { pinDirInRoot, splitParent, type PinnedDir } from '../fs/pinned-dir.js';
+import { hostPathOf } from '../fs/resolve-in-root.js';
 import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
 import { isMounted, unmountRecorded } from './mounts-in-root.js';
 import { describeProcesses, mountsHeldBy, processesInRoot, stopProcessesInRoot, type RootProcess } from './root-processes.js';
@@ -57,6 +58,39 @@ interface Context {
   warnings: string[];
   /** Times to put back once every entry is in place, in replay order (children before parents). */
   times: TimesEntry[];
+  /** Directories pinned for this restore (their /proc/PID/fd paths stay valid until the end: the times use them). */
+  pins: PinnedDir[];
+}
+
+/**
+ * The entry at a physical in-root path, reached through its pinned parent directory (src/fs/pinned-dir.ts):
+ * `host` is a /proc/PID/fd/N/<name> path that cannot be redirected out of the root. Undefined when
+ * the parent directory is gone; throws when a directory on the way is now a symlink.
+ */
+function pinnedEntry(ctx: Context, path: string): { host: string; dir: PinnedDir; stat: BigIntStats | undefined } | undefined {
+  const { parent, name } = splitParent(path);
+  const dir = pinDirInRoot(ctx.root, parent);
+  if (dir === undefined) return undefined;
+  ctx.pins.push(dir);
+  const host = dir.entry(name);
+  return { host, dir, stat: lstatSync(host, { bigint: true, throwIfNoEntry: false }) };
+}
+
+/** Read a regular file without following a symlink in its last component; undefined when it is not the file `stat` saw. */
+function readNoFollow(host: string, stat: BigIntStats): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(host, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const now = fstatSync(fd, { bigint: true });
+    if (!now.isFile() || now.dev !== stat.dev || now.ino !== stat.ino) return undefined;
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Restore `root` from its journal; a second call (or a call after a crash mid-restore) finishes the job. */
@@ -64,7 +98,7 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
   const root = realRootOf(options.root);
   const step = options.onStep ?? (() => {});
   const { journal, release } = openJournal(root, options.stateRoot);
-  const ctx: Context = { root, journal, step, restored: [], warnings: [], times: [] };
+  const ctx: Context = { root, journal, step, restored: [], warnings: [], times: [], pins: [] };
   try {
     const { processes, stopped } = settleProcesses(root, journal, options.killProcesses === true);
     if (!journal.exists) {
@@ -85,6 +119,7 @@ export function restoreRoot(options: RestoreOptions): RestoreResult {
     journal.discard(step);
     return { root, hadJournal: true, restored: [...new Set(ctx.restored)], warnings: ctx.warnings, processes, stopped };
   } finally {
+    for (const pin of ctx.pins) pin.close();
     journal.close();
     release();
   }
@@ -110,15 +145,15 @@ function settleProcesses(root: string, journal: JournalFile, kill: boolean): { p
   return { processes, stopped: [] };
 }
 
-function removeEntry(ctx: Context, path: string, stat: BigIntStats | undefined): void {
-  if (stat === undefined) return;
-  if (stat.isDirectory()) {
+function removeEntry(ctx: Context, path: string): void {
+  const entry = pinnedEntry(ctx, path);
+  if (entry?.stat === undefined) return;
+  if (entry.stat.isDirectory()) {
     ctx.warnings.push(`kept ${path}: dib-pypi wrote a file there, but it is now a directory`);
     return;
   }
-  const host = hostPathOf(ctx.root, path);
-  unlinkSync(host);
-  fsyncPath(dirname(host));
+  unlinkSync(entry.host);
+  fsyncPath(entry.dir.path);
   ctx.restored.push(path);
 }
 
@@ -131,7 +166,7 @@ function restoreRecord(ctx: Context, record: JournalRecord): void {
       return;
     case 'temp':
     case 'absent':
-      removeEntry(ctx, record.path, lstatPhysical(ctx.root, record.path));
+      removeEntry(ctx, record.path);
       break;
     case 'file':
       restoreFile(ctx, record);
@@ -143,14 +178,15 @@ function restoreRecord(ctx: Context, record: JournalRecord): void {
       removeDir(ctx, record.path);
       break;
     case 'mount': {
-      // Never through a symlink: the recorded path is physical, and lstatPhysical refuses a swapped directory.
-      const stat = lstatPhysical(ctx.root, record.path);
-      if (stat?.isDirectory() && unmountRecorded(hostPathOf(ctx.root, record.path))) ctx.restored.push(`unmounted ${record.path}`);
+      // Never through a symlink: the recorded path is physical, and its parent is pinned (a swapped directory is refused).
+      if (unmountRecorded(ctx.root, record.path)) ctx.restored.push(`unmounted ${record.path}`);
       break;
     }
     case 'dir': {
-      const stat = lstatPhysical(ctx.root, record.path);
-      if (stat?.isDirectory()) ctx.times.push(timesOf(hostPathOf(ctx.root, record.path), record));
+      const dir = pinDirInRoot(ctx.root, record.path);
+      if (dir === undefined) break;
+      ctx.pins.push(dir);
+      ctx.times.push(timesOf(`${dir.path}/.`, record));
       break;
     }
   }
@@ -158,8 +194,9 @@ function restoreRecord(ctx: Context, record: JournalRecord): void {
 }
 
 function restoreFile(ctx: Context, record: Extract<JournalRecord, { op: 'file' }>): void {
-  const host = hostPathOf(ctx.root, record.path);
-  const stat = lstatPhysical(ctx.root, record.path);
+  const entry = pinnedEntry(ctx, record.path);
+  if (entry === undefined) throw new StateError(`cannot restore ${record.path} inside ${ctx.root}: its directory is gone`);
+  const { host, stat } = entry;
   if (stat?.isDirectory()) throw new StateError(`cannot restore ${record.path} inside ${ctx.root}: it is now a directory`);
   const data = ctx.journal.readBackup(record.backup, record.size, record.crc32);
   const isSame =
@@ -168,7 +205,7 @@ function restoreFile(ctx: Context, record: Extract<JournalRecord, { op: 'file' }
     Number(stat.uid) === record.uid &&
     Number(stat.gid) === record.gid &&
     Number(stat.size) === record.size &&
-    readFileSync(host).equals(data);
+    readNoFollow(host, stat)?.equals(data) === true;
   if (!isSame) {
     const temp = tempPathFor(host);
     ctx.journal.append({ op: 'temp', path: posix.join(posix.dirname(record.path), basename(temp)) });
@@ -184,8 +221,9 @@ function timesOf(hostPath: string, record: { atimeNs: string; mtimeNs: string })
 }
 
 function restoreSymlink(ctx: Context, record: Extract<JournalRecord, { op: 'symlink' }>): void {
-  const host = hostPathOf(ctx.root, record.path);
-  const stat = lstatPhysical(ctx.root, record.path);
+  const entry = pinnedEntry(ctx, record.path);
+  if (entry === undefined) throw new StateError(`cannot restore the symlink ${record.path} inside ${ctx.root}: its directory is gone`);
+  const { host, stat } = entry;
   if (stat?.isDirectory()) throw new StateError(`cannot restore the symlink ${record.path} inside ${ctx.root}: it is now a directory`);
   if (!stat?.isSymbolicLink() || readlinkSync(host) !== record.target) {
     const temp = tempPathFor(host);
@@ -200,20 +238,19 @@ function restoreSymlink(ctx: Context, record: Extract<JournalRecord, { op: 'syml
 }
 
 function removeDir(ctx: Context, path: string): void {
-  const stat = lstatPhysical(ctx.root, path);
-  if (stat === undefined) return;
-  if (!stat.isDirectory()) {
+  const entry = pinnedEntry(ctx, path);
+  if (entry?.stat === undefined) return;
+  if (!entry.stat.isDirectory()) {
     ctx.warnings.push(`kept ${path}: dib-pypi created a directory there, but it is no longer one`);
     return;
   }
-  const host = hostPathOf(ctx.root, path);
   try {
-    rmdirSync(host);
+    rmdirSync(entry.host);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOTEMPTY') throw error;
     ctx.warnings.push(`kept ${path}: dib-pypi created it, but it now holds files dib-pypi did not write`);
     return;
   }
-  fsyncPath(dirname(host));
+  fsyncPath(entry.dir.path);
   ctx.restored.push(path);
 }

@@ -1,43 +1,19 @@
 // A journal written by someone else is never obeyed: an unprivileged user plants one where a root `restore` looks, and restore refuses it, touching nothing.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { cleanEnv, runCli, type CliResult } from '../helpers/cli.js';
 import { makeBusyRoot, type FixtureRoot } from '../helpers/fixture-root.js';
+import { asAttacker, attacker, attackerAvailable } from '../helpers/attacker.js';
 import { isRoot, need } from '../helpers/require.js';
 import { listTree } from '../helpers/tree-listing.js';
 import { crc32Hex } from '../../src/fs/crc32.js';
 import { stateDirOf } from '../../src/inject/journal-file.js';
 import { encodeRecord, JOURNAL_HEADER, type JournalRecord } from '../../src/inject/journal-format.js';
 
-const ATTACKER = 'dibpypi-attacker';
 const MIRROR = ['--mirror-url', 'http://127.0.0.1:8080/simple'];
-
-/** The unprivileged user of these tests (created once, idempotently): its uid and gid. */
-function attacker(): { uid: number; gid: number } {
-  const id = () => spawnSync('id', ['-u', ATTACKER], { encoding: 'utf8' });
-  if (id().status !== 0) {
-    const made = spawnSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', ATTACKER], { encoding: 'utf8' });
-    // another test run may have created it meanwhile (exit 9: already exists)
-    if (made.status !== 0 && made.status !== 9) throw new Error(`useradd ${ATTACKER}: ${made.stderr}`);
-  }
-  const uid = Number(id().stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', ATTACKER], { encoding: 'utf8' }).stdout.trim());
-  return { uid, gid };
-}
-
-/** Run a shell script as the attacker (no supplementary groups), the way a local user would. */
-function asAttacker(script: string, args: string[], input?: string): void {
-  const { uid, gid } = attacker();
-  const result = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', '--', 'sh', '-euc', script, 'sh', ...args], { input, encoding: 'utf8' });
-  assert.equal(result.status, 0, `as ${ATTACKER}: ${result.stderr}`);
-}
-
-function available(t: import('node:test').TestContext): boolean {
-  return need(t, isRoot, 'needs root (an unprivileged user, a root restore)') && need(t, spawnSync('setpriv', ['--version']).status === 0, 'needs setpriv (util-linux)');
-}
+const available = attackerAvailable;
 
 /**
  * The forged journal: well-formed (lengths and checksums right) and naming only what configure
