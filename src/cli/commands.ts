@@ -10,6 +10,8 @@ import type { ServeFlags } from './serve-command.js';
 import type { MirrorSyncFlags } from './mirror-sync-command.js';
 import type { DockerRunFlags } from './docker-run-command.js';
 import type { ElementPathFlags } from './element-path-command.js';
+import type { ExecFlags } from './exec-command.js';
+import type { EnvCommandFlags } from './env-command.js';
 
 export type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
@@ -151,6 +153,43 @@ ${VARIABLES}`,
     required: [],
     positionals: { names: 'DIR -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
     run: async (flags) => (await import('./chroot-command.js')).runChroot(flags as unknown as ChrootFlags),
+  },
+  exec: {
+    summary: 'run a command with pip (and uv) pointed at the plan through its environment; nothing written to $HOME, /etc or the working directory',
+    usage: 'dib-pypi exec [--mirror DIR] [options] -- CMD...',
+    options: { ...Object.fromEntries(Object.entries(PLAN_OPTIONS).filter(([k]) => k !== 'json')), mirror: { type: 'string' } },
+    help: `  --mirror DIR       serve this local mirror directory as file://DIR (the only
+                     index unless --mirror-url adds more; implies --offline)
+${PLAN_HELP.replace(/\n  --json .*$/s, '')}`,
+    notes: `Writes the plan's pip.conf to a private temp directory (os.tmpdir(), removed when CMD ends,
+fails or is stopped by SIGINT/SIGTERM/SIGHUP, which are forwarded to CMD) and sets
+PIP_CONFIG_FILE to it (pip then skips the user's config files), PIP_INDEX_URL,
+PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, PIP_RETRIES (with --retries), and for uv, which
+ignores pip.conf, UV_INDEX_URL and UV_EXTRA_INDEX_URL. PIP_* and UV_* index variables
+already set are reported on stderr. Exit code: CMD's (128+N when a signal N killed it);
+127 when CMD is not found; 2 for bad flags. See docs/cli.md.
+
+${VARIABLES}`,
+    required: [],
+    positionals: { names: '-- CMD...', min: 1, max: Number.POSITIVE_INFINITY },
+    run: async (flags) => (await import('./exec-command.js')).runExec(flags as unknown as ExecFlags),
+  },
+  env: {
+    summary: 'print the variables that point pip and uv at the plan, for eval in a shell or a CI environment file',
+    usage: 'dib-pypi env [--format sh|fish|github|dotenv] [--mirror DIR] [options]',
+    options: { ...Object.fromEntries(Object.entries(PLAN_OPTIONS).filter(([k]) => k !== 'json')), format: { type: 'string' }, mirror: { type: 'string' } },
+    help: `  --format FORMAT    sh (default; eval "$(dib-pypi env)"), fish (... | source),
+                     github (append to $GITHUB_ENV) or dotenv (a .env file)
+  --mirror DIR       the index is file://DIR (implies --offline)
+${PLAN_HELP.replace(/\n  --json .*$/s, '')}`,
+    notes: `Prints PIP_CONFIG_FILE=/dev/null (pip reads no config file at all), PIP_INDEX_URL,
+PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, PIP_RETRIES (with --retries), UV_INDEX_URL and
+UV_EXTRA_INDEX_URL. Values are printed as they are, credentials included (the job needs them):
+a warning on stderr says so. See docs/cli.md.
+
+${VARIABLES}`,
+    required: [],
+    run: async (flags) => (await import('./env-command.js')).runEnv(flags as unknown as EnvCommandFlags),
   },
   'docker build': {
     summary: 'docker build with pip pointed at the mirror through BuildKit mounts: offline, and nothing of it in the image',

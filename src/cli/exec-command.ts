@@ -1,0 +1,59 @@
+// `dib-pypi exec [--mirror DIR | plan flags] -- CMD...`: run CMD with pip (and uv) pointed at the plan through its environment.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DibPypiError } from '../errors.js';
+import { competingVariables, pipEnvironment, renderExecPipConf, withoutCompeting } from '../inject/render-env.js';
+import { runForwardingSignals } from '../targets/run-forwarding-signals.js';
+import { warn, warnAll } from './output.js';
+import { planFromCli, type SharedFlags } from './plan-input.js';
+import { withMirrorDir } from './mirror-dir-flag.js';
+
+export interface ExecFlags extends SharedFlags {
+  positionals: string[];
+  mirror?: string;
+}
+
+/** CMD could not be started: 127 when it is not found, 126 when it is not executable (as sh). */
+class CommandNotStartedError extends DibPypiError {
+  override readonly exitCode: number;
+  constructor(message: string, exitCode: number, options?: { cause?: unknown }) {
+    super(message, options);
+    this.exitCode = exitCode;
+  }
+}
+
+/**
+ * The plan's pip.conf goes to a private temp directory (0700, file 0600) named by PIP_CONFIG_FILE,
+ * never to $HOME, /etc or the working directory; the plan's values are also set as PIP_* and UV_*
+ * variables, which beat every file. The directory is removed when CMD ends, whatever ends it.
+ */
+export async function runExec(flags: ExecFlags): Promise<void> {
+  const [command, ...args] = flags.positionals as [string, ...string[]];
+  const plan = await planFromCli(withMirrorDir(flags, process.cwd()), withoutCompeting(process.env), process.cwd());
+  warnAll(plan.warnings);
+  const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-exec-'));
+  try {
+    const configFile = join(dir, 'pip.conf');
+    writeFileSync(configFile, renderExecPipConf(plan), { mode: 0o600, flag: 'wx' });
+    const vars = pipEnvironment(plan, configFile);
+    for (const c of competingVariables(process.env, vars)) {
+      warn(c.isReplaced ? `${c.name}=${c.value} is set: replaced for CMD by the plan's value` : `${c.name}=${c.value} is set and stays in CMD's environment: pip or uv may bypass the mirror`);
+    }
+    const env = { ...process.env, ...Object.fromEntries(vars.map((v) => [v.name, v.value])) };
+    process.exitCode = await runCommand(command, args, env);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    return await runForwardingSignals(command, args, { stdio: 'inherit', env });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CommandNotStartedError(`command not found: ${command}`, 127, { cause: error });
+    if (code === 'EACCES') throw new CommandNotStartedError(`permission denied: ${command}`, 126, { cause: error });
+    throw new CommandNotStartedError(`cannot run ${command}: ${code ?? (error as Error).message}`, 126, { cause: error });
+  }
+}
