@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DibPypiError } from '../errors.js';
 import { competingVariables, pipEnvironment, renderExecPipConf, withoutCompeting } from '../inject/render-env.js';
-import { runForwardingSignals } from '../targets/run-forwarding-signals.js';
+import { FORWARDED_SIGNALS, runForwardingSignals } from '../targets/run-forwarding-signals.js';
 import { warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 import { withMirrorDir } from './mirror-dir-flag.js';
@@ -32,6 +32,10 @@ export async function runExec(flags: ExecFlags): Promise<void> {
   const [command, ...args] = flags.positionals as [string, ...string[]];
   const plan = await planFromCli(withMirrorDir(flags, process.cwd()), withoutCompeting(process.env), process.cwd());
   warnAll(plan.warnings);
+  // From here to the end, a signal must not kill us before the directory is gone: one that comes
+  // before CMD starts waits in the event loop and is then forwarded to CMD.
+  const hold = () => {};
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, hold);
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-exec-'));
   try {
     const configFile = join(dir, 'pip.conf');
@@ -44,6 +48,7 @@ export async function runExec(flags: ExecFlags): Promise<void> {
     process.exitCode = await runCommand(command, args, env);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, hold);
   }
 }
 
