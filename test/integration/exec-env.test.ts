@@ -158,3 +158,17 @@ test('env: formats, credentials on stdout with a warning on stderr, bad format',
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /--format: unknown format "csh"/);
 });
+
+test('exec without --mirror: the plan from DIB_* variables; competing PIP_* replaced, reported redacted', async (t) => {
+  if (!(await ready(t))) return;
+  await using root = makeTempDir('dib-pypi-exec-');
+  const dirs = await userDirs(root.path);
+  const env = { ...userEnv(dirs), DIB_PYPI_MIRROR_URL: `file://${dirs.mirror}`, DIB_OFFLINE: '1', PIP_INDEX_URL: 'http://me:s3cret@127.0.0.1:9/simple/', PIP_FIND_LINKS: '/nowhere' };
+  const dest = join(dirs.tmp, 'd');
+  const result = runCli(['exec', '--', DEBIAN_PYTHON, '-m', 'pip', 'download', '--dest', dest, 'app'], { env, cwd: dirs.work });
+  assert.equal(result.status, 0, result.stderr + result.stdout);
+  assert.deepEqual(readdirSync(dest).sort(), ['app-2.0-py3-none-any.whl', 'dep_lib-1.0-py3-none-any.whl']);
+  assert.match(result.stderr, /warning: PIP_INDEX_URL=http:\/\/me:\*\*\*@127\.0\.0\.1:9\/simple\/ is set: replaced for CMD/);
+  assert.match(result.stderr, /warning: PIP_FIND_LINKS=\/nowhere is set and stays in CMD's environment/);
+  assert.doesNotMatch(result.stderr, /s3cret/);
+});
