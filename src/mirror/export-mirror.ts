@@ -125,9 +125,16 @@ function fsyncFile(path: string): void {
   }
 }
 
-/** Set the mtime (and atime) of every directory under `dir` (and `dir`) to the export epoch. */
-function stampDirs(dir: string): void {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) stampDirs(join(dir, entry.name));
+/**
+ * Set the mtime (and atime) of every directory under `dir` (and `dir`) and of every file but the hard
+ * links in `linked` (their inode is the source's: never touched) to the export epoch.
+ */
+function stampTree(dir: string, linked: ReadonlySet<string>): void {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) stampTree(path, linked);
+    else if (entry.isFile() && !linked.has(path)) utimesSync(path, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
+  }
   utimesSync(dir, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
 }
 
@@ -193,11 +200,12 @@ export async function exportMirror(options: ExportOptions): Promise<ExportResult
     if (problems.length > 0) throw new ExportFailedError(problems);
     // Index twice: the first run writes pages and .metadata; with every directory then stamped, the
     // second records those stamps (instead of "too recent to trust"), so the manifest is the same on every export.
-    stampDirs(temp);
+    const linked = new Set(files.filter((f) => f.how === 'link').map((f) => join(temp, f.path)));
+    stampTree(temp, linked);
     await indexMirror({ dir: temp, full: true, onProgress: options.onProgress });
-    stampDirs(temp);
+    stampTree(temp, linked);
     await indexMirror({ dir: temp, onProgress: options.onProgress });
-    stampDirs(temp);
+    stampTree(temp, linked);
     const stat = lstatSync(outDir, { throwIfNoEntry: false });
     if (stat !== undefined) rmdirSync(outDir); // empty (checked above); rmdir refuses if something appeared since
     renameSync(temp, outDir);
