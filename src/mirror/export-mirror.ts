@@ -141,11 +141,11 @@ function stampTree(dir: string, linked: ReadonlySet<string>): void {
 function checkOutDir(outDir: string): void {
   const stat = lstatSync(outDir, { throwIfNoEntry: false });
   if (stat === undefined) {
-    if (!existsSync(dirname(outDir))) throw new UsageError(`${JSON.stringify(dirname(outDir))} does not exist`, 'OUTDIR');
+    if (!existsSync(dirname(outDir))) throw new UsageError(`output directory ${JSON.stringify(outDir)}: ${JSON.stringify(dirname(outDir))} does not exist`, 'mirror export');
     return;
   }
-  if (!stat.isDirectory()) throw new UsageError(`${JSON.stringify(outDir)} exists and is not a directory`, 'OUTDIR');
-  if (readdirSync(outDir).length > 0) throw new UsageError(`${JSON.stringify(outDir)} is not empty (an export goes into a new or empty directory)`, 'OUTDIR');
+  if (!stat.isDirectory()) throw new UsageError(`output directory ${JSON.stringify(outDir)} exists and is not a directory`, 'mirror export');
+  if (readdirSync(outDir).length > 0) throw new UsageError(`output directory ${JSON.stringify(outDir)} is not empty (an export goes into a new or empty directory)`, 'mirror export');
 }
 
 /**
@@ -157,17 +157,17 @@ function checkOutDir(outDir: string): void {
  */
 export async function exportMirror(options: ExportOptions): Promise<ExportResult> {
   const { source, outDir } = options;
-  if (!existsSync(source) || !statSync(source).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(source)}`, '--from');
-  if (!existsSync(manifestPath(source))) throw new UsageError(`${source} has no index yet (no ${manifestPath(source)}); run dib-pypi mirror index ${source} first`, '--from');
+  if (!existsSync(source) || !statSync(source).isDirectory()) throw new UsageError(`source mirror ${JSON.stringify(source)} is not a directory`, 'mirror export');
+  if (!existsSync(manifestPath(source))) throw new UsageError(`source mirror ${source} has no index yet (no ${manifestPath(source)}); run dib-pypi mirror index ${source} first`, 'mirror export');
   const { manifest, note } = loadManifest(source);
-  if (note !== undefined) throw new UsageError(`${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, '--from');
+  if (note !== undefined) throw new UsageError(`source mirror: ${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, 'mirror export');
   let entries: LockEntry[];
   try {
     entries = parseLock(options.lockText).entries;
   } catch (error) {
-    throw new UsageError((error as Error).message, 'LOCKFILE', { cause: error });
+    throw new UsageError(`lock file: ${(error as Error).message}`, 'mirror export', { cause: error });
   }
-  if (entries.length === 0) throw new UsageError('no pins in the lock file', 'LOCKFILE');
+  if (entries.length === 0) throw new UsageError('lock file: no pins in it', 'mirror export');
   checkOutDir(outDir);
 
   const { planned, missing } = planExport(entries, manifest.files);
