@@ -138,6 +138,25 @@ function stampTree(dir: string, linked: ReadonlySet<string>): void {
   utimesSync(dir, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Temp directories of exports to `outDir` that were killed (their process is gone): removed. */
+function removeStaleTemps(outDir: string): void {
+  const prefix = `.${basename(outDir)}.export-`;
+  for (const name of readdirSync(dirname(outDir))) {
+    if (!name.startsWith(prefix)) continue;
+    const pid = Number(name.slice(prefix.length));
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !isAlive(pid)) rmSync(join(dirname(outDir), name), { recursive: true, force: true });
+  }
+}
+
 function checkOutDir(outDir: string): void {
   const stat = lstatSync(outDir, { throwIfNoEntry: false });
   if (stat === undefined) {
@@ -172,6 +191,7 @@ export async function exportMirror(options: ExportOptions): Promise<ExportResult
 
   const { planned, missing } = planExport(entries, manifest.files);
   const problems = [...missing];
+  removeStaleTemps(outDir);
   const temp = join(dirname(outDir), `.${basename(outDir)}.export-${process.pid}`);
   rmSync(temp, { recursive: true, force: true });
   mkdirSync(temp);
