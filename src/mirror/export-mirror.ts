@@ -1,6 +1,5 @@
 // `mirror export`: a new, minimal mirror holding exactly the files a lock names (by sha256), checked, indexed, with deterministic bytes.
-import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, constants, createReadStream, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { closeSync, copyFileSync, constants, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DibPypiError, UsageError } from '../errors.js';
 import { indexMirror } from './index-mirror.js';
@@ -9,6 +8,7 @@ import { loadManifest, manifestPath, type FileRecord } from './manifest.js';
 import { normalizeProjectName } from './project-name.js';
 import { SIDECARS } from './scan-mirror.js';
 import type { IndexProgress } from './types.js';
+import { sha256File } from '../fs/hash-file.js';
 
 /** The mtime of every directory of an export and of every copied file: 1980-01-01, the SOURCE_DATE_EPOCH `mirror add` uses. */
 export const EXPORT_EPOCH_SECONDS = 315532800;
@@ -89,16 +89,6 @@ export function planExport(entries: readonly LockEntry[], files: Record<string, 
   }
   planned.sort((a, b) => (a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
   return { planned, missing };
-}
-
-async function sha256Of(path: string): Promise<{ sha256: string; size: number }> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { sha256: hash.digest('hex'), size };
 }
 
 /** Hard link `from` at `to` (the same inode: the source's bytes, mode and mtime); across file systems, copy (a reflink where the file system can). */
@@ -202,7 +192,7 @@ export async function exportMirror(options: ExportOptions): Promise<ExportResult
       const to = join(temp, item.to);
       mkdirSync(dirname(to), { recursive: true });
       const how = linkOrCopy(join(source, item.from), to, options.copy === true);
-      const { sha256, size } = await sha256Of(to);
+      const { sha256, size } = await sha256File(to);
       if (sha256 !== item.sha256) problems.push(`mismatch: ${join(source, item.from)} (${pinText(item.entry)}: expected sha256 ${item.sha256}, got ${sha256})`);
       if (how === 'copy') {
         utimesSync(to, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
