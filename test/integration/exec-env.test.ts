@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { attacker, attackerAvailable } from '../helpers/attacker.js';
 import { BIN, cleanEnv, runCli } from '../helpers/cli.js';
 import { makeWheel } from '../helpers/make-dist.js';
@@ -20,14 +20,18 @@ async function makeMirror(dir: string): Promise<void> {
 }
 
 /** A world-readable scratch tree with a home, a temp dir and a work dir owned by the test user. */
-async function userDirs(root: string): Promise<{ mirror: string; home: string; tmp: string; work: string }> {
+async function userDirs(root: string): Promise<{ mirror: string; home: string; tmp: string; work: string; bin: string }> {
   const { uid, gid } = attacker();
   chmodSync(root, 0o755);
   const mirror = join(root, 'mirror');
   mkdirSync(mirror);
   await makeMirror(mirror);
   spawnSync('chmod', ['-R', 'a+rX', mirror]);
-  const dirs = { mirror, home: join(root, 'home'), tmp: join(root, 'tmp'), work: join(root, 'work') };
+  // The CLI as the user can reach it: the checkout may sit below a directory only root may enter (a mktemp -d clone).
+  const cli = join(root, 'cli');
+  for (const part of ['bin', 'dist/cli', 'package.json']) cpSync(join(dirname(dirname(BIN)), part), join(cli, part), { recursive: true });
+  spawnSync('chmod', ['-R', 'a+rX', cli]);
+  const dirs = { mirror, home: join(root, 'home'), tmp: join(root, 'tmp'), work: join(root, 'work'), bin: join(cli, 'bin', basename(BIN)) };
   for (const dir of [dirs.home, dirs.tmp, dirs.work]) {
     mkdirSync(dir, { mode: 0o700 });
     chownSync(dir, uid, gid);
@@ -69,7 +73,7 @@ test('exec: an unprivileged user installs offline from a mirror; home, cwd and t
   assert.match(control.stdout + control.stderr, /127\.0\.0\.1:9/);
   spawnSync('rm', ['-rf', join(dirs.tmp, 'control')]);
   const homeBefore = listTree(dirs.home);
-  const result = asUser([process.execPath, '--', BIN, 'exec', '--mirror', dirs.mirror, '--', DEBIAN_PYTHON, '-m', 'pip', 'install', '--target', target, 'app'], { env, cwd: dirs.work });
+  const result = asUser([process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', DEBIAN_PYTHON, '-m', 'pip', 'install', '--target', target, 'app'], { env, cwd: dirs.work });
   assert.equal(result.status, 0, result.stderr + result.stdout);
   assert.ok(existsSync(join(target, 'app', '__init__.py')), result.stdout);
   assert.ok(existsSync(join(target, 'dep_lib', '__init__.py')), result.stdout);
@@ -124,12 +128,12 @@ test('env --format sh, sourced by sh, gives pip the same index as exec', async (
   await using root = makeTempDir('dib-pypi-exec-');
   const dirs = await userDirs(root.path);
   const env = userEnv(dirs);
-  const printed = asUser([process.execPath, '--', BIN, 'env', '--format', 'sh', '--mirror', dirs.mirror], { env, cwd: dirs.work });
+  const printed = asUser([process.execPath, '--', dirs.bin, 'env', '--format', 'sh', '--mirror', dirs.mirror], { env, cwd: dirs.work });
   assert.equal(printed.status, 0, printed.stderr);
   const script = `eval "$(cat)"; ${DEBIAN_PYTHON} -m pip config list; ${DEBIAN_PYTHON} -m pip download --no-deps --dest "$1" app`;
   const viaEnv = spawnSync('setpriv', [`--reuid=${attacker().uid}`, `--regid=${attacker().gid}`, '--clear-groups', '--', 'sh', '-euc', script, 'sh', join(dirs.tmp, 'd1')], { env, cwd: dirs.work, input: printed.stdout, encoding: 'utf8' });
   assert.equal(viaEnv.status, 0, viaEnv.stderr + viaEnv.stdout);
-  const viaExec = asUser([process.execPath, '--', BIN, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-euc', script.replace('eval "$(cat)"; ', ''), 'sh', join(dirs.tmp, 'd2')], { env, cwd: dirs.work });
+  const viaExec = asUser([process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-euc', script.replace('eval "$(cat)"; ', ''), 'sh', join(dirs.tmp, 'd2')], { env, cwd: dirs.work });
   assert.equal(viaExec.status, 0, viaExec.stderr + viaExec.stdout);
   // pip config list: the :env: values (what pip uses; they beat every file) are the same.
   const envLines = (out: string) => out.split('\n').filter((l) => l.startsWith(':env:') && !l.startsWith(':env:.config-file')).sort();
