@@ -1,25 +1,16 @@
 // The dib-pypi binary: parse argv with node:util parseArgs, load only the subcommand's module, turn errors into exit codes.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
+import { findPackageRoot } from './package-root.js';
 import { joinNegativeValues } from './negative-values.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
 function version(): string {
   const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
-  for (let dir = here; dir !== dirname(dir); dir = dirname(dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'dib-pypi' && pkg.version) return pkg.version;
-    } catch {
-      // no package.json here: go up
-    }
-  }
-  return 'unknown';
+  return findPackageRoot(here)?.version ?? 'unknown';
 }
 
 /** kebab-case flag names -> camelCase keys, as the command modules take them. */
