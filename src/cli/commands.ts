@@ -42,6 +42,9 @@ const PLAN_OPTIONS: OptionSpecs = {
   json: { type: 'boolean' },
 };
 
+/** exec and env print CMD's output or the variables themselves: --json has nothing to describe. */
+const { json: _json, ...PLAN_OPTIONS_WITHOUT_JSON } = PLAN_OPTIONS;
+
 const PLAN_HELP = `  --mirror-url URL   index URL (repeatable): the first is index-url, the rest
                      extra-index-url; replaces DIB_PYPI_MIRROR_URL[_N]
   --offline          do not add the public index (as DIB_OFFLINE)
@@ -158,7 +161,7 @@ ${VARIABLES}`,
   exec: {
     summary: 'run a command with pip (and uv) pointed at the plan through its environment; nothing written to $HOME, /etc or the working directory',
     usage: 'dib-pypi exec [--mirror DIR] [options] -- CMD...',
-    options: { ...Object.fromEntries(Object.entries(PLAN_OPTIONS).filter(([k]) => k !== 'json')), mirror: { type: 'string' } },
+    options: { ...PLAN_OPTIONS_WITHOUT_JSON, mirror: { type: 'string' } },
     help: `  --mirror DIR       serve this local mirror directory as file://DIR (the only
                      index unless --mirror-url adds more; implies --offline)
 ${PLAN_HELP.replace(/\n  --json .*$/s, '')}`,
@@ -178,7 +181,7 @@ ${VARIABLES}`,
   env: {
     summary: 'print the variables that point pip and uv at the plan, for eval in a shell or a CI environment file',
     usage: 'dib-pypi env [--format sh|fish|github|dotenv] [--mirror DIR] [options]',
-    options: { ...Object.fromEntries(Object.entries(PLAN_OPTIONS).filter(([k]) => k !== 'json')), format: { type: 'string' }, mirror: { type: 'string' } },
+    options: { ...PLAN_OPTIONS_WITHOUT_JSON, format: { type: 'string' }, mirror: { type: 'string' } },
     help: `  --format FORMAT    sh (default; eval "$(dib-pypi env)"), fish (... | source),
                      github (append to $GITHUB_ENV) or dotenv (a .env file)
   --mirror DIR       the index is file://DIR (implies --offline)
