@@ -7,9 +7,10 @@ export interface HttpAnswer {
   body: Buffer;
 }
 
-export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}): Promise<HttpAnswer> {
+/** `localAddress`: the source address (any of 127/8 on loopback), for a server that tells clients apart by it. */
+export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; localAddress?: string } = {}): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false }, (res) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false, localAddress: options.localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));

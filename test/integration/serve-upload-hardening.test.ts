@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -52,18 +51,9 @@ interface Post {
 
 function post(url: string, upload: Post): Promise<HttpAnswer> {
   const form = multipart({ fields: twineFields(upload.name, upload.version, upload.content), filename: upload.filename, content: upload.content });
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'Content-Type': form.contentType };
-    if (upload.auth !== undefined) headers.Authorization = upload.auth;
-    const req = request(`${url}legacy/`, { method: 'POST', headers, agent: false, localAddress: upload.from }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(form.body);
-  });
+  const headers: Record<string, string> = { 'Content-Type': form.contentType };
+  if (upload.auth !== undefined) headers.Authorization = upload.auth;
+  return httpRequest(`${url}legacy/`, { method: 'POST', headers, body: form.body, localAddress: upload.from });
 }
 
 /** Every file under `dir` whose name ends in `.part`. */
