@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { parseDistFilename } from '../src/mirror/dist-filename.js';
-import { inspectDistribution } from '../src/mirror/inspect-distribution.js';
+import { parseDistFilename } from '../src/pypi/dist-filename.js';
+import { inspectDistribution } from '../src/mirror/inspect/inspect-distribution.js';
 import { makeSdist, makeWheel } from '../test/helpers/make-dist.js';
 
 const RUNS = 5;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { makeNoisePool } from './synthetic/random.js';
-import { isValidProjectName, normalizeProjectName } from '../src/mirror/project-name.js';
+import { isValidProjectName, normalizeProjectName } from '../src/pypi/project-name.js';
 import { planExtraProject, planSyntheticMirror, type MirrorSize, type SyntheticProject } from './synthetic/plan-synthetic-mirror.js';
 import { renderSyntheticDist } from './synthetic/render-synthetic-dist.js';
 

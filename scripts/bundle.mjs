@@ -60,9 +60,9 @@ const results = [
   // back to JavaScript: they stay out of the bundle (we talk to a local socket, not over SSH).
   await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, external: ['cpu-features', '*.node'] }),
   // The indexer's worker threads run this one, found beside the command bundles.
-  await build({ ...common, entryPoints: ['src/mirror/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' }),
-  // The sync's writer thread (src/mirror/sync-writer.ts).
-  await build({ ...common, entryPoints: ['src/mirror/sync-writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' }),
+  await build({ ...common, entryPoints: ['src/mirror/index/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' }),
+  // The sync's writer thread (src/mirror/sync/writer.ts).
+  await build({ ...common, entryPoints: ['src/mirror/sync/writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' }),
   // The upload server's threads for bcrypt and BLAKE2b (src/server/upload-threads.ts).
   await build({ ...common, entryPoints: ['src/server/upload-thread.ts'], outfile: 'dist/cli/upload-thread.cjs' }),
 ];

@@ -1,6 +1,6 @@
 // What the synthetic mirror holds (pure): projects, releases, distribution file names, metadata
 // and how many noise bytes each file carries. Rendering and writing are elsewhere.
-import { normalizeProjectName } from '../../src/mirror/project-name.js';
+import { normalizeProjectName } from '../../src/pypi/project-name.js';
 import { createRandom, type Random } from './random.js';
 
 export type MirrorSize = 'small' | 'large';

@@ -1,7 +1,7 @@
 // `dib-pypi mirror add DIR [-r FILE]... [PKG...]`: flags -> plan, progress on stderr, summary on stdout.
 import { UsageError } from '../errors.js';
-import { addToMirror, type AddEvent, type AddResult } from '../mirror/add.js';
-import { planAdd } from '../mirror/add-plan.js';
+import { addToMirror, type AddEvent, type AddResult } from '../mirror/add/add.js';
+import { planAdd } from '../mirror/add/add-plan.js';
 import { printJson, printLine, warn } from './output.js';
 import { indexSnapshot } from './progress-labels.js';
 import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';

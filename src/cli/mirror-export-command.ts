@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { ExportFailedError, exportMirror, type ExportResult } from '../mirror/export-mirror.js';
+import { ExportFailedError, exportMirror, type ExportResult } from '../mirror/export/export-mirror.js';
 import { defaultMirror } from '../targets/mirror-location.js';
 import { printJson, printLine } from './output.js';
 

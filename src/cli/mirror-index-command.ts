@@ -1,7 +1,7 @@
 // `dib-pypi mirror index DIR`: index a mirror, with progress on a terminal and a summary at the end.
 import { resolve } from 'node:path';
-import { indexMirror } from '../mirror/index-mirror.js';
-import type { IndexResult } from '../mirror/types.js';
+import { indexMirror } from '../mirror/index/index-mirror.js';
+import type { IndexResult } from '../mirror/index/types.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';
 import { indexSnapshot } from './progress-labels.js';

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { parseSyncConfig } from '../mirror/sync-config.js';
-import { syncMirror, type SyncResult } from '../mirror/sync-mirror.js';
-import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync-options.js';
+import { parseSyncConfig } from '../mirror/sync/config.js';
+import { syncMirror, type SyncResult } from '../mirror/sync/sync-mirror.js';
+import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync/options.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';

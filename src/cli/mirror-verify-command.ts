@@ -1,7 +1,7 @@
 // `dib-pypi mirror verify DIR [--repair]`: report every corrupted, missing or unindexed file and stale page; exit 1 if any.
 import { resolve } from 'node:path';
-import { indexMirror } from '../mirror/index-mirror.js';
-import { quarantine, verifyMirror, type Finding, type VerifyProgress, type VerifyResult } from '../mirror/verify-mirror.js';
+import { indexMirror } from '../mirror/index/index-mirror.js';
+import { quarantine, verifyMirror, type Finding, type VerifyProgress, type VerifyResult } from '../mirror/verify/verify-mirror.js';
 import { printJson, printLine } from './output.js';
 import { indexSnapshot, verifySnapshot } from './progress-labels.js';
 import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';

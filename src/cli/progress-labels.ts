@@ -1,7 +1,7 @@
 // The mirror layer's progress events, as the snapshots the status line shows (the words users read).
-import type { SyncProgress } from '../mirror/sync-mirror.js';
-import type { IndexProgress } from '../mirror/types.js';
-import type { VerifyProgress } from '../mirror/verify-mirror.js';
+import type { SyncProgress } from '../mirror/sync/sync-mirror.js';
+import type { IndexProgress } from '../mirror/index/types.js';
+import type { VerifyProgress } from '../mirror/verify/verify-mirror.js';
 import type { ProgressSnapshot } from './progress.js';
 
 const INDEX_PHASES: Record<IndexProgress['phase'], { label: string; unit?: string }> = {

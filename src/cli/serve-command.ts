@@ -8,7 +8,7 @@ import { defaultMirror } from '../targets/mirror-location.js';
 import { printLine } from './output.js';
 import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
-import { parseSize } from '../mirror/sync-options.js';
+import { parseSize } from '../mirror/sync/options.js';
 import type { ReindexQueue } from '../server/reindex-queue.js';
 import type { LogFormat } from '../server/access-log.js';
 
@@ -273,7 +273,7 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
 function sharedReindexQueue(dir: string): () => Promise<ReindexQueue> {
   let queue: Promise<ReindexQueue> | undefined;
   return () =>
-    (queue ??= Promise.all([import('../server/reindex-queue.js'), import('../mirror/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
+    (queue ??= Promise.all([import('../server/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
@@ -291,7 +291,7 @@ async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Pr
   }
   const { parseUpstreamUrl } = await import('../upstream/upstream-url.js');
   for (const url of upstreams) parseUpstreamUrl(url);
-  const { isValidProjectName, normalizeProjectName } = await import('../mirror/project-name.js');
+  const { isValidProjectName, normalizeProjectName } = await import('../pypi/project-name.js');
   const allow = new Set<string>();
   for (const name of flags.allowUpstream ?? []) {
     if (!isValidProjectName(name)) throw new UsageError(`not a project name: ${JSON.stringify(name)}`, '--allow-upstream');
@@ -369,7 +369,7 @@ async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => 
 
 /** Bring the index up to date (incremental: cheap when nothing changed); a read-only mirror is served as it is. */
 async function indexAtStart(dir: string): Promise<void> {
-  const { indexMirror } = await import('../mirror/index-mirror.js');
+  const { indexMirror } = await import('../mirror/index/index-mirror.js');
   const progress = createStatusLine(process.stderr);
   try {
     const result = await indexMirror({ dir, onProgress: (p) => progress.update(p.total > 0 ? `indexing: ${p.phase} ${p.done}/${p.total}` : `indexing: ${p.phase}...`) });

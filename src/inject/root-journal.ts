@@ -5,7 +5,7 @@ import { StateError, UsageError } from '../errors.js';
 import { checkStateDir, checkStateFiles, ensureStateDir, trustedOwners } from '../fs/trust-dir.js';
 import { JournalFile, stateDirOf } from './journal-file.js';
 import { checkJournalRecords } from './journal-rules.js';
-import { lockRoot } from './root-lock.js';
+import { lockRoot } from '../fs/process-lock.js';
 
 /** Resolve and check `--root`: an existing directory, as a real host path. */
 export function realRootOf(root: string): string {

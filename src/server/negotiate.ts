@@ -1,5 +1,5 @@
 // PEP 691 content negotiation: which representation of an index page a request gets (pure).
-import { JSON_CONTENT_TYPE } from '../mirror/render-pages.js';
+import { JSON_CONTENT_TYPE } from '../pypi/render-pages.js';
 
 export type PageFormat = 'json' | 'html';
 

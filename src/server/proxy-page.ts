@@ -1,9 +1,9 @@
 // The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
-import { sortVersions } from '../mirror/build-pages.js';
+import { sortVersions } from '../pypi/sort-versions.js';
 import { valid } from '@renovatebot/pep440';
-import { parseDistFilename, sdistStem, sdistVersionFor } from '../mirror/dist-filename.js';
-import { isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
-import { encodeSegment, type PageFile, type ProjectPage } from '../mirror/render-pages.js';
+import { parseDistFilename, sdistStem, sdistVersionFor } from '../pypi/dist-filename.js';
+import { isValidProjectName, normalizeProjectName } from '../pypi/project-name.js';
+import { encodeSegment, type PageFile, type ProjectPage } from '../pypi/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 
 export interface ProxyPage {

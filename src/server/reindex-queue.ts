@@ -1,6 +1,6 @@
 // Re-index the mirror after a change, one run at a time: requests made while a run is going share the next run.
 import { StateError } from '../errors.js';
-import type { IndexResult } from '../mirror/types.js';
+import type { IndexResult } from '../mirror/index/types.js';
 
 export type IndexRun = () => Promise<IndexResult>;
 

@@ -1,6 +1,6 @@
 // Which resource a request path names (pure): index pages at `/` and `/simple/`, files, health, metrics, uploads.
-import { isNormalizedName, isValidProjectName, normalizeProjectName } from '../mirror/project-name.js';
-import { isDistName } from '../mirror/scan-mirror.js';
+import { isNormalizedName, isValidProjectName, normalizeProjectName } from '../pypi/project-name.js';
+import { isDistName } from '../pypi/dist-filename.js';
 
 export type Route =
   | { kind: 'root'; prefix: string }

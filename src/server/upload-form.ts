@@ -1,8 +1,8 @@
 // What a legacy upload (twine's `file_upload` form) must satisfy before anything is kept (pure).
 import { eq, valid } from '@renovatebot/pep440';
-import { parseDistFilename } from '../mirror/dist-filename.js';
-import { normalizeProjectName, isValidProjectName } from '../mirror/project-name.js';
-import type { DistFilename } from '../mirror/types.js';
+import { parseDistFilename } from '../pypi/dist-filename.js';
+import { normalizeProjectName, isValidProjectName } from '../pypi/project-name.js';
+import type { DistFilename } from '../pypi/types.js';
 import { isSafeFilename } from '../upstream/simple-model.js';
 
 export interface UploadForm {

@@ -1,5 +1,5 @@
 // PEP 691 JSON pages (root and project) read into the common model, validated field by field. Pure.
-import { PAGES_DIGEST_KEY } from '../mirror/render-pages.js';
+import { PAGES_DIGEST_KEY } from '../pypi/render-pages.js';
 import { checkRepositoryVersion } from './repository-version.js';
 import { checkHash, isSafeFilename, MalformedPageError, type ProjectPage, type RootPage, type UpstreamFile } from './simple-model.js';
 

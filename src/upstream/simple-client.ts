@@ -1,6 +1,6 @@
 // A client of one PEP 503/691 simple index: root and project pages (JSON negotiated, HTML as fallback,
 // conditional requests, last-serial) and verified downloads. Independent of what uses it (sync, the proxy).
-import { normalizeProjectName } from '../mirror/project-name.js';
+import { normalizeProjectName } from '../pypi/project-name.js';
 import { redact } from '../redact.js';
 import { downloadVerified, type DownloadRequest, type DownloadResult } from './download-file.js';
 import { headerValue, HttpTransport, isTransientStatus, networkError, type HttpResponse } from './http-transport.js';
