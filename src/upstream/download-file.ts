@@ -6,7 +6,8 @@ import { rename, rm } from 'node:fs/promises';
 import { DibPypiError } from '../errors.js';
 import { dirname } from 'node:path';
 import { redact } from '../redact.js';
-import { headerValue, isTransientStatus, networkError, type HttpTransport } from './http-transport.js';
+import { headerValue } from './dispatch-get.js';
+import { isTransientStatus, networkError, type HttpTransport } from './http-transport.js';
 import { UpstreamError } from './simple-model.js';
 import { partPathFor } from './part-path.js';
 

@@ -3,7 +3,8 @@
 import { normalizeProjectName } from '../pypi/project-name.js';
 import { redact } from '../redact.js';
 import { downloadVerified, type DownloadRequest, type DownloadResult } from './download-file.js';
-import { headerValue, HttpTransport, isTransientStatus, networkError, type HttpResponse } from './http-transport.js';
+import { headerValue, type HttpResponse } from './dispatch-get.js';
+import { HttpTransport, isTransientStatus, networkError } from './http-transport.js';
 import { parseProjectHtml, parseRootHtml } from './parse-simple-html.js';
 import { parseProjectJson, parseRootJson } from './parse-simple-json.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { headersFromRaw, HttpTransport } from '../../../src/upstream/http-transport.js';
+import { headersFromRaw } from '../../../src/upstream/dispatch-get.js';
+import { HttpTransport } from '../../../src/upstream/http-transport.js';
 import { UpstreamError } from '../../../src/upstream/simple-model.js';
 
 async function withServer(listener: RequestListener, run: (base: string, transport: HttpTransport) => Promise<void>): Promise<void> {
