@@ -96,8 +96,8 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
   const toMemory = request.commit === 'memory';
   const memoryUpTo = toMemory ? (request.memoryUpTo ?? 0) : -1;
   // The create and the writes are plain synchronous calls: with no fsync per file (sync journals instead)
-  // a create takes tens of microseconds, while a thread-pool round trip wakes a pool thread that, on a
-  // small machine, preempts this one (bench/mirror-sync.ts: an async open cost ~70 us of this thread per file).
+  // a create is cheap, while a thread-pool round trip wakes a pool thread that, on a small machine,
+  // preempts this one (bench/mirror-sync.ts measures the difference).
   const openTemp = (): TempFile => {
     if (request.makeParent === true) mkdirSync(dirname(request.target), { recursive: true });
     const path = partPathFor(request.target);
