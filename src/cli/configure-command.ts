@@ -1,9 +1,7 @@
 // `dib-pypi configure --root DIR`: the pre-install hook on any root filesystem.
-import { preInstall } from '../../hooks/pre-install.js';
-import { postInstall } from '../../hooks/post-install.js';
-import { mountInRoot } from '../inject/mounts-in-root.js';
+import { ConfiguredRoot } from '../inject/configured-root.js';
 import { MIRROR_MOUNT, resolveMirror } from '../targets/mirror-location.js';
-import { printJson, printLine, warnAll } from './output.js';
+import { printJson, printLine, warn, warnAll } from './output.js';
 import { planFromCli, type SharedFlags } from './plan-input.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { stateRootOf, type RootFlags } from './root-flags.js';
@@ -20,16 +18,9 @@ export async function runConfigure(flags: ConfigureFlags): Promise<void> {
   const stateRoot = stateRootOf(flags);
   const onStep = stepHookFromEnv(process.env);
   const mirror = flags.mirror === undefined ? undefined : resolveMirror(flags.mirror, process.env);
-  const result = preInstall({ root: flags.root, home: flags.home, plan, stateRoot, dirs: mirror ? [MIRROR_MOUNT] : [], onStep });
-  if (mirror !== undefined) {
-    try {
-      mountInRoot({ root: flags.root, stateRoot, mounts: [{ target: MIRROR_MOUNT, kind: 'bind-ro', source: mirror }], onStep });
-    } catch (error) {
-      postInstall({ root: flags.root, stateRoot }); // a half-done configure is rolled back
-      throw error;
-    }
-  }
-  warnAll(result.warnings);
+  const mounts = mirror === undefined ? [] : [{ target: MIRROR_MOUNT, kind: 'bind-ro' as const, source: mirror }];
+  // Left configured on purpose: `dib-pypi restore` (the element's post-root.d) undoes it from the journal.
+  const result = ConfiguredRoot.configure({ root: flags.root, home: flags.home, plan, stateRoot, mounts, onStep, warn });
   if (flags.json) {
     printJson({ root: result.root, written: result.written, warnings: [...plan.warnings, ...result.warnings] });
     return;

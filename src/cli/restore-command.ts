@@ -2,10 +2,9 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { StateError } from '../errors.js';
-import { postInstall } from '../../hooks/post-install.js';
 import { stateDirOf } from '../inject/journal-file.js';
 import { describeProcesses } from '../inject/root-processes.js';
-import { ProcessesInRootError, type RestoreOptions, type RestoreResult } from '../inject/restore-root.js';
+import { ProcessesInRootError, restoreRoot, type RestoreOptions, type RestoreResult } from '../inject/restore-root.js';
 import { printJson, printLine, warn, warnAll } from './output.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { stateRootOf, type RootFlags } from './root-flags.js';
@@ -37,7 +36,7 @@ function besideRoot(root: string): string | undefined {
 
 function restore(options: RestoreOptions): RestoreResult {
   try {
-    return postInstall(options);
+    return restoreRoot(options);
   } catch (error) {
     if (!(error instanceof ProcessesInRootError)) throw error;
     throw new StateError(`${error.message}. Stop them, or run: dib-pypi restore --root ${error.root} --kill-processes`, { cause: error });

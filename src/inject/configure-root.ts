@@ -14,10 +14,8 @@ import { JournalFile } from './journal-file.js';
 import { MOUNT_POINTS } from './journal-rules.js';
 import { checkMountPoint } from './mounts-in-root.js';
 import { openJournal, realRootOf } from './root-journal.js';
+import type { StepHook } from './step-hook.js';
 import { normalizeHome, planTargetFiles, type TargetFile } from './target-files.js';
-
-/** Called after each file-system step; tests kill the process here to prove restore works from any point. */
-export type StepHook = (name: string) => void;
 
 export interface ConfigureOptions {
   root: string;

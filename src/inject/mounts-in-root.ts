@@ -6,7 +6,7 @@ import { MOUNT_POINTS } from './journal-rules.js';
 import { readMountPoints } from '../fs/mounts.js';
 import { pinDirInRoot, splitParent, type PinnedDir } from '../fs/pinned-dir.js';
 import { hostPathOf, splitPath } from '../fs/resolve-in-root.js';
-import type { StepHook } from './configure-root.js';
+import type { StepHook } from './step-hook.js';
 import { openJournal, realRootOf } from './root-journal.js';
 
 export type MountKind = 'bind-ro' | 'bind' | 'proc';

@@ -8,7 +8,7 @@ import { hostPathOf } from '../fs/resolve-in-root.js';
 import { setTimesExact, type TimesEntry } from '../fs/set-times.js';
 import { isMounted, unmountRecorded } from './mounts-in-root.js';
 import { describeProcesses, mountsHeldBy, processesInRoot, stopProcessesInRoot, type RootProcess } from './root-processes.js';
-import type { StepHook } from './configure-root.js';
+import type { StepHook } from './step-hook.js';
 import { openJournal, realRootOf } from './root-journal.js';
 import type { JournalRecord } from './journal-format.js';
 import type { JournalFile } from './journal-file.js';

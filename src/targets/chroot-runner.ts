@@ -1,8 +1,7 @@
 // Run a command in a chroot with the mirror mounted read-only at /tmp/pypi and pip configured; restore and unmount afterwards, whatever happens.
 import { FORWARDED_SIGNALS, runForwardingSignals } from './run-forwarding-signals.js';
-import { preInstall } from '../../hooks/pre-install.js';
-import { postInstall } from '../../hooks/post-install.js';
-import { mountInRoot, type MountSpec } from '../inject/mounts-in-root.js';
+import { ConfiguredRoot } from '../inject/configured-root.js';
+import type { MountSpec } from '../inject/mounts-in-root.js';
 import type { Plan, EnvMap } from '../plan/types.js';
 import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
 
@@ -60,17 +59,13 @@ export async function runInChroot(options: ChrootOptions): Promise<ChrootResult>
     options.warn(text);
   };
   try {
-    const configured = preInstall({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, dirs: mounts.map((m) => m.target), onStep: options.onStep });
+    const configured = ConfiguredRoot.configure({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, mounts, onStep: options.onStep, warn });
     result.configured = configured.written;
-    for (const warning of configured.warnings) warn(warning);
     try {
-      mountInRoot({ root: options.root, stateRoot: options.stateRoot, mounts, onStep: options.onStep });
       const env = { ...options.env, HOME: options.home } as NodeJS.ProcessEnv;
       result.exitCode = await runChrooted(options.root, options.command, env, options.commandStdout ?? 'stdout');
     } finally {
-      const restored = postInstall({ root: options.root, stateRoot: options.stateRoot, onStep: options.onStep });
-      result.restored = restored.restored;
-      for (const warning of restored.warnings) warn(warning);
+      result.restored = configured.restore().restored;
     }
     return result;
   } finally {

@@ -45,9 +45,9 @@ function sourceFiles(dir: string): string[] {
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
-test('no array is spread into a call in src/ or hooks/ unless its length is bounded', () => {
+test('no array is spread into a call in src/ unless its length is bounded', () => {
   const found: string[] = [];
-  for (const file of [...sourceFiles(join(REPO, 'src')), ...sourceFiles(join(REPO, 'hooks'))]) {
+  for (const file of sourceFiles(join(REPO, 'src'))) {
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
       if ((ts.isCallExpression(node) || ts.isNewExpression(node)) && node.arguments?.some(ts.isSpreadElement)) {
