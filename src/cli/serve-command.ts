@@ -9,7 +9,7 @@ import { printLine } from './output.js';
 import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 import { parseSize } from '../mirror/sync/options.js';
-import type { ReindexQueue } from '../server/reindex-queue.js';
+import type { ReindexQueue } from '../mirror/store/reindex-queue.js';
 import type { LogFormat } from '../server/access-log.js';
 
 export interface ServeFlags {
@@ -273,7 +273,7 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
 function sharedReindexQueue(dir: string): () => Promise<ReindexQueue> {
   let queue: Promise<ReindexQueue> | undefined;
   return () =>
-    (queue ??= Promise.all([import('../server/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
+    (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */

@@ -6,6 +6,7 @@
 import { constants } from 'node:fs';
 import { access, opendir, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import { STATE_DIR } from '../mirror/store/layout.js';
 
 export type HealthStatus = 'ok' | 'degraded' | 'fail';
 
@@ -96,7 +97,7 @@ export async function readDiskFacts(dir: string): Promise<DiskFacts> {
     // no statfs here: no disk check
   }
   try {
-    const kept = await opendir(join(dir, '.dib-pypi', 'upstream'));
+    const kept = await opendir(join(dir, STATE_DIR, 'upstream'));
     facts.hasKeptPages = (await kept.read()) !== null;
     await kept.close();
   } catch {

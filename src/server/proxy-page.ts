@@ -1,8 +1,7 @@
 // The page a pull-through cache serves for a project: upstream's files, links pointing at this server (pure).
 import { sortVersions } from '../pypi/sort-versions.js';
-import { valid } from '@renovatebot/pep440';
-import { parseDistFilename, sdistStem, sdistVersionFor } from '../pypi/dist-filename.js';
-import { isValidProjectName, normalizeProjectName } from '../pypi/project-name.js';
+import { fileBelongsTo } from '../mirror/store/file-owner.js';
+import { parseDistFilename } from '../pypi/dist-filename.js';
 import { encodeSegment, type PageFile, type ProjectPage } from '../pypi/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 
@@ -10,29 +9,6 @@ export interface ProxyPage {
   page: ProjectPage;
   /** Upstream entries left off the page, one line each. */
   problems: string[];
-}
-
-/**
- * Whether a distribution file is `project`'s, so that the proxy may list, fetch and store it under
- * DIR/<project>/: a wheel by its name; an sdist only when pip reads it as `project`'s
- * (`sdistVersionFor`, pip's `_find_name_version_sep`: the first `-` whose prefix normalises to the
- * project) with the version `mirror index` reads too, and no other split of its name gives a
- * project and a valid version. Such a legacy name (`a-1-2.tar.gz`: `a` 1.post2, or `a-1` 2) is
- * placed by the index as its PKG-INFO says, so it could land on another project's page: refused.
- * PEP 625 names (`a_1-2.tar.gz`) have one `-` and are never ambiguous.
- */
-export function fileBelongsTo(filename: string, project: string): boolean {
-  const parsed = parseDistFilename(filename);
-  if (parsed === undefined || parsed.normalized !== normalizeProjectName(project)) return false;
-  if (parsed.kind === 'wheel') return true;
-  if (sdistVersionFor(filename, project) !== parsed.version) return false;
-  const stem = sdistStem(filename) as string;
-  const chosen = stem.length - parsed.version.length - 1;
-  // Any other `-` with a valid name before it and a valid version after it would be a second reading.
-  for (let dash = stem.indexOf('-'); dash !== -1; dash = stem.indexOf('-', dash + 1)) {
-    if (dash !== chosen && isValidProjectName(stem.slice(0, dash)) && valid(stem.slice(dash + 1)) !== null) return false;
-  }
-  return true;
 }
 
 export interface ProxyPageOptions {

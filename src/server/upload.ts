@@ -1,21 +1,15 @@
 // twine's legacy upload API (`:action=file_upload`, multipart): authenticated, checked, atomic, never overwriting.
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { STATE_DIR } from '../mirror/store/manifest.js';
 import { eq as versionsEqual, valid as validVersion } from '@renovatebot/pep440';
 import { inspectDistribution } from '../mirror/inspect/inspect-distribution.js';
-import { parseDistFilename } from '../pypi/dist-filename.js';
 import { normalizeProjectName } from '../pypi/project-name.js';
 import type { DistFilename } from '../pypi/types.js';
-import { fsyncPath } from '../fs/atomic-write.js';
-import { replaceFile } from '../fs/replace-file.js';
+import { UploadStore } from '../mirror/store/place-upload.js';
 import { redact } from '../redact.js';
 import { BcryptBusyError, type UploadThreads } from './upload-threads.js';
 import { closeAfterAnswer } from './close-after.js';
 import { parseBasicAuth, type Authenticator } from './credentials.js';
-import { fileIdentity } from './file-identity.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
 import { checkUpload } from './upload-form.js';
 import { BadForm, receiveUpload, TooLarge, type Received } from './upload-receive.js';
@@ -37,16 +31,6 @@ export interface UploadOptions {
   log?: (line: string) => void;
 }
 
-/** Where uploads are received before they are checked: inside DIR (same file system: rename is atomic), never served. */
-export function uploadTempDir(dir: string): string {
-  return join(dir, STATE_DIR, 'uploads');
-}
-
-/** Projects with private uploads: a marker file per project. */
-export function privateMarker(dir: string, project: string): string {
-  return join(dir, STATE_DIR, 'private', project);
-}
-
 /** Answer once the request body is read (a client that is still sending would see a reset). */
 function answer(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
@@ -63,36 +47,7 @@ function refuse(res: ServerResponse, req: IncomingMessage, status: number, messa
   sendError(req, res, status, message);
 }
 
-/** Uploads older than this in the temp directory were cut off by a crash: removed at start. */
-const STALE_PART_MS = 60 * 60 * 1000;
 const DEFAULT_MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024;
-
-function removeStaleParts(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    if (!name.endsWith('.part')) continue;
-    try {
-      if (Date.now() - statSync(join(dir, name)).mtimeMs > STALE_PART_MS) rmSync(join(dir, name), { force: true });
-    } catch {
-      // gone already
-    }
-  }
-}
-
-/** One placement at a time per project: the check for an equivalent file and the link that follows are one step. */
-class ProjectLocks {
-  readonly #tails = new Map<string, Promise<unknown>>();
-
-  run<T>(project: string, step: () => Promise<T>): Promise<T> {
-    const previous = this.#tails.get(project) ?? Promise.resolve();
-    const result = previous.then(step, step);
-    const tail = result.catch(() => undefined);
-    this.#tails.set(project, tail);
-    void tail.then(() => {
-      if (this.#tails.get(project) === tail) this.#tails.delete(project);
-    });
-    return result;
-  }
-}
 
 /**
  * Who is asking, before a byte of the body is read: a client over its failed-login limit gets 429,
@@ -130,10 +85,8 @@ async function authenticate(req: IncomingMessage, res: ServerResponse, options: 
 }
 
 export function createUploadHandler(options: UploadOptions) {
-  mkdirSync(uploadTempDir(options.dir), { recursive: true });
-  removeStaleParts(uploadTempDir(options.dir));
+  const uploads = new UploadStore(options.dir, options.allowOverwrite);
   const limiter = options.limiter ?? new LoginLimiter();
-  const locks = new ProjectLocks();
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const user = await authenticate(req, res, options, limiter);
     if (user === undefined) return;
@@ -141,7 +94,7 @@ export function createUploadHandler(options: UploadOptions) {
     if (/^100-continue$/i.test(req.headers.expect ?? '')) res.writeContinue();
     let received: Received;
     try {
-      received = await receiveUpload(req, { tempDir: uploadTempDir(options.dir), maxBytes: options.maxBytes });
+      received = await receiveUpload(req, { tempDir: uploads.tempDir, maxBytes: options.maxBytes });
     } catch (error) {
       if (req.socket === null || req.socket.destroyed) return; // the client went away: nobody to answer
       if (error instanceof TooLarge) return refuse(res, req, 413, error.message);
@@ -154,7 +107,7 @@ export function createUploadHandler(options: UploadOptions) {
       // BLAKE2b-256 is JavaScript (node's crypto has BLAKE2b-512 only) at tens of MB/s: on a thread, and only when asked to check it.
       const digests = received.form.received;
       if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '') digests.blake2b256 = await options.threads.blake2b256(temp);
-      outcome = await store(options, received, locks);
+      outcome = await store(options, received, uploads);
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.
       if (temp !== undefined) await rm(temp, { force: true });
@@ -164,12 +117,14 @@ export function createUploadHandler(options: UploadOptions) {
   };
 }
 
-async function store(options: UploadOptions, received: Received, locks: ProjectLocks): Promise<{ status: number; message: string }> {
+async function store(options: UploadOptions, received: Received, uploads: UploadStore): Promise<{ status: number; message: string }> {
   const check = checkUpload(received.form);
   if (!check.ok) return { status: check.status, message: check.message };
   const temp = received.temp as string;
-  const refused = (await inspect(options, temp, check.project, check.filename, check.parsed)) ?? (await locks.run(check.project, () => place(options, temp, check.project, check.filename, check.parsed)));
+  const refused = await inspect(options, temp, check.project, check.filename, check.parsed);
   if (refused !== undefined) return refused;
+  const conflict = await uploads.place(temp, check.project, check.filename, check.parsed);
+  if (conflict !== undefined) return { status: 409, message: conflict };
   await options.onStored(check.project, check.filename);
   return { status: 200, message: `OK: ${check.project}/${check.filename}` };
 }
@@ -195,50 +150,5 @@ async function inspect(options: UploadOptions, temp: string, project: string, fi
   if (core === undefined) return { status: 400, message: `broken distribution ${filename}: no core metadata` };
   if (normalizeProjectName(core.name) !== project) return { status: 400, message: `${filename}: its metadata names project ${JSON.stringify(core.name)}, not ${project}` };
   if (!isSameVersion(core.version, parsed.version)) return { status: 400, message: `${filename}: its metadata has version ${JSON.stringify(core.version)}, not ${parsed.version}` };
-  return undefined;
-}
-
-/** The file of the project directory that is `filename` under another spelling (fileIdentity), if any. */
-async function findEquivalent(projectDir: string, filename: string, parsed: DistFilename): Promise<string | undefined> {
-  const identity = fileIdentity(filename, parsed);
-  for (const name of await readdir(projectDir)) {
-    if (name === filename) continue;
-    const other = parseDistFilename(name);
-    if (other !== undefined && fileIdentity(name, other) === identity) return name;
-  }
-  return undefined;
-}
-
-/** Put the checked file in place (under the project's lock); returns the refusal, or undefined when stored. */
-async function place(options: UploadOptions, temp: string, project: string, filename: string, parsed: DistFilename): Promise<{ status: number; message: string } | undefined> {
-  const projectDir = join(options.dir, project);
-  await mkdir(projectDir, { recursive: true });
-  if (!(await lstat(projectDir)).isDirectory()) return { status: 409, message: `${project} is not a directory in this mirror` };
-  const equivalent = await findEquivalent(projectDir, filename, parsed);
-  if (equivalent !== undefined && !options.allowOverwrite) {
-    return { status: 409, message: `${project}/${equivalent} exists already and is the same file as ${filename} (same project, version and tags; this server never overwrites; see --allow-overwrite)` };
-  }
-  const file = await open(temp, 'r');
-  await file.sync();
-  await file.close();
-  const target = join(projectDir, filename);
-  if (options.allowOverwrite) await rename(temp, target);
-  else {
-    try {
-      await link(temp, target); // fails when the name exists: never overwritten, even by a racing upload
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { status: 409, message: `${project}/${filename} exists already (this server never overwrites; see --allow-overwrite)` };
-      throw error;
-    }
-  }
-  if (equivalent !== undefined) {
-    // --allow-overwrite: the new spelling replaces the old one.
-    await rm(join(projectDir, equivalent), { force: true });
-    await rm(join(projectDir, `${equivalent}.upload-time`), { force: true });
-  }
-  replaceFile(`${target}.upload-time`, `${new Date().toISOString()}\n`);
-  mkdirSync(join(options.dir, STATE_DIR, 'private'), { recursive: true });
-  replaceFile(privateMarker(options.dir, project), '');
-  fsyncPath(projectDir);
   return undefined;
 }

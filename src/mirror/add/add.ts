@@ -1,9 +1,8 @@
 // `mirror add`: fill a mirror through the host's pip (download per target, optionally build wheels), place the files, lock, re-index.
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { eq as sameVersion } from '@renovatebot/pep440';
 import { UsageError } from '../../errors.js';
-import { isAlive } from '../../fs/process-lock.js';
 import { tempPathFor, writeFileAtomic } from '../../fs/atomic-write.js';
 import { sha256File } from '../../fs/hash-file.js';
 import type { EnvMap } from '../../plan/types.js';
@@ -11,7 +10,7 @@ import { downloadArgv, pythonMinorVersion, wheelArgv, type AddPlan, type Target 
 import { parseDistFilename } from '../../pypi/dist-filename.js';
 import { indexMirror } from '../index/index-mirror.js';
 import { buildLockEntries, isOwnLock, mergeLock, parseLock, renderLock, resolvePins, sysPlatformOfTag, type LockChanges, type LockEntry, type Pin, type PreviousLock, type TargetEnvironment } from '../../pypi/lock-file.js';
-import { STATE_DIR } from '../store/manifest.js';
+import { makeAddWorkDir } from '../store/work-dir.js';
 import { collectDownloads, placeFiles, planPlacement, type DownloadedFile, type PlacedFile, type SkippedFile } from '../store/place-files.js';
 import { parsePipLine, pipFailureReason, type PipEvent } from './pip-output.js';
 import { pipFailure, probePython, runPip, type PythonInfo } from './run-pip.js';
@@ -78,17 +77,6 @@ function readPreviousLock(path: string | undefined): PreviousLock | undefined {
   } catch (error) {
     throw new UsageError(`cannot merge into ${shown}: ${(error as Error).message} (move it away to start a new lock)`, '--lock', { cause: error });
   }
-}
-
-/** A temp directory inside the mirror (same file system, so files move in by link), and removal of those killed runs left. */
-function makeWorkDir(mirror: string): string {
-  const state = join(mirror, STATE_DIR);
-  mkdirSync(state, { recursive: true });
-  for (const name of readdirSync(state)) {
-    const pid = /^add-(\d+)-/.exec(name)?.[1];
-    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(state, name), { recursive: true, force: true });
-  }
-  return mkdtempSync(join(state, `add-${process.pid}-`));
 }
 
 /** The marker-relevant facts of each target: its own flags where given, else those of the interpreter running pip. */
@@ -205,7 +193,7 @@ export async function addToMirror(options: AddOptions): Promise<AddResult> {
   if (plan.addedOnlyBinary) options.onEvent?.({ kind: 'note', message: 'foreign targets take wheels only: added --only-binary=:all:' });
   const isNewMirror = !existsSync(plan.dir);
   mkdirSync(plan.dir, { recursive: true });
-  const work = makeWorkDir(plan.dir);
+  const work = makeAddWorkDir(plan.dir);
   let hasMoved = false;
   try {
     const steps = plan.targets.length + (plan.buildWheels ? 1 : 0);

@@ -6,7 +6,7 @@ import { indexMirror } from '../index/index-mirror.js';
 import { parseLock, pinText, type LockEntry } from '../../pypi/lock-file.js';
 import { loadManifest, manifestPath, type FileRecord } from '../store/manifest.js';
 import { normalizeProjectName } from '../../pypi/project-name.js';
-import { SIDECARS } from '../index/scan-mirror.js';
+import { SIDECARS } from '../store/layout.js';
 import type { IndexProgress } from '../index/types.js';
 import { sha256File } from '../../fs/hash-file.js';
 

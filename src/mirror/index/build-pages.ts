@@ -1,26 +1,8 @@
 // From file records to the page model: group by project, relative URLs, sidecars, PEP 440 version order (src/pypi/sort-versions.ts). Pure.
-import { valid } from '@renovatebot/pep440';
 import { posix } from 'node:path';
 import type { FileRecord, SidecarRecord } from '../store/manifest.js';
-import { normalizeProjectName } from '../../pypi/project-name.js';
 import { encodeSegment, type PageFile, type ProjectPage } from '../../pypi/render-pages.js';
-import type { CoreMetadata, DistFilename } from '../../pypi/types.js';
-import { sdistVersionFor } from '../../pypi/dist-filename.js';
 import { sortVersions } from '../../pypi/sort-versions.js';
-
-/**
- * The project a file belongs to: the wheel's name, or for an sdist whose legacy file name is
- * ambiguous (`foo-bar-1.0.tar.gz`), the PKG-INFO name when the file name agrees with it and what
- * the name leaves over is a PEP 440 version. Without that check, `foo-bar-1.0.tar.gz` whose PKG-INFO
- * says `foo` would land on `foo`'s page (perhaps a private project's) as version `bar-1.0`.
- */
-export function projectOfRecord(basename: string, filename: DistFilename, core: CoreMetadata | undefined): string {
-  if (filename.kind === 'sdist' && core !== undefined) {
-    const version = sdistVersionFor(basename, core.name);
-    if (version !== undefined && valid(version) !== null) return normalizeProjectName(core.name);
-  }
-  return filename.normalized;
-}
 
 /** URL of a file relative to its project's page at `<project>/`. */
 export function relativeUrl(project: string, path: string): string {

@@ -1,14 +1,14 @@
 // `mirror index`: make a directory of distributions a PEP 503/691/658 index, redoing only what changed since the last run.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { posix, join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { lockRoot } from '../../fs/process-lock.js';
+import { lockMirror } from '../store/lock.js';
 import { syncFileSystem } from '../../fs/sync-file-system.js';
 import { IndexWorkers } from './inspect-pool.js';
 import type { InspectOutcome } from './inspect-job.js';
 import { writePageIfChanged, type PageJob } from './page-writer.js';
-import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, serializeManifest, serializeShards, shardOf, STATE_DIR, writeManifest, type FileRecord, type Manifest, type ManifestHead } from '../store/manifest.js';
+import { dirOfPath, emptyHead, emptyManifest, entriesByDir, loadHead, MANIFEST_VERSION, serializeManifest, serializeShards, shardOf, writeManifest, type FileRecord, type Manifest, type ManifestHead } from '../store/manifest.js';
 import { ShardSet, UnreadableShardError } from './index-shards.js';
 import { sameList, type RecordJob, type RecordOutcome } from './record-dirs.js';
 import { buildProjectPage } from './build-pages.js';
@@ -45,8 +45,7 @@ interface Run {
 export async function indexMirror(options: IndexOptions): Promise<IndexResult> {
   const dir = options.dir;
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'mirror index');
-  mkdirSync(join(dir, STATE_DIR), { recursive: true });
-  const release = lockRoot(join(dir, STATE_DIR, 'index.lock'), dir, 'indexed');
+  const release = lockMirror(dir, 'index');
   try {
     try {
       return await indexRun(options, options.full === true);

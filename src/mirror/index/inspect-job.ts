@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync, writeFileSync, type BigIntStats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { replaceFile } from '../../fs/replace-file.js';
-import { projectOfRecord } from './build-pages.js';
+import { projectOfRecord } from '../store/file-owner.js';
 import { parseDistFilename, sdistVersionFor } from '../../pypi/dist-filename.js';
 import { BrokenDistributionError } from '../../pypi/errors.js';
 import { inspectDistribution, inspectDistributionSync, inspectWholeSync } from '../inspect/inspect-distribution.js';

@@ -3,9 +3,10 @@ import { lstat, lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats, 
 import { join } from 'node:path';
 import { TEMP_NAME } from '../../fs/replace-file.js';
 import { isDistName } from '../../pypi/dist-filename.js';
-import { entriesByDir, STATE_DIR, type FileRecord, type Manifest, type SidecarRecord } from '../store/manifest.js';
+import { entriesByDir, type FileRecord, type Manifest, type SidecarRecord } from '../store/manifest.js';
+import { isSidecar, STATE_DIR } from '../store/layout.js';
 
-export const SIDECARS = ['.yanked', '.upload-time'] as const;
+export { isSidecar, SIDECARS } from '../store/layout.js';
 
 /** What one directory holds, as far as the index cares. */
 export interface DirScan {
@@ -30,10 +31,6 @@ export interface Scan {
 
 function join2(rel: string, name: string): string {
   return rel === '' ? name : `${rel}/${name}`;
-}
-
-export function isSidecar(name: string): boolean {
-  return SIDECARS.some((s) => name.endsWith(s));
 }
 
 /** Whether a name is a file the index writes (and so may remove or rewrite). */

@@ -4,8 +4,8 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { tempPathFor, writeFileAtomic, writeFilesAtomic } from '../../fs/atomic-write.js';
+import { STATE_DIR } from './layout.js';
 
-export const STATE_DIR = '.dib-pypi';
 export const MANIFEST_VERSION = 5;
 /** Few enough that a full run's fsyncs cost little, many enough that a shard is a small part of a big mirror. */
 export const SHARD_COUNT = 64;

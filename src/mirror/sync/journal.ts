@@ -11,7 +11,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncPath } from '../../fs/atomic-write.js';
 import { syncFileSystem } from '../../fs/sync-file-system.js';
-import { STATE_DIR } from '../store/manifest.js';
+import { STATE_DIR } from '../store/layout.js';
 import { mapLimit } from '../../async/map-limit.js';
 import { appendAll } from '../../append-all.js';
 

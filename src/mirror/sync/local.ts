@@ -1,24 +1,15 @@
-// The mirror side of a sync: what a project directory holds (trusting the index manifest's hashes for
-// unchanged files), leftovers of killed runs removed, sidecars written and files deleted.
+// The mirror side of a sync, as read: what a project directory holds (trusting the index manifest's hashes for
+// unchanged files; leftovers of killed runs removed by the store), which directories are projects.
 import { createHash } from 'node:crypto';
-import { createReadStream, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, lstatSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isAlive } from '../../fs/process-lock.js';
-import { PART_MARK, partPathFor } from '../../upstream/part-path.js';
 import { DibPypiError } from '../../errors.js';
 import type { Manifest } from '../store/manifest.js';
-import { TEMP_NAME } from '../../fs/replace-file.js';
 import { isValidProjectName, normalizeProjectName } from '../../pypi/project-name.js';
-import { isSidecar, SIDECARS } from '../index/scan-mirror.js';
+import { isSidecar } from '../store/layout.js';
+import { cleanPart, isDistEntry } from '../store/project-files.js';
 import { isDistName } from '../../pypi/dist-filename.js';
-import type { LocalFile, ProjectState, SidecarChange } from './plan.js';
-
-/** `.<name>.part-<pid>-<n>`: the pid of the run that was downloading it. */
-function partOwner(name: string): number | undefined {
-  const at = name.lastIndexOf(PART_MARK);
-  if (!name.startsWith('.') || at === -1) return undefined;
-  return Number.parseInt(name.slice(at + PART_MARK.length), 10);
-}
+import type { LocalFile, ProjectState } from './plan.js';
 
 /** Read `DIR/<project>/` (created when missing unless `isReadOnly`; a symlink is refused): its files and sidecars; temp files of dead runs removed. */
 export function readProjectState(dir: string, project: string, manifest: Manifest, isReadOnly = false): ProjectState {
@@ -33,11 +24,7 @@ export function readProjectState(dir: string, project: string, manifest: Manifes
   const sidecars = new Map<string, string>();
   for (const entry of readdirSync(path, { withFileTypes: true })) {
     const name = entry.name;
-    const owner = partOwner(name);
-    if (owner !== undefined) {
-      if (!isReadOnly && owner !== process.pid && !isAlive(owner)) rmSync(join(path, name), { force: true });
-      continue;
-    }
+    if (cleanPart(path, name, isReadOnly)) continue;
     if (name.startsWith('.') || !entry.isFile()) continue;
     if (isSidecar(name)) sidecars.set(name, readFileSync(join(path, name), 'utf8'));
     else if (isDistName(name)) {
@@ -58,33 +45,6 @@ export async function hashFile(path: string, algorithm: string): Promise<string>
   return hash.digest('hex');
 }
 
-/** Remove the sidecars `changes` removes; write each other one to a temp file beside it, for the caller to commit (journal + rename). */
-export function stageSidecars(projectDir: string, changes: readonly SidecarChange[]): { name: string; temp: string; target: string; sha256: string }[] {
-  const staged = [];
-  for (const change of changes) {
-    const target = join(projectDir, change.name);
-    if (change.text === null) {
-      rmSync(target, { force: true });
-      continue;
-    }
-    const temp = partPathFor(target);
-    writeFileSync(temp, change.text, { mode: 0o644, flag: 'wx' });
-    staged.push({ name: change.name, temp, target, sha256: createHash('sha256').update(change.text).digest('hex') });
-  }
-  return staged;
-}
-
-/** Remove a distribution file and its sidecars (the index removes its `.metadata`). */
-export function deleteDistribution(projectDir: string, name: string): void {
-  rmSync(join(projectDir, name), { force: true });
-  for (const suffix of SIDECARS) rmSync(join(projectDir, `${name}${suffix}`), { force: true });
-}
-
-/** What a removed project's directory may hold that sync or the index made (anything else is left, and so is the directory). */
-function isMirrorFile(name: string): boolean {
-  return isDistName(name) || isSidecar(name) || name === 'index.html' || name === 'index.json' || name.endsWith('.metadata') || name.includes(PART_MARK) || TEMP_NAME.test(name);
-}
-
 /** Project directories in the mirror: `DIR/<name>/` where the name is a normalised project name (others are not sync's). */
 export function mirrorProjectDirs(dir: string): string[] {
   if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return [];
@@ -94,36 +54,7 @@ export function mirrorProjectDirs(dir: string): string[] {
     .sort();
 }
 
-function isDistEntry(entry: Dirent): boolean {
-  return entry.isFile() && isDistName(entry.name) && !entry.name.startsWith('.');
-}
-
 /** Whether `DIR/<project>/` holds a distribution file (a directory sync could have made). */
 export function hasDistributions(dir: string, project: string): boolean {
   return readdirSync(join(dir, project), { withFileTypes: true }).some(isDistEntry);
-}
-
-/**
- * Remove a project that left the upstream: its distribution files, sidecars, `.metadata` files, pages and temp
- * files, then the directory. Returns how many distribution files went, and the names left (not sync's: kept,
- * and with them the directory); undefined when it is no project directory of sync's (no distribution file in it).
- */
-export function removeProject(dir: string, project: string): { files: number; left: string[] } | undefined {
-  const path = join(dir, project);
-  if (!lstatSync(path).isDirectory()) return undefined;
-  const entries = readdirSync(path, { withFileTypes: true });
-  // Without a distribution file it holds only pages the index made for files kept elsewhere in the mirror: the index's.
-  if (!entries.some(isDistEntry)) return undefined;
-  let files = 0;
-  const left: string[] = [];
-  for (const entry of entries) {
-    if (!entry.isFile() || !isMirrorFile(entry.name)) {
-      left.push(entry.name);
-      continue;
-    }
-    rmSync(join(path, entry.name), { force: true });
-    if (isDistName(entry.name) && !entry.name.startsWith('.')) files++;
-  }
-  if (left.length === 0) rmdirSync(path);
-  return { files, left };
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempPathFor, writeFileAtomic } from '../../fs/atomic-write.js';
-import { STATE_DIR } from '../store/manifest.js';
+import { STATE_DIR } from '../store/layout.js';
 
 const VERSION = 1;
 

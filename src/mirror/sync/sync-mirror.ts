@@ -1,14 +1,15 @@
 // `mirror sync`: read the upstream's pages, plan each project, download what is missing (verified, bounded
 // in parallel), write sidecars, delete only with --delete, remember the pages' validators, then re-index.
-import { existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { lockRoot } from '../../fs/process-lock.js';
+import { lockMirror } from '../store/lock.js';
 import { redact } from '../../redact.js';
 import { SimpleIndexClient } from '../../upstream/simple-client.js';
 import type { UpstreamError, UpstreamFile } from '../../upstream/simple-model.js';
 import { indexMirror } from '../index/index-mirror.js';
-import { loadManifest, STATE_DIR, type Manifest } from '../store/manifest.js';
+import { loadManifest, type Manifest } from '../store/manifest.js';
+import { STATE_DIR } from '../store/layout.js';
 import { mapLimit } from '../../async/map-limit.js';
 import { isValidProjectName, normalizeProjectName } from '../../pypi/project-name.js';
 import { Semaphore } from '../../async/semaphore.js';
@@ -18,7 +19,8 @@ import type { FileRecord } from '../store/manifest.js';
 import { CHUNK_BYTES } from '../inspect/inspect-distribution.js';
 import { emptyReason, filterProjectFiles, isProjectExcluded } from './filters.js';
 import { setTimesExact } from '../../fs/set-times.js';
-import { deleteDistribution, hasDistributions, hashFile, mirrorProjectDirs, readProjectState, removeProject, stageSidecars } from './local.js';
+import { hasDistributions, hashFile, mirrorProjectDirs, readProjectState } from './local.js';
+import { deleteDistribution, removeProject, stageSidecars } from '../store/project-files.js';
 import type { SyncOptions } from './options.js';
 import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './plan.js';
 import { loadSyncState, saveSyncState, type SyncState } from './state.js';
@@ -145,8 +147,7 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
   let run: Run | undefined;
   let hasThrown = true;
   // A dry run writes nothing, not even the lock.
-  if (!options.isDryRun) mkdirSync(join(options.dir, STATE_DIR), { recursive: true });
-  const release = options.isDryRun ? () => {} : lockRoot(join(options.dir, STATE_DIR, 'sync.lock'), options.dir, 'synced');
+  const release = options.isDryRun ? () => {} : lockMirror(options.dir, 'sync');
   const client = new SimpleIndexClient({
     url: options.upstream,
     connections: options.jobs,

@@ -2,9 +2,8 @@
 // thread. It writes each verified download to a hidden temp file beside its target, inspects it while its bytes
 // are in memory (index record, PEP 658 `.metadata` beside the target), and renames it into place once the main
 // thread has journaled it.
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { partPathFor } from '../../upstream/part-path.js';
+import { commitStaged, discardStaged, writeStagedTemp } from '../store/staged-files.js';
 import { runInspectJob } from '../index/inspect-job.js';
 import type { FileRecord } from '../store/manifest.js';
 
@@ -34,26 +33,11 @@ export type WriterReply = { kind: 'staged'; items: StagedItem[]; bytes: number }
 
 let dir = '';
 
-/** Create `temp` holding `data` (the whole of it); the temp is removed again when that fails. */
-function writeTemp(target: string, data: Uint8Array): string {
-  const temp = partPathFor(target, 'w');
-  const fd = openSync(temp, 'wx', 0o644);
-  try {
-    for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
-  } catch (error) {
-    closeSync(fd);
-    rmSync(temp, { force: true });
-    throw error;
-  }
-  closeSync(fd);
-  return temp;
-}
-
 async function stage(entry: StageEntry, arena: Uint8Array): Promise<StagedItem> {
   const data = entry.offset === undefined ? undefined : arena.subarray(entry.offset, entry.offset + (entry.length ?? 0));
   let temp: string;
   try {
-    temp = entry.temp ?? writeTemp(entry.target, data as Uint8Array);
+    temp = entry.temp ?? writeStagedTemp(entry.target, data as Uint8Array, 'w');
   } catch (error) {
     return { id: entry.id, error: `cannot write ${entry.target}: ${(error as Error).message}` };
   }
@@ -69,25 +53,10 @@ async function stage(entry: StageEntry, arena: Uint8Array): Promise<StagedItem> 
   return { id: entry.id, temp };
 }
 
-function rename(items: { id: number; temp: string; target: string }[]): Pick<Extract<WriterReply, { kind: 'renamed' }>, 'done' | 'failed'> {
-  const done: number[] = [];
-  const failed: { id: number; error: string }[] = [];
-  for (const item of items) {
-    try {
-      renameSync(item.temp, item.target);
-      done.push(item.id);
-    } catch (error) {
-      rmSync(item.temp, { force: true });
-      failed.push({ id: item.id, error: `cannot rename into ${item.target}: ${(error as Error).message}` });
-    }
-  }
-  return { done, failed };
-}
-
 parentPort?.on('message', async (request: WriterRequest) => {
   if (request.kind === 'setup') dir = request.dir;
-  else if (request.kind === 'rename') parentPort?.postMessage({ kind: 'renamed', batch: request.batch, ...rename(request.items) } satisfies WriterReply);
-  else if (request.kind === 'discard') for (const temp of request.temps) rmSync(temp, { force: true });
+  else if (request.kind === 'rename') parentPort?.postMessage({ kind: 'renamed', batch: request.batch, ...commitStaged(request.items) } satisfies WriterReply);
+  else if (request.kind === 'discard') discardStaged(request.temps);
   else {
     const items: StagedItem[] = [];
     for (const entry of request.entries) items.push(await stage(entry, request.arena));

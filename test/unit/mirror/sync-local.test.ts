@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { hasDistributions, mirrorProjectDirs, removeProject } from '../../../src/mirror/sync/local.js';
+import { hasDistributions, mirrorProjectDirs } from '../../../src/mirror/sync/local.js';
+import { removeProject } from '../../../src/mirror/store/project-files.js';
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-sync-local-'));

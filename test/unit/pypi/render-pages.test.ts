@@ -1,7 +1,8 @@
 // Simple-index pages, golden: PEP 503 HTML, PEP 691 JSON (1.1, PEP 700), PEP 658/714 names only, escaping, determinism.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildProjectPage, projectOfRecord, relativeUrl } from '../../../src/mirror/index/build-pages.js';
+import { buildProjectPage, relativeUrl } from '../../../src/mirror/index/build-pages.js';
+import { projectOfRecord } from '../../../src/mirror/store/file-owner.js';
 import { parseDistFilename } from '../../../src/pypi/dist-filename.js';
 import type { CoreMetadata } from '../../../src/pypi/types.js';
 import type { FileRecord, SidecarRecord } from '../../../src/mirror/store/manifest.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import bcrypt from 'bcryptjs';
 import { LoginLimiter, clientKey } from '../../../src/server/login-limiter.js';
-import { canonicalVersion, fileIdentity } from '../../../src/server/file-identity.js';
+import { canonicalVersion, fileIdentity } from '../../../src/mirror/store/file-identity.js';
 import { parseDistFilename } from '../../../src/pypi/dist-filename.js';
 import { MAX_LINK_STEPS, tarMemberChecker } from '../../../src/mirror/inspect/inspect-distribution.js';
 import type { TarMember } from '../../../src/mirror/inspect/tar-scanner.js';

@@ -8,7 +8,7 @@ import { UploadThreads } from '../../../src/server/upload-threads.js';
 import { checkUpload, type UploadForm } from '../../../src/server/upload-form.js';
 import { isSafeFilename } from '../../../src/upstream/simple-model.js';
 import { buildProxyPage, localPageFiles } from '../../../src/server/proxy-page.js';
-import { ReindexQueue } from '../../../src/server/reindex-queue.js';
+import { ReindexQueue } from '../../../src/mirror/store/reindex-queue.js';
 import { StateError, UsageError } from '../../../src/errors.js';
 import { renderProjectJson } from '../../../src/pypi/render-pages.js';
 import type { IndexResult } from '../../../src/mirror/index/types.js';

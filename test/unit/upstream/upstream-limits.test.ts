@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PAGE_BYTES, parseByteLimit } from '../../../src/cli/serve-command.js';
 import { UsageError } from '../../../src/errors.js';
-import { buildProxyPage, fileBelongsTo } from '../../../src/server/proxy-page.js';
+import { buildProxyPage } from '../../../src/server/proxy-page.js';
 import { PullThroughCache, toLogText } from '../../../src/server/proxy.js';
 import { toHeaderText } from '../../../src/server/respond.js';
 import { downloadVerified, TooLargeError } from '../../../src/upstream/download-file.js';
@@ -165,30 +165,6 @@ test('toHeaderText: printable ASCII only, so upstream text can never break or sp
   }
   assert.equal(toHeaderText('x'.repeat(500)).length, 200);
   assert.match(toHeaderText('x'.repeat(500)), /\.\.\.$/);
-});
-
-test('fileBelongsTo: a file is its own project\'s only, as pip and the index both read its name', () => {
-  const rows: [string, string, boolean][] = [
-    ['demo_pkg-1.0-py3-none-any.whl', 'demo-pkg', true],
-    ['Demo.Pkg-1.0-py3-none-any.whl', 'demo-pkg', true],
-    ['other-1.0-py3-none-any.whl', 'demo-pkg', false],
-    ['demo_pkg_extra-1.0-py3-none-any.whl', 'demo-pkg', false],
-    ['demo_pkg-1.0.tar.gz', 'demo-pkg', true],
-    ['demo-pkg-1.0.tar.gz', 'demo-pkg', true],
-    ['python-dateutil-2.8.2.tar.gz', 'python-dateutil', true],
-    ['python-dateutil-2.8.2.tar.gz', 'python', false], // pip: version "dateutil-2.8.2", not a version
-    ['foo-bar-1.0.tar.gz', 'foo', false],
-    ['foo-bar-1.0.tar.gz', 'foo-bar', true],
-    ['a-1-2.tar.gz', 'a-1', false], // ambiguous: `a` 1.post2 or `a-1` 2, as PKG-INFO says in the index
-    ['a-1-2.tar.gz', 'a', false], // the same file on `a`'s page: a PKG-INFO naming `a-1` would move it there
-    ['corp-2-9.0.tar.gz', 'corp-2', true], // `corp` + `2-9.0` is no version: one reading only
-    ['x-1.0-1.tar.gz', 'x', false], // `x` 1.0.post1, or `x-1.0` 1
-    ['a_1-2.tar.gz', 'a-1', true], // PEP 625 names are not ambiguous
-    ['victim-1.0.zip', 'victim', true],
-    ['notes.txt', 'notes', false],
-    ['../victim-1.0.tar.gz', 'victim', false],
-  ];
-  for (const [filename, project, expected] of rows) assert.equal(fileBelongsTo(filename, project), expected, `${filename} on ${project}`);
 });
 
 test('proxy page: files of another project and files too big (by the index) are left off, each said once', () => {

@@ -1,7 +1,7 @@
 // Which uploaded files are the same file: equal normalised project name, PEP 440 version and the rest of the name (pure).
 import { explain } from '@renovatebot/pep440';
-import { sdistStem } from '../pypi/dist-filename.js';
-import type { DistFilename } from '../pypi/types.js';
+import { sdistStem } from '../../pypi/dist-filename.js';
+import type { DistFilename } from '../../pypi/types.js';
 
 /**
  * PEP 440's canonical form, as packaging's `canonicalize_version`: `01.0` and `1` are the same

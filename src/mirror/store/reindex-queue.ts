@@ -1,6 +1,6 @@
-// Re-index the mirror after a change, one run at a time: requests made while a run is going share the next run.
-import { StateError } from '../errors.js';
-import type { IndexResult } from '../mirror/index/types.js';
+// Asking for a re-index of the mirror after a change (an upload, a cached download): one run at a time, requests made while a run is going share the next run.
+import { StateError } from '../../errors.js';
+import type { IndexResult } from '../index/types.js';
 
 export type IndexRun = () => Promise<IndexResult>;
 
