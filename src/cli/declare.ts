@@ -51,8 +51,9 @@ export interface Declaration<O extends OptionSpecs, T> {
   /** The command parses its own arguments (`docker build` passes docker's flags through): normalize gets them all as positionals. */
   rawArgs?: boolean;
   /**
-   * The flag that gave each input the lower layers name in their errors (src/errors.ts InputError):
-   * `{ root: '--root' }` turns "root: not a directory" into "--root: not a directory".
+   * The flag that gave each input the lower layers name in their errors (src/errors.ts InputError),
+   * when it is not the flag of the same name: `{ htpasswd: '--upload-auth' }` turns
+   * "htpasswd: ..." into "--upload-auth: ...". An input named as one of the flags is that flag.
    */
   inputs?: Readonly<Record<string, string>>;
   /** Pure: flags and positionals (already checked against the spec) -> the options the command runs with. */
@@ -109,6 +110,7 @@ export interface Command {
   notes: string;
   positionals: Positionals | undefined;
   rawArgs: boolean;
+  /** Input names of the lower layers' errors -> the flag (or argument) that gave it. */
   inputs: Readonly<Record<string, string>>;
   /** Flags that must be given, in spec order. */
   required: string[];
@@ -127,7 +129,7 @@ export function command<O extends OptionSpecs, T>(declaration: Declaration<O, T>
     notes: declaration.notes,
     positionals: declaration.positionals,
     rawArgs: declaration.rawArgs === true,
-    inputs: declaration.inputs ?? {},
+    inputs: { ...Object.fromEntries(Object.keys(declaration.options).map((name) => [name, `--${name}`])), ...declaration.inputs },
     required: Object.entries(declaration.options).filter(([, spec]) => spec.required === true).map(([name]) => name),
     run: async (values, positionals) => {
       if (!hasValuesOf(declaration.options, values)) throw new InternalError(`${declaration.name}: parsed flags that its spec does not declare: ${JSON.stringify(values)}`);

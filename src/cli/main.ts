@@ -6,6 +6,7 @@ import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
 import { parseArgsOptions, type Command } from './declare.js';
 import { findPackageRoot } from './package-root.js';
+import { withFlagNames } from './input-errors.js';
 import { joinNegativeValues } from './negative-values.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
@@ -86,7 +87,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(commandHelp(spec) + '\n');
     return;
   }
-  await spec.run(parsed.values, parsed.positionals);
+  try {
+    await spec.run(parsed.values, parsed.positionals);
+  } catch (error) {
+    throw withFlagNames(error, spec.inputs);
+  }
 }
 
 /**

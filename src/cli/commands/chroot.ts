@@ -25,6 +25,8 @@ stdout carries one JSON object: command, root, exitCode, mounts, configured and 
 paths (unmounts included), warnings.
 
 ${VARIABLES}`,
+  // DIR is checked as configure checks --root, and named so.
+  inputs: { root: '--root' },
   positionals: { names: 'DIR -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
   normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror, home: values.home, stateDir: values['state-dir'], json: values.json }),
 });

@@ -34,6 +34,7 @@ docker CLI to run (default: docker). No # syntax= frontend can be pulled offline
 Exit code: docker build's (1 when a RUN fails); 2 for bad flags.
 
 ${VARIABLES}`,
+  inputs: { mirror: '--mirror' },
   normalize: (_values, args) => ({ rawArgs: args }),
 });
 

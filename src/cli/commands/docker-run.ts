@@ -35,6 +35,7 @@ standard output goes to stderr and stdout carries one JSON object: command, imag
 exitCode, container, network, mounts, committed and imageId (with --commit), removed.
 
 ${VARIABLES}`,
+  inputs: { image: 'IMAGE' },
   positionals: { names: 'IMAGE -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
   normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror, commit: values.commit, network: values.network, json: values.json }),
 });

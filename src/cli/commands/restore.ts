@@ -19,6 +19,8 @@ export const restore = defineCommand({
 only from a state directory that no one but root or the invoking user can write, and only when
 it names nothing configure could not have written. Processes found inside the root are reported;
 if one holds a mount restore must undo, nothing is changed unless --kill-processes is given.`,
+  // The home configure was given, as its journal keeps it.
+  inputs: { home: '--home' },
   normalize: (values) => ({ root: values.root, stateDir: values['state-dir'], killProcesses: values['kill-processes'], json: values.json }),
 });
 

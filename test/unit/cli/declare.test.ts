@@ -111,3 +111,23 @@ test('the table: every flag of every command has help lines shown by --help', ()
     }
   }
 });
+
+test('inputs: a lower layer names an input, each command says which of its flags gave it', async () => {
+  const { InputError, NotADirectoryError, UsageError } = await import('../../../src/errors.js');
+  const { withFlagNames } = await import('../../../src/cli/input-errors.js');
+  const shown = (error: unknown, name: string) => {
+    const mapped = withFlagNames(error, COMMANDS[name]?.inputs ?? {});
+    return mapped instanceof UsageError ? `${mapped.name} ${mapped.message}` : String(mapped);
+  };
+  const notDir = new NotADirectoryError('root', '/x');
+  assert.equal(notDir.message, 'root: not a directory: "/x"');
+  assert.equal(shown(notDir, 'configure'), 'UsageError --root: not a directory: "/x"');
+  assert.equal(shown(notDir, 'chroot'), 'UsageError --root: not a directory: "/x"', 'chroot DIR is named as --root, as configure names it');
+  assert.equal(shown(new NotADirectoryError('mirror', '/m'), 'docker build'), 'UsageError --mirror: not a directory: "/m"');
+  assert.equal(shown(new InputError('htpasswd', 'F line 1: expected user:hash'), 'serve'), 'UsageError --upload-auth: F line 1: expected user:hash');
+  assert.equal(shown(new InputError('image', 'no such image here: x'), 'docker run'), 'UsageError IMAGE: no such image here: x');
+  assert.equal(shown(new InputError('lock', 'x'), 'mirror add'), 'UsageError --lock: x');
+  assert.equal(shown(new InputError('nothing-of-plan', 'x'), 'plan'), 'InputError nothing-of-plan: x', 'an input no flag gave keeps its own name');
+  const other = new Error('boom');
+  assert.equal(withFlagNames(other, { root: '--root' }), other);
+});
