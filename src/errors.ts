@@ -20,6 +20,42 @@ export class UsageError extends DibPypiError {
   }
 }
 
+/**
+ * An input a lower layer cannot use, named in that layer's own words (`root`, `home`, `mirror`),
+ * never by the flag that gave it: the CLI knows which flag that was and says so (src/cli/input-errors.ts).
+ * Still a UsageError (exit 2): outside the CLI, the message names the input.
+ */
+export class InputError extends UsageError {
+  /** Which input: the layer's name for it. */
+  readonly input: string;
+  /** What is wrong with it, without the input's name. */
+  readonly detail: string;
+  constructor(input: string, detail: string, options?: { cause?: unknown }) {
+    super(detail, input, options);
+    this.input = input;
+    this.detail = detail;
+  }
+}
+
+/** A path that must be a directory and is not (or is missing). */
+export class NotADirectoryError extends InputError {
+  readonly path: string;
+  constructor(input: string, path: string) {
+    super(input, `not a directory: ${JSON.stringify(path)}`);
+    this.path = path;
+  }
+}
+
+/** A file or directory that cannot be used as given: missing, unreadable, of the wrong kind or content. */
+export class UnusablePathError extends InputError {
+  readonly path: string;
+  /** `detail` says what is wrong, naming the path as the user gave it. */
+  constructor(input: string, path: string, detail: string, options?: { cause?: unknown }) {
+    super(input, detail, options);
+    this.path = path;
+  }
+}
+
 /** A path inside a target root that would lead outside it, or onto a mount inside it. */
 export class ConfinementError extends DibPypiError {
   readonly path: string;

@@ -5,18 +5,11 @@ import { runInChroot } from '../targets/chroot-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, warn, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
+import { planFromCli } from './plan-input.js';
 import { stateRootOf } from './root-flags.js';
+import type { ChrootOptions } from './commands/chroot.js';
 
-export interface ChrootFlags extends SharedFlags {
-  positionals: string[];
-  mirror?: string;
-  home: string;
-  stateDir?: string;
-  json?: boolean;
-}
-
-export async function runChroot(flags: ChrootFlags): Promise<void> {
+export async function runChroot(flags: ChrootOptions): Promise<void> {
   const [root, ...command] = flags.positionals as [string, ...string[]];
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);

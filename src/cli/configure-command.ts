@@ -2,17 +2,12 @@
 import { ConfiguredRoot } from '../inject/configured-root.js';
 import { MIRROR_MOUNT, resolveMirror } from '../targets/mirror-location.js';
 import { printJson, printLine, warn, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
+import { planFromCli } from './plan-input.js';
 import { stepHookFromEnv } from './fault-hook.js';
-import { stateRootOf, type RootFlags } from './root-flags.js';
+import { stateRootOf } from './root-flags.js';
+import type { ConfigureOptions } from './commands/configure.js';
 
-export interface ConfigureFlags extends SharedFlags, RootFlags {
-  home: string;
-  /** Host mirror directory to bind-mount read-only at /tmp/pypi (journaled: restore unmounts it). */
-  mirror?: string;
-}
-
-export async function runConfigure(flags: ConfigureFlags): Promise<void> {
+export async function runConfigure(flags: ConfigureOptions): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   const stateRoot = stateRootOf(flags);

@@ -6,8 +6,9 @@ import { resolveMirror } from '../targets/mirror-location.js';
 import { warn, warnAll } from './output.js';
 import { planFromCli } from './plan-input.js';
 import { redact } from '../redact.js';
+import type { DockerBuildOptions } from './commands/docker-build.js';
 
-export async function runDockerBuild(flags: { rawArgs: string[] }): Promise<void> {
+export async function runDockerBuild(flags: DockerBuildOptions): Promise<void> {
   const args = splitBuildArgs(flags.rawArgs);
   const plan = await planFromCli(args.own, process.env, process.cwd());
   warnAll(plan.warnings);

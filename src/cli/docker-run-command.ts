@@ -4,17 +4,10 @@ import { runInContainer, type RunReport } from '../targets/container-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
 import { redact } from '../redact.js';
 import { printJson, warn, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
+import { planFromCli } from './plan-input.js';
+import type { DockerRunOptions } from './commands/docker-run.js';
 
-export interface DockerRunFlags extends SharedFlags {
-  positionals: string[];
-  mirror?: string;
-  commit?: string;
-  network?: string;
-  json?: boolean;
-}
-
-export async function runDockerRun(flags: DockerRunFlags): Promise<void> {
+export async function runDockerRun(flags: DockerRunOptions): Promise<void> {
   const [image, ...command] = flags.positionals as [string, ...string[]];
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);

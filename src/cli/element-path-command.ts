@@ -5,10 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DibPypiError } from '../errors.js';
 import { printJson, printLine } from './output.js';
 import { findPackageRoot } from './package-root.js';
-
-export interface ElementPathFlags {
-  json?: boolean;
-}
+import type { ElementPathOptions } from './commands/element-path.js';
 
 /** The element's own phases: a directory that has them is a whole element, not a stray name. */
 const ELEMENT_FILES = ['extra-data.d/50-pypi-configure', 'post-root.d/10-pypi-restore'];
@@ -26,7 +23,7 @@ export function findElementsDir(): string {
   return elements;
 }
 
-export async function runElementPath(flags: ElementPathFlags): Promise<void> {
+export async function runElementPath(flags: ElementPathOptions): Promise<void> {
   const elements = findElementsDir();
   if (flags.json) printJson({ elementsPath: elements, element: join(elements, 'pypi') });
   else printLine(elements);

@@ -3,13 +3,9 @@ import { UsageError } from '../errors.js';
 import { competingVariables, ENV_FORMATS, pipEnvironment, withoutCompeting, renderEnv, type EnvFormat } from '../inject/render-env.js';
 import { hasCredentials } from '../redact.js';
 import { warn, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
+import { planFromCli } from './plan-input.js';
 import { withMirrorDir } from './mirror-dir-flag.js';
-
-export interface EnvCommandFlags extends SharedFlags {
-  format?: string;
-  mirror?: string;
-}
+import type { EnvOptions } from './commands/env.js';
 
 function parseFormat(raw: string | undefined): EnvFormat {
   const format = raw ?? 'sh';
@@ -23,7 +19,7 @@ function parseFormat(raw: string | undefined): EnvFormat {
  * No temp file can outlive this command, so PIP_CONFIG_FILE is /dev/null: pip then reads no
  * config file at all and the job's result does not depend on the files of the machine it runs on.
  */
-export async function runEnv(flags: EnvCommandFlags): Promise<void> {
+export async function runEnv(flags: EnvOptions): Promise<void> {
   const format = parseFormat(flags.format);
   const plan = await planFromCli(withMirrorDir(flags, process.cwd()), withoutCompeting(process.env), process.cwd());
   warnAll(plan.warnings);

@@ -6,13 +6,9 @@ import { DibPypiError } from '../errors.js';
 import { competingVariables, pipEnvironment, renderExecPipConf, withoutCompeting } from '../inject/render-env.js';
 import { FORWARDED_SIGNALS, runForwardingSignals } from '../targets/run-forwarding-signals.js';
 import { warn, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
+import { planFromCli } from './plan-input.js';
 import { withMirrorDir } from './mirror-dir-flag.js';
-
-export interface ExecFlags extends SharedFlags {
-  positionals: string[];
-  mirror?: string;
-}
+import type { ExecOptions } from './commands/exec.js';
 
 /** CMD could not be started: 127 when it is not found, 126 when it is not executable (as sh). */
 class CommandNotStartedError extends DibPypiError {
@@ -28,7 +24,7 @@ class CommandNotStartedError extends DibPypiError {
  * never to $HOME, /etc or the working directory; the plan's values are also set as PIP_* and UV_*
  * variables, which beat every file. The directory is removed when CMD ends, whatever ends it.
  */
-export async function runExec(flags: ExecFlags): Promise<void> {
+export async function runExec(flags: ExecOptions): Promise<void> {
   const [command, ...args] = flags.positionals as [string, ...string[]];
   const plan = await planFromCli(withMirrorDir(flags, process.cwd()), withoutCompeting(process.env), process.cwd());
   warnAll(plan.warnings);

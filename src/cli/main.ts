@@ -4,7 +4,9 @@ import { parseArgs } from 'node:util';
 import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
+import { parseArgsOptions, type Command } from './declare.js';
 import { findPackageRoot } from './package-root.js';
+import { withFlagNames } from './input-errors.js';
 import { joinNegativeValues } from './negative-values.js';
 
 /** The version in our package.json, found by walking up from this file (bundled as CommonJS, or not). */
@@ -13,28 +15,27 @@ function version(): string {
   return findPackageRoot(here)?.version ?? 'unknown';
 }
 
-/** kebab-case flag names -> camelCase keys, as the command modules take them. */
-function camelKeys(values: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()), v]));
-}
+/** What a command was given: help, or its flags (checked against its spec) and positional arguments. */
+type ParsedArgs = { help: true } | { help: false; values: Record<string, unknown>; positionals: string[] };
 
 /** parseArgs errors (unknown option, missing value, stray argument) become one-line usage errors. */
-function parseCommandArgs(name: string, args: string[]): Record<string, unknown> {
-  const spec = COMMANDS[name];
-  if (!spec) throw new UsageError(`unknown command '${name}' (run dib-pypi --help for the list)`);
-  if (spec.rawArgs === true) {
+function parseCommandArgs(spec: Command, args: string[]): ParsedArgs {
+  const name = spec.name;
+  if (spec.rawArgs) {
     const own = args.indexOf('--') === -1 ? args : args.slice(0, args.indexOf('--'));
-    return own.includes('-h') || own.includes('--help') ? { help: true } : { rawArgs: args };
+    return own.includes('-h') || own.includes('--help') ? { help: true } : { help: false, values: {}, positionals: args };
   }
-  let values: Record<string, unknown>;
-  let positionals: string[];
+  const options = parseArgsOptions(spec.options);
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    ({ values, positionals } = parseArgs({ args: joinNegativeValues(args, spec.options), options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined }));
+    parsed = parseArgs({ args: joinNegativeValues(args, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
   }
-  if (values.help) return { help: true };
+  const { help, ...values } = parsed.values;
+  const { positionals } = parsed;
+  if (help === true) return { help: true };
   const wanted = spec.positionals;
   if (wanted && (positionals.length < wanted.min || positionals.length > wanted.max)) {
     throw new UsageError(`expects ${wanted.names}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
@@ -42,7 +43,7 @@ function parseCommandArgs(name: string, args: string[]): Record<string, unknown>
   for (const flag of spec.required) {
     if (values[flag] === undefined) throw new UsageError(`required option --${flag} not given (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
   }
-  return { ...camelKeys(values), positionals };
+  return { help: false, values, positionals };
 }
 
 /** `mirror index ...` -> the command name `mirror index` and its arguments; a group alone gets the group's help. */
@@ -67,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
     const topic = argv.slice(1).join(' ');
     if (topic === '') process.stdout.write(programHelp() + '\n');
     else if (isGroup(topic)) process.stdout.write(groupHelp(topic) + '\n');
-    else if (COMMANDS[topic]) process.stdout.write(commandHelp(topic, COMMANDS[topic]) + '\n');
+    else if (COMMANDS[topic]) process.stdout.write(commandHelp(COMMANDS[topic]) + '\n');
     else throw new UsageError(`unknown command '${topic}' (run dib-pypi --help for the list)`);
     return;
   }
@@ -79,13 +80,18 @@ async function main(argv: string[]): Promise<void> {
     else if (args[0] !== '-h' && args[0] !== '--help') throw new UsageError(`unknown option '${args[0]}' (run dib-pypi ${name} --help for usage)`);
     return;
   }
-  const flags = parseCommandArgs(name, args);
-  const spec = COMMANDS[name] as (typeof COMMANDS)[string];
-  if (flags.help) {
-    process.stdout.write(commandHelp(name, spec) + '\n');
+  const spec = COMMANDS[name];
+  if (!spec) throw new UsageError(`unknown command '${name}' (run dib-pypi --help for the list)`);
+  const parsed = parseCommandArgs(spec, args);
+  if (parsed.help) {
+    process.stdout.write(commandHelp(spec) + '\n');
     return;
   }
-  await spec.run(flags);
+  try {
+    await spec.run(parsed.values, parsed.positionals);
+  } catch (error) {
+    throw withFlagNames(error, spec.inputs);
+  }
 }
 
 /**

@@ -4,33 +4,9 @@ import { addToMirror, type AddEvent, type AddResult } from '../mirror/add/add.js
 import { planAdd } from '../mirror/add/add-plan.js';
 import { printJson, printLine, warn } from './output.js';
 import { indexSnapshot } from './progress-labels.js';
-import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
+import { statusLineFromFlags } from './progress-flags.js';
 import type { StatusLine } from './status-line.js';
-
-export interface MirrorAddFlags extends ProgressFlags {
-  positionals: string[];
-  requirement?: string[];
-  python: string;
-  indexUrl?: string;
-  extraIndexUrl?: string[];
-  findLinks?: string[];
-  trustedHost?: string[];
-  noIndex?: boolean;
-  platform?: string[];
-  pythonVersion?: string[];
-  implementation?: string;
-  abi?: string[];
-  onlyBinary?: string[];
-  noBinary?: string[];
-  buildWheels?: boolean;
-  noBuildIsolation?: boolean;
-  pre?: boolean;
-  noCacheDir?: boolean;
-  lock?: string;
-  noLock?: boolean;
-  verbose?: boolean;
-  json?: boolean;
-}
+import type { MirrorAddOptions } from './commands/mirror-add.js';
 
 /** The default lock file: beside the user, like pip-compile's output, not inside the (shared, cumulative) mirror. */
 export const DEFAULT_LOCK = 'requirements.lock';
@@ -115,7 +91,7 @@ function printSummary(result: AddResult): void {
   printLine(`index: ${result.index.projects} project(s), ${result.index.files} file(s)`);
 }
 
-export async function runMirrorAdd(flags: MirrorAddFlags): Promise<void> {
+export async function runMirrorAdd(flags: MirrorAddOptions): Promise<void> {
   const [dir, ...requirements] = flags.positionals;
   if (dir === undefined) throw new UsageError('missing DIR (usage: dib-pypi mirror add DIR [-r FILE]... [PKG...])', 'mirror add');
   if (flags.lock !== undefined && flags.noLock) throw new UsageError('--lock and --no-lock exclude each other', 'mirror add');

@@ -5,15 +5,9 @@ import { UsageError } from '../errors.js';
 import { ExportFailedError, exportMirror, type ExportResult } from '../mirror/export/export-mirror.js';
 import { defaultMirror } from '../targets/mirror-location.js';
 import { printJson, printLine } from './output.js';
+import type { MirrorExportOptions } from './commands/mirror-export.js';
 
-export interface MirrorExportFlags {
-  positionals: string[];
-  from?: string;
-  copy?: boolean;
-  json?: boolean;
-}
-
-export async function runMirrorExport(flags: MirrorExportFlags): Promise<void> {
+export async function runMirrorExport(flags: MirrorExportOptions): Promise<void> {
   const [lockFile, out] = flags.positionals as [string, string];
   if (!existsSync(lockFile) || !statSync(lockFile).isFile()) throw new UsageError(`LOCKFILE: no such file: ${JSON.stringify(lockFile)}`, 'mirror export');
   const source = resolve(flags.from ?? defaultMirror(process.env));

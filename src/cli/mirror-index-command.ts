@@ -5,16 +5,11 @@ import type { IndexResult } from '../mirror/index/types.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';
 import { indexSnapshot } from './progress-labels.js';
-import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
+import { statusLineFromFlags } from './progress-flags.js';
 import { stepHookFromEnv } from './fault-hook.js';
+import type { MirrorIndexOptions } from './commands/mirror-index.js';
 
-export interface MirrorIndexFlags extends ProgressFlags {
-  positionals: string[];
-  full?: boolean;
-  json?: boolean;
-}
-
-export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
+export async function runMirrorIndex(flags: MirrorIndexOptions): Promise<void> {
   // With a cold cache a re-index asks for the inode of every project directory at once (statTopLevel):
   // more threads, more reads in flight (libuv reads this when its pool first starts, which is after here).
   process.env.UV_THREADPOOL_SIZE ??= '16';

@@ -4,39 +4,13 @@ import { resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { parseSyncConfig } from '../mirror/sync/config.js';
 import { syncMirror, type SyncResult } from '../mirror/sync/sync-mirror.js';
-import { buildSyncOptions, mergeOptions, parseRequirementNames, type RawOptions } from '../mirror/sync/options.js';
+import { buildSyncOptions, mergeOptions, parseRequirementNames } from '../mirror/sync/options.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';
 import { indexSnapshot, syncSnapshot } from './progress-labels.js';
-import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
-
-export interface MirrorSyncFlags extends ProgressFlags {
-  positionals: string[];
-  config?: string;
-  dryRun?: boolean;
-  json?: boolean;
-  [flag: string]: unknown;
-}
-
-// camelCase keys back to the option names the config file uses.
-const FLAG_NAMES: Record<string, string> = {
-  upstream: 'upstream',
-  project: 'project',
-  requirements: 'requirements',
-  pythonVersion: 'python-version',
-  platform: 'platform',
-  packageType: 'package-type',
-  extension: 'extension',
-  latest: 'latest',
-  pre: 'pre',
-  exclude: 'exclude',
-  maxFileSize: 'max-file-size',
-  jobs: 'jobs',
-  delete: 'delete',
-  timeout: 'timeout',
-  retries: 'retries',
-};
+import { statusLineFromFlags } from './progress-flags.js';
+import type { MirrorSyncOptions } from './commands/mirror-sync.js';
 
 function readText(path: string, source: string): string {
   try {
@@ -55,10 +29,9 @@ function summary(result: SyncResult, seconds: number): string {
   );
 }
 
-export async function runMirrorSync(flags: MirrorSyncFlags): Promise<void> {
+export async function runMirrorSync(flags: MirrorSyncOptions): Promise<void> {
   const dir = resolve(flags.positionals[0] as string);
-  const fromFlags: RawOptions = {};
-  for (const [key, name] of Object.entries(FLAG_NAMES)) fromFlags[name] = flags[key] as RawOptions[string];
+  const fromFlags = flags.syncFlags;
   const fromFile = flags.config === undefined ? {} : parseSyncConfig(readText(flags.config, '--config'), flags.config);
   const raw = mergeOptions(fromFlags, fromFile);
   raw['dry-run'] = flags.dryRun === true;

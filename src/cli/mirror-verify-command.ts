@@ -4,15 +4,10 @@ import { indexMirror } from '../mirror/index/index-mirror.js';
 import { quarantine, verifyMirror, type Finding, type VerifyProgress, type VerifyResult } from '../mirror/verify/verify-mirror.js';
 import { printJson, printLine } from './output.js';
 import { indexSnapshot, verifySnapshot } from './progress-labels.js';
-import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
+import { statusLineFromFlags } from './progress-flags.js';
+import type { MirrorVerifyOptions } from './commands/mirror-verify.js';
 
-export interface MirrorVerifyFlags extends ProgressFlags {
-  positionals: string[];
-  repair?: boolean;
-  json?: boolean;
-}
-
-export async function runMirrorVerify(flags: MirrorVerifyFlags): Promise<void> {
+export async function runMirrorVerify(flags: MirrorVerifyOptions): Promise<void> {
   const dir = resolve(flags.positionals[0] as string);
   const progress = statusLineFromFlags(flags, process.env, process.stderr);
   const onVerifyProgress = (prefix: string) => (p: VerifyProgress) => progress.progress(verifySnapshot(p, prefix));

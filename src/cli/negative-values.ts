@@ -1,5 +1,7 @@
 // `--retries -1`: a negative number given as a separate argument is the option's value, not an option.
-import type { OptionSpecs } from './commands.js';
+import type { ParseArgsConfig } from 'node:util';
+
+type OptionSpecs = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * parseArgs reads `--retries -1` as a missing value followed by an option `-1`; a value that looks

@@ -2,11 +2,8 @@
 import { renderPipConf, renderPydistutilsCfg } from '../inject/render-pip-conf.js';
 import type { IndexUrl, Plan } from '../plan/types.js';
 import { printJson, printLine, warnAll } from './output.js';
-import { planFromCli, type SharedFlags } from './plan-input.js';
-
-export interface PlanCommandFlags extends SharedFlags {
-  json?: boolean;
-}
+import { planFromCli } from './plan-input.js';
+import type { PlanOptions } from './commands/plan.js';
 
 /** The plan as JSON: stable key order; URLs are redacted on output. */
 export function planToJson(plan: Plan): Record<string, unknown> {
@@ -23,7 +20,7 @@ export function planToJson(plan: Plan): Record<string, unknown> {
   };
 }
 
-export async function runPlan(flags: PlanCommandFlags): Promise<void> {
+export async function runPlan(flags: PlanOptions): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   if (flags.json) {

@@ -7,12 +7,8 @@ import { describeProcesses } from '../inject/root-processes.js';
 import { ProcessesInRootError, restoreRoot, type RestoreOptions, type RestoreResult } from '../inject/restore-root.js';
 import { printJson, printLine, warn, warnAll } from './output.js';
 import { stepHookFromEnv } from './fault-hook.js';
-import { stateRootOf, type RootFlags } from './root-flags.js';
-
-export interface RestoreFlags extends RootFlags {
-  /** Stop processes still running inside the root before restoring it (as DIB's clean-up does). */
-  killProcesses?: boolean;
-}
+import { stateRootOf } from './root-flags.js';
+import type { RestoreOptions as RestoreFlags } from './commands/restore.js';
 
 /**
  * The DIB element keeps its journal beside the image root (`$TMP_BUILD_DIR/dib-pypi`, next to

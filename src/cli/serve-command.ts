@@ -11,34 +11,7 @@ import { createStatusLine } from './status-line.js';
 import { parseSize } from '../mirror/sync/options.js';
 import type { ReindexQueue } from '../mirror/store/reindex-queue.js';
 import type { LogFormat } from '../server/access-log.js';
-
-export interface ServeFlags {
-  positionals: string[];
-  host?: string;
-  port?: string;
-  noIndex?: boolean;
-  cacheMb?: string;
-  accessLog?: boolean;
-  logFormat?: string;
-  nginxConf?: boolean;
-  nginxPrefix?: string;
-  uploadAuth?: string;
-  allowOverwrite?: boolean;
-  maxUploadMb?: string;
-  upstream?: string[];
-  offline?: boolean;
-  ttl?: string;
-  timeout?: string;
-  allowUpstream?: string[];
-  workers?: string;
-  maxConnections?: string;
-  headersTimeout?: string;
-  maxLoginFailures?: string;
-  maxPageSize?: string;
-  maxFileSize?: string;
-  config?: string;
-  printConfig?: boolean;
-}
+import type { ServeCommandLine, ServeFlags } from './commands/serve-options.js';
 
 export const DEFAULT_PORT = 8080;
 
@@ -155,7 +128,7 @@ function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export async function runServe(commandLine: ServeFlags): Promise<void> {
+export async function runServe(commandLine: ServeCommandLine): Promise<void> {
   const flags = layeredServeFlags(commandLine, process.env);
   if (flags.printConfig === true) {
     process.stdout.write(renderSettings(flags.settings, process.env));

@@ -1,9 +1,9 @@
 // `dib-pypi serve`'s flags in layers, as a server in a container or a unit is configured: flags,
 // then DIB_PYPI_SERVE_* variables, then a TOML file (--config FILE or DIB_PYPI_SERVE_CONFIG).
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../errors.js';
+import { InternalError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
-import { COMMANDS } from './commands.js';
+import { isServeValues, SERVE_OPTIONS, serveFlagsOf, type ServeCommandLine, type ServeFlags } from './commands/serve-options.js';
 import { envNameOf, layerSettings, POSITIONAL_KEY, settingsFromEnv, settingsFromToml, type Settings, type SettingValue } from './settings-layers.js';
 
 export const SERVE_ENV_PREFIX = 'DIB_PYPI_SERVE_';
@@ -11,23 +11,11 @@ export const SERVE_ENV_PREFIX = 'DIB_PYPI_SERVE_';
 const COMMAND_LINE_ONLY = new Set(['print-config', 'nginx-conf', 'nginx-prefix', 'help']);
 const NOT_IN_FILE = new Set([...COMMAND_LINE_ONLY, 'config']);
 
-function camel(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
-
-function serveOptions() {
-  return (COMMANDS.serve as (typeof COMMANDS)[string]).options;
-}
-
 /** The flags as given on the command line, by flag name (`dir` for the positional). */
-function commandLineLayer(flags: Record<string, unknown>): Settings {
+function commandLineLayer(commandLine: ServeCommandLine): Settings {
   const layer: Settings = {};
-  for (const flag of Object.keys(serveOptions())) {
-    const value = flags[camel(flag)];
-    if (value !== undefined) layer[flag] = value as SettingValue;
-  }
-  const positionals = (flags.positionals as string[] | undefined) ?? [];
-  if (positionals[0] !== undefined) layer[POSITIONAL_KEY] = positionals[0];
+  for (const [flag, value] of Object.entries(commandLine.values)) if (value !== undefined) layer[flag] = value;
+  if (commandLine.positionals[0] !== undefined) layer[POSITIONAL_KEY] = commandLine.positionals[0];
   return layer;
 }
 
@@ -40,16 +28,16 @@ function readConfig(path: string, source: string): string {
 }
 
 /** The effective flags: the command line beats the environment, which beats the config file. */
-export function layeredServeFlags<T extends { positionals: string[] }>(flags: T, env: Record<string, string | undefined>): T & { settings: Settings } {
-  const options = serveOptions();
-  const given = commandLineLayer(flags as unknown as Record<string, unknown>);
-  const fromEnv = settingsFromEnv(options, env, SERVE_ENV_PREFIX, COMMAND_LINE_ONLY);
+export function layeredServeFlags(commandLine: ServeCommandLine, env: Record<string, string | undefined>): ServeFlags & { settings: Settings } {
+  const given = commandLineLayer(commandLine);
+  const fromEnv = settingsFromEnv(SERVE_OPTIONS, env, SERVE_ENV_PREFIX, COMMAND_LINE_ONLY);
   const configPath = (given.config ?? fromEnv.config) as string | undefined;
-  const fromFile = configPath === undefined ? {} : settingsFromToml(options, readConfig(configPath, given.config !== undefined ? '--config' : envNameOf(SERVE_ENV_PREFIX, 'config')), configPath, 'serve', NOT_IN_FILE);
+  const fromFile = configPath === undefined ? {} : settingsFromToml(SERVE_OPTIONS, readConfig(configPath, given.config !== undefined ? '--config' : envNameOf(SERVE_ENV_PREFIX, 'config')), configPath, 'serve', NOT_IN_FILE);
   const settings = layerSettings(given, fromEnv, fromFile);
-  const result: Record<string, unknown> = { positionals: settings[POSITIONAL_KEY] === undefined ? [] : [settings[POSITIONAL_KEY]], settings };
-  for (const [flag, value] of Object.entries(settings)) if (flag !== POSITIONAL_KEY) result[camel(flag)] = value;
-  return result as T & { settings: Settings };
+  const { [POSITIONAL_KEY]: dir, ...values } = settings;
+  // settingsFromEnv and settingsFromToml give each flag the type its spec says: a mismatch is a bug.
+  if (!isServeValues(values)) throw new InternalError(`serve settings that the flags do not declare: ${JSON.stringify(Object.keys(values))}`);
+  return { ...serveFlagsOf(values, typeof dir === 'string' ? [dir] : []), settings };
 }
 
 function tomlString(value: string): string {

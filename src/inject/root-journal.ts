@@ -1,22 +1,22 @@
 // Find and lock the journal of a root, checking that it belongs to this very directory and that no one else could have written it.
 import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { StateError, UsageError } from '../errors.js';
+import { NotADirectoryError, StateError, UnusablePathError } from '../errors.js';
 import { checkStateDir, checkStateFiles, ensureStateDir, trustedOwners } from '../fs/trust-dir.js';
 import { JournalFile, stateDirOf } from './journal-file.js';
 import { checkJournalRecords } from './journal-rules.js';
 import { lockRoot } from '../fs/process-lock.js';
 
-/** Resolve and check `--root`: an existing directory, as a real host path. */
+/** Resolve and check the root: an existing directory, as a real host path. */
 export function realRootOf(root: string): string {
   let real: string;
   try {
     real = realpathSync(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot use ${JSON.stringify(root)}: ${code === 'ENOENT' ? 'no such directory' : (code ?? (error as Error).message)}`, '--root');
+    throw new UnusablePathError('root', root, `cannot use ${JSON.stringify(root)}: ${code === 'ENOENT' ? 'no such directory' : (code ?? (error as Error).message)}`);
   }
-  if (!statSync(real).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(root)}`, '--root');
+  if (!statSync(real).isDirectory()) throw new NotADirectoryError('root', root);
   return real;
 }
 

@@ -1,6 +1,6 @@
 // Where configure writes in a root, for a home: the paths alone, without rendering (restore's journal check loads this, not the renderer). Pure.
 import { posix } from 'node:path';
-import { UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 
 export interface TargetPath {
   /** Path inside the root as pip sees it (symlinks in it are resolved inside the root). */
@@ -13,10 +13,10 @@ export interface TargetPath {
   onlyIfPresent: boolean;
 }
 
-/** `--home` as an absolute in-root path; `..` is resolved lexically and cannot climb above `/`. */
+/** The home directory as an absolute in-root path; `..` is resolved lexically and cannot climb above `/`. */
 export function normalizeHome(home: string): string {
-  if (!home.startsWith('/')) throw new UsageError(`must be an absolute path inside the root: ${JSON.stringify(home)}`, '--home');
-  if (home.includes('\0')) throw new UsageError('contains a NUL byte', '--home');
+  if (!home.startsWith('/')) throw new InputError('home', `must be an absolute path inside the root: ${JSON.stringify(home)}`);
+  if (home.includes('\0')) throw new InputError('home', 'contains a NUL byte');
   const normal = posix.normalize(home);
   return normal.length > 1 && normal.endsWith('/') ? normal.slice(0, -1) : normal;
 }

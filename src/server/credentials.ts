@@ -1,6 +1,6 @@
 // Who may upload: an htpasswd file with bcrypt entries (`htpasswd -B`) and/or a token (user `__token__`).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 
 export interface Credentials {
   /** user -> bcrypt hash */
@@ -23,11 +23,11 @@ export function parseHtpasswd(text: string, source: string): Map<string, string>
     if (line === '' || line.startsWith('#')) return;
     const colon = line.indexOf(':');
     const where = `${source} line ${index + 1}`;
-    if (colon <= 0) throw new UsageError(`${where}: expected user:hash`, '--upload-auth');
+    if (colon <= 0) throw new InputError('htpasswd', `${where}: expected user:hash`);
     const user = line.slice(0, colon);
     const hash = line.slice(colon + 1);
-    if (!BCRYPT.test(hash)) throw new UsageError(`${where}: user ${JSON.stringify(user)} has no bcrypt hash (make entries with htpasswd -B)`, '--upload-auth');
-    if (users.has(user)) throw new UsageError(`${where}: user ${JSON.stringify(user)} is listed twice`, '--upload-auth');
+    if (!BCRYPT.test(hash)) throw new InputError('htpasswd', `${where}: user ${JSON.stringify(user)} has no bcrypt hash (make entries with htpasswd -B)`);
+    if (users.has(user)) throw new InputError('htpasswd', `${where}: user ${JSON.stringify(user)} is listed twice`);
     users.set(user, hash);
   });
   return users;

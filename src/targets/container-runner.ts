@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { DibPypiError, UsageError } from '../errors.js';
+import { DibPypiError, InputError } from '../errors.js';
 import { renderPipConf } from '../inject/render-pip-conf.js';
 import type { Plan } from '../plan/types.js';
 import { chooseNetwork } from './build-network.js';
@@ -71,7 +71,7 @@ async function changedPaths(container: Docker.Container): Promise<string[]> {
 export function checkCommitRef(ref: string): void {
   const name = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
   const pattern = new RegExp(`^(?:[a-zA-Z0-9.-]+(?::\\d+)?/)?${name}(?:/${name})*(?::[\\w][\\w.-]{0,127})?$`);
-  if (!pattern.test(ref)) throw new UsageError(`not an image reference to commit to: ${JSON.stringify(ref)} (e.g. myimage:step1)`, '--commit');
+  if (!pattern.test(ref)) throw new InputError('commit', `not an image reference to commit to: ${JSON.stringify(ref)} (e.g. myimage:step1)`);
 }
 
 function statusOf(error: unknown): number | undefined {
@@ -104,7 +104,7 @@ async function inspectImage(docker: Docker, image: string): Promise<Docker.Image
   try {
     return await docker.getImage(image).inspect();
   } catch (error) {
-    if (statusOf(error) === 404) throw new UsageError(`no such image here: ${image} (dib-pypi docker run never pulls)`, 'IMAGE');
+    if (statusOf(error) === 404) throw new InputError('image', `no such image here: ${image} (dib-pypi docker run never pulls)`);
     throw new DibPypiError(`cannot reach the Docker engine: ${(error as Error).message}`, { cause: error });
   }
 }

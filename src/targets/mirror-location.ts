@@ -2,7 +2,7 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { NotADirectoryError } from '../errors.js';
 import type { EnvMap } from '../plan/types.js';
 
 /** Where the mirror appears inside a root: the DIB contract's `file:///tmp/pypi`. */
@@ -14,11 +14,11 @@ export function defaultMirror(env: EnvMap): string {
   return join(cache, 'pypi', 'mirror');
 }
 
-/** `--mirror DIR` must be a directory; without it, the default mirror is used when it exists. */
-export function resolveMirror(flag: string | undefined, env: EnvMap): string | undefined {
-  if (flag !== undefined) {
-    if (!existsSync(flag) || !statSync(flag).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(flag)}`, '--mirror');
-    return realpathSync(flag);
+/** A mirror directory given must be a directory; without one, the default mirror is used when it exists. */
+export function resolveMirror(dir: string | undefined, env: EnvMap): string | undefined {
+  if (dir !== undefined) {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NotADirectoryError('mirror', dir);
+    return realpathSync(dir);
   }
   const fallback = defaultMirror(env);
   return existsSync(fallback) && statSync(fallback).isDirectory() ? realpathSync(fallback) : undefined;

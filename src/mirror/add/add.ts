@@ -2,7 +2,7 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { eq as sameVersion } from '@renovatebot/pep440';
-import { UsageError } from '../../errors.js';
+import { UnusablePathError, UsageError } from '../../errors.js';
 import { tempPathFor, writeFileAtomic } from '../../fs/atomic-write.js';
 import { sha256File } from '../../fs/hash-file.js';
 import type { EnvMap } from '../../plan/types.js';
@@ -55,9 +55,9 @@ export interface AddResult {
 function checkPaths(plan: AddPlan): void {
   if (existsSync(plan.dir) && !statSync(plan.dir).isDirectory()) throw new UsageError(`not a directory: ${plan.dir}`, 'mirror add');
   for (const file of plan.requirementFiles) {
-    if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`no such file: ${file}`, '--requirement');
+    if (!existsSync(file) || !statSync(file).isFile()) throw new UnusablePathError('requirement', file, `no such file: ${file}`);
   }
-  if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile))) throw new UsageError(`directory does not exist: ${dirname(plan.lockFile)}`, '--lock');
+  if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile))) throw new UnusablePathError('lock', plan.lockFile, `directory does not exist: ${dirname(plan.lockFile)}`);
 }
 
 /**
@@ -69,13 +69,13 @@ function readPreviousLock(path: string | undefined): PreviousLock | undefined {
   const stat = lstatSync(path, { throwIfNoEntry: false });
   if (stat === undefined) return undefined;
   const shown = JSON.stringify(path);
-  if (!stat.isFile()) throw new UsageError(`${shown} exists and is not a file`, '--lock');
+  if (!stat.isFile()) throw new UnusablePathError('lock', path, `${shown} exists and is not a file`);
   const text = readFileSync(path, 'utf8');
-  if (!isOwnLock(text)) throw new UsageError(`${shown} exists and was not written by dib-pypi mirror add: give another --lock FILE, or move it away`, '--lock');
+  if (!isOwnLock(text)) throw new UnusablePathError('lock', path, `${shown} exists and was not written by dib-pypi mirror add: give another --lock FILE, or move it away`);
   try {
     return parseLock(text);
   } catch (error) {
-    throw new UsageError(`cannot merge into ${shown}: ${(error as Error).message} (move it away to start a new lock)`, '--lock', { cause: error });
+    throw new UnusablePathError('lock', path, `cannot merge into ${shown}: ${(error as Error).message} (move it away to start a new lock)`, { cause: error });
   }
 }
 

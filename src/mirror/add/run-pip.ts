@@ -1,6 +1,6 @@
 // Run the host's pip through execa, isolated from every pip config file and PIP_* variable, streaming its lines.
 import { execa } from 'execa';
-import { CommandFailedError, UsageError } from '../../errors.js';
+import { CommandFailedError, InputError } from '../../errors.js';
 import type { EnvMap } from '../../plan/types.js';
 import { redact } from '../../redact.js';
 
@@ -70,7 +70,7 @@ export async function runPip(run: PipRun): Promise<PipOutcome> {
   const command = formatCommand(run.python, run.args);
   const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES') {
-    throw new UsageError(`cannot run ${JSON.stringify(run.python)}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, '--python', { cause: result.cause });
+    throw new InputError('python', `cannot run ${JSON.stringify(run.python)}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, { cause: result.cause });
   }
   return { exitCode: result.exitCode, lines, command };
 }
@@ -90,7 +90,7 @@ export async function probePython(python: string, env: EnvMap, cwd: string): Pro
   const outcome = await runPip({ python, args: ['-c', PROBE], cwd, env });
   const [pipVersion, pythonVersion, sysPlatform] = outcome.lines.map((l) => l.trim());
   if (outcome.exitCode !== 0 || !pipVersion || !pythonVersion || !sysPlatform) {
-    throw new UsageError(`${JSON.stringify(python)} cannot run pip (install pip for it, or choose another interpreter):\n${outcome.lines.join('\n')}`, '--python');
+    throw new InputError('python', `${JSON.stringify(python)} cannot run pip (install pip for it, or choose another interpreter):\n${outcome.lines.join('\n')}`);
   }
   return { pipVersion, pythonVersion, sysPlatform };
 }

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normalizeHome, planTargetFiles, type TargetFile } from '../../../src/inject/target-files.js';
 import { buildPlan } from '../../../src/plan/build-plan.js';
-import { UsageError } from '../../../src/errors.js';
+import { InputError, UsageError } from '../../../src/errors.js';
+import { COMMANDS } from '../../../src/cli/commands.js';
+import { withFlagNames } from '../../../src/cli/input-errors.js';
 
 const HOMES: { home: string; out: string }[] = [
   { home: '/root', out: '/root' },
@@ -44,8 +46,16 @@ for (const { home, message } of BAD_HOMES) {
       (error: unknown) => {
         assert.ok(error instanceof UsageError, `expected UsageError, got ${String(error)}`);
         assert.equal(error.exitCode, 2);
-        assert.equal(error.source, '--home');
-        assert.equal(error.message, message);
+        // The inject layer names the input; configure's CLI names its flag.
+        assert.ok(error instanceof InputError);
+        assert.equal(error.input, 'home');
+        assert.equal(error.message, message.replace(/^--home/, 'home'));
+        for (const name of ['configure', 'chroot']) {
+          const shown = withFlagNames(error, COMMANDS[name]?.inputs ?? {});
+          assert.ok(shown instanceof UsageError);
+          assert.equal(shown.source, '--home');
+          assert.equal(shown.message, message);
+        }
         return true;
       },
     );
