@@ -7,6 +7,7 @@ import { redact } from '../redact.js';
 import { indexSnapshot } from './progress-labels.js';
 import { statusLineFromFlags, type ProgressFlags } from './progress-flags.js';
 import { stepHookFromEnv } from './fault-hook.js';
+import { timingTracerFromEnv } from './timing-tracer.js';
 
 export interface MirrorIndexFlags extends ProgressFlags {
   positionals: string[];
@@ -28,6 +29,7 @@ export async function runMirrorIndex(flags: MirrorIndexFlags): Promise<void> {
       full: flags.full === true,
       onProgress: (p) => progress.progress(indexSnapshot(p)),
       onStep: stepHookFromEnv(process.env),
+      tracer: timingTracerFromEnv(process.env),
     });
   } finally {
     progress.clear();

@@ -15,7 +15,7 @@ import { Semaphore } from '../../async/semaphore.js';
 import { repairFromJournal, SyncJournal } from './journal.js';
 import { SyncWriter } from './writer.js';
 import type { FileRecord } from '../store/manifest.js';
-import { CHUNK_BYTES } from '../inspect/inspect-distribution.js';
+import { CHUNK_BYTES } from '../inspect/read-distribution.js';
 import { emptyReason, filterProjectFiles, isProjectExcluded } from './filters.js';
 import { setTimesExact } from '../../fs/set-times.js';
 import { deleteDistribution, hasDistributions, hashFile, mirrorProjectDirs, readProjectState, removeProject, stageSidecars } from './local.js';
@@ -23,6 +23,7 @@ import type { SyncOptions } from './options.js';
 import { planProject, sidecarChanges, type PlannedFile, type ProjectPlan } from './plan.js';
 import { loadSyncState, saveSyncState, type SyncState } from './state.js';
 import type { IndexProgress, IndexResult } from '../index/types.js';
+import type { Tracer } from '../index/tracer.js';
 
 export interface SyncFailure {
   project: string;
@@ -46,6 +47,8 @@ export interface SyncEvents {
   onStep?: (name: string) => void;
   /** The final re-index's progress. */
   onIndexProgress?: (progress: IndexProgress) => void;
+  /** Takes a line per phase with the time it took (the re-index's too); none: nothing is timed. */
+  tracer?: Tracer;
 }
 
 /** A file a dry run would download. */
@@ -201,15 +204,15 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     if (notAMirror !== undefined && failedBeforeAnyChange(run, false)) return run.result; // given back as it was, below
     saveStateNow(run, true);
-    timing(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
+    events.tracer?.(`pages and downloads ${(performance.now() - started).toFixed(1)} ms`);
     await writer.finish();
-    timing(`writer drained ${(performance.now() - started).toFixed(1)} ms`);
+    events.tracer?.(`writer drained ${(performance.now() - started).toFixed(1)} ms`);
     run.events.onStep?.('all files in place, not yet durable');
     // Everything this run wrote (files, sidecars, the writer thread's .metadata) durable before the index's manifest names it.
     await journal.finish();
-    timing(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
+    events.tracer?.(`durable (syncfs) ${(performance.now() - started).toFixed(1)} ms`);
     if (run.isChanged || !state.isIndexed) {
-      run.result.index = await indexMirror({ dir: options.dir, inspected: run.inspected, onProgress: (p) => events.onIndexProgress?.(p) });
+      run.result.index = await indexMirror({ dir: options.dir, inspected: run.inspected, onProgress: (p) => events.onIndexProgress?.(p), tracer: events.tracer });
     }
     run.next.isIndexed = true;
     if (run.rootMark !== undefined && run.result.failed.length === 0 && Object.keys(run.next.projects).length === names.length) run.next.rootMark = run.rootMark;
@@ -228,10 +231,6 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
 function lazy<T>(make: () => T): () => T {
   let value: { made: T } | undefined;
   return () => (value ??= { made: make() }).made;
-}
-
-function timing(line: string): void {
-  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: ${line}\n`);
 }
 
 /** A previous run that did not finish: re-check what its journal lists; projects with a file lost are no longer complete. */
