@@ -8,6 +8,7 @@ import { indexSnapshot } from './progress-labels.js';
 import { statusLineFromFlags } from './progress-flags.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import type { MirrorIndexOptions } from './commands/mirror-index.js';
+import { timingTracerFromEnv } from './timing-tracer.js';
 
 export async function runMirrorIndex(flags: MirrorIndexOptions): Promise<void> {
   // With a cold cache a re-index asks for the inode of every project directory at once (statTopLevel):
@@ -23,6 +24,7 @@ export async function runMirrorIndex(flags: MirrorIndexOptions): Promise<void> {
       full: flags.full === true,
       onProgress: (p) => progress.progress(indexSnapshot(p)),
       onStep: stepHookFromEnv(process.env),
+      tracer: timingTracerFromEnv(process.env),
     });
   } finally {
     progress.clear();

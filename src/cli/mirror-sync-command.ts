@@ -6,6 +6,7 @@ import { parseSyncConfig } from '../mirror/sync/config.js';
 import { syncMirror, type SyncResult } from '../mirror/sync/sync-mirror.js';
 import { buildSyncOptions, mergeOptions, parseRequirementNames } from '../mirror/sync/options.js';
 import { stepHookFromEnv } from './fault-hook.js';
+import { timingTracerFromEnv } from './timing-tracer.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';
 import { indexSnapshot, syncSnapshot } from './progress-labels.js';
@@ -45,6 +46,7 @@ export async function runMirrorSync(flags: MirrorSyncOptions): Promise<void> {
     onLog: (line) => status.log(`dib-pypi: ${line}`),
     onStep: stepHookFromEnv(process.env),
     onIndexProgress: (p) => status.progress(indexSnapshot(p)),
+    tracer: timingTracerFromEnv(process.env),
   });
   status.clear();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;

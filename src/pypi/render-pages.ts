@@ -93,7 +93,7 @@ export function renderRootHtml(projects: readonly string[]): string {
 export const PAGES_DIGEST_KEY = '_dib-pypi-pages';
 
 /**
- * PEP 691 root page. `pagesDigest`: a digest of every project page (index-mirror.ts pagesDigestOf),
+ * PEP 691 root page. `pagesDigest`: a digest of every project page (mirror/index/plan.ts pagesDigestOf),
  * other whenever any page is: a sync from this tree that finds the digest it saw at the end of its
  * last run knows that nothing changed, from this one request. Content, not a counter: a tree
  * indexed afresh gives the same bytes.

@@ -5,7 +5,8 @@ import { replaceFile } from '../../fs/replace-file.js';
 import { projectOfRecord } from '../store/file-owner.js';
 import { parseDistFilename, sdistVersionFor } from '../../pypi/dist-filename.js';
 import { BrokenDistributionError } from '../../pypi/errors.js';
-import { inspectDistribution, inspectDistributionSync, inspectWholeSync } from '../inspect/inspect-distribution.js';
+import { inspectDistribution } from '../inspect/inspect-distribution.js';
+import { inspectDistributionSync, inspectWholeSync } from '../inspect/inspect-sync.js';
 import type { FileRecord } from '../store/manifest.js';
 
 export interface InspectJob {

@@ -10,6 +10,7 @@ import type { WorkerRequest } from './inspect-worker.js';
 import { writeProjectPages, type PageJob, type PageOutcome } from './page-writer.js';
 import { recordDirectories, type RecordJob, type RecordOutcome } from './record-dirs.js';
 import { appendAll } from '../../append-all.js';
+import type { Tracer } from './tracer.js';
 
 const BATCH = 64;
 /** Batches a thread holds at once: it starts the next while the last outcomes travel back and the main thread scans on. */
@@ -50,6 +51,9 @@ export class IndexWorkers {
   private workers: Worker[] = [];
   private threads: number | undefined;
 
+  /** `tracer`: where the read probe's timings go. */
+  constructor(private readonly tracer?: Tracer) {}
+
   /** Threads started so far (0: the jobs ran inline). */
   get started(): number {
     return this.workers.length;
@@ -83,7 +87,7 @@ export class IndexWorkers {
     };
     const receivers = new Map<Worker, (batch: InspectOutcome[]) => void>();
     const startThreads = () => {
-      this.threads ??= indexThreads(isColdRead(spread(queue.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path))));
+      this.threads ??= indexThreads(isColdRead(spread(queue.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path)), this.tracer));
       for (const worker of this.start()) {
         const receive = (batch: InspectOutcome[]) => {
           inFlight.set(worker, (inFlight.get(worker) as number) - 1);

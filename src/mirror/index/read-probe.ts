@@ -1,5 +1,6 @@
 // Tell distribution files on the disk from files in the page cache, to size the indexer's thread pool.
 import { closeSync, openSync, readSync } from 'node:fs';
+import type { Tracer } from './tracer.js';
 
 /** Reading a file's first block from the page cache takes microseconds; from a disk, a seek's hundreds. */
 const COLD_READ_US = 100;
@@ -17,7 +18,7 @@ export function spread<T>(items: readonly T[], count = PROBE_FILES): T[] {
  * 4 KB exceeds COLD_READ_US. Files that cannot be read are left out; none readable: not cold. The
  * cost is a few milliseconds at most, and the blocks read are the ones the inspection reads next.
  */
-export function isColdRead(paths: readonly string[]): boolean {
+export function isColdRead(paths: readonly string[], tracer?: Tracer): boolean {
   const buffer = Buffer.allocUnsafe(4096);
   const times: number[] = [];
   for (const path of paths) {
@@ -36,6 +37,6 @@ export function isColdRead(paths: readonly string[]): boolean {
   }
   if (times.length === 0) return false;
   times.sort((a, b) => a - b);
-  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: read probe ${times.map((t) => Math.round(t)).join(' ')} us\n`);
+  tracer?.(`read probe ${times.map((t) => Math.round(t)).join(' ')} us`);
   return (times[Math.floor(times.length / 2)] as number) > COLD_READ_US;
 }

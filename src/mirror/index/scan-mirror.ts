@@ -3,6 +3,7 @@ import { lstat, lstatSync, readdirSync, readFileSync, rmSync, type BigIntStats, 
 import { join } from 'node:path';
 import { TEMP_NAME } from '../../fs/replace-file.js';
 import { isDistName } from '../../pypi/dist-filename.js';
+import type { Tracer } from './tracer.js';
 import { entriesByDir, type FileRecord, type Manifest, type SidecarRecord } from '../store/manifest.js';
 import { isSidecar, STATE_DIR } from '../store/layout.js';
 
@@ -105,7 +106,7 @@ const COLD_US = 40;
  * the rest are asked for all at once on the thread pool, whose parallel reads overlap the waits;
  * from the page cache, one by one is faster than a callback each. Symlinks are not directories (`lstat`).
  */
-export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): Promise<TopLevel> {
+export async function statTopLevel(dir: string, force?: 'serial' | 'parallel', tracer?: Tracer): Promise<TopLevel> {
   const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const names = readdirSync(dir).filter((name) => name !== STATE_DIR);
   names.sort();
@@ -114,7 +115,7 @@ export async function statTopLevel(dir: string, force?: 'serial' | 'parallel'): 
   const probed = Math.min(PROBE, names.length);
   for (let i = 0; i < probed; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });
   const probeUs = ((performance.now() - started) * 1000) / probed;
-  if (process.env.DIB_PYPI_DEBUG_TIMING === '1') process.stderr.write(`dib-pypi: timing: stat probe, ${probeUs.toFixed(1)} us a directory\n`);
+  tracer?.(`stat probe, ${probeUs.toFixed(1)} us a directory`);
   const isCold = force === undefined ? probed === PROBE && probeUs > COLD_US : force === 'parallel';
   if (isCold) await statAll(prefix, names, probed, stats);
   else for (let i = probed; i < names.length; i++) stats[i] = lstatSync(prefix + names[i], { throwIfNoEntry: false });

@@ -1,5 +1,6 @@
 // What an index run is given and what it reports.
 import type { FileRecord } from '../store/manifest.js';
+import type { Tracer } from './tracer.js';
 
 export interface IndexProblem {
   /** Path of the file, relative to the mirror. */
@@ -25,6 +26,8 @@ export interface IndexOptions {
    * their `.metadata` written: used as they are, instead of inspecting again.
    */
   inspected?: ReadonlyMap<string, FileRecord>;
+  /** Takes a line per phase with the time it took, and the probes' findings; none: nothing is timed. */
+  tracer?: Tracer;
 }
 
 export interface IndexResult {

@@ -1,7 +1,7 @@
-// How the sync's verified downloads enter the mirror: on one writer thread (sync-writer-thread.ts), which writes
+// How the sync's verified downloads enter the mirror: on one writer thread (writer-thread.ts), which writes
 // each file to a hidden temp name, inspects it from memory (index record, PEP 658 `.metadata`), and renames it
 // into place once this thread has appended the batch to the sync journal (one fdatasync per batch, see
-// sync-journal.ts). A name under its final name is always a verified file; a crash leaves only hidden temp
+// journal.ts). A name under its final name is always a verified file; a crash leaves only hidden temp
 // files (removed by the next run) and perhaps a `.metadata` no page names yet (rewritten by the next run).
 //
 // Why a thread for the file system: on the main thread, the creates, writes and renames of tens of thousands

@@ -5,7 +5,7 @@ import bcrypt from 'bcryptjs';
 import { LoginLimiter, clientKey } from '../../../src/server/login-limiter.js';
 import { canonicalVersion, fileIdentity } from '../../../src/mirror/store/file-identity.js';
 import { parseDistFilename } from '../../../src/pypi/dist-filename.js';
-import { MAX_LINK_STEPS, tarMemberChecker } from '../../../src/mirror/inspect/inspect-distribution.js';
+import { MAX_LINK_STEPS, tarMemberChecker } from '../../../src/mirror/inspect/tar-member-check.js';
 import type { TarMember } from '../../../src/mirror/inspect/tar-scanner.js';
 import { Authenticator, dummyHash, type PasswordHasher } from '../../../src/server/credentials.js';
 import { UploadThreads } from '../../../src/server/upload-threads.js';
