@@ -1,6 +1,6 @@
 // The subcommands, in --help order: each one's declaration (commands/<name>.ts: flags, help, normaliser) and
 // the module that runs it, loaded on demand (scripts/bundle.mjs turns each import into a require of its own bundle).
-import { command, type Command } from './declare.js';
+import { command, type Command } from './commands/declare.js';
 import { chroot } from './commands/chroot.js';
 import { configure } from './commands/configure.js';
 import { dockerBuild } from './commands/docker-build.js';

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { UsageError, type DibPypiError } from '../errors.js';
 import { redact } from '../redact.js';
 import { commandHelp, COMMANDS, groupHelp, isGroup, programHelp } from './commands.js';
-import { parseArgsOptions, type Command } from './declare.js';
+import { parseArgsOptions, type Command } from './commands/declare.js';
 import { findPackageRoot } from './package-root.js';
 import { withFlagNames } from './input-errors.js';
 import { joinNegativeValues } from './negative-values.js';

@@ -10,6 +10,7 @@ import { redact } from '../redact.js';
 import { createStatusLine } from './status-line.js';
 import { parseSize } from '../mirror/sync/options.js';
 import type { ReindexQueue } from '../mirror/store/reindex-queue.js';
+import type { IndexResult } from '../mirror/index/types.js';
 import type { LogFormat } from '../server/access-log.js';
 import type { ServeCommandLine, ServeFlags } from './commands/serve-options.js';
 
@@ -243,14 +244,14 @@ async function serveInThisProcess(flags: ServeFlags, dir: string, host: string, 
  * One re-index queue for the files the cache stores and for uploads (one run at a time, shared by
  * those waiting), loaded only when one of them is enabled.
  */
-function sharedReindexQueue(dir: string): () => Promise<ReindexQueue> {
-  let queue: Promise<ReindexQueue> | undefined;
+function sharedReindexQueue(dir: string): () => Promise<ReindexQueue<IndexResult>> {
+  let queue: Promise<ReindexQueue<IndexResult>> | undefined;
   return () =>
     (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
-async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onPageWritten: (path: string) => void, onUpstreamRequest?: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void) {
+async function setUpProxy(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue<IndexResult>>, onPageWritten: (path: string) => void, onUpstreamRequest?: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void) {
   const upstreams = flags.upstream ?? [];
   const ttl = parseSeconds(flags.ttl, '--ttl', 600);
   const timeout = parseSeconds(flags.timeout, '--timeout', 10);
@@ -296,7 +297,7 @@ function uploadsEnabled(flags: ServeFlags): boolean {
 }
 
 /** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */
-async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue>, onIndexed: (project: string) => void, log: (line: string) => void) {
+async function setUpUploads(flags: ServeFlags, dir: string, reindexQueue: () => Promise<ReindexQueue<IndexResult>>, onIndexed: (project: string) => void, log: (line: string) => void) {
   const token = process.env.DIB_PYPI_UPLOAD_TOKEN;
   const maxMb = parseMegabytes(flags.maxUploadMb, '--max-upload-mb', 1024);
   const maxFailures = parseLoginFailures(flags.maxLoginFailures);

@@ -1,5 +1,5 @@
 // `dib-pypi chroot DIR -- CMD...`: its flags, help and options (run by ../chroot-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { HOME_OPTION, JSON_OPTION, PLAN_OPTIONS, planFlags, VARIABLES } from './shared-options.js';
 
 export const chroot = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi configure --root DIR`: its flags, help and options (run by ../configure-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { HOME_OPTION, JSON_OPTION, PLAN_OPTIONS, planFlags, ROOT_OPTIONS, VARIABLES } from './shared-options.js';
 
 export const configure = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi docker build ... CONTEXT`: its help and options (run by ../docker-build-command.ts; it parses its own flags).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { VARIABLES } from './shared-options.js';
 
 export const dockerBuild = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi element-path`: its flags, help and options (run by ../element-path-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 
 export const elementPath = defineCommand({
   name: 'element-path',

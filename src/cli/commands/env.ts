@@ -1,5 +1,5 @@
 // `dib-pypi env`: its flags, help and options (run by ../env-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { PLAN_OPTIONS, planFlags, VARIABLES } from './shared-options.js';
 
 export const env = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi exec -- CMD...`: its flags, help and options (run by ../exec-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { PLAN_OPTIONS, planFlags, VARIABLES } from './shared-options.js';
 
 /** exec and env print CMD's output or the variables themselves: --json has nothing to describe. */

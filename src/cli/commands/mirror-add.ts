@@ -1,5 +1,5 @@
 // `dib-pypi mirror add DIR [-r FILE]... [PKG...]`: its flags, help and options (run by ../mirror-add-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { PROGRESS_NOTES, PROGRESS_OPTIONS_WIDE, progressFlags } from './shared-options.js';
 
 export const mirrorAdd = defineCommand({

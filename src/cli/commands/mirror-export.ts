@@ -1,5 +1,5 @@
 // `dib-pypi mirror export LOCKFILE OUTDIR`: its flags, help and options (run by ../mirror-export-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { JSON_OPTION } from './shared-options.js';
 
 export const mirrorExport = defineCommand({

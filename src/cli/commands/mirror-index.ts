@@ -1,5 +1,5 @@
 // `dib-pypi mirror index DIR`: its flags, help and options (run by ../mirror-index-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { JSON_OPTION, PROGRESS_NOTES, PROGRESS_OPTIONS, progressFlags } from './shared-options.js';
 
 export const mirrorIndex = defineCommand({

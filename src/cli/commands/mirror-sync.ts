@@ -1,5 +1,5 @@
 // `dib-pypi mirror sync DIR --upstream URL`: its flags, help and options (run by ../mirror-sync-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { PROGRESS_NOTES, PROGRESS_OPTIONS_WIDE, progressFlags } from './shared-options.js';
 
 export const mirrorSync = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi mirror verify DIR`: its flags, help and options (run by ../mirror-verify-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { PROGRESS_NOTES, PROGRESS_OPTIONS, progressFlags } from './shared-options.js';
 
 export const mirrorVerify = defineCommand({

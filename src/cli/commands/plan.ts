@@ -1,5 +1,5 @@
 // `dib-pypi plan`: its flags, help and options (run by ../plan-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { JSON_OPTION, PLAN_OPTIONS, planFlags, VARIABLES } from './shared-options.js';
 
 export const plan = defineCommand({

@@ -1,5 +1,5 @@
 // `dib-pypi restore --root DIR`: its flags, help and options (run by ../restore-command.ts).
-import { defineCommand, type OptionsOf } from '../declare.js';
+import { defineCommand, type OptionsOf } from './declare.js';
 import { JSON_OPTION, ROOT_OPTIONS } from './shared-options.js';
 
 export const restore = defineCommand({

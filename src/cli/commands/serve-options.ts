@@ -1,6 +1,6 @@
 // `dib-pypi serve`'s flags: the spec (with help lines) that the command line, DIB_PYPI_SERVE_* variables and
 // the --config file share (serve-settings.ts layers them), and the options serve-command.ts runs with.
-import { hasValuesOf, type OptionSpecs, type Values } from '../declare.js';
+import { hasValuesOf, type OptionSpecs, type Values } from './declare.js';
 
 /** In this order in the TOML "unknown setting" message; --help shows them in SERVE_HELP_ORDER. */
 export const SERVE_OPTIONS = {

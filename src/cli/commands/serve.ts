@@ -1,5 +1,5 @@
 // `dib-pypi serve [DIR]`: its help and options (flags in serve-options.ts; run by ../serve-command.ts).
-import { defineCommand } from '../declare.js';
+import { defineCommand } from './declare.js';
 import { SERVE_HELP_ORDER, SERVE_OPTIONS, type ServeCommandLine } from './serve-options.js';
 
 export const serve = defineCommand({

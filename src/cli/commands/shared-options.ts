@@ -1,5 +1,5 @@
 // Flags several commands share (the plan's, a root's, progress), with their help lines, and their normalisers.
-import type { OptionSpecs, Values } from '../declare.js';
+import type { OptionSpecs, Values } from './declare.js';
 
 export const PLAN_OPTIONS = {
   'mirror-url': {

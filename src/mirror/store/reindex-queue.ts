@@ -1,24 +1,23 @@
 // Asking for a re-index of the mirror after a change (an upload, a cached download): one run at a time, requests made while a run is going share the next run.
 import { StateError } from '../../errors.js';
-import type { IndexResult } from '../index/types.js';
-
-export type IndexRun = () => Promise<IndexResult>;
+/** One run of the index, given by whoever composes the store with the index (the index sits above the store). */
+export type IndexRun<Result> = () => Promise<Result>;
 
 /** How long to wait for another indexer (a `dib-pypi mirror index` run by hand) to finish. */
 const LOCK_WAIT_MS = 60_000;
 const LOCK_POLL_MS = 100;
 
-export class ReindexQueue {
-  readonly #run: IndexRun;
-  #current: Promise<IndexResult> | undefined;
-  #next: Promise<IndexResult> | undefined;
+export class ReindexQueue<Result> {
+  readonly #run: IndexRun<Result>;
+  #current: Promise<Result> | undefined;
+  #next: Promise<Result> | undefined;
 
-  constructor(run: IndexRun) {
+  constructor(run: IndexRun<Result>) {
     this.#run = run;
   }
 
   /** Resolves after a run that started after this call has finished. */
-  request(): Promise<IndexResult> {
+  request(): Promise<Result> {
     if (this.#current === undefined) return this.#start();
     this.#next ??= this.#current.catch(() => undefined).then(() => {
       this.#next = undefined;
@@ -27,7 +26,7 @@ export class ReindexQueue {
     return this.#next;
   }
 
-  #start(): Promise<IndexResult> {
+  #start(): Promise<Result> {
     const run = this.#withLockRetry().finally(() => {
       if (this.#current === run) this.#current = undefined;
     });
@@ -35,7 +34,7 @@ export class ReindexQueue {
     return run;
   }
 
-  async #withLockRetry(): Promise<IndexResult> {
+  async #withLockRetry(): Promise<Result> {
     const deadline = Date.now() + LOCK_WAIT_MS;
     for (;;) {
       try {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { parseArgs } from 'node:util';
 import { test } from 'node:test';
-import { command, defineCommand, hasValuesOf, optionsHelp, parseArgsOptions } from '../../../src/cli/declare.js';
+import { command, defineCommand, hasValuesOf, optionsHelp, parseArgsOptions } from '../../../src/cli/commands/declare.js';
 import { COMMANDS } from '../../../src/cli/commands.js';
 import { configure } from '../../../src/cli/commands/configure.js';
 import { dockerBuild } from '../../../src/cli/commands/docker-build.js';

@@ -2,7 +2,7 @@
 // its help text and a normaliser from the parsed flags to the options its module runs with. The
 // type of the parsed flags is derived from the spec, so no command needs a cast to read them.
 import type { ParseArgsConfig } from 'node:util';
-import { InternalError } from '../errors.js';
+import { InternalError } from '../../errors.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
