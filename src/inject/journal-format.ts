@@ -42,7 +42,7 @@ export function encodeRecord(record: JournalRecord): string {
 function decodeLine(line: string): JournalRecord | undefined {
   const match = /^(\d+) ([0-9a-f]{8}) (.*)$/s.exec(line);
   if (!match) return undefined;
-  const [, length, sum, json] = match as unknown as [string, string, string, string];
+  const [, length = '', sum = '', json = ''] = match;
   if (Buffer.byteLength(json) !== Number(length) || checksum(json) !== sum) return undefined;
   try {
     return JSON.parse(json) as JournalRecord;

@@ -26,7 +26,9 @@ export function pickRange(range: string | undefined, ifRange: string | undefined
   if (ifRange !== undefined && ifRange.trim() !== etag && ifRange.trim() !== lastModified) return { kind: 'full' };
   const match = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
   if (match === null) return { kind: 'full' };
-  const [, first, last] = match as unknown as [string, string, string];
+  // Both groups always take part in a match (each may be empty).
+  const first = match[1] ?? '';
+  const last = match[2] ?? '';
   if (first === '' && last === '') return { kind: 'full' };
   if (first === '') {
     const suffix = Number(last);
