@@ -142,9 +142,9 @@ class MirrorBench {
   /**
    * Move `path` out of the way instead of deleting it: ext4 does not hand out an inode freed in the
    * last 60 s (300 s more while its inode table block is dirty) when that block is cached, and skips
-   * each such inode one by one on every allocation, so creating 20,000 files in a directory right
-   * after deleting 20,000 there took ten times the system time. Whichever
-   * side ran after a deletion paid for it; the trash is deleted with the work directory at the end.
+   * each such inode one by one on every allocation, so creating many files in a directory right
+   * after deleting as many there costs far more system time. Whichever side ran after a deletion
+   * paid for it; the trash is deleted with the work directory at the end.
    */
   toTrash(path: string): void {
     if (!existsSync(path)) return;

@@ -399,7 +399,7 @@ async function main(): Promise<void> {
     const packages = readdirSync(mirror).filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html'))).sort().slice(0, options.pipPackages);
     const generated = peers[2] as Peer;
     const times: { ours: number[]; nginx: number[] } = { ours: [], nginx: [] };
-    // pip's own start-up and resolution are most of each run and swing by +-0.2 s here: best of PIP_RUNS each, alternating.
+    // pip's own start-up and resolution are most of each run and swing from run to run: best of PIP_RUNS each, alternating.
     for (let i = 0; i < PIP_RUNS; i++) {
       times.nginx.push(pipTime(`${generated.base}/simple/`, packages, options.workDir));
       times.ours.push(pipTime(`${ours.base}/simple/`, packages, options.workDir));
