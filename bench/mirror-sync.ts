@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { $ } from 'zx';
 import { startNginx } from '../test/helpers/nginx.js';
 import { CommandError, runChecked } from './measure/run-measured.js';
 
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
     const urls = fileUrls(upstream, nginx.url);
     const urlList = join(work, 'urls.txt');
     writeFileSync(urlList, urls.join('\n') + '\n');
-    runChecked(['sh', '-c', 'find "$1" -type f -print0 | xargs -0 -r cat > /dev/null', 'sh', upstream]); // upstream in the page cache for everyone
+    await $`find ${upstream} -type f -print0 | xargs -0 -r cat > /dev/null`; // upstream in the page cache for everyone
     const floorDir = join(work, 'floor');
     // The previous round's files are moved out of the way, not deleted: ext4 does not hand out an inode
     // freed in the last 60 s (300 s more while its inode table block is dirty) when that block is cached,
