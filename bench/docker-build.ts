@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { $ } from 'zx';
 import { cleanEnv } from '../test/helpers/cli.js';
 import { mirrorImageTag } from '../src/targets/mirror-image.js';
 import { baseImage, DOCKER, dockerProblem, makeTestMirror, tempDir } from '../test/helpers/docker.js';
@@ -48,8 +49,7 @@ async function main(): Promise<void> {
     const names = Array.from({ length: PROJECTS }, (_, i) => `bench-lib-${i}`);
     for (const name of names) await makeWheel(join(mirror, name), { name, version: '1.0' });
     await makeWheel(join(mirror, 'bench-all'), { name: 'bench-all', version: '1.0', requires: [...names, 'dib-app'] });
-    const reindex = spawnSync(process.execPath, [CLI, 'mirror', 'index', mirror], { env: cleanEnv(), encoding: 'utf8' });
-    if (reindex.status !== 0) throw new Error(reindex.stderr);
+    await $({ env: cleanEnv() })`${process.execPath} ${CLI} mirror index ${mirror}`;
 
     const context = join(work, 'context');
     mkdirSync(context);
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
       const env = { ...cleanEnv(), DOCKER_BUILDKIT: '1', DIB_PYPI_DOCKER: DOCKER };
       // Each timed build's image is removed afterwards (untimed): a re-tag would leave the last one dangling.
       const removed = (ms: number, tag: string) => {
-        spawnSync(DOCKER, ['image', 'rm', tag], { stdio: 'ignore' });
+        $.sync({ nothrow: true, quiet: true })`${DOCKER} image rm ${tag}`;
         return ms;
       };
       const naive = () => removed(timed(DOCKER, ['build', '-q', '--no-cache', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${nginx.url}`, '-t', images[0] as string, context], env), images[0] as string);
@@ -85,7 +85,7 @@ async function main(): Promise<void> {
       await nginx.stop();
     }
   } finally {
-    spawnSync(DOCKER, ['image', 'rm', '-f', ...images], { stdio: 'ignore' });
+    $.sync({ nothrow: true, quiet: true })`${DOCKER} image rm -f ${images}`;
     rmSync(work, { recursive: true, force: true });
   }
 }

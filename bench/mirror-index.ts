@@ -3,11 +3,11 @@
 //   node dist/bench/mirror-index.js [--size large|small] [--runs N] [--cache cold|warm] [--work-dir DIR] [--keep] [--dir2pi PIP2PI_CHECKOUT]
 // With --dir2pi (a checkout of github.com/wolever/pip2pi, never part of this repository), pip2pi's dir2pi
 // indexes a flat copy (hard links) of the same files in the same cache mode, as the peer users know.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { $ } from 'zx';
 import { CommandError, GNU_TIME, runChecked, runMeasured, type Measured } from './measure/run-measured.js';
 import { listFileSizes, producedFiles, renderProducedList } from './measure/tree-sizes.js';
 
@@ -33,7 +33,7 @@ interface Options {
 }
 
 function canDropCaches(): boolean {
-  return spawnSync('sh', ['-c', 'sync && echo 3 > /proc/sys/vm/drop_caches'], { stdio: 'ignore' }).status === 0;
+  return $.sync({ nothrow: true, quiet: true })`sync && echo 3 > /proc/sys/vm/drop_caches`.ok;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -142,9 +142,9 @@ class MirrorBench {
   /**
    * Move `path` out of the way instead of deleting it: ext4 does not hand out an inode freed in the
    * last 60 s (300 s more while its inode table block is dirty) when that block is cached, and skips
-   * each such inode one by one on every allocation, so creating 20,000 files in a directory right
-   * after deleting 20,000 there took ten times the system time. Whichever
-   * side ran after a deletion paid for it; the trash is deleted with the work directory at the end.
+   * each such inode one by one on every allocation, so creating many files in a directory right
+   * after deleting as many there costs far more system time. Whichever side ran after a deletion
+   * paid for it; the trash is deleted with the work directory at the end.
    */
   toTrash(path: string): void {
     if (!existsSync(path)) return;

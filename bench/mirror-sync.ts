@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { $ } from 'zx';
 import { startNginx } from '../test/helpers/nginx.js';
 import { CommandError, runChecked } from './measure/run-measured.js';
 
@@ -85,13 +86,13 @@ async function main(): Promise<void> {
     const urls = fileUrls(upstream, nginx.url);
     const urlList = join(work, 'urls.txt');
     writeFileSync(urlList, urls.join('\n') + '\n');
-    runChecked(['sh', '-c', 'find "$1" -type f -print0 | xargs -0 -r cat > /dev/null', 'sh', upstream]); // upstream in the page cache for everyone
+    await $`find ${upstream} -type f -print0 | xargs -0 -r cat > /dev/null`; // upstream in the page cache for everyone
     const floorDir = join(work, 'floor');
     // The previous round's files are moved out of the way, not deleted: ext4 does not hand out an inode
     // freed in the last 60 s (300 s more while its inode table block is dirty) when that block is cached,
-    // and skips each such inode on every allocation, so creating 20,000 files in a directory right after
-    // deleting 20,000 there took 4-5 s of system time instead of 0.4 s here. Whichever side ran after a
-    // deletion paid for it. The trash goes with the work directory at the end.
+    // and skips each such inode on every allocation, so creating many files in a directory right after
+    // deleting as many there costs far more system time. Whichever side ran after a deletion paid for
+    // it. The trash goes with the work directory at the end.
     let trashed = 0;
     const toTrash = (path: string) => {
       if (!existsSync(path)) return;

@@ -7,12 +7,12 @@
 // --pypiserver: a pypiserver source tree (e.g. `fetch github:pypiserver/pypiserver`, never committed),
 // run with Debian's python3; measured after the others, one cell at a time, because each of its
 // requests rescans the mirror and the requests wrk leaves queued would load the other peers' runs.
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { $ } from 'zx';
 import { renderNginxConf } from '../src/server/nginx-conf.js';
 import { runChecked } from './measure/run-measured.js';
 
@@ -71,7 +71,7 @@ const hasEnded = (child: ChildProcess | undefined) => child !== undefined && (ch
 /** Wait until `url` answers; fails at once when `child` exits first, with the end of what it printed. */
 async function waitFor(url: string, child?: ChildProcess, stderr?: () => string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    if (spawnSync('curl', ['-sf', '-o', '/dev/null', url]).status === 0) return;
+    if ((await $({ nothrow: true, quiet: true })`curl -sf -o /dev/null ${url}`).ok) return;
     if (hasEnded(child)) break;
     await sleep(50);
   }
@@ -146,7 +146,8 @@ function parseDuration(text: string): number {
 
 /** wrk, one thread (the other core is the server's), keep-alive, with pip's Accept header. */
 async function wrk(url: string, connections: number, seconds: number, timeoutSeconds = 2): Promise<Load> {
-  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, `--timeout`, `${timeoutSeconds}s`, '--latency', '-H', 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01', url], { maxBuffer: 1024 * 1024 });
+  const accept = 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
+  const { stdout: out } = await $`wrk -t1 -c${connections} -d${seconds}s --timeout ${timeoutSeconds}s --latency -H ${accept} ${url}`;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p99 = parseDuration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
@@ -399,7 +400,7 @@ async function main(): Promise<void> {
     const packages = readdirSync(mirror).filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html'))).sort().slice(0, options.pipPackages);
     const generated = peers[2] as Peer;
     const times: { ours: number[]; nginx: number[] } = { ours: [], nginx: [] };
-    // pip's own start-up and resolution are most of each run and swing by +-0.2 s here: best of PIP_RUNS each, alternating.
+    // pip's own start-up and resolution are most of each run and swing from run to run: best of PIP_RUNS each, alternating.
     for (let i = 0; i < PIP_RUNS; i++) {
       times.nginx.push(pipTime(`${generated.base}/simple/`, packages, options.workDir));
       times.ours.push(pipTime(`${ours.base}/simple/`, packages, options.workDir));

@@ -3,7 +3,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { execa } from 'execa';
+import { $ } from 'zx';
 import { makeWheel } from '../test/helpers/make-dist.js';
 import { DEBIAN_PYTHON, envWithoutPip } from '../test/helpers/python.js';
 import { changedPaths, diffListings, listTree } from '../test/helpers/tree-listing.js';
@@ -51,41 +51,45 @@ function makeRoot(root: string): void {
   utimesSync(pipConf, new Date('2001-02-03T04:05:06.789Z'), new Date('2001-02-03T04:05:06.789Z'));
 }
 
+/** Commands run in exactly `env` (no variable of ours leaks in); a failure is the caller's to report. */
+function shell(env: NodeJS.ProcessEnv, cwd?: string) {
+  return $({ env, ...(cwd !== undefined ? { cwd } : {}), nothrow: true, quiet: true });
+}
+
 async function runCli(args: string[], cwd: string): Promise<string> {
-  const result = await execa(process.execPath, [CLI, ...args], { cwd, env: envWithoutPip(process.env), extendEnv: false, reject: false, all: true });
-  check(result.exitCode === 0, `dib-pypi ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.all}`);
-  return result.all;
+  const result = await shell(envWithoutPip(process.env), cwd)`${process.execPath} ${CLI} ${args}`;
+  check(result.ok, `dib-pypi ${args.join(' ')} failed (exit ${result.exitCode}):\n${result.stdall}`);
+  return result.stdall.trimEnd();
 }
 
 /** `unshare --net` cuts every network but a down loopback; it needs root (or user namespaces). */
 async function networkCutter(): Promise<string[]> {
-  const probe = await execa('unshare', ['--net', 'true'], { reject: false });
-  return probe.exitCode === 0 ? ['unshare', '--net'] : [];
+  const probe = await shell(process.env)`unshare --net true`;
+  return probe.ok ? ['unshare', '--net'] : [];
 }
 
 async function pipInstall(root: string, mirror: string, target: string, report: string): Promise<void> {
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: join(root, 'etc', 'pip.conf') });
-  const listed = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'config', 'list'], { env, extendEnv: false, reject: false, all: true });
-  check(listed.exitCode === 0, `pip config list failed:\n${listed.all}`);
-  say(`pip settings in force (PIP_CONFIG_FILE=<root>/etc/pip.conf, no other PIP_* variable):\n${listed.all}`);
+  const listed = await shell(env)`${DEBIAN_PYTHON} -m pip config list`;
+  check(listed.ok, `pip config list failed:\n${listed.stdall}`);
+  say(`pip settings in force (PIP_CONFIG_FILE=<root>/etc/pip.conf, no other PIP_* variable):\n${listed.stdall.trimEnd()}`);
   const fromHost = listed.stdout.split('\n').filter((l) => l !== '' && !l.startsWith(':env:') && !l.startsWith('global.index-url='));
   if (fromHost.length > 0) say(`(${fromHost.map((l) => l.split('=')[0]).join(', ')}: from this host's global pip config, which pip reads even with PIP_CONFIG_FILE)`);
   const cutter = await networkCutter();
   say(cutter.length > 0 ? 'network: cut (pip runs under `unshare --net`)' : 'network: NOT cut (`unshare --net` is not permitted here); the install still uses only the mirror');
   const pip = [DEBIAN_PYTHON, '-m', 'pip', 'install', '--no-cache-dir', '--target', target, '--report', report, 'hello-dib'];
-  const [command, ...args] = [...cutter, ...pip] as [string, ...string[]];
-  const result = await execa(command, args, { env, extendEnv: false, reject: false, all: true });
-  check(result.exitCode === 0, `${pip.join(' ')} failed (exit ${result.exitCode}):\n${result.all}`);
-  say(result.all.split('\n').filter((l) => /^(Looking in indexes|Successfully installed)/.test(l)).join('\n'));
+  const result = await shell(env)`${[...cutter, ...pip]}`;
+  check(result.ok, `${pip.join(' ')} failed (exit ${result.exitCode}):\n${result.stdall}`);
+  say(result.stdall.split('\n').filter((l) => /^(Looking in indexes|Successfully installed)/.test(l)).join('\n'));
 
   const installed = (JSON.parse(readFileSync(report, 'utf8')) as { install: { download_info: { url: string } }[] }).install;
   const urls = installed.map((i) => i.download_info.url).sort();
   check(urls.length === 2 && urls.every((u) => u.startsWith(`file://${mirror}/`)), `pip did not take both files from the mirror: ${urls.join(', ')}`);
   say(`both files came from the mirror: ${urls.map((u) => u.slice(`file://${mirror}/`.length)).join(', ')}`);
 
-  const run = await execa(DEBIAN_PYTHON, ['-c', 'import hello_dib; print(hello_dib.main())'], { env: { ...env, PYTHONPATH: target }, extendEnv: false, cwd: target, reject: false, all: true });
-  check(run.exitCode === 0, `the installed package does not run:\n${run.all}`);
-  say(`python -c 'import hello_dib; print(hello_dib.main())' -> ${run.stdout}`);
+  const run = await shell({ ...env, PYTHONPATH: target }, target)`${DEBIAN_PYTHON} -c ${'import hello_dib; print(hello_dib.main())'}`;
+  check(run.ok, `the installed package does not run:\n${run.stdall}`);
+  say(`python -c 'import hello_dib; print(hello_dib.main())' -> ${run.stdout.trimEnd()}`);
 }
 
 async function main(work: string): Promise<void> {

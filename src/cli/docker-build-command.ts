@@ -1,5 +1,6 @@
 // `dib-pypi docker build [--mirror DIR] [plan flags] [docker build flags] CONTEXT`: docker's exit code is ours.
 import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
 import { splitBuildArgs } from '../targets/docker-build-args.js';
 import { dockerBuild } from '../targets/docker-builder.js';
 import { resolveMirror } from '../targets/mirror-location.js';
@@ -15,6 +16,7 @@ export async function runDockerBuild(flags: DockerBuildOptions): Promise<void> {
   const mirror = resolveMirror(args.own.mirror, process.env);
   const stdinDockerfile = args.file === '-' ? readFileSync(0, 'utf8') : undefined;
   process.exitCode = await dockerBuild({
+    engine: new Docker(),
     args,
     plan,
     mirror,

@@ -9,11 +9,12 @@
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
+import type Docker from 'dockerode';
 import { renderPipConf } from '../inject/render-pip-conf.js';
 import { DibPypiError, UsageError } from '../errors.js';
 import type { EnvMap, Plan } from '../plan/types.js';
 import { chooseNetwork } from './build-network.js';
-import { checkBuildKit, dockerBinary, dockerOutput, runDockerInherit } from './docker-cli.js';
+import { checkBuildKit, dockerBinary, runDockerInherit } from './docker-cli.js';
 import { addRunMounts, baseImagesOf } from './dockerfile-mounts.js';
 import { pipEnvWarnings } from './image-pip-env.js';
 import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
@@ -25,6 +26,8 @@ export const PIP_CONF_SECRET = 'dib-pypi-pip-conf';
 export const PIP_CONF_TARGET = '/etc/pip.conf';
 
 export interface BuildOptions {
+  /** The Engine API, for what is no build: the mirror's image, the base images' configs. */
+  engine: Docker;
   args: SplitBuildArgs;
   plan: Plan;
   /** Host directory of the mirror; undefined: none to mount. */
@@ -55,6 +58,15 @@ function readDockerfile(options: BuildOptions): { text: string; path?: string } 
   }
 }
 
+/** The base image's ENV; none when it is not here (yet): BuildKit reports what it cannot find. */
+async function imageEnv(engine: Docker, image: string): Promise<string[]> {
+  try {
+    return (await engine.getImage(image).inspect()).Config.Env ?? [];
+  } catch {
+    return [];
+  }
+}
+
 /** Build; resolves with docker's exit code. Our temp files go on success, failure and Ctrl-C. */
 export async function dockerBuild(options: BuildOptions): Promise<number> {
   const { args, plan, env } = options;
@@ -65,7 +77,7 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
   checkBuildKit(docker, env);
 
   let mirrorImage: string | undefined;
-  if (options.mirror !== undefined) mirrorImage = await ensureMirrorImage(docker, options.mirror, env, options.progress);
+  if (options.mirror !== undefined) mirrorImage = await ensureMirrorImage(options.engine, options.mirror, options.progress);
   else if (plan.indexUrl.url.startsWith(`file://${MIRROR_MOUNT}`)) {
     options.warn(`no mirror to mount (no --mirror, and ${defaultMirror(env)} does not exist): ${plan.indexUrl.url} will be empty in the build`);
   }
@@ -73,13 +85,7 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
   if (rewritten.syntax !== undefined) options.warn(`the Dockerfile asks for the frontend ${rewritten.syntax} (# syntax=): BuildKit pulls it, which fails offline; without the line the built-in frontend is used`);
   if (rewritten.runs === 0) options.warn('the Dockerfile has no RUN instruction: pip is not used in this build');
   for (const image of baseImagesOf(dockerfile.text)) {
-    let imageEnv: string[] = [];
-    try {
-      imageEnv = (JSON.parse(dockerOutput(docker, ['image', 'inspect', '--format', '{{json .Config.Env}}', image], options.env)) as string[] | null) ?? [];
-    } catch {
-      continue; // not here (yet): BuildKit reports what it cannot find
-    }
-    for (const warning of pipEnvWarnings(image, imageEnv)) options.warn(warning);
+    for (const warning of pipEnvWarnings(image, await imageEnv(options.engine, image))) options.warn(warning);
   }
   if (rewritten.onbuildRuns > 0) options.warn(`${rewritten.onbuildRuns} ONBUILD RUN instruction(s) left as they are: they run in other builds, without the mirror`);
 

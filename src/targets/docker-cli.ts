@@ -1,4 +1,5 @@
-// The docker CLI we drive for BuildKit builds and imports: which binary, whether it can build with BuildKit, running it.
+// The docker CLI, driven only for BuildKit builds (the Engine API has no secret or bind mounts for a
+// build; everything else goes through dockerode): which binary, whether it can build with BuildKit, running it.
 import { spawnSync } from 'node:child_process';
 import { runForwardingSignals } from './run-forwarding-signals.js';
 import { DibPypiError } from '../errors.js';
@@ -61,14 +62,4 @@ export async function runDockerInherit(docker: string, args: string[], env: EnvM
   } catch (error) {
     throw new DockerUnavailableError(`cannot run ${docker}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
   }
-}
-
-/** Run docker and collect its output; throws with its stderr when it fails. */
-export function dockerOutput(docker: string, args: string[], env: EnvMap): string {
-  const result = spawnSync(docker, args, { encoding: 'utf8', env: dockerEnv(env), maxBuffer: 64 << 20 });
-  if (result.status !== 0) {
-    const detail = (result.stderr ?? '').trim() || (result.error?.message ?? `exit ${result.status}`);
-    throw new DibPypiError(`${docker} ${args[0] ?? ''} ${args[1] ?? ''} failed: ${detail}`.replace(/\s+failed/, ' failed'));
-  }
-  return result.stdout;
 }

@@ -1,13 +1,12 @@
-// The mirror as a local Docker image (`docker import` of its files), so a `--network none` BuildKit
-// build can mount it with `RUN --mount=type=bind,from=IMAGE`. Tagged by a hash of the mirror's file
-// list (path, size, mtime, mode): an unchanged mirror is imported once and reused.
-import { spawn } from 'node:child_process';
+// The mirror as a local Docker image (an import of its files through the Engine API), so a
+// `--network none` BuildKit build can mount it with `RUN --mount=type=bind,from=IMAGE`. Tagged by a
+// hash of the mirror's file list (path, size, mtime, mode): an unchanged mirror is imported once and reused.
 import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { pack, type PackOptions } from 'tar-fs';
 import { DibPypiError } from '../errors.js';
-import type { EnvMap } from '../plan/types.js';
-import { dockerEnv, dockerOutput } from './docker-cli.js';
 
 export const MIRROR_IMAGE_REPO = 'dib-pypi-mirror';
 /** The label every mirror image carries: a hash of the mirror's host path, to drop the stale ones. */
@@ -36,60 +35,77 @@ function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
-/** `dib-pypi-mirror:<16 hex>` for the mirror as it is now. */
-export function mirrorImageTag(mirror: string): string {
-  return `${MIRROR_IMAGE_REPO}:${shortHash(listing(mirror).join('\n'))}`;
+/** The tag of the mirror's image: a hash of its file list. */
+function mirrorVersion(mirror: string): string {
+  return shortHash(listing(mirror).join('\n'));
 }
 
-function imageExists(docker: string, tag: string, env: EnvMap): boolean {
+/** `dib-pypi-mirror:<16 hex>` for the mirror as it is now. */
+export function mirrorImageTag(mirror: string): string {
+  return `${MIRROR_IMAGE_REPO}:${mirrorVersion(mirror)}`;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number }).statusCode;
+}
+
+async function imageExists(engine: Docker, tag: string): Promise<boolean> {
   try {
-    dockerOutput(docker, ['image', 'inspect', '--format', '{{.Id}}', tag], env);
+    await engine.getImage(tag).inspect();
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (statusOf(error) === 404) return false;
+    throw new DibPypiError(`cannot reach the Docker engine: ${(error as Error).message}`, { cause: error });
   }
 }
 
-/** tar of the mirror (without .dib-pypi/) piped into `docker import`. */
-function importMirror(docker: string, mirror: string, tag: string, label: string, env: EnvMap): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tar = spawn('tar', ['--numeric-owner', '-C', mirror, `--exclude=./${STATE_DIR}`, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const imp = spawn(docker, ['import', '--change', `LABEL ${MIRROR_LABEL}=${label}`, '-', tag], { stdio: ['pipe', 'ignore', 'pipe'], env: dockerEnv(env) });
-    tar.stdout.pipe(imp.stdin);
-    let errors = '';
-    tar.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    imp.stderr.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    let tarCode: number | null = null;
-    tar.on('error', reject);
-    imp.on('error', reject);
-    tar.on('close', (code) => (tarCode = code));
-    imp.on('close', (code) => {
-      if (code === 0 && tarCode === 0) resolve();
-      else reject(new DibPypiError(`cannot import the mirror ${mirror} as the image ${tag}: ${errors.trim() || `tar exit ${tarCode}, docker import exit ${code}`}`));
-    });
-  });
+/**
+ * The mirror's files (without .dib-pypi/) as a tar stream, modes, owners (numeric) and mtimes as
+ * they are on disk: tar-fs would otherwise mask the modes with our umask.
+ */
+function mirrorTar(mirror: string): NodeJS.ReadableStream {
+  const options: PackOptions & { umask: number; sort: boolean } = { umask: 0, sort: true, strict: false, ignore: (name) => name === join(mirror, STATE_DIR) };
+  return pack(mirror, options);
+}
+
+/** POST /images/create?fromSrc=- (what `docker import` does); the engine reports failures inside the progress stream. */
+async function importMirror(engine: Docker, mirror: string, version: string, label: string): Promise<void> {
+  const tag = `${MIRROR_IMAGE_REPO}:${version}`;
+  const fail = (detail: string, cause?: unknown) => new DibPypiError(`cannot import the mirror ${mirror} as the image ${tag}: ${detail}`, cause !== undefined ? { cause } : undefined);
+  let events: { error?: string }[];
+  try {
+    const progress = await engine.importImage(mirrorTar(mirror), { repo: MIRROR_IMAGE_REPO, tag: version, changes: [`LABEL ${MIRROR_LABEL}=${label}`] });
+    events = await new Promise((resolve, reject) => engine.modem.followProgress(progress, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))));
+  } catch (error) {
+    throw fail((error as Error).message, error);
+  }
+  const failed = events.find((event) => event.error !== undefined);
+  if (failed !== undefined) throw fail(failed.error ?? '');
+}
+
+/** Older images of this mirror: still in use by a running build, an image stays for the next time. */
+async function removeStaleImages(engine: Docker, label: string, keep: string): Promise<void> {
+  let images: Docker.ImageInfo[];
+  try {
+    images = await engine.listImages({ filters: { label: [`${MIRROR_LABEL}=${label}`] } });
+  } catch (error) {
+    throw new DibPypiError(`cannot list the images of the mirror: ${(error as Error).message}`, { cause: error });
+  }
+  const stale = images.flatMap((image) => image.RepoTags ?? []).filter((ref) => ref !== keep && ref.startsWith(`${MIRROR_IMAGE_REPO}:`));
+  for (const ref of stale) await engine.getImage(ref).remove().catch(() => {});
 }
 
 /**
  * The mirror's image, imported when the mirror changed since the last import; older images of the
  * same mirror are removed then. Returns the tag.
  */
-export async function ensureMirrorImage(docker: string, mirror: string, env: EnvMap, onProgress: (line: string) => void): Promise<string> {
-  const tag = mirrorImageTag(mirror);
-  if (imageExists(docker, tag, env)) return tag;
+export async function ensureMirrorImage(engine: Docker, mirror: string, onProgress: (line: string) => void): Promise<string> {
+  const version = mirrorVersion(mirror);
+  const tag = `${MIRROR_IMAGE_REPO}:${version}`;
+  if (await imageExists(engine, tag)) return tag;
   const label = shortHash(mirror);
   onProgress(`importing the mirror ${mirror} as the image ${tag} (once per change of the mirror)`);
-  await importMirror(docker, mirror, tag, label, env);
-  const stale = dockerOutput(docker, ['image', 'ls', '--filter', `label=${MIRROR_LABEL}=${label}`, '--format', '{{.Repository}}:{{.Tag}}'], env)
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && line !== tag && line.startsWith(`${MIRROR_IMAGE_REPO}:`));
-  if (stale.length > 0) {
-    try {
-      dockerOutput(docker, ['image', 'rm', ...stale], env);
-    } catch {
-      // still in use by a running build: left for the next time
-    }
-  }
+  await importMirror(engine, mirror, version, label);
+  await removeStaleImages(engine, label, tag);
   return tag;
 }

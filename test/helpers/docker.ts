@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { runCli } from './cli.js';
+import { after, before } from 'node:test';
+import { cleanEnv, runCli } from './cli.js';
 import { cachedBookwormRoot, debootstrapProblem } from './debootstrap-root.js';
 import { makeWheel } from './make-dist.js';
 
@@ -34,6 +35,50 @@ export function dockerProblem(): string | undefined {
   const version = docker(['version', '--format', '{{.Server.Version}}']);
   if (version.status !== 0 || version.stdout.trim() === '') return `no Docker engine answers ${DOCKER} (start dockerd as .ci/run does): ${version.stderr.trim().split('\n').pop() ?? ''}`;
   return debootstrapProblem();
+}
+
+/** The set-up the `dib-pypi docker build|run` tests share; `base`, `work` and `mirror` are set by the suite's `before`. */
+export interface DockerSuite {
+  /** Why docker cannot be tested here, or undefined. */
+  problem: string | undefined;
+  /** `describe`'s skip option: the problem, unless every test is required (CI). */
+  skip: string | false;
+  /** A clean environment for the CLI, with the docker CLI to drive. */
+  env: Record<string, string>;
+  base: string;
+  work: string;
+  mirror: string;
+  /** Images the tests made, removed after the suite. */
+  images: string[];
+}
+
+/**
+ * Call at the top of the test file (its `describe` takes `skip`): the base image and a work directory holding the test mirror before the
+ * tests; after them the images in `images` (and those `alsoRemove` names) go, then the work directory.
+ */
+export function dockerSuite(prefix: string, alsoRemove: (suite: DockerSuite) => string[] = () => []): DockerSuite {
+  const problem = dockerProblem();
+  const suite: DockerSuite = {
+    problem,
+    skip: problem !== undefined && !process.env.DIB_PYPI_REQUIRE_ALL ? problem : false,
+    env: cleanEnv({ DIB_PYPI_DOCKER: DOCKER }),
+    base: '',
+    work: '',
+    mirror: '',
+    images: [],
+  };
+  before(async () => {
+    if (problem !== undefined) return;
+    suite.base = await baseImage();
+    suite.work = tempDir(prefix);
+    suite.mirror = await makeTestMirror(suite.work);
+  });
+  after(() => {
+    if (suite.mirror !== '') suite.images.push(...alsoRemove(suite));
+    if (suite.images.length > 0) docker(['image', 'rm', '-f', ...suite.images]);
+    if (suite.work !== '') rmSync(suite.work, { recursive: true, force: true });
+  });
+  return suite;
 }
 
 /** `dib-pypi-test-bookworm:<key of the cached root>`: imported once, reused by every test and run. */

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync,
 import { join } from 'node:path';
 import { describe, test, type TestContext } from 'node:test';
 import { runCli, runCliAsync, cleanEnv, BIN } from '../../helpers/cli.js';
-import { startFaultProxy } from '../../helpers/fault-proxy.js';
+import { startFaultProxy } from '../../helpers/fault-server.js';
 import { makeSdist, makeWheel } from '../../helpers/make-dist.js';
 import { nginxProblem, startNginx, type NginxServer } from '../../helpers/nginx.js';
 import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../../helpers/python.js';

@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cleanEnv, runCli } from '../../helpers/cli.js';
-import { startFaultUpstream } from '../../helpers/fault-upstream.js';
+import { startFaultUpstream } from '../../helpers/fault-server.js';
 import { httpRequest } from '../../helpers/http-get.js';
 import { makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth } from '../../helpers/multipart.js';

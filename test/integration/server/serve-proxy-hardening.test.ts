@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { execa } from 'execa';
 import { cleanEnv, runCli } from '../../helpers/cli.js';
-import { startFaultUpstream } from '../../helpers/fault-upstream.js';
+import { startFaultUpstream } from '../../helpers/fault-server.js';
 import { httpRequest } from '../../helpers/http-get.js';
 import { makeSdist, makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth, multipart, twineFields } from '../../helpers/multipart.js';

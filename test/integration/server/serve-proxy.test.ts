@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { execa } from 'execa';
 import { cleanEnv, runCli } from '../../helpers/cli.js';
-import { startFaultUpstream } from '../../helpers/fault-upstream.js';
+import { startFaultUpstream } from '../../helpers/fault-server.js';
 import { httpRequest } from '../../helpers/http-get.js';
 import { makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth, multipart, twineFields } from '../../helpers/multipart.js';

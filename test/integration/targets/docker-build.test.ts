@@ -1,33 +1,29 @@
 // `dib-pypi docker build` with the real engine and BuildKit: offline builds from the mirror, and no trace of it in the image.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
-import { BIN, cleanEnv, runCliAsync } from '../../helpers/cli.js';
-import { baseImage, docker, DOCKER, dockerOk, dockerProblem, engineLeftovers, leftoverTempDirs, makeTestMirror, saveImage, tempDir, tracesIn } from '../../helpers/docker.js';
+import { BIN, runCliAsync } from '../../helpers/cli.js';
+import { docker, dockerOk, dockerSuite, engineLeftovers, leftoverTempDirs, saveImage, tracesIn } from '../../helpers/docker.js';
 import { need } from '../../helpers/require.js';
 import { mirrorImageTag } from '../../../src/targets/mirror-image.js';
 
 const TOKEN = 'token-PLANTED-7f3a9c';
 const SECRET_PATH = '127.0.0.1:9/dib-secret-index';
 const SECRET_URL = `http://dibuser:${TOKEN}@${SECRET_PATH}/`;
-const problem = dockerProblem();
-const env = cleanEnv({ DIB_PYPI_DOCKER: DOCKER });
-
-let base = '';
-let work = '';
-let mirror = '';
-const images: string[] = [];
+// The mirror as imported by dib-pypi goes too.
+const suite = dockerSuite('dib-pypi-docker-build-test-', ({ mirror }) => [mirrorImageTag(mirror)]);
+const { problem, env, images } = suite;
 
 function build(args: string[]) {
-  return runCliAsync(['docker', 'build', ...args], { env, cwd: work });
+  return runCliAsync(['docker', 'build', ...args], { env, cwd: suite.work });
 }
 
 function context(name: string, dockerfile: string, file = 'Dockerfile'): string {
-  const dir = join(work, name);
+  const dir = join(suite.work, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, file), dockerfile.replaceAll('BASE', base));
+  writeFileSync(join(dir, file), dockerfile.replaceAll('BASE', suite.base));
   return dir;
 }
 
@@ -37,18 +33,7 @@ function tagged(name: string): string {
   return tag;
 }
 
-describe('dib-pypi docker build', { skip: problem !== undefined && !process.env.DIB_PYPI_REQUIRE_ALL ? problem : false }, () => {
-  before(async () => {
-    if (problem !== undefined) return;
-    base = await baseImage();
-    work = tempDir('dib-pypi-docker-build-test-');
-    mirror = await makeTestMirror(work);
-  });
-  after(() => {
-    if (mirror !== '') images.push(mirrorImageTag(mirror)); // the mirror as imported by dib-pypi
-    if (images.length > 0) docker(['image', 'rm', '-f', ...images]);
-    if (work !== '') rmSync(work, { recursive: true, force: true });
-  });
+describe('dib-pypi docker build', { skip: suite.skip }, () => {
 
   test('offline build: the package and its dependency install from the mirror; the image holds no pip.conf, URL or credential', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
@@ -62,15 +47,15 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     const dir = context('single', dockerfile, 'app.Dockerfile');
     const tag = tagged('single');
     const before = engineLeftovers();
-    const result = await build(['--mirror', mirror, '--mirror-url', 'file:///tmp/pypi', '--mirror-url', SECRET_URL, '--offline', '--retries', '0',
+    const result = await build(['--mirror', suite.mirror, '--mirror-url', 'file:///tmp/pypi', '--mirror-url', SECRET_URL, '--offline', '--retries', '0',
       '-t', tag, '-f', join(dir, 'app.Dockerfile'), '--build-arg', 'PKG=dib-app', '--network', 'none', '--no-cache', '--progress', 'plain', dir]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /dep 41/, 'the exec-form RUN ran');
-    assert.equal(readFileSync(join(dir, 'app.Dockerfile'), 'utf8'), dockerfile.replaceAll('BASE', base), 'the Dockerfile is unchanged');
+    assert.equal(readFileSync(join(dir, 'app.Dockerfile'), 'utf8'), dockerfile.replaceAll('BASE', suite.base), 'the Dockerfile is unchanged');
     assert.doesNotMatch(result.stdout + result.stderr, new RegExp(TOKEN), 'the token is never printed');
     assert.equal(dockerOk(['run', '--rm', '--network', 'none', tag, 'python3', '-c', 'import dib_app; print(dib_app.VALUE)']).trim(), '42');
 
-    const saved = saveImage(tag, base);
+    const saved = saveImage(tag, suite.base);
     assert.deepEqual(tracesIn(saved, [TOKEN, 'dibuser', SECRET_PATH, 'file:///tmp/pypi', 'dib-pypi-pip-conf', 'dib-pypi-mirror']), []);
     assert.deepEqual(saved.newLayerEntries.filter((e) => /pip\.conf|pydistutils|\.cache\/pip|tmp\/pypi\/./.test(e)), []);
     assert.equal(saved.config.config.Env?.some((e) => /PIP_|pypi/i.test(e)) ?? false, false);
@@ -94,11 +79,11 @@ FROM final AS unused
 RUN exit 3
 `);
     const tag = tagged('multi');
-    const result = await build(['--mirror', mirror, '--offline', '--target', 'final', '-t', tag, '--progress=plain', dir]);
+    const result = await build(['--mirror', suite.mirror, '--offline', '--target', 'final', '-t', tag, '--progress=plain', dir]);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /network none/);
     assert.equal(dockerOk(['run', '--rm', '--network', 'none', '-e', 'PYTHONPATH=/opt/app', tag, 'python3', '-c', 'import dib_app, dib_dep; print(dib_app.VALUE)']).trim(), '42');
-    const saved = saveImage(tag, base);
+    const saved = saveImage(tag, suite.base);
     assert.deepEqual(tracesIn(saved, ['file:///tmp/pypi', 'dib-pypi-mirror']), []);
     assert.deepEqual(saved.newLayerEntries.filter((e) => /pip\.conf|tmp\/pypi\/./.test(e)), []);
   });
@@ -108,7 +93,7 @@ RUN exit 3
     const dir = context('failing', 'FROM BASE\nRUN python3 -m pip install --break-system-packages no-such-project\n');
     const before = engineLeftovers();
     const naive = docker(['build', '--network', 'none', '-q', '-f', '-', dir], readFileSync(join(dir, 'Dockerfile'), 'utf8').replace('RUN', 'RUN exit 1 ||'));
-    const result = await build(['--mirror', mirror, '--offline', '--progress=plain', dir]);
+    const result = await build(['--mirror', suite.mirror, '--offline', '--progress=plain', dir]);
     assert.notEqual(result.status, 0);
     assert.equal(result.status, naive.status, 'the exit code is docker build\'s');
     assert.match(result.stderr, /No matching distribution found for no-such-project/);
@@ -120,7 +105,7 @@ RUN exit 3
     if (!need(t, problem === undefined, problem ?? '')) return;
     const dir = context('interrupted', 'FROM BASE\nRUN echo step-started-$(echo 4 2 | tr -d " "); sleep 60\n');
     const before = engineLeftovers();
-    const child = spawn(process.execPath, ['--', BIN, 'docker', 'build', '--mirror', mirror, '--offline', '--no-cache', '--progress=plain', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--', BIN, 'docker', 'build', '--mirror', suite.mirror, '--offline', '--no-cache', '--progress=plain', dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     const started = new Promise<void>((resolve) => child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -140,7 +125,7 @@ RUN exit 3
 
   test('bad input: a context that is not a directory, no context, a missing Dockerfile: exit 2, one line', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
-    for (const args of [[join(work, 'nowhere')], [], ['-f', join(work, 'none.Dockerfile'), work], ['-'], ['--retries', 'x', work], ['-qt', 'x', work]]) {
+    for (const args of [[join(suite.work, 'nowhere')], [], ['-f', join(suite.work, 'none.Dockerfile'), suite.work], ['-'], ['--retries', 'x', suite.work], ['-qt', 'x', suite.work]]) {
       const result = await build(['--offline', ...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /(^|\n)dib-pypi: error: [^\n]+\n$/, args.join(' '));

@@ -1,44 +1,28 @@
 // `dib-pypi docker run` with the real engine (dockerode): a step with the mirror and pip.conf mounted, committed without them.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { after, before, describe, test } from 'node:test';
-import { BIN, cleanEnv, runCliAsync } from '../../helpers/cli.js';
-import { baseImage, docker, DOCKER, dockerOk, dockerProblem, engineLeftovers, makeTestMirror, saveImage, tempDir, tracesIn } from '../../helpers/docker.js';
+import { describe, test } from 'node:test';
+import { BIN, runCliAsync } from '../../helpers/cli.js';
+import { docker, dockerOk, dockerSuite, engineLeftovers, saveImage, tracesIn } from '../../helpers/docker.js';
 import { need } from '../../helpers/require.js';
 
 const TOKEN = 'token-PLANTED-run-51b2';
 const SECRET_PATH = '127.0.0.1:9/dib-secret-run-index';
-const problem = dockerProblem();
-const env = cleanEnv({ DIB_PYPI_DOCKER: DOCKER });
-
-let base = '';
-let work = '';
-let mirror = '';
-const images: string[] = [];
+const suite = dockerSuite('dib-pypi-docker-run-test-');
+const { problem, env, images } = suite;
 
 function run(args: string[]) {
-  return runCliAsync(['docker', 'run', ...args], { env, cwd: work });
+  return runCliAsync(['docker', 'run', ...args], { env, cwd: suite.work });
 }
 
-describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DIB_PYPI_REQUIRE_ALL ? problem : false }, () => {
-  before(async () => {
-    if (problem !== undefined) return;
-    base = await baseImage();
-    work = tempDir('dib-pypi-docker-run-test-');
-    mirror = await makeTestMirror(work);
-  });
-  after(() => {
-    if (images.length > 0) docker(['image', 'rm', '-f', ...images]);
-    if (work !== '') rmSync(work, { recursive: true, force: true });
-  });
+describe('dib-pypi docker run', { skip: suite.skip }, () => {
 
   test('--commit: pip installs from the mounted mirror offline; the image has the package and no mount, pip.conf, URL or credential', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
     const tag = 'dib-pypi-test-run:committed';
     images.push(tag);
     const before = engineLeftovers();
-    const result = await run([base, '--mirror', mirror, '--commit', tag, '--mirror-url', 'file:///tmp/pypi', '--mirror-url', `http://dibuser:${TOKEN}@${SECRET_PATH}/`, '--offline', '--retries', '0', '--',
+    const result = await run([suite.base, '--mirror', suite.mirror, '--commit', tag, '--mirror-url', 'file:///tmp/pypi', '--mirror-url', `http://dibuser:${TOKEN}@${SECRET_PATH}/`, '--offline', '--retries', '0', '--',
       'sh', '-c', 'cat /etc/pip.conf >&2; python3 -m pip install --break-system-packages dib-app && echo installed-ok']);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /installed-ok/, 'stdout streamed');
@@ -46,7 +30,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     assert.doesNotMatch(result.stderr.split('\n').filter((l) => l.startsWith('dib-pypi')).join('\n'), new RegExp(TOKEN));
     assert.equal(dockerOk(['run', '--rm', '--network', 'none', tag, 'python3', '-c', 'import dib_app; print(dib_app.VALUE)']).trim(), '42');
 
-    const saved = saveImage(tag, base);
+    const saved = saveImage(tag, suite.base);
     assert.deepEqual(tracesIn(saved, [TOKEN, 'dibuser', SECRET_PATH, 'file:///tmp/pypi']), []);
     assert.deepEqual(saved.newLayerEntries.filter((e) => /pip\.conf|tmp\/pypi|\.cache\/pip/.test(e)), [], 'no mount point and no pip.conf in the layer');
     assert.ok(saved.newLayerEntries.some((e) => /dib_app\/__init__\.py$/.test(e)), 'the package is in the layer');
@@ -59,7 +43,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     if (!need(t, problem === undefined, problem ?? '')) return;
     const before = engineLeftovers();
     const tag = 'dib-pypi-test-run:never';
-    const result = await run([base, '--mirror', mirror, '--offline', '--commit', tag, '--', 'sh', '-c', 'python3 -m pip install --break-system-packages no-such-project; exit 7']);
+    const result = await run([suite.base, '--mirror', suite.mirror, '--offline', '--commit', tag, '--', 'sh', '-c', 'python3 -m pip install --break-system-packages no-such-project; exit 7']);
     assert.equal(result.status, 7, result.stderr);
     assert.match(result.stderr, /No matching distribution found for no-such-project/);
     assert.notEqual(docker(['image', 'inspect', tag]).status, 0, 'nothing committed');
@@ -71,7 +55,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     const before = engineLeftovers();
     const tag = 'dib-pypi-test-run:json';
     images.push(tag);
-    const result = await run([base, '--mirror', mirror, '--offline', '--commit', tag, '--mirror-url', `http://dibuser:${TOKEN}@127.0.0.1:9/simple/`, '--json', '--', 'sh', '-c', 'echo from-cmd']);
+    const result = await run([suite.base, '--mirror', suite.mirror, '--offline', '--commit', tag, '--mirror-url', `http://dibuser:${TOKEN}@127.0.0.1:9/simple/`, '--json', '--', 'sh', '-c', 'echo from-cmd']);
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stderr, /^from-cmd$/m);
     const report = JSON.parse(result.stdout) as Record<string, unknown>;
@@ -79,13 +63,13 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     assert.match(String(report.imageId), /^sha256:[0-9a-f]{64}$/);
     assert.deepEqual({ ...report, container: 'ID', imageId: 'ID' }, {
       command: ['sh', '-c', 'echo from-cmd'],
-      image: base,
+      image: suite.base,
       exitCode: 0,
       network: 'host',
       container: 'ID',
       mounts: [
         { target: '/etc/pip.conf', readOnly: true },
-        { target: '/tmp/pypi', source: mirror, readOnly: true },
+        { target: '/tmp/pypi', source: suite.mirror, readOnly: true },
       ],
       committed: tag,
       imageId: 'ID',
@@ -94,7 +78,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
     assert.ok(!result.stdout.includes(TOKEN) && !result.stderr.includes(TOKEN), 'a credential was printed');
     assert.deepEqual(engineLeftovers(), before, 'the container is removed');
 
-    const failing = await run([base, '--offline', '--json', '--', 'sh', '-c', 'exit 5']);
+    const failing = await run([suite.base, '--offline', '--json', '--', 'sh', '-c', 'exit 5']);
     assert.equal(failing.status, 5, failing.stderr);
     const failed = JSON.parse(failing.stdout) as { exitCode: number; removed: boolean; committed?: string; network: string };
     assert.equal(failed.exitCode, 5);
@@ -106,7 +90,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
   test('SIGINT during the step stops and removes the container', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
     const before = engineLeftovers();
-    const child = spawn(process.execPath, ['--', BIN, 'docker', 'run', base, '--mirror', mirror, '--offline', '--', 'sh', '-c', 'echo step-started; exec sleep 60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--', BIN, 'docker', 'run', suite.base, '--mirror', suite.mirror, '--offline', '--', 'sh', '-c', 'echo step-started; exec sleep 60'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -128,7 +112,7 @@ describe('dib-pypi docker run', { skip: problem !== undefined && !process.env.DI
 
   test('bad input: unknown image, missing command: exit 2, one line', async (t) => {
     if (!need(t, problem === undefined, problem ?? '')) return;
-    for (const args of [['dib-pypi-test-run:no-such-image', '--offline', '--', 'true'], [base, '--offline']]) {
+    for (const args of [['dib-pypi-test-run:no-such-image', '--offline', '--', 'true'], [suite.base, '--offline']]) {
       const result = await run(args);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /(^|\n)dib-pypi: error: [^\n]+\n$/);
