@@ -1,8 +1,10 @@
-// `dib-pypi serve --workers N`: a primary process that forks N serving processes sharing one listening
-// socket (node:cluster, round-robin), replaces one that dies, and stops them all on SIGINT/SIGTERM.
-// The primary serves nothing itself; a worker runs `dib-pypi serve` with the same arguments.
+// Several serving processes: a primary process that forks N of them sharing one listening socket
+// (node:cluster, round-robin), replaces one that dies, and stops them all on SIGINT/SIGTERM. The
+// primary serves nothing itself; a worker runs the same program with the same arguments, so it
+// reaches startServer with the same options.
 import cluster, { type Worker } from 'node:cluster';
 import type { AddressInfo } from 'node:net';
+import type { ServerStop } from './options.js';
 
 export function isClusterWorker(): boolean {
   return cluster.isWorker;
@@ -15,7 +17,7 @@ export function leaveCluster(): void {
 
 export interface PrimaryOptions {
   workers: number;
-  /** All workers listen: the port they share (the one --port 0 picked). */
+  /** All workers listen: the port they share (the one port 0 picked). */
   onListening: (port: number) => void;
   log: (line: string) => void;
   /** A worker that dies after start-up is replaced, unless this many died within RESTART_WINDOW_MS. */
@@ -25,17 +27,17 @@ export interface PrimaryOptions {
 const RESTART_WINDOW_MS = 60_000;
 
 /**
- * Runs until SIGINT/SIGTERM (or until the workers cannot be kept up) and resolves with the exit code.
+ * Runs until SIGINT/SIGTERM (or until the workers cannot be kept up) and resolves with why it stopped.
  * The first worker starts alone: when it cannot listen (port in use, no such address), its error is
- * printed once and is the primary's exit code; the others are forked once it listens, on its port.
+ * printed once and its exit code is the primary's failure; the others are forked once it listens, on its port.
  */
-export function runPrimary(options: PrimaryOptions): Promise<number> {
+export function runPrimary(options: PrimaryOptions): Promise<ServerStop> {
   cluster.schedulingPolicy = cluster.SCHED_RR;
   const maxRestarts = options.maxRestarts ?? 5;
   const listening = new Set<Worker>();
   const deaths: number[] = [];
   let started = false;
-  let stopping: number | undefined;
+  let stopping: ServerStop | undefined;
   let port = 0;
 
   return new Promise((done) => {
@@ -46,13 +48,13 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
         done(stopping);
       }
     };
-    const stop = (code: number) => {
+    const stop = (why: ServerStop) => {
       if (stopping !== undefined) return;
-      stopping = code;
+      stopping = why;
       for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
       finishWhenEmpty();
     };
-    const onSignal = (signal: NodeJS.Signals) => stop(signal === 'SIGINT' ? 130 : 0);
+    const onSignal = (signal: 'SIGINT' | 'SIGTERM') => stop({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
 
@@ -73,7 +75,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       if (stopping !== undefined) return finishWhenEmpty();
       if (!started) {
         // A worker that never listened has printed why (e.g. the port is in use): that is the answer.
-        if (!wasListening) return stop(code === null || code === 0 ? 1 : code);
+        if (!wasListening) return stop({ failedWith: code === null || code === 0 ? 1 : code });
       }
       const now = Date.now();
       deaths.push(now);
@@ -81,7 +83,7 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       const how = signal === null ? `exit code ${code ?? '?'}` : `signal ${signal}`;
       if (deaths.length > maxRestarts) {
         options.log(`a serving process died (${how}), the ${deaths.length}th within ${RESTART_WINDOW_MS / 1000} s: stopping`);
-        return stop(1);
+        return stop({ failedWith: 1 });
       }
       options.log(`a serving process died (${how}): starting another`);
       cluster.fork();

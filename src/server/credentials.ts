@@ -1,4 +1,4 @@
-// Who may upload: an htpasswd file with bcrypt entries (`htpasswd -B`) and/or a token (user `__token__`).
+// Who may upload: users with bcrypt hashes (an htpasswd file made with `htpasswd -B`) and/or a token (user `__token__`).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { InputError } from '../errors.js';
 

@@ -79,8 +79,8 @@ const CHUNK = 128 * 1024;
 /**
  * Copy bytes `start..end` of `handle` to `res` through one buffer, reused once the socket has taken
  * each chunk (the write callback). A read stream piped to the response allocates a new buffer per
- * chunk instead, and V8 collects those only after tens of megabytes of them: 16 downloads of a
- * 64 MB file grew the server by ~50 MB; this way a download holds CHUNK bytes.
+ * chunk instead, and V8 collects those only after tens of megabytes of them, so concurrent
+ * downloads of large files grow the server; this way a download holds CHUNK bytes.
  */
 async function copyRange(handle: FileHandle, res: ServerResponse, start: number, end: number): Promise<void> {
   const buffer = Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1));

@@ -1,5 +1,6 @@
 // `mirror sync` options: flags and a --config file (TOML or INI) merged, flags first, each value checked once. Pure.
 import { UsageError } from '../../errors.js';
+import { parseSize } from '../../parse-size.js';
 import { parseUpstreamUrl } from '../../upstream/upstream-url.js';
 import { isValidProjectName } from '../../pypi/project-name.js';
 import type { SyncFilters } from './filters.js';
@@ -69,15 +70,6 @@ function integer(value: RawOptions[string], name: string, min: number, max: numb
   const n = Number(value);
   if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`, `--${name}`);
   return n;
-}
-
-const SIZE_UNITS: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, ki: 1024, mi: 1024 ** 2, gi: 1024 ** 3, ti: 1024 ** 4 };
-
-/** `500000`, `10M`, `1.5GB`, `512KiB` -> bytes. */
-export function parseSize(value: string, source: string): number {
-  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]i?)?b?$/i.exec(value.trim());
-  if (!match) throw new UsageError(`expected a size such as 500000, 10M or 1.5GB, got ${JSON.stringify(value)}`, source);
-  return Math.floor(Number(match[1]) * (SIZE_UNITS[(match[2] ?? '').toLowerCase()] as number));
 }
 
 /** `3`, `3.11`, `3.11.2`, `311` -> `3` / `3.11`. */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { emptyReason, filterProjectFiles, globToRegExp, isProjectExcluded, NO_FILTERS, platformTagFits, pythonTagFits, type SyncFilters } from '../../../src/mirror/sync/filters.js';
 import { planProject, sidecarChanges, type ProjectState } from '../../../src/mirror/sync/plan.js';
-import { buildSyncOptions, mergeOptions, parsePythonVersion, parseRequirementNames, parseSize } from '../../../src/mirror/sync/options.js';
+import { buildSyncOptions, mergeOptions, parsePythonVersion, parseRequirementNames } from '../../../src/mirror/sync/options.js';
+import { parseSize } from '../../../src/parse-size.js';
 import { parseSyncConfig } from '../../../src/mirror/sync/config.js';
 import type { UpstreamFile } from '../../../src/upstream/simple-model.js';
 

@@ -220,7 +220,7 @@ test('disk cache: trusts an entry for validMs, then sees a change; evicts the le
 });
 
 test('--workers: auto is one process per core (at most 4); the cache and uploads always run in one; bad values are refused', async () => {
-  const { parseWorkers } = await import('../../../src/cli/serve-command.js');
+  const { parseWorkers } = await import('../../../src/cli/serve-values.js');
   const { UsageError } = await import('../../../src/errors.js');
   assert.equal(parseWorkers(undefined, undefined, 2), 2);
   assert.equal(parseWorkers('auto', undefined, 1), 1);

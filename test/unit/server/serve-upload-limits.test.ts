@@ -10,7 +10,7 @@ import type { TarMember } from '../../../src/mirror/inspect/tar-scanner.js';
 import { Authenticator, dummyHash, type PasswordHasher } from '../../../src/server/credentials.js';
 import { UploadThreads } from '../../../src/server/upload-threads.js';
 import { checkUpload } from '../../../src/server/upload-form.js';
-import { parseLoginFailures, parseMaxConnections } from '../../../src/cli/serve-command.js';
+import { parseLoginFailures, parseMaxConnections } from '../../../src/cli/serve-values.js';
 
 test('LoginLimiter: 10 failures a minute, then 429 until the oldest ages out; success forgets; clients apart', () => {
   let now = 1_000_000;

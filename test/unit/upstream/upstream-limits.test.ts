@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PAGE_BYTES, parseByteLimit } from '../../../src/cli/serve-command.js';
+import { DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_PAGE_BYTES, parseByteLimit } from '../../../src/cli/serve-values.js';
 import { UsageError } from '../../../src/errors.js';
 import { buildProxyPage } from '../../../src/server/proxy-page.js';
 import { PullThroughCache, toLogText } from '../../../src/server/proxy.js';
