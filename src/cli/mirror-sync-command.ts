@@ -38,6 +38,7 @@ export async function runMirrorSync(flags: MirrorSyncOptions): Promise<void> {
   raw['dry-run'] = flags.dryRun === true;
   const requirementFiles = Array.isArray(raw.requirements) ? raw.requirements : [];
   const requirementNames = requirementFiles.flatMap((file) => parseRequirementNames(readText(file, '--requirements'), file));
+  if (typeof raw.upstream !== 'string' || raw.upstream === '') throw new UsageError('required option --upstream not given (on the command line or in --config)', 'dib-pypi mirror sync');
   const options = buildSyncOptions(dir, raw, requirementNames);
   const status = statusLineFromFlags(flags, process.env, process.stderr);
   const started = process.hrtime.bigint();

@@ -1,5 +1,5 @@
 // An upstream index URL: credentials taken out of it (sent as a Basic Authorization header, to its own origin only), a trailing slash ensured.
-import { UsageError } from '../errors.js';
+import { InputError } from '../errors.js';
 import { AT_AFTER_AUTHORITY, hasAtAfterAuthority, redact, unquote } from '../redact.js';
 
 export interface UpstreamUrl {
@@ -13,16 +13,19 @@ export interface UpstreamUrl {
   display: string;
 }
 
-/** Parse `--upstream`: http(s) only; `user:pass@` becomes a header, never part of a URL we print or log. */
-export function parseUpstreamUrl(raw: string, source = '--upstream'): UpstreamUrl {
-  if (hasAtAfterAuthority(raw)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(raw))}`, source);
+/**
+ * Parse an upstream index URL: http(s) only; `user:pass@` becomes a header, never part of a URL we
+ * print or log. A bad one is an InputError of `input` (the caller's name for it).
+ */
+export function parseUpstreamUrl(raw: string, input = 'upstream'): UpstreamUrl {
+  if (hasAtAfterAuthority(raw)) throw new InputError(input, `${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(raw))}`);
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UsageError(`not a URL: ${JSON.stringify(redact(raw))}`, source);
+    throw new InputError(input, `not a URL: ${JSON.stringify(redact(raw))}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`expected an http:// or https:// URL, got ${JSON.stringify(redact(raw))}`, source);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(input, `expected an http:// or https:// URL, got ${JSON.stringify(redact(raw))}`);
   const result: UpstreamUrl = { base: '', origin: url.origin, display: '' };
   if (url.username !== '' || url.password !== '') {
     const user = unquote(url.username);

@@ -40,7 +40,8 @@ Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_P
 DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
 DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
 SIGINT/SIGTERM stop the server.`,
-  inputs: { htpasswd: '--upload-auth' },
+  // The serve module gives parseSize (src/mirror/sync/options.ts) the size limits by their flags' names.
+  inputs: { htpasswd: '--upload-auth', '--max-page-size': '--max-page-size', '--max-file-size': '--max-file-size' },
   positionals: { names: '[DIR]', min: 0, max: 1 },
   // The environment and the --config file are layered below these flags when serve runs (serve-settings.ts).
   normalize: (values, positionals): ServeCommandLine => ({ values, positionals }),

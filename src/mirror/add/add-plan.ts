@@ -1,7 +1,7 @@
 // `mirror add`: flags -> one validated plan (targets, the pip argv of every run). Pure: no disk, no process.
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UsageError } from '../../errors.js';
+import { InputError, UsageError } from '../../errors.js';
 import { AT_AFTER_AUTHORITY, hasAtAfterAuthority, redact } from '../../redact.js';
 
 /** What the caller asks for; paths may be relative to `cwd`. */
@@ -79,27 +79,27 @@ export function pythonMinorVersion(raw: string): string | undefined {
   return raw.length >= 2 ? `${raw[0]}.${Number(raw.slice(1))}` : undefined;
 }
 
-function checkEach(values: string[], pattern: RegExp, flag: string, what: string): void {
+function checkEach(values: string[], pattern: RegExp, input: string, what: string): void {
   for (const value of values) {
-    if (!pattern.test(value)) throw new UsageError(`not ${what}: ${JSON.stringify(value)}`, flag);
+    if (!pattern.test(value)) throw new InputError(input, `not ${what}: ${JSON.stringify(value)}`);
   }
 }
 
-/** An index URL as pip takes it: http(s):// or file://; a directory path becomes a file:// URL. */
-export function indexUrlArg(raw: string, flag: string, cwd: string): string {
+/** An index URL as pip takes it: http(s):// or file://; a directory path becomes a file:// URL. A bad one is an InputError of `input`. */
+export function indexUrlArg(raw: string, input: string, cwd: string): string {
   if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(raw)) {
     const shown = JSON.stringify(redact(raw));
-    if (hasAtAfterAuthority(raw)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${shown}`, flag);
+    if (hasAtAfterAuthority(raw)) throw new InputError(input, `${AT_AFTER_AUTHORITY}: ${shown}`);
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new UsageError(`not a URL: ${shown}`, flag);
+      throw new InputError(input, `not a URL: ${shown}`);
     }
-    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new UsageError(`pip cannot read ${url.protocol}// indexes: ${shown}`, flag);
+    if (!['http:', 'https:', 'file:'].includes(url.protocol)) throw new InputError(input, `pip cannot read ${url.protocol}// indexes: ${shown}`);
     return raw;
   }
-  if (raw === '') throw new UsageError('empty value', flag);
+  if (raw === '') throw new InputError(input, 'empty value');
   return pathToFileURL(resolve(cwd, raw)).href;
 }
 
@@ -113,11 +113,11 @@ function targetLabel(implementation: string | undefined, pythonVersion: string |
 
 /** One target per (python version x platform) combination; implementation and ABIs go to every run. */
 export function buildTargets(input: Pick<AddInput, 'pythonVersions' | 'platforms' | 'implementation' | 'abis'>): Target[] {
-  checkEach(input.pythonVersions, PYTHON_VERSION, '--python-version', 'a Python version (3.11, 311, 3.11.2)');
+  checkEach(input.pythonVersions, PYTHON_VERSION, 'python-version', 'a Python version (3.11, 311, 3.11.2)');
   const platformSets = input.platforms.map((value) => value.split(','));
-  for (const set of platformSets) checkEach(set, PLATFORM, '--platform', 'a platform tag (manylinux2014_x86_64, win_amd64)');
-  if (input.implementation !== undefined) checkEach([input.implementation], IMPLEMENTATION, '--implementation', 'a Python implementation (cp, pp, py)');
-  checkEach(input.abis, ABI, '--abi', 'an ABI tag (cp311, abi3, none)');
+  for (const set of platformSets) checkEach(set, PLATFORM, 'platform', 'a platform tag (manylinux2014_x86_64, win_amd64)');
+  if (input.implementation !== undefined) checkEach([input.implementation], IMPLEMENTATION, 'implementation', 'a Python implementation (cp, pp, py)');
+  checkEach(input.abis, ABI, 'abi', 'an ABI tag (cp311, abi3, none)');
   const versions = input.pythonVersions.length > 0 ? [...new Set(input.pythonVersions)] : [undefined];
   const platforms = platformSets.length > 0 ? platformSets : [[]];
   const shared = [...(input.implementation === undefined ? [] : ['--implementation', input.implementation]), ...input.abis.flatMap((abi) => ['--abi', abi])];
@@ -133,39 +133,42 @@ export function buildTargets(input: Pick<AddInput, 'pythonVersions' | 'platforms
   return targets;
 }
 
-/** pip refuses foreign targets unless only wheels are used (pip/_internal/cli/cmdoptions.py check_dist_restriction). */
+/**
+ * pip refuses foreign targets unless only wheels are used (pip/_internal/cli/cmdoptions.py check_dist_restriction).
+ * The messages name pip's own options, which `mirror add` passes to pip under the same names.
+ */
 function binaryArgs(input: AddInput, isForeign: boolean): { args: string[]; addedOnlyBinary: boolean } {
-  checkEach(input.onlyBinary, FORMAT_CONTROL, '--only-binary', ':all:, :none: or project names');
-  checkEach(input.noBinary, FORMAT_CONTROL, '--no-binary', ':all:, :none: or project names');
+  checkEach(input.onlyBinary, FORMAT_CONTROL, 'only-binary', ':all:, :none: or project names');
+  checkEach(input.noBinary, FORMAT_CONTROL, 'no-binary', ':all:, :none: or project names');
   const args = [...input.onlyBinary.map((v) => `--only-binary=${v}`), ...input.noBinary.map((v) => `--no-binary=${v}`)];
   if (!isForeign) return { args, addedOnlyBinary: false };
   if (input.noBinary.some((v) => v !== ':none:')) {
-    throw new UsageError('cannot take sdists for --python-version, --platform, --implementation or --abi targets (pip needs --only-binary=:all: there)', '--no-binary');
+    throw new InputError('no-binary', 'cannot take sdists for --python-version, --platform, --implementation or --abi targets (pip needs --only-binary=:all: there)');
   }
   if (input.onlyBinary.length === 0) return { args: ['--only-binary=:all:', ...args], addedOnlyBinary: true };
   if (!input.onlyBinary.some((v) => v.split(',').includes(':all:'))) {
-    throw new UsageError('--python-version, --platform, --implementation and --abi targets need --only-binary=:all: (or no --only-binary: dib-pypi adds it)', '--only-binary');
+    throw new InputError('only-binary', '--python-version, --platform, --implementation and --abi targets need --only-binary=:all: (or no --only-binary: dib-pypi adds it)');
   }
   return { args, addedOnlyBinary: false };
 }
 
 function indexArgs(input: AddInput, cwd: string): string[] {
   const args: string[] = [];
-  if (input.indexUrl !== undefined) args.push('--index-url', indexUrlArg(input.indexUrl, '--index-url', cwd));
-  for (const url of input.extraIndexUrls) args.push('--extra-index-url', indexUrlArg(url, '--extra-index-url', cwd));
+  if (input.indexUrl !== undefined) args.push('--index-url', indexUrlArg(input.indexUrl, 'index-url', cwd));
+  for (const url of input.extraIndexUrls) args.push('--extra-index-url', indexUrlArg(url, 'extra-index-url', cwd));
   for (const link of input.findLinks) {
-    if (link === '') throw new UsageError('empty value', '--find-links');
-    if (hasAtAfterAuthority(link)) throw new UsageError(`${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(link))}`, '--find-links');
+    if (link === '') throw new InputError('find-links', 'empty value');
+    if (hasAtAfterAuthority(link)) throw new InputError('find-links', `${AT_AFTER_AUTHORITY}: ${JSON.stringify(redact(link))}`);
     // pip takes a URL or a path; paths are made absolute so they do not depend on pip's working directory.
     args.push('--find-links', /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(link) ? link : resolve(cwd, link));
   }
-  checkEach(input.trustedHosts, /^[^\s/]+$/, '--trusted-host', 'a host[:port]');
+  checkEach(input.trustedHosts, /^[^\s/]+$/, 'trusted-host', 'a host[:port]');
   for (const host of input.trustedHosts) args.push('--trusted-host', host);
   if (input.noIndex) args.push('--no-index');
   return args;
 }
 
-/** Validate `input` and turn it into the pip runs `mirror add` makes. Throws UsageError naming the flag. */
+/** Validate `input` and turn it into the pip runs `mirror add` makes. Throws an InputError named as pip's option (`platform`), or a UsageError. */
 export function planAdd(input: AddInput, cwd: string): AddPlan {
   if (input.dir === '') throw new UsageError('empty mirror directory', 'mirror add');
   if (input.requirementFiles.length === 0 && input.requirements.length === 0) {
@@ -174,7 +177,7 @@ export function planAdd(input: AddInput, cwd: string): AddPlan {
   for (const spec of input.requirements) {
     if (spec.trim() === '' || spec.startsWith('-')) throw new UsageError(`not a requirement: ${JSON.stringify(spec)}`, 'mirror add');
   }
-  if (input.python === '') throw new UsageError('empty value', '--python');
+  if (input.python === '') throw new InputError('python', 'empty value');
   const targets = buildTargets(input);
   const isForeign = input.pythonVersions.length + input.platforms.length + input.abis.length > 0 || input.implementation !== undefined;
   const binary = binaryArgs(input, isForeign);

@@ -1,5 +1,6 @@
 // `mirror sync` options: flags and a --config file (TOML or INI) merged, flags first, each value checked once. Pure.
-import { UsageError } from '../../errors.js';
+// A bad value is an InputError named as its option (`python-version`): the CLI names the flag.
+import { InputError, UsageError } from '../../errors.js';
 import { parseSize } from '../../parse-size.js';
 import { parseUpstreamUrl } from '../../upstream/upstream-url.js';
 import { isValidProjectName } from '../../pypi/project-name.js';
@@ -68,7 +69,7 @@ function list(value: RawOptions[string]): string[] {
 function integer(value: RawOptions[string], name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || n < min || n > max) throw new UsageError(`expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`, `--${name}`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || n < min || n > max) throw new InputError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -77,37 +78,38 @@ export function parsePythonVersion(value: string): string {
   const v = value.trim();
   if (/^\d{3,}$/.test(v)) return `${v[0]}.${v.slice(1)}`;
   const match = /^(\d+)(?:\.(\d+))?(?:\.\d+)?$/.exec(v);
-  if (!match) throw new UsageError(`expected a version such as 3.11, got ${JSON.stringify(value)}`, '--python-version');
+  if (!match) throw new InputError('python-version', `expected a version such as 3.11, got ${JSON.stringify(value)}`);
   return match[2] === undefined ? (match[1] as string) : `${match[1]}.${match[2]}`;
 }
 
 function parseFilters(raw: RawOptions): SyncFilters {
   const packageTypes = list(raw['package-type']).map((t) => {
-    if (t !== 'wheel' && t !== 'sdist') throw new UsageError(`expected wheel or sdist, got ${JSON.stringify(t)}`, '--package-type');
+    if (t !== 'wheel' && t !== 'sdist') throw new InputError('package-type', `expected wheel or sdist, got ${JSON.stringify(t)}`);
     return t;
   });
   const platforms = list(raw.platform).map((p) => {
-    if (!/^[A-Za-z0-9_.]+$/.test(p)) throw new UsageError(`not a platform tag: ${JSON.stringify(p)}`, '--platform');
+    if (!/^[A-Za-z0-9_.]+$/.test(p)) throw new InputError('platform', `not a platform tag: ${JSON.stringify(p)}`);
     return p.toLowerCase().replaceAll('-', '_').replaceAll('.', '_');
   });
   const extensions = list(raw.extension).map((e) => {
-    if (!/^\.?[A-Za-z0-9.]+$/.test(e)) throw new UsageError(`not a file extension: ${JSON.stringify(e)}`, '--extension');
+    if (!/^\.?[A-Za-z0-9.]+$/.test(e)) throw new InputError('extension', `not a file extension: ${JSON.stringify(e)}`);
     return e.startsWith('.') ? e : `.${e}`;
   });
   const filters: SyncFilters = { pythonVersions: list(raw['python-version']).map(parsePythonVersion), platforms, packageTypes, extensions, isPreIncluded: raw.pre === true, exclude: list(raw.exclude) };
   const latest = integer(raw.latest, 'latest', 1, 1_000_000);
   if (latest !== undefined) filters.latest = latest;
-  if (typeof raw['max-file-size'] === 'string') filters.maxFileSize = parseSize(raw['max-file-size'], '--max-file-size');
+  if (typeof raw['max-file-size'] === 'string') filters.maxFileSize = parseSize(raw['max-file-size'], 'max-file-size');
   return filters;
 }
 
 /** The merged options, validated. `requirementNames` are the names already read from --requirements files. */
 export function buildSyncOptions(dir: string, raw: RawOptions, requirementNames: string[]): SyncOptions {
   const upstream = raw.upstream;
-  if (typeof upstream !== 'string' || upstream === '') throw new UsageError('required option --upstream not given (on the command line or in --config)', 'dib-pypi mirror sync');
-  parseUpstreamUrl(upstream); // throws a UsageError naming --upstream
+  // The CLI reports a missing upstream itself, in its words; this guards other callers.
+  if (typeof upstream !== 'string' || upstream === '') throw new InputError('upstream', 'not given');
+  parseUpstreamUrl(upstream); // throws an InputError of `upstream`
   const projects = [...list(raw.project), ...requirementNames];
-  for (const name of projects) if (!isValidProjectName(name)) throw new UsageError(`not a project name: ${JSON.stringify(name)}`, '--project');
+  for (const name of projects) if (!isValidProjectName(name)) throw new InputError('project', `not a project name: ${JSON.stringify(name)}`);
   return {
     dir,
     upstream,

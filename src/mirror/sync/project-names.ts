@@ -1,5 +1,5 @@
 // Which projects a sync takes: those named, or every one on the upstream's root page (unless its mark says nothing changed), the excluded ones dropped.
-import { UsageError } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import { isValidProjectName, normalizeProjectName } from '../../pypi/project-name.js';
 import { isProjectExcluded } from './filters.js';
 import type { SyncRun } from './sync-run.js';
@@ -14,7 +14,7 @@ export async function projectNames(run: SyncRun): Promise<string[] | 'unchanged'
       if (mark === run.state.rootMark && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
       run.rootMark = mark;
     }
-    if (root.kind === 'missing') throw new UsageError(`no simple index at ${run.client.upstream.display} (HTTP ${root.status})`, '--upstream');
+    if (root.kind === 'missing') throw new InputError('upstream', `no simple index at ${run.client.upstream.display} (HTTP ${root.status})`);
     if (root.kind !== 'page') throw new Error('unreachable: unconditional request answered 304');
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
     run.rootProjectCount = root.page.projects.length;

@@ -46,6 +46,9 @@ describe('bad usage and input exit 2 with one line naming the input', () => {
     { name: 'non-integer retries flag', args: ['plan', '--retries', '2.5'], error: /--retries: not a non-negative integer: "2.5"/ },
     { name: 'unreadable --env-file', args: ['plan', '--env-file', '/nonexistent/.env'], error: /--env-file: cannot read \/nonexistent\/\.env: ENOENT/ },
     { name: 'root that does not exist', args: ['configure', '--root', '/nonexistent/root'], error: /--root: cannot use "\/nonexistent\/root"/ },
+    { name: 'mirror sync without --upstream', args: ['mirror', 'sync', '/nonexistent/mirror'], error: /^dib-pypi: error: dib-pypi mirror sync: required option --upstream not given \(on the command line or in --config\)$/m },
+    { name: 'a sync filter, checked below the CLI', args: ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--python-version', 'py3'], error: /^dib-pypi: error: --python-version: expected a version such as 3\.11, got "py3"$/m },
+    { name: 'a bad --upstream of serve', args: ['serve', '/nonexistent/dir', '--upstream', 'ftp://h/'], error: /^dib-pypi: error: --upstream: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/h\/"$/m },
     { name: 'bad URL flag with a credential', args: ['plan', '--mirror-url', `gopher://me:${SECRET}@host/`], error: /--mirror-url: unsupported scheme "gopher:" in "gopher:\/\/me:\*\*\*@host\/"/ },
   ];
   for (const c of cases) {

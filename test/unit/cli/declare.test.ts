@@ -128,6 +128,36 @@ test('inputs: a lower layer names an input, each command says which of its flags
   assert.equal(shown(new InputError('image', 'no such image here: x'), 'docker run'), 'UsageError IMAGE: no such image here: x');
   assert.equal(shown(new InputError('lock', 'x'), 'mirror add'), 'UsageError --lock: x');
   assert.equal(shown(new InputError('nothing-of-plan', 'x'), 'plan'), 'InputError nothing-of-plan: x', 'an input no flag gave keeps its own name');
+});
+
+test('inputs: the mirror and upstream layers name their inputs as the options of mirror sync, mirror add and serve', async () => {
+  const { InputError, UsageError } = await import('../../../src/errors.js');
+  const { withFlagNames } = await import('../../../src/cli/input-errors.js');
+  const { parseSize, parsePythonVersion } = await import('../../../src/mirror/sync/options.js');
+  const { parseUpstreamUrl } = await import('../../../src/upstream/upstream-url.js');
+  const { buildTargets, indexUrlArg } = await import('../../../src/mirror/add/add-plan.js');
+  const shown = (run: () => unknown, name: string) => {
+    try {
+      run();
+    } catch (error) {
+      assert.ok(error instanceof InputError, `${name}: ${String(error)} is an InputError`);
+      const mapped = withFlagNames(error, COMMANDS[name]?.inputs ?? {});
+      return mapped instanceof UsageError ? `${mapped.name} ${mapped.exitCode} ${mapped.message}` : String(mapped);
+    }
+    return 'no error';
+  };
+  const rows: [() => unknown, string, string][] = [
+    [() => parseUpstreamUrl('ftp://h/'), 'mirror sync', 'UsageError 2 --upstream: expected an http:// or https:// URL, got "ftp://h/"'],
+    [() => parseUpstreamUrl('ftp://h/'), 'serve', 'UsageError 2 --upstream: expected an http:// or https:// URL, got "ftp://h/"'],
+    [() => parsePythonVersion('py3'), 'mirror sync', 'UsageError 2 --python-version: expected a version such as 3.11, got "py3"'],
+    [() => parseSize('ten', 'max-file-size'), 'mirror sync', 'UsageError 2 --max-file-size: expected a size such as 500000, 10M or 1.5GB, got "ten"'],
+    // The serve module passes its size flags to parseSize by their own names.
+    [() => parseSize('ten', '--max-page-size'), 'serve', 'UsageError 2 --max-page-size: expected a size such as 500000, 10M or 1.5GB, got "ten"'],
+    [() => parseSize('ten', '--max-file-size'), 'serve', 'UsageError 2 --max-file-size: expected a size such as 500000, 10M or 1.5GB, got "ten"'],
+    [() => buildTargets({ pythonVersions: [], platforms: [], implementation: 'CP', abis: [] }), 'mirror add', 'UsageError 2 --implementation: not a Python implementation (cp, pp, py): "CP"'],
+    [() => indexUrlArg('', 'extra-index-url', '/'), 'mirror add', 'UsageError 2 --extra-index-url: empty value'],
+  ];
+  for (const [run, name, expected] of rows) assert.equal(shown(run, name), expected);
   const other = new Error('boom');
   assert.equal(withFlagNames(other, { root: '--root' }), other);
 });

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError } from '../../../src/errors.js';
+import { COMMANDS } from '../../../src/cli/commands.js';
+import { withFlagNames } from '../../../src/cli/input-errors.js';
 import { buildTargets, downloadArgv, indexUrlArg, planAdd, pythonMinorVersion, wheelArgv, type AddInput } from '../../../src/mirror/add/add-plan.js';
 
 const BASE: AddInput = {
@@ -26,8 +28,10 @@ const BASE: AddInput = {
 
 const GLOBAL = ['-m', 'pip', '--isolated', '--disable-pip-version-check', '--no-input', '--no-color'];
 
+/** `run` throws a usage error that `dib-pypi mirror add` shows as `message` (an input named by its flag). */
 function usageError(run: () => unknown, message: string): void {
-  assert.throws(run, (error: unknown) => {
+  assert.throws(run, (thrown: unknown) => {
+    const error = withFlagNames(thrown, COMMANDS['mirror add']?.inputs ?? {});
     assert.ok(error instanceof UsageError, `expected UsageError, got ${String(error)}`);
     assert.equal(error.message, message);
     return true;

@@ -7,9 +7,20 @@ import { buildSyncOptions, mergeOptions, parsePythonVersion, parseRequirementNam
 import { parseSize } from '../../../src/parse-size.js';
 import { parseSyncConfig } from '../../../src/mirror/sync/config.js';
 import type { UpstreamFile } from '../../../src/upstream/simple-model.js';
+import { InputError } from '../../../src/errors.js';
+import { COMMANDS } from '../../../src/cli/commands.js';
+import { withFlagNames } from '../../../src/cli/input-errors.js';
 
 const H = (c: string) => c.repeat(64);
 const file = (filename: string, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({ filename, url: `http://u/${filename}`, hashes: { sha256: H('a') }, ...extra });
+/** Runs `run`; what it throws is shown as `dib-pypi mirror sync` shows it (the input named by its flag). */
+const asSyncShows = <T>(run: () => T): T => {
+  try {
+    return run();
+  } catch (error) {
+    throw withFlagNames(error, COMMANDS['mirror sync']?.inputs ?? {});
+  }
+};
 const kept = (files: UpstreamFile[], filters: Partial<SyncFilters>) => filterProjectFiles('demo', files, { ...NO_FILTERS, ...filters }).kept.map((k) => k.file.filename);
 
 const FILES = [
@@ -154,7 +165,7 @@ test('options: sizes, python versions, requirement names, merged flags over file
   assert.equal(parseSize('2KiB', 'x'), 2048);
   assert.throws(() => parseSize('ten', 'x'), /expected a size/);
   assert.deepEqual(['3.11', '311', '3.11.4', '3'].map(parsePythonVersion), ['3.11', '3.11', '3.11', '3']);
-  assert.throws(() => parsePythonVersion('py3'), /--python-version/);
+  assert.throws(() => asSyncShows(() => parsePythonVersion('py3')), /--python-version/);
   assert.deepEqual(parseRequirementNames('# c\nDemo[x]>=1 ; python_version<"4"\n-r other.txt\n\nzope.interface @ https://x/y.whl # c\n--hash=sha256:x\n', 'r.txt'), ['Demo', 'zope.interface']);
   assert.throws(() => parseRequirementNames('>=1\n', 'r.txt'), /r\.txt: line 1: not a requirement/);
   const merged = mergeOptions({ upstream: undefined, jobs: '2', platform: ['win_amd64'] }, { upstream: 'http://u/', jobs: '9', platform: ['a', 'b'], latest: '3' });
@@ -164,7 +175,6 @@ test('options: sizes, python versions, requirement names, merged flags over file
   assert.equal(options.filters.latest, 3);
   assert.deepEqual(options.projects, ['req-name']);
   const bad: [Record<string, unknown>, RegExp][] = [
-    [{}, /--upstream not given/],
     [{ upstream: 'file:///x' }, /--upstream: expected an http/],
     [{ upstream: 'http://u/', jobs: '0' }, /--jobs/],
     [{ upstream: 'http://u/', latest: 'x' }, /--latest/],
@@ -172,7 +182,9 @@ test('options: sizes, python versions, requirement names, merged flags over file
     [{ upstream: 'http://u/', project: ['bad name'] }, /--project/],
     [{ upstream: 'http://u/', platform: ['a b'] }, /--platform/],
   ];
-  for (const [raw, message] of bad) assert.throws(() => buildSyncOptions('/m', raw as never, []), (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2, JSON.stringify(raw));
+  for (const [raw, message] of bad) assert.throws(() => asSyncShows(() => buildSyncOptions('/m', raw as never, [])), (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2, JSON.stringify(raw));
+  // The CLI says "required option --upstream not given" before (test/integration/cli/cli.test.ts); here it is the input's own error.
+  assert.throws(() => buildSyncOptions('/m', {}, []), (e: unknown) => e instanceof InputError && e.input === 'upstream' && e.exitCode === 2);
 });
 
 test('config: TOML and INI, top level or [sync], lists either way; unknown keys rejected', () => {
