@@ -133,7 +133,8 @@ test('inputs: a lower layer names an input, each command says which of its flags
 test('inputs: the mirror and upstream layers name their inputs as the options of mirror sync, mirror add and serve', async () => {
   const { InputError, UsageError } = await import('../../../src/errors.js');
   const { withFlagNames } = await import('../../../src/cli/input-errors.js');
-  const { parseSize, parsePythonVersion } = await import('../../../src/mirror/sync/options.js');
+  const { parsePythonVersion } = await import('../../../src/mirror/sync/options.js');
+  const { parseSize } = await import('../../../src/parse-size.js');
   const { parseUpstreamUrl } = await import('../../../src/upstream/upstream-url.js');
   const { buildTargets, indexUrlArg } = await import('../../../src/mirror/add/add-plan.js');
   const shown = (run: () => unknown, name: string) => {
