@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     const context = join(work, 'context');
     mkdirSync(context);
     // ARG PIP_INDEX_URL: what the naive build needs for --build-arg to reach pip (and what puts the URL in the history).
-    writeFileSync(join(context, 'Dockerfile'), `FROM ${base}\nARG PIP_INDEX_URL\nRUN python3 -m pip install --break-system-packages --no-cache-dir bench-all && python3 -c "import dib_app"\n`);
+    writeFileSync(
+      join(context, 'Dockerfile'),
+      `FROM ${base}\nARG PIP_INDEX_URL\nRUN python3 -m pip install --break-system-packages --no-cache-dir bench-all && python3 -c "import dib_app"\n`,
+    );
     const nginx = await startNginx(mirror);
     try {
       const env = { ...cleanEnv(), DOCKER_BUILDKIT: '1', DIB_PYPI_DOCKER: DOCKER };
@@ -63,8 +66,20 @@ async function main(): Promise<void> {
         $.sync({ nothrow: true, quiet: true })`${DOCKER} image rm ${tag}`;
         return ms;
       };
-      const naive = () => removed(timed(DOCKER, ['build', '-q', '--no-cache', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${nginx.url}`, '-t', images[0] as string, context], env), images[0] as string);
-      const ours = () => removed(timed(process.execPath, [CLI, 'docker', 'build', '--mirror', mirror, '--offline', '-q', '--no-cache', '-t', images[1] as string, context], env), images[1] as string);
+      const naive = () =>
+        removed(
+          timed(
+            DOCKER,
+            ['build', '-q', '--no-cache', '--network', 'host', '--build-arg', `PIP_INDEX_URL=${nginx.url}`, '-t', images[0] as string, context],
+            env,
+          ),
+          images[0] as string,
+        );
+      const ours = () =>
+        removed(
+          timed(process.execPath, [CLI, 'docker', 'build', '--mirror', mirror, '--offline', '-q', '--no-cache', '-t', images[1] as string, context], env),
+          images[1] as string,
+        );
       images.push(mirrorImageTag(mirror));
       const first = ours(); // imports the mirror image (once per change of the mirror)
       naive(); // warm-up
@@ -74,7 +89,8 @@ async function main(): Promise<void> {
         times.ours.push(ours());
       }
       const ratio = median(times.ours) / median(times.naive);
-      const line = (label: string, values: number[]) => `  ${label.padEnd(52)} median ${median(values).toFixed(0)} ms (${values.map((v) => v.toFixed(0)).join(', ')})`;
+      const line = (label: string, values: number[]) =>
+        `  ${label.padEnd(52)} median ${median(values).toFixed(0)} ms (${values.map((v) => v.toFixed(0)).join(', ')})`;
       process.stdout.write(`docker build of a ${PROJECTS + 3}-project install, --no-cache, ${runs} alternating runs each (BuildKit, ${DOCKER}):\n`);
       process.stdout.write(`${line('naive: --network host --build-arg PIP_INDEX_URL (nginx)', times.naive)}\n`);
       process.stdout.write(`${line('dib-pypi docker build (mounts, network none)', times.ours)}\n`);

@@ -20,7 +20,9 @@ interface Corpus {
 }
 
 async function hashOnly(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 async function inspect(path: string): Promise<unknown> {

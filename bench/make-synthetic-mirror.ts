@@ -70,7 +70,8 @@ function run(request: Request): void {
   } else {
     const name = request.addProject as string;
     if (!existsSync(request.dir)) throw new UsageError(`OUT_DIR does not exist: ${request.dir}`);
-    if (existsSync(join(request.dir, normalizeProjectName(name)))) throw new UsageError(`project already in the mirror: ${join(request.dir, normalizeProjectName(name))}`);
+    if (existsSync(join(request.dir, normalizeProjectName(name))))
+      throw new UsageError(`project already in the mirror: ${join(request.dir, normalizeProjectName(name))}`);
     projects = [planExtraProject(name, POOL_BYTES)];
   }
   const totals = writeProjects(request.dir, projects, pool);

@@ -56,7 +56,8 @@ function parseOptions(argv: string[]): Options {
   if (cache !== 'cold' && cache !== 'warm') throw new UsageError(`--cache: expected cold or warm, got ${JSON.stringify(cache)}`);
   if (cache === 'cold' && !canDropCaches()) throw new UsageError('--cache cold: cannot write /proc/sys/vm/drop_caches (needs root); use --cache warm');
   const dir2pi = values.dir2pi;
-  if (dir2pi !== undefined && !existsSync(join(dir2pi, 'libpip2pi', 'commands.py'))) throw new UsageError(`--dir2pi: ${dir2pi} is not a pip2pi checkout (no libpip2pi/commands.py)`);
+  if (dir2pi !== undefined && !existsSync(join(dir2pi, 'libpip2pi', 'commands.py')))
+    throw new UsageError(`--dir2pi: ${dir2pi} is not a pip2pi checkout (no libpip2pi/commands.py)`);
   return { size, runs, cache, workDir: values['work-dir'] as string, isKept: values.keep === true, ...(dir2pi === undefined ? {} : { dir2pi }) };
 }
 
@@ -74,11 +75,20 @@ interface FloorRun {
 }
 
 function parseFloor(output: string): FloorRun {
-  const fields = new Map(output.trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  const fields = new Map(
+    output
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]),
+  );
   const seconds = Number(fields.get('floor_seconds'));
   if (!Number.isFinite(seconds)) throw new Error(`bench/index-floor.sh printed no floor_seconds:\n${output}`);
   const scratch = fields.get('scratch_dir');
-  return { seconds, detail: `hash ${fields.get('hash_seconds')} + mkdir ${fields.get('mkdir_seconds')} + write ${fields.get('write_seconds')} s`, ...(scratch === undefined ? {} : { scratch }) };
+  return {
+    seconds,
+    detail: `hash ${fields.get('hash_seconds')} + mkdir ${fields.get('mkdir_seconds')} + write ${fields.get('write_seconds')} s`,
+    ...(scratch === undefined ? {} : { scratch }),
+  };
 }
 
 function median(values: number[]): number {
@@ -156,7 +166,14 @@ class MirrorBench {
   dir2pi(checkout: string): void {
     const flat = join(this.work, 'flat');
     rmSync(flat, { recursive: true, force: true });
-    runChecked(['sh', '-c', 'mkdir "$2" && find "$1" -mindepth 1 -maxdepth 2 -type f \\( -name "*.whl" -o -name "*.tar.gz" -o -name "*.zip" \\) -not -path "*/.dib-pypi/*" -exec ln -t "$2" {} +', 'sh', this.mirror, flat]);
+    runChecked([
+      'sh',
+      '-c',
+      'mkdir "$2" && find "$1" -mindepth 1 -maxdepth 2 -type f \\( -name "*.whl" -o -name "*.tar.gz" -o -name "*.zip" \\) -not -path "*/.dib-pypi/*" -exec ln -t "$2" {} +',
+      'sh',
+      this.mirror,
+      flat,
+    ]);
     prepareCache(this.options.cache, flat);
     const script = 'import sys; from libpip2pi.commands import dir2pi; sys.exit(dir2pi(["dir2pi", sys.argv[1]]))';
     this.dir2pis.push(runMeasured(['env', `PYTHONPATH=${checkout}`, '/usr/bin/python3', '-c', script, flat]));
@@ -192,7 +209,9 @@ class MirrorBench {
    */
   reindexFloor(): void {
     prepareCache(this.options.cache, this.mirror);
-    this.reindexFloors.push(runMeasured(['sh', '-c', '"$1" -e "" && find "$2" -mindepth 1 -maxdepth 1 -printf "%T@\\n" > /dev/null', 'sh', process.execPath, this.mirror]));
+    this.reindexFloors.push(
+      runMeasured(['sh', '-c', '"$1" -e "" && find "$2" -mindepth 1 -maxdepth 1 -printf "%T@\\n" > /dev/null', 'sh', process.execPath, this.mirror]),
+    );
   }
 
   report(fs: string): void {
@@ -205,20 +224,35 @@ class MirrorBench {
     const peak = Math.max(peakOf(this.fulls), peakOf(this.reindexes), peakOf(this.unchanged));
     const producedBytes = this.produced.reduce((sum, [, size]) => sum + size, 0);
     const cache = options.cache === 'cold' ? 'page cache dropped before each step' : 'page cache warmed with the whole mirror before each step';
-    console.log(`dib-pypi mirror index, ${options.size} synthetic mirror on ${fs} (${this.work}), ${cache}, median of ${options.runs}, node ${process.version}`);
-    const row = (label: string, seconds: number, runs: string, note: string) => console.log(`  ${label.padEnd(27)}${seconds.toFixed(3).padStart(8)} s  [${runs}]  ${note}`);
-    row('full index', full, secondsList(this.fulls.map((m) => m.seconds)), `peak RSS ${mb(peakOf(this.fulls))}; ${this.produced.length} files produced, ${mb(producedBytes)}`);
+    console.log(
+      `dib-pypi mirror index, ${options.size} synthetic mirror on ${fs} (${this.work}), ${cache}, median of ${options.runs}, node ${process.version}`,
+    );
+    const row = (label: string, seconds: number, runs: string, note: string) =>
+      console.log(`  ${label.padEnd(27)}${seconds.toFixed(3).padStart(8)} s  [${runs}]  ${note}`);
+    row(
+      'full index',
+      full,
+      secondsList(this.fulls.map((m) => m.seconds)),
+      `peak RSS ${mb(peakOf(this.fulls))}; ${this.produced.length} files produced, ${mb(producedBytes)}`,
+    );
     row('floor', floor, secondsList(this.floors.map((f) => f.seconds)), this.floors.map((f) => f.detail).join('; '));
     row('re-index after +1 project', reindex, secondsList(this.reindexes.map((m) => m.seconds)), `peak RSS ${mb(peakOf(this.reindexes))}`);
     row('re-index, nothing changed', unchanged, secondsList(this.unchanged.map((m) => m.seconds)), `peak RSS ${mb(peakOf(this.unchanged))}`);
     const reindexFloor = median(this.reindexFloors.map((m) => m.seconds));
-    row('re-index floor', reindexFloor, secondsList(this.reindexFloors.map((m) => m.seconds)), `node -e '' + find -printf %T@ of every project directory: ${((reindexFloor / full) * 100).toFixed(2)}% of the full index`);
+    row(
+      're-index floor',
+      reindexFloor,
+      secondsList(this.reindexFloors.map((m) => m.seconds)),
+      `node -e '' + find -printf %T@ of every project directory: ${((reindexFloor / full) * 100).toFixed(2)}% of the full index`,
+    );
     console.log(`ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO.toFixed(2)}) ${verdict(full / floor <= TARGET_RATIO)}`);
     console.log(`re-index / full: ${((reindex / full) * 100).toFixed(2)}% (target < ${TARGET_REINDEX * 100}%) ${verdict(reindex / full < TARGET_REINDEX)}`);
     console.log(`peak RSS: ${mb(peak)} (target < ${mb(TARGET_RSS_BYTES)}) ${verdict(peak < TARGET_RSS_BYTES)}`);
     if (this.dir2pis.length > 0) {
       const dir2pi = median(this.dir2pis.map((m) => m.seconds));
-      console.log(`pip2pi dir2pi (symlinks and HTML pages only: no hashes, JSON or metadata): ${dir2pi.toFixed(3)} s [${secondsList(this.dir2pis.map((m) => m.seconds))}]; full index / dir2pi: ${(full / dir2pi).toFixed(2)}`);
+      console.log(
+        `pip2pi dir2pi (symlinks and HTML pages only: no hashes, JSON or metadata): ${dir2pi.toFixed(3)} s [${secondsList(this.dir2pis.map((m) => m.seconds))}]; full index / dir2pi: ${(full / dir2pi).toFixed(2)}`,
+      );
     }
   }
 }

@@ -35,14 +35,28 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
-    options: { size: { type: 'string', default: 'large' }, jobs: { type: 'string', default: '8' }, runs: { type: 'string', default: '1' }, 'work-dir': { type: 'string', default: '/var/tmp' }, keep: { type: 'boolean', default: false }, compare: { type: 'string' } },
+    options: {
+      size: { type: 'string', default: 'large' },
+      jobs: { type: 'string', default: '8' },
+      runs: { type: 'string', default: '1' },
+      'work-dir': { type: 'string', default: '/var/tmp' },
+      keep: { type: 'boolean', default: false },
+      compare: { type: 'string' },
+    },
   });
   if (values.size !== 'small' && values.size !== 'large') throw new UsageError(`--size: expected small or large, got ${JSON.stringify(values.size)}`);
   const jobs = Number(values.jobs);
   const runs = Number(values.runs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs: expected a positive integer, got ${JSON.stringify(values.jobs)}`);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs: expected a positive integer, got ${JSON.stringify(values.runs)}`);
-  return { size: values.size, jobs, runs, workDir: values['work-dir'] as string, isKept: values.keep === true, ...(values.compare === undefined ? {} : { compare: values.compare }) };
+  return {
+    size: values.size,
+    jobs,
+    runs,
+    workDir: values['work-dir'] as string,
+    isKept: values.keep === true,
+    ...(values.compare === undefined ? {} : { compare: values.compare }),
+  };
 }
 
 /** Wall time of a command that must succeed. */
@@ -100,12 +114,24 @@ async function main(): Promise<void> {
       renameSync(path, join(work, 'trash', String(++trashed)));
     };
     const mirror = join(work, 'mirror');
-    const floorCommand = ['sh', '-c', `xargs -P "$1" -n ${URLS_PER_CURL} curl -s --fail --remote-name-all --output-dir "$2" < "$3"`, 'sh', String(options.jobs), floorDir, urlList];
+    const floorCommand = [
+      'sh',
+      '-c',
+      `xargs -P "$1" -n ${URLS_PER_CURL} curl -s --fail --remote-name-all --output-dir "$2" < "$3"`,
+      'sh',
+      String(options.jobs),
+      floorDir,
+      urlList,
+    ];
     // DIB_PYPI_DEBUG_TIMING: the sync prints how long its pages + downloads part took (the rest is the re-index).
-    const sync = (cli: string) => timed([process.execPath, '--', cli, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)], { env: { ...process.env, DIB_PYPI_DEBUG_TIMING: '1' } });
+    const sync = (cli: string) =>
+      timed([process.execPath, '--', cli, 'mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', String(options.jobs)], {
+        env: { ...process.env, DIB_PYPI_DEBUG_TIMING: '1' },
+      });
     const floors: number[] = [];
     const builds = [{ name: 'this build', cli: CLI, syncs: [] as number[], downloads: [] as number[], seconds: [] as number[], generic: [] as number[] }];
-    if (options.compare !== undefined) builds.push({ name: `compared (${options.compare})`, cli: options.compare, syncs: [], downloads: [], seconds: [], generic: [] });
+    if (options.compare !== undefined)
+      builds.push({ name: `compared (${options.compare})`, cli: options.compare, syncs: [], downloads: [], seconds: [], generic: [] });
     // An upstream that is not a tree `mirror index` wrote has no digest of its pages in its root page: the
     // same tree with the root page's `meta._dib-pypi-pages` taken out, where a no-change run asks for every page.
     const root = join(upstream, 'index.json');
@@ -143,7 +169,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < options.runs; i++) for (let k = 0; k < steps.length; k++) (steps[(i + k) % steps.length] as () => void)();
     const floor = median(floors);
     const list = (values: number[]) => values.map((s) => s.toFixed(3)).join(', ');
-    console.log(`dib-pypi mirror sync, ${options.size} synthetic mirror (${urls.length} files) from nginx on loopback, --jobs ${options.jobs}, median of ${options.runs}, node ${process.version}`);
+    console.log(
+      `dib-pypi mirror sync, ${options.size} synthetic mirror (${urls.length} files) from nginx on loopback, --jobs ${options.jobs}, median of ${options.runs}, node ${process.version}`,
+    );
     console.log(`  floor: xargs -P ${options.jobs} -n ${URLS_PER_CURL} curl  ${floor.toFixed(3)} s  [${list(floors)}]`);
     for (const build of builds) {
       const full = median(build.syncs);
@@ -153,7 +181,9 @@ async function main(): Promise<void> {
       console.log(`    of which pages + downloads  ${median(build.downloads).toFixed(3)} s  [${list(build.downloads)}] (the rest: start-up and the re-index)`);
       const generic = median(build.generic);
       console.log(`  second run, nothing changed ${again.toFixed(3)} s  [${list(build.seconds)}]`);
-      console.log(`  the same from an upstream without a pages digest (every page asked for) ${generic.toFixed(3)} s  [${list(build.generic)}] = ${((generic / full) * 100).toFixed(2)}% of the full run`);
+      console.log(
+        `  the same from an upstream without a pages digest (every page asked for) ${generic.toFixed(3)} s  [${list(build.generic)}] = ${((generic / full) * 100).toFixed(2)}% of the full run`,
+      );
       console.log(`  ratio full / floor: ${(full / floor).toFixed(2)} (target <= ${TARGET_RATIO}) ${verdict(full / floor <= TARGET_RATIO)}`);
       console.log(`  ratio pages + downloads / floor: ${(median(build.downloads) / floor).toFixed(2)}`);
       console.log(`  second run / full: ${((again / full) * 100).toFixed(2)}% (target < ${TARGET_SECOND * 100}%) ${verdict(again / full < TARGET_SECOND)}`);
@@ -161,7 +191,9 @@ async function main(): Promise<void> {
     if (builds.length === 2) {
       const [a, b] = builds as [(typeof builds)[0], (typeof builds)[0]];
       const ratios = a.syncs.map((s, i) => s / (b.syncs[i] as number));
-      console.log(`this build / compared, full sync: ${(median(a.syncs) / median(b.syncs)).toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`);
+      console.log(
+        `this build / compared, full sync: ${(median(a.syncs) / median(b.syncs)).toFixed(2)} (per round: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+      );
     }
   } finally {
     if (options.isKept) console.log(`kept ${work}`);

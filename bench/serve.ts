@@ -59,9 +59,17 @@ function parseOptions(argv: string[]): Options {
   if (values.pypiserver !== undefined && !existsSync(join(values.pypiserver, 'pypiserver', '__main__.py'))) {
     throw new Error(`--pypiserver: ${values.pypiserver} is not a pypiserver source tree (no pypiserver/__main__.py)`);
   }
-  return { size: values.size, seconds, rounds, workDir: values['work-dir'] as string, keep: values.keep === true, pipPackages: Number(values['pip-packages']), pypiserver: values.pypiserver, workers: values.workers as string };
+  return {
+    size: values.size,
+    seconds,
+    rounds,
+    workDir: values['work-dir'] as string,
+    keep: values.keep === true,
+    pipPackages: Number(values['pip-packages']),
+    pypiserver: values.pypiserver,
+    workers: values.workers as string,
+  };
 }
-
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
@@ -110,7 +118,11 @@ function nginxPeer(mirror: string, dir: string, port: number, generated: boolean
   for (const sub of ['client-body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, sub), { recursive: true });
   const user = process.getuid?.() === 0 ? 'user root;\n' : '';
   const conf = generated
-    ? user + runChecked([process.execPath, '--', CLI, 'serve', mirror, '--port', String(port), '--nginx-conf', '--nginx-prefix', dir]).replace(/access_log [^;]+;/, 'access_log off;')
+    ? user +
+      runChecked([process.execPath, '--', CLI, 'serve', mirror, '--port', String(port), '--nginx-conf', '--nginx-prefix', dir]).replace(
+        /access_log [^;]+;/,
+        'access_log off;',
+      )
     : `${user}worker_processes auto;
 pid ${dir}/nginx.pid;
 error_log ${dir}/error.log;
@@ -126,7 +138,13 @@ http {
 }
 `;
   writeFileSync(join(dir, 'nginx.conf'), conf);
-  return startPeer(generated ? 'nginx + generated conf' : 'nginx (plain)', NGINX, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', 'daemon off;'], `http://127.0.0.1:${port}`, '/');
+  return startPeer(
+    generated ? 'nginx + generated conf' : 'nginx (plain)',
+    NGINX,
+    ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', join(dir, 'error.log'), '-g', 'daemon off;'],
+    `http://127.0.0.1:${port}`,
+    '/',
+  );
 }
 
 interface Load {
@@ -245,7 +263,24 @@ function pipTime(indexUrl: string, packages: string[], work: string): number {
   rmSync(target, { recursive: true, force: true });
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PIP_CONFIG_FILE: '/dev/null' };
   const start = process.hrtime.bigint();
-  runChecked(['/usr/bin/python3', '-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--no-deps', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...packages], { env });
+  runChecked(
+    [
+      '/usr/bin/python3',
+      '-m',
+      'pip',
+      'install',
+      '--isolated',
+      '--no-cache-dir',
+      '--no-deps',
+      '--disable-pip-version-check',
+      '--index-url',
+      indexUrl,
+      '--target',
+      target,
+      ...packages,
+    ],
+    { env },
+  );
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
@@ -260,10 +295,18 @@ function pypiserverPath(path: string): string {
  * so that the requests still queued in it cannot load anything measured next). The ratio is
  * against dib-pypi's median in the main rounds; a cell in which pypiserver answered nothing says so.
  */
-async function measurePypiserver(options: Options, mirror: string, targets: { name: string; path: string }[], port: number, oursByCell: Map<string, number>): Promise<void> {
+async function measurePypiserver(
+  options: Options,
+  mirror: string,
+  targets: { name: string; path: string }[],
+  port: number,
+  oursByCell: Map<string, number>,
+): Promise<void> {
   const checkout = options.pypiserver as string;
   const seconds = Math.max(PYPISERVER_SECONDS, options.seconds);
-  console.log(`\npypiserver ${readFileSync(join(checkout, 'pypiserver', '__init__.py'), 'utf8').match(/__version__ = "([^"]+)"/)?.[1] ?? '?'} (Debian's python3, its default server), one ${seconds} s run per cell, a fresh process each:`);
+  console.log(
+    `\npypiserver ${readFileSync(join(checkout, 'pypiserver', '__init__.py'), 'utf8').match(/__version__ = "([^"]+)"/)?.[1] ?? '?'} (Debian's python3, its default server), one ${seconds} s run per cell, a fresh process each:`,
+  );
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
       // A fresh process each time, on the next port when one does not come up: a start can die with
@@ -273,8 +316,34 @@ async function measurePypiserver(options: Options, mirror: string, targets: { na
       const failures: string[] = [];
       for (let attempt = 0; attempt < 3 && peer === undefined; attempt++) {
         base = `http://127.0.0.1:${port + attempt}`;
-        peer = await startPeer('pypiserver', '/usr/bin/python3', ['-m', 'pypiserver', 'run', '-i', '127.0.0.1', '-p', String(port + attempt), '-a', '.', '-P', '.', '--welcome', join(checkout, 'pypiserver', 'welcome.html'), mirror], base, '/health', checkout).catch((error: unknown) => {
-          failures.push(String(error instanceof Error ? error.message : error).split('\n').slice(-1)[0] as string);
+        peer = await startPeer(
+          'pypiserver',
+          '/usr/bin/python3',
+          [
+            '-m',
+            'pypiserver',
+            'run',
+            '-i',
+            '127.0.0.1',
+            '-p',
+            String(port + attempt),
+            '-a',
+            '.',
+            '-P',
+            '.',
+            '--welcome',
+            join(checkout, 'pypiserver', 'welcome.html'),
+            mirror,
+          ],
+          base,
+          '/health',
+          checkout,
+        ).catch((error: unknown) => {
+          failures.push(
+            String(error instanceof Error ? error.message : error)
+              .split('\n')
+              .slice(-1)[0] as string,
+          );
           return undefined;
         });
       }
@@ -307,11 +376,25 @@ async function main(): Promise<void> {
 
   const ports = [1, 2, 3, 4, 5].map(freePort);
   const peers: Peer[] = [];
-  const ours = await startPeer('dib-pypi serve', process.execPath, ['--', CLI, 'serve', mirror, '--no-index', '--workers', options.workers, '--port', String(ports[0])], `http://127.0.0.1:${ports[0]}`, '/health');
+  const ours = await startPeer(
+    'dib-pypi serve',
+    process.execPath,
+    ['--', CLI, 'serve', mirror, '--no-index', '--workers', options.workers, '--port', String(ports[0])],
+    `http://127.0.0.1:${ports[0]}`,
+    '/health',
+  );
   peers.push(ours);
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-plain'), ports[1] as number, false));
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-generated'), ports[2] as number, true));
-  peers.push(await startPeer('python3 -m http.server', '/usr/bin/python3', ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', mirror, String(ports[3])], `http://127.0.0.1:${ports[3]}`, '/'));
+  peers.push(
+    await startPeer(
+      'python3 -m http.server',
+      '/usr/bin/python3',
+      ['-m', 'http.server', '--bind', '127.0.0.1', '--directory', mirror, String(ports[3])],
+      `http://127.0.0.1:${ports[3]}`,
+      '/',
+    ),
+  );
 
   const peak = { rss: 0, pss: 0, processes: 0 };
   const sampler = setInterval(() => {
@@ -326,7 +409,9 @@ async function main(): Promise<void> {
     return ok ? 'ok' : 'MISSED';
   };
   const oursByCell = new Map<string, number>();
-  console.log(`\nrequests/s (wrk -t1, ${options.seconds} s each, ${options.rounds} paired rounds in alternating order, the two nginx A B B A within each; ratios are the median of the rounds' ratios; p99 in ms)`);
+  console.log(
+    `\nrequests/s (wrk -t1, ${options.seconds} s each, ${options.rounds} paired rounds in alternating order, the two nginx A B B A within each; ratios are the median of the rounds' ratios; p99 in ms)`,
+  );
   for (const target of targets) {
     for (const connections of CONNECTIONS) {
       // Every peer runs once per round, back to back, the order reversed every other round: this
@@ -386,7 +471,9 @@ async function main(): Promise<void> {
   }
   clearInterval(sampler);
   if (peak.processes <= 1) {
-    console.log(`\ndib-pypi serve peak RSS under load: ${(peak.rss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peak.rss < TARGETS.rssBytes)})`);
+    console.log(
+      `\ndib-pypi serve peak RSS under load: ${(peak.rss / 1e6).toFixed(1)} MB (< ${TARGETS.rssBytes / 1e6} MB: ${check(peak.rss < TARGETS.rssBytes)})`,
+    );
   } else {
     // Several processes: their summed RSS counts the shared node binary (~40 MB) once per process; the
     // summed PSS splits shared pages between them and is the memory the server costs this machine.
@@ -397,7 +484,10 @@ async function main(): Promise<void> {
   }
 
   if (options.pipPackages > 0) {
-    const packages = readdirSync(mirror).filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html'))).sort().slice(0, options.pipPackages);
+    const packages = readdirSync(mirror)
+      .filter((name) => !name.startsWith('.') && existsSync(join(mirror, name, 'index.html')))
+      .sort()
+      .slice(0, options.pipPackages);
     const generated = peers[2] as Peer;
     const times: { ours: number[]; nginx: number[] } = { ours: [], nginx: [] };
     // pip's own start-up and resolution are most of each run and swing from run to run: best of PIP_RUNS each, alternating.
@@ -407,7 +497,9 @@ async function main(): Promise<void> {
     }
     const best = (values: number[]) => Math.min(...values);
     const ratio = best(times.ours) / best(times.nginx);
-    console.log(`pip install of ${packages.length} packages (best of ${PIP_RUNS}): dib-pypi ${best(times.ours).toFixed(2)} s, nginx ${best(times.nginx).toFixed(2)} s: ratio ${ratio.toFixed(3)} (<= ${TARGETS.pip}: ${check(ratio <= TARGETS.pip)})`);
+    console.log(
+      `pip install of ${packages.length} packages (best of ${PIP_RUNS}): dib-pypi ${best(times.ours).toFixed(2)} s, nginx ${best(times.nginx).toFixed(2)} s: ratio ${ratio.toFixed(3)} (<= ${TARGETS.pip}: ${check(ratio <= TARGETS.pip)})`,
+    );
   }
   // pypiserver last: its cells are informational (no target), and a failure there must not lose the lines above.
   if (options.pypiserver !== undefined) await measurePypiserver(options, mirror, targets, ports[4] as number, oursByCell);

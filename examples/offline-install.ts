@@ -10,7 +10,7 @@ import { changedPaths, diffListings, listTree } from '../test/helpers/tree-listi
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url)); // dist/examples/ -> the repository
 const CLI = join(REPO, 'bin', 'dib-pypi.cjs');
-const USER_PIP_CONF = '# the image\'s own pip settings, which must come back after the build\n[global]\ntimeout = 60\n';
+const USER_PIP_CONF = "# the image's own pip settings, which must come back after the build\n[global]\ntimeout = 60\n";
 
 let stepNumber = 0;
 function step(title: string): void {
@@ -74,13 +74,23 @@ async function pipInstall(root: string, mirror: string, target: string, report: 
   check(listed.ok, `pip config list failed:\n${listed.stdall}`);
   say(`pip settings in force (PIP_CONFIG_FILE=<root>/etc/pip.conf, no other PIP_* variable):\n${listed.stdall.trimEnd()}`);
   const fromHost = listed.stdout.split('\n').filter((l) => l !== '' && !l.startsWith(':env:') && !l.startsWith('global.index-url='));
-  if (fromHost.length > 0) say(`(${fromHost.map((l) => l.split('=')[0]).join(', ')}: from this host's global pip config, which pip reads even with PIP_CONFIG_FILE)`);
+  if (fromHost.length > 0)
+    say(`(${fromHost.map((l) => l.split('=')[0]).join(', ')}: from this host's global pip config, which pip reads even with PIP_CONFIG_FILE)`);
   const cutter = await networkCutter();
-  say(cutter.length > 0 ? 'network: cut (pip runs under `unshare --net`)' : 'network: NOT cut (`unshare --net` is not permitted here); the install still uses only the mirror');
+  say(
+    cutter.length > 0
+      ? 'network: cut (pip runs under `unshare --net`)'
+      : 'network: NOT cut (`unshare --net` is not permitted here); the install still uses only the mirror',
+  );
   const pip = [DEBIAN_PYTHON, '-m', 'pip', 'install', '--no-cache-dir', '--target', target, '--report', report, 'hello-dib'];
   const result = await shell(env)`${[...cutter, ...pip]}`;
   check(result.ok, `${pip.join(' ')} failed (exit ${result.exitCode}):\n${result.stdall}`);
-  say(result.stdall.split('\n').filter((l) => /^(Looking in indexes|Successfully installed)/.test(l)).join('\n'));
+  say(
+    result.stdall
+      .split('\n')
+      .filter((l) => /^(Looking in indexes|Successfully installed)/.test(l))
+      .join('\n'),
+  );
 
   const installed = (JSON.parse(readFileSync(report, 'utf8')) as { install: { download_info: { url: string } }[] }).install;
   const urls = installed.map((i) => i.download_info.url).sort();

@@ -42,7 +42,9 @@ function writeThirdPartyLicenses(metafiles, outfile) {
   const entries = new Map();
   for (const dir of dirs) {
     const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-    const files = readdirSync(dir).filter((name) => /^(licen[cs]e|copying|notice)/i.test(name)).sort();
+    const files = readdirSync(dir)
+      .filter((name) => /^(licen[cs]e|copying|notice)/i.test(name))
+      .sort();
     const texts = files.map((name) => readFileSync(join(dir, name), 'utf8').trim());
     const license = typeof pkg.license === 'string' ? pkg.license : 'see the license text';
     const body = texts.length > 0 ? texts.join('\n\n') : `(${pkg.name} ${pkg.version} ships no license file; its package.json says ${license})`;
@@ -58,7 +60,13 @@ const results = [
   await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/dib-pypi.cjs', plugins: [commandsStayApart] }),
   // dockerode's ssh2 tries native add-ons (cpu-features, sshcrypto.node) inside try/catch and falls
   // back to JavaScript: they stay out of the bundle (we talk to a local socket, not over SSH).
-  await build({ ...common, entryPoints: commands.map((name) => `src/cli/${name}`), outdir: 'dist/cli', outExtension: { '.js': '.cjs' }, external: ['cpu-features', '*.node'] }),
+  await build({
+    ...common,
+    entryPoints: commands.map((name) => `src/cli/${name}`),
+    outdir: 'dist/cli',
+    outExtension: { '.js': '.cjs' },
+    external: ['cpu-features', '*.node'],
+  }),
   // The indexer's worker threads run this one, found beside the command bundles.
   await build({ ...common, entryPoints: ['src/mirror/index/inspect-worker.ts'], outfile: 'dist/cli/inspect-worker.cjs' }),
   // The sync's writer thread (src/mirror/sync/writer.ts).
@@ -66,4 +74,7 @@ const results = [
   // The upload server's threads for bcrypt and BLAKE2b (src/server/upload-threads.ts).
   await build({ ...common, entryPoints: ['src/server/upload-thread.ts'], outfile: 'dist/cli/upload-thread.cjs' }),
 ];
-writeThirdPartyLicenses(results.map((result) => result.metafile), 'dist/cli/THIRD-PARTY-LICENSES.txt');
+writeThirdPartyLicenses(
+  results.map((result) => result.metafile),
+  'dist/cli/THIRD-PARTY-LICENSES.txt',
+);

@@ -41,10 +41,65 @@ export interface SyntheticProject {
 }
 
 const WORDS = [
-  'api', 'async', 'auth', 'aws', 'bio', 'cache', 'cli', 'cloud', 'core', 'crypto', 'data', 'date', 'db', 'django',
-  'fast', 'flask', 'fs', 'geo', 'grpc', 'html', 'http', 'image', 'io', 'json', 'kit', 'lib', 'lint', 'log', 'map',
-  'math', 'ml', 'mock', 'net', 'nlp', 'orm', 'path', 'pdf', 'plot', 'proto', 'py', 'queue', 'redis', 'rpc', 'sci',
-  'sql', 'ssl', 'stat', 'test', 'text', 'time', 'tool', 'torch', 'ui', 'utils', 'vision', 'web', 'xml', 'yaml', 'zip',
+  'api',
+  'async',
+  'auth',
+  'aws',
+  'bio',
+  'cache',
+  'cli',
+  'cloud',
+  'core',
+  'crypto',
+  'data',
+  'date',
+  'db',
+  'django',
+  'fast',
+  'flask',
+  'fs',
+  'geo',
+  'grpc',
+  'html',
+  'http',
+  'image',
+  'io',
+  'json',
+  'kit',
+  'lib',
+  'lint',
+  'log',
+  'map',
+  'math',
+  'ml',
+  'mock',
+  'net',
+  'nlp',
+  'orm',
+  'path',
+  'pdf',
+  'plot',
+  'proto',
+  'py',
+  'queue',
+  'redis',
+  'rpc',
+  'sci',
+  'sql',
+  'ssl',
+  'stat',
+  'test',
+  'text',
+  'time',
+  'tool',
+  'torch',
+  'ui',
+  'utils',
+  'vision',
+  'web',
+  'xml',
+  'yaml',
+  'zip',
 ];
 
 // A pure release: one universal wheel; a binary release: wheels per interpreter and platform.
@@ -176,7 +231,12 @@ export function planSyntheticMirror(size: MirrorSize, poolBytes: number): Synthe
   const names = projectNames(random, profile.projects).sort();
   const counts = fileCounts(random, names.length, profile.files);
   const projects = names.map((normalized, i) => ({ normalized, files: planProjectFiles(random, normalized, counts[i] as number, names) }));
-  assignSizes(random, projects.flatMap((p) => p.files), profile, poolBytes);
+  assignSizes(
+    random,
+    projects.flatMap((p) => p.files),
+    profile,
+    poolBytes,
+  );
   return projects;
 }
 

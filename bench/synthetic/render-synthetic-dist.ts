@@ -27,7 +27,12 @@ function payloadOf(file: SyntheticFile, pool: Buffer, importName: string): Archi
 function renderWheel(file: SyntheticFile, pool: Buffer, escaped: string): Buffer {
   const distInfo = `${escaped}-${file.version}.dist-info`;
   const isPure = file.tag?.endsWith('-none-any') ?? true;
-  const wheel = ['Wheel-Version: 1.0', 'Generator: dib-pypi-synthetic', `Root-Is-Purelib: ${isPure}`, ...expandTags(file.tag ?? 'py3-none-any').map((t) => `Tag: ${t}`)];
+  const wheel = [
+    'Wheel-Version: 1.0',
+    'Generator: dib-pypi-synthetic',
+    `Root-Is-Purelib: ${isPure}`,
+    ...expandTags(file.tag ?? 'py3-none-any').map((t) => `Tag: ${t}`),
+  ];
   const entries: ArchiveEntry[] = [
     text(`${escaped}/__init__.py`, `__version__ = ${JSON.stringify(file.version)}\n`),
     ...payloadOf(file, pool, escaped),

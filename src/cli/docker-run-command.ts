@@ -13,20 +13,23 @@ export async function runDockerRun(flags: DockerRunOptions): Promise<void> {
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
   const report: RunReport = { command, image, exitCode: 1, network: flags.network ?? '', mounts: [], removed: false };
-  const result = await runInContainer({
-    docker: new Docker(),
-    image,
-    command,
-    plan,
-    ...(mirror !== undefined ? { mirror } : {}),
-    ...(flags.commit !== undefined ? { commit: flags.commit } : {}),
-    ...(flags.network !== undefined ? { network: flags.network } : {}),
-    // --json: stdout carries the report alone; CMD's output goes to stderr.
-    stdout: flags.json ? process.stderr : process.stdout,
-    stderr: process.stderr,
-    warn,
-    progress: (text) => process.stderr.write(`dib-pypi: ${redact(text)}\n`),
-  }, report);
+  const result = await runInContainer(
+    {
+      docker: new Docker(),
+      image,
+      command,
+      plan,
+      ...(mirror !== undefined ? { mirror } : {}),
+      ...(flags.commit !== undefined ? { commit: flags.commit } : {}),
+      ...(flags.network !== undefined ? { network: flags.network } : {}),
+      // --json: stdout carries the report alone; CMD's output goes to stderr.
+      stdout: flags.json ? process.stderr : process.stdout,
+      stderr: process.stderr,
+      warn,
+      progress: (text) => process.stderr.write(`dib-pypi: ${redact(text)}\n`),
+    },
+    report,
+  );
   if (flags.json) printJson(report);
   process.exitCode = result.exitCode;
 }

@@ -18,7 +18,9 @@ export function findElementsDir(): string {
   const elements = join(root, 'elements');
   const missing = ELEMENT_FILES.filter((file) => !existsSync(join(elements, 'pypi', file)));
   if (missing.length > 0) {
-    throw new DibPypiError(`element-path: the pypi element is incomplete in ${elements}: ${missing.map((file) => `pypi/${file}`).join(', ')} missing; reinstall dib-pypi`);
+    throw new DibPypiError(
+      `element-path: the pypi element is incomplete in ${elements}: ${missing.map((file) => `pypi/${file}`).join(', ')} missing; reinstall dib-pypi`,
+    );
   }
   return elements;
 }

@@ -38,7 +38,11 @@ export async function runExec(flags: ExecOptions): Promise<void> {
     writeFileSync(configFile, renderExecPipConf(plan), { mode: 0o600, flag: 'wx' });
     const vars = pipEnvironment(plan, configFile);
     for (const c of competingVariables(process.env, vars)) {
-      warn(c.isReplaced ? `${c.name}=${c.value} is set: replaced for CMD by the plan's value` : `${c.name}=${c.value} is set and stays in CMD's environment: pip or uv may bypass the mirror`);
+      warn(
+        c.isReplaced
+          ? `${c.name}=${c.value} is set: replaced for CMD by the plan's value`
+          : `${c.name}=${c.value} is set and stays in CMD's environment: pip or uv may bypass the mirror`,
+      );
     }
     const env = { ...process.env, ...Object.fromEntries(vars.map((v) => [v.name, v.value])) };
     process.exitCode = await runCommand(command, args, env);

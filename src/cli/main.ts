@@ -28,7 +28,12 @@ function parseCommandArgs(spec: Command, args: string[]): ParsedArgs {
   const options = parseArgsOptions(spec.options);
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    parsed = parseArgs({ args: joinNegativeValues(args, options), options: { ...options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: spec.positionals !== undefined });
+    parsed = parseArgs({
+      args: joinNegativeValues(args, options),
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: spec.positionals !== undefined,
+    });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/^Unknown option/, 'unknown option');
     throw new UsageError(`${message} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
@@ -38,7 +43,10 @@ function parseCommandArgs(spec: Command, args: string[]): ParsedArgs {
   if (help === true) return { help: true };
   const wanted = spec.positionals;
   if (wanted && (positionals.length < wanted.min || positionals.length > wanted.max)) {
-    throw new UsageError(`expects ${wanted.names}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')} (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);
+    throw new UsageError(
+      `expects ${wanted.names}, got ${positionals.length === 0 ? 'nothing' : positionals.map((p) => JSON.stringify(p)).join(' ')} (run dib-pypi ${name} --help for usage)`,
+      `dib-pypi ${name}`,
+    );
   }
   for (const flag of spec.required) {
     if (values[flag] === undefined) throw new UsageError(`required option --${flag} not given (run dib-pypi ${name} --help for usage)`, `dib-pypi ${name}`);

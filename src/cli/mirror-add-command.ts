@@ -81,7 +81,9 @@ function printSummary(result: AddResult): void {
   printLine(`resolved ${result.resolved.length} project version(s)${result.lockFile === undefined ? '' : `; lock: ${result.lockFile}`}`);
   const changes = result.lockChanges;
   if (changes !== undefined) {
-    printLine(`lock: ${changes.added.length} pin(s) added, ${changes.changed.length} project(s) changed, ${changes.unchanged.length} unchanged, ${changes.kept.length} kept from earlier runs`);
+    printLine(
+      `lock: ${changes.added.length} pin(s) added, ${changes.changed.length} project(s) changed, ${changes.unchanged.length} unchanged, ${changes.kept.length} kept from earlier runs`,
+    );
     for (const pin of changes.added) printLine(`  + ${pin}`);
     for (const c of changes.changed) {
       const same = c.from.join('\n') === c.to.join('\n');

@@ -11,7 +11,8 @@ export async function runMirrorExport(flags: MirrorExportOptions): Promise<void>
   const [lockFile, out] = flags.positionals as [string, string];
   if (!existsSync(lockFile) || !statSync(lockFile).isFile()) throw new UsageError(`LOCKFILE: no such file: ${JSON.stringify(lockFile)}`, 'mirror export');
   const source = resolve(flags.from ?? defaultMirror(process.env));
-  if (!existsSync(source) || !statSync(source).isDirectory()) throw new UsageError(`${flags.from === undefined ? 'the default mirror' : '--from'}: not a directory: ${JSON.stringify(source)}`, 'mirror export');
+  if (!existsSync(source) || !statSync(source).isDirectory())
+    throw new UsageError(`${flags.from === undefined ? 'the default mirror' : '--from'}: not a directory: ${JSON.stringify(source)}`, 'mirror export');
   const outDir = resolve(out);
   let result: ExportResult;
   try {

@@ -38,7 +38,8 @@ export async function runMirrorSync(flags: MirrorSyncOptions): Promise<void> {
   raw['dry-run'] = flags.dryRun === true;
   const requirementFiles = Array.isArray(raw.requirements) ? raw.requirements : [];
   const requirementNames = requirementFiles.flatMap((file) => parseRequirementNames(readText(file, '--requirements'), file));
-  if (typeof raw.upstream !== 'string' || raw.upstream === '') throw new UsageError('required option --upstream not given (on the command line or in --config)', 'dib-pypi mirror sync');
+  if (typeof raw.upstream !== 'string' || raw.upstream === '')
+    throw new UsageError('required option --upstream not given (on the command line or in --config)', 'dib-pypi mirror sync');
   const options = buildSyncOptions(dir, raw, requirementNames);
   const status = statusLineFromFlags(flags, process.env, process.stderr);
   const started = process.hrtime.bigint();
@@ -64,7 +65,9 @@ export async function runMirrorSync(flags: MirrorSyncOptions): Promise<void> {
     const bytes = result.wouldDownload.reduce((sum, f) => sum + (f.size ?? 0), 0);
     const unknown = result.wouldDownload.filter((f) => f.size === undefined).length;
     const projects = result.skippedProjects.length > 0 ? `, ${result.skippedProjects.length} projects skipped` : '';
-    printLine(`dry run: ${result.wouldDownload.length} files to download, ${mb(bytes)}${unknown > 0 ? ` (+ ${unknown} of unknown size)` : ''}, ${result.skipped} skipped${projects}, ${result.failed.length} failed; nothing written`);
+    printLine(
+      `dry run: ${result.wouldDownload.length} files to download, ${mb(bytes)}${unknown > 0 ? ` (+ ${unknown} of unknown size)` : ''}, ${result.skipped} skipped${projects}, ${result.failed.length} failed; nothing written`,
+    );
   } else {
     printLine(summary(result, seconds));
     if (result.index) printLine(`indexed ${dir}: ${result.index.projects} projects, ${result.index.files} files`);

@@ -21,7 +21,10 @@ export async function readDotenv(envFile: string | undefined, cwd: string): Prom
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, envFile !== undefined ? '--env-file' : '.env');
+    throw new UsageError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      envFile !== undefined ? '--env-file' : '.env',
+    );
   }
   const { parse } = await import('dotenv');
   return { vars: parse(text), path };

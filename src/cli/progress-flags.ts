@@ -20,14 +20,20 @@ export function parseProgressMode(raw: string, source: string): ModeChoice {
 /** Seconds between two plain lines of one phase (a positive number, fractions allowed: tests use 0.2). */
 export function parseProgressInterval(raw: string, source: string): number {
   const seconds = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) throw new UsageError(`expected a number of seconds above 0, got ${JSON.stringify(raw)}`, source);
+  if (raw.trim() === '' || !Number.isFinite(seconds) || seconds <= 0)
+    throw new UsageError(`expected a number of seconds above 0, got ${JSON.stringify(raw)}`, source);
   return seconds * 1000;
 }
 
 /** The mode in effect: --quiet beats all; the flag beats DIB_PYPI_PROGRESS; auto is tty on a terminal, else plain. */
 export function resolveProgressMode(flags: ProgressFlags, env: Readonly<Record<string, string | undefined>>, isTTY: boolean): ProgressMode {
   if (flags.quiet === true) return 'none';
-  const choice = flags.progress !== undefined ? parseProgressMode(flags.progress, '--progress') : env.DIB_PYPI_PROGRESS ? parseProgressMode(env.DIB_PYPI_PROGRESS, 'DIB_PYPI_PROGRESS') : 'auto';
+  const choice =
+    flags.progress !== undefined
+      ? parseProgressMode(flags.progress, '--progress')
+      : env.DIB_PYPI_PROGRESS
+        ? parseProgressMode(env.DIB_PYPI_PROGRESS, 'DIB_PYPI_PROGRESS')
+        : 'auto';
   if (choice === 'auto') return isTTY ? 'tty' : 'plain';
   return choice;
 }

@@ -123,7 +123,10 @@ export function formatProgress(s: ProgressSnapshot, rate: Rate | undefined): str
 export function formatPhaseEnd(s: ProgressSnapshot, elapsedMs: number): string {
   const took = `done in ${(elapsedMs / 1000).toFixed(1)} s`;
   if (!s.total && s.done === 0 && s.bytes === undefined && s.detail === undefined) return `${s.phase} ${took}`;
-  const average = elapsedMs >= 1000 ? `, ${rates(s, { itemsPerSecond: (1000 * s.done) / elapsedMs, ...(s.bytes === undefined ? {} : { bytesPerSecond: (1000 * s.bytes) / elapsedMs }) })}` : '';
+  const average =
+    elapsedMs >= 1000
+      ? `, ${rates(s, { itemsPerSecond: (1000 * s.done) / elapsedMs, ...(s.bytes === undefined ? {} : { bytesPerSecond: (1000 * s.bytes) / elapsedMs }) })}`
+      : '';
   return `${s.phase} ${counts(s)}, ${took}${average}`;
 }
 

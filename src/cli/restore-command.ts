@@ -48,7 +48,9 @@ export function runRestore(flags: RestoreFlags): void {
   warnAll(result.warnings);
   if (result.stopped.length > 0) warn(`stopped ${describeProcesses(result.stopped)}, running inside ${result.root}`);
   else if (result.processes.length > 0) {
-    warn(`still running inside ${result.root}: ${describeProcesses(result.processes)}; they may change it again (dib-pypi restore --kill-processes stops them)`);
+    warn(
+      `still running inside ${result.root}: ${describeProcesses(result.processes)}; they may change it again (dib-pypi restore --kill-processes stops them)`,
+    );
   }
   if (flags.json) {
     printJson(result);

@@ -51,7 +51,11 @@ async function printNginxConf(basics: ServeBasics, prefix: string | undefined): 
   const { renderNginxConf, renderNginxSite } = await import('../server/nginx-conf.js');
   const host = urlHost(basics.host);
   const port = basics.port === 0 ? DEFAULT_PORT : basics.port;
-  process.stdout.write(prefix === undefined ? renderNginxSite({ root: basics.dir, listen: `${host}:${port}` }) : renderNginxConf({ root: basics.dir, host, port, dir: resolve(prefix), workers: 'auto' }));
+  process.stdout.write(
+    prefix === undefined
+      ? renderNginxSite({ root: basics.dir, listen: `${host}:${port}` })
+      : renderNginxConf({ root: basics.dir, host, port, dir: resolve(prefix), workers: 'auto' }),
+  );
 }
 
 /**
@@ -65,7 +69,8 @@ function serverOutput(options: ServerOptions, warnings: readonly string[]): Serv
     log: logEvent,
     accessLine: (line) => void process.stdout.write(`${line}\n`),
     indexProgress: {
-      update: (p) => (status ??= createStatusLine(process.stderr)).update(p.total > 0 ? `indexing: ${p.phase} ${p.done}/${p.total}` : `indexing: ${p.phase}...`),
+      update: (p) =>
+        (status ??= createStatusLine(process.stderr)).update(p.total > 0 ? `indexing: ${p.phase} ${p.done}/${p.total}` : `indexing: ${p.phase}...`),
       clear: () => status?.clear(),
     },
     onListening: ({ port, processes }) => {
@@ -73,7 +78,8 @@ function serverOutput(options: ServerOptions, warnings: readonly string[]): Serv
       for (const warning of warnings) logEvent(`warning: ${warning}`);
       printLine(`dib-pypi serve: ${url(port)}; Ctrl-C stops`);
       const proxy = options.proxy;
-      if (proxy !== undefined) printLine(`pull-through cache of ${proxy.upstreams.map((u) => redact(u)).join(', ')}${proxy.offline ? ' (offline: upstream never contacted)' : ''}`);
+      if (proxy !== undefined)
+        printLine(`pull-through cache of ${proxy.upstreams.map((u) => redact(u)).join(', ')}${proxy.offline ? ' (offline: upstream never contacted)' : ''}`);
     },
   };
 }

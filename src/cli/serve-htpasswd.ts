@@ -14,6 +14,9 @@ export function readUploadUsers(path: string, warnings: string[]): Map<string, s
   const users = parseHtpasswd(text, path);
   if (users.size === 0) throw new UsageError(`${JSON.stringify(path)} lists no users`, '--upload-auth');
   const costs = new Set([...users.values()].map((hash) => hash.slice(4, 6)));
-  if (costs.size > 1) warnings.push(`${path}: the users' bcrypt costs differ (${[...costs].sort().join(', ')}): how long a wrong password takes tells users apart; give all the same (htpasswd -B -C N)`);
+  if (costs.size > 1)
+    warnings.push(
+      `${path}: the users' bcrypt costs differ (${[...costs].sort().join(', ')}): how long a wrong password takes tells users apart; give all the same (htpasswd -B -C N)`,
+    );
   return users;
 }

@@ -32,7 +32,16 @@ export function layeredServeFlags(commandLine: ServeCommandLine, env: Record<str
   const given = commandLineLayer(commandLine);
   const fromEnv = settingsFromEnv(SERVE_OPTIONS, env, SERVE_ENV_PREFIX, COMMAND_LINE_ONLY);
   const configPath = (given.config ?? fromEnv.config) as string | undefined;
-  const fromFile = configPath === undefined ? {} : settingsFromToml(SERVE_OPTIONS, readConfig(configPath, given.config !== undefined ? '--config' : envNameOf(SERVE_ENV_PREFIX, 'config')), configPath, 'serve', NOT_IN_FILE);
+  const fromFile =
+    configPath === undefined
+      ? {}
+      : settingsFromToml(
+          SERVE_OPTIONS,
+          readConfig(configPath, given.config !== undefined ? '--config' : envNameOf(SERVE_ENV_PREFIX, 'config')),
+          configPath,
+          'serve',
+          NOT_IN_FILE,
+        );
   const settings = layerSettings(given, fromEnv, fromFile);
   const { [POSITIONAL_KEY]: dir, ...values } = settings;
   // settingsFromEnv and settingsFromToml give each flag the type its spec says: a mismatch is a bug.

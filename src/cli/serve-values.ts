@@ -16,7 +16,8 @@ export function parsePort(raw: string | undefined): number {
 export function parseSeconds(raw: string | undefined, flag: string, fallback: number): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0) || value > 31_536_000) throw new UsageError(`expected a number of seconds above 0, got ${JSON.stringify(raw)}`, flag);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !(value > 0) || value > 31_536_000)
+    throw new UsageError(`expected a number of seconds above 0, got ${JSON.stringify(raw)}`, flag);
   return value;
 }
 
@@ -36,7 +37,8 @@ const RESERVED_FDS = 128;
  * would fail with EMFILE and drop new connections, the well-behaved ones too.
  */
 export function parseMaxConnections(raw: string | undefined, fdLimit: number | undefined): { max: number; lowered?: string } {
-  if (raw !== undefined && (!/^\d{1,7}$/.test(raw) || Number(raw) < 1)) throw new UsageError(`expected a number of connections (1 or more), got ${JSON.stringify(raw)}`, '--max-connections');
+  if (raw !== undefined && (!/^\d{1,7}$/.test(raw) || Number(raw) < 1))
+    throw new UsageError(`expected a number of connections (1 or more), got ${JSON.stringify(raw)}`, '--max-connections');
   const wanted = raw === undefined ? 1024 : Number(raw);
   if (fdLimit === undefined || wanted <= fdLimit - RESERVED_FDS) return { max: wanted };
   const max = Math.max(16, fdLimit - RESERVED_FDS);

@@ -75,7 +75,14 @@ function proxySettings(flags: ServeFlags): ProxySettings | undefined {
   const maxPageBytes = values.parseByteLimit(flags.maxPageSize, '--max-page-size', values.DEFAULT_MAX_PAGE_BYTES);
   const maxFileBytes = values.parseByteLimit(flags.maxFileSize, '--max-file-size', values.DEFAULT_MAX_FILE_BYTES);
   if (upstreams.length === 0) {
-    for (const [flag, given] of [['--offline', flags.offline], ['--ttl', flags.ttl], ['--timeout', flags.timeout], ['--allow-upstream', flags.allowUpstream], ['--max-page-size', flags.maxPageSize], ['--max-file-size', flags.maxFileSize]] as const) {
+    for (const [flag, given] of [
+      ['--offline', flags.offline],
+      ['--ttl', flags.ttl],
+      ['--timeout', flags.timeout],
+      ['--allow-upstream', flags.allowUpstream],
+      ['--max-page-size', flags.maxPageSize],
+      ['--max-file-size', flags.maxFileSize],
+    ] as const) {
       if (given !== undefined) throw new UsageError('only with --upstream URL', flag);
     }
     return undefined;
@@ -96,7 +103,8 @@ function uploadSettings(flags: ServeFlags, isUploading: boolean, env: Record<str
   const maxLoginFailures = values.parseLoginFailures(flags.maxLoginFailures);
   if (!isUploading) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
-    if (flags.maxLoginFailures !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
+    if (flags.maxLoginFailures !== undefined)
+      throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
     return undefined;
   }
   const users = flags.uploadAuth === undefined ? new Map<string, string>() : readUploadUsers(flags.uploadAuth, warnings);

@@ -25,7 +25,12 @@ export function envNameOf(prefix: string, flag: string): string {
  * `excluded` (flags that only make sense on a command line). Booleans take 1/0, true/false, yes/no,
  * on/off; repeatable flags take their values separated by blanks or newlines.
  */
-export function settingsFromEnv(options: OptionSpecs, env: Record<string, string | undefined>, prefix: string, excluded: ReadonlySet<string> = new Set()): Settings {
+export function settingsFromEnv(
+  options: OptionSpecs,
+  env: Record<string, string | undefined>,
+  prefix: string,
+  excluded: ReadonlySet<string> = new Set(),
+): Settings {
   const settings: Settings = {};
   const known = new Set([...Object.keys(options), POSITIONAL_KEY].map((flag) => envNameOf(prefix, flag)));
   for (const name of Object.keys(env).sort()) {
@@ -75,7 +80,13 @@ export function settingsFromToml(options: OptionSpecs, text: string, path: strin
     const flag = key.replace(/_/g, '-');
     const spec = options[flag];
     const where = `${path}: ${key}`;
-    if (flag !== POSITIONAL_KEY && spec === undefined) throw new UsageError(`unknown setting (use the flags' names: ${Object.keys(options).filter((f) => !excluded.has(f)).join(', ')}, ${POSITIONAL_KEY})`, where);
+    if (flag !== POSITIONAL_KEY && spec === undefined)
+      throw new UsageError(
+        `unknown setting (use the flags' names: ${Object.keys(options)
+          .filter((f) => !excluded.has(f))
+          .join(', ')}, ${POSITIONAL_KEY})`,
+        where,
+      );
     if (excluded.has(flag)) throw new UsageError(`--${flag} is a command-line flag only`, where);
     const bad = (wanted: string) => new UsageError(`expected ${wanted}, got ${JSON.stringify(value)}`, where);
     if (spec?.type === 'boolean') {

@@ -77,7 +77,8 @@ function pinnedFromFd(fd: number, hostPath: string): PinnedDir {
     fd,
     hostPath,
     entry: (name: string) => {
-      if (name === '' || name === '.' || name === '..' || name.includes('/')) throw new ConfinementError(`not a plain entry name: ${JSON.stringify(name)}`, name);
+      if (name === '' || name === '.' || name === '..' || name.includes('/'))
+        throw new ConfinementError(`not a plain entry name: ${JSON.stringify(name)}`, name);
       return `${path}/${name}`;
     },
     close: () => {

@@ -103,7 +103,8 @@ function resolveExisting(path: string): { real: string; missing: string[] } {
       return { real: realpathSync(existing), missing };
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' || existing === dirname(existing)) throw new StateError(`cannot use the state directory ${path}: ${code ?? (error as Error).message}`);
+      if (code !== 'ENOENT' || existing === dirname(existing))
+        throw new StateError(`cannot use the state directory ${path}: ${code ?? (error as Error).message}`);
       missing.unshift(basename(existing));
       existing = dirname(existing);
     }
@@ -146,7 +147,8 @@ export function checkStateFiles(dir: string, owners: ReadonlySet<number>, extra:
   try {
     names = readdirSync(dir);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new StateError(`cannot list the state directory ${dir}: ${(error as NodeJS.ErrnoException).code}`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new StateError(`cannot list the state directory ${dir}: ${(error as NodeJS.ErrnoException).code}`);
   }
   for (const file of [...names.map((n) => join(dir, n)), ...extra]) {
     const stat = lstatOrUndefined(file);

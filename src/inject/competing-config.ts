@@ -62,7 +62,9 @@ export function findCompetingConfig(root: string, home: string): string[] {
       if (text === undefined) continue;
       const settings = indexSettingsIn(text);
       if (settings.length > 0) {
-        warnings.push(redact(`${path} sets ${settings.join(', ')}: pip run as ${user} will not use the mirror (only ${home} and /etc/pip.conf are configured)`));
+        warnings.push(
+          redact(`${path} sets ${settings.join(', ')}: pip run as ${user} will not use the mirror (only ${home} and /etc/pip.conf are configured)`),
+        );
       }
     }
   }

@@ -1,5 +1,18 @@
 // Point pip at the plan's indexes inside a root filesystem: journal first, then atomic writes. The only writer.
-import { closeSync, constants, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, readlinkSync, statSync, type BigIntStats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  type BigIntStats,
+} from 'node:fs';
 import { basename, posix } from 'node:path';
 import { ConfinementError, InternalError, StateError } from '../errors.js';
 import { restoreRoot } from './restore-root.js';
@@ -197,7 +210,11 @@ function recordOriginal(ctx: Context, path: string, host: string, stat: BigIntSt
   const times = { atimeNs: String(stat.atimeNs), mtimeNs: String(stat.mtimeNs) };
   if (stat.isFile()) {
     // restore obeys no journal recording such a mode (journal-rules.ts); a pip.conf has no use for one
-    if ((stat.mode & 0o7000n) !== 0n) throw new ConfinementError(`${path} inside ${ctx.root} has mode 0${(stat.mode & 0o7777n).toString(8)} (setuid, setgid or sticky); refusing to replace it`, path);
+    if ((stat.mode & 0o7000n) !== 0n)
+      throw new ConfinementError(
+        `${path} inside ${ctx.root} has mode 0${(stat.mode & 0o7777n).toString(8)} (setuid, setgid or sticky); refusing to replace it`,
+        path,
+      );
     const { backup, crc32 } = ctx.journal.saveBackup(readNoFollow(host, stat, path));
     ctx.step(`backed up ${path}`);
     const own = { mode: Number(stat.mode & 0o7777n), uid: Number(stat.uid), gid: Number(stat.gid) };

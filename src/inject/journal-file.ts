@@ -1,17 +1,5 @@
 // The journal on disk: one per root, in the host's state directory, appended and fsynced before every change.
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  ftruncateSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, rmSync, statSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfinementError, StateError } from '../errors.js';
 import { fsyncPath, writeFileAtomic } from '../fs/atomic-write.js';
@@ -25,7 +13,11 @@ import { firstJournalProblem } from './journal-rules.js';
  * (device and inode) catches the rare collision.
  */
 export function stateDirOf(stateRoot: string, realRoot: string): string {
-  const readable = realRoot.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]+/g, '_').slice(-80) || 'root';
+  const readable =
+    realRoot
+      .replace(/^\/+/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .slice(-80) || 'root';
   return join(stateRoot, 'roots', `${readable}-${crc32Hex(realRoot)}`);
 }
 

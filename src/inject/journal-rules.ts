@@ -36,7 +36,9 @@ const DECIMAL = /^-?\d{1,30}$/;
 type Fields = Record<string, unknown>;
 
 function isPath(value: unknown): value is string {
-  return typeof value === 'string' && value.startsWith('/') && !value.includes('\0') && posix.normalize(value) === value && (value === '/' || !value.endsWith('/'));
+  return (
+    typeof value === 'string' && value.startsWith('/') && !value.includes('\0') && posix.normalize(value) === value && (value === '/' || !value.endsWith('/'))
+  );
 }
 
 function isId(value: unknown): boolean {
@@ -62,7 +64,9 @@ function recordProblem(r: Fields, creatable: Set<string>, context: { isParentOfL
   const name = typeof path === 'string' ? posix.basename(path) : '';
   switch (r.op) {
     case 'begin':
-      return isPath(r.root) && typeof r.dev === 'string' && DECIMAL.test(r.dev) && typeof r.ino === 'string' && DECIMAL.test(r.ino) ? undefined : 'is malformed';
+      return isPath(r.root) && typeof r.dev === 'string' && DECIMAL.test(r.dev) && typeof r.ino === 'string' && DECIMAL.test(r.ino)
+        ? undefined
+        : 'is malformed';
     case 'home':
       return isPath(path) ? undefined : 'is malformed';
     case 'configured':
@@ -82,8 +86,15 @@ function recordProblem(r: Fields, creatable: Set<string>, context: { isParentOfL
         if (typeof r.mode !== 'number' || !Number.isInteger(r.mode) || r.mode < 0) return 'is malformed';
         if ((r.mode & ~0o777) !== 0) return `has mode 0${r.mode.toString(8)}: a setuid, setgid or sticky bit configure never records`;
         const wellFormed =
-          typeof r.backup === 'string' && /^backup-\d{1,9}$/.test(r.backup) && typeof r.crc32 === 'string' && /^[0-9a-f]{8}$/.test(r.crc32) &&
-          Number.isSafeInteger(r.size) && (r.size as number) >= 0 && isId(r.uid) && isId(r.gid) && isTimes(r);
+          typeof r.backup === 'string' &&
+          /^backup-\d{1,9}$/.test(r.backup) &&
+          typeof r.crc32 === 'string' &&
+          /^[0-9a-f]{8}$/.test(r.crc32) &&
+          Number.isSafeInteger(r.size) &&
+          (r.size as number) >= 0 &&
+          isId(r.uid) &&
+          isId(r.gid) &&
+          isTimes(r);
         return wellFormed ? undefined : 'is malformed';
       }
       if (r.op === 'symlink') {

@@ -44,9 +44,18 @@ export function checkMountPoint(root: string, target: string): void {
     const inRoot = '/' + parts.slice(0, i).join('/');
     const stat = lstatSync(hostPathOf(root, inRoot), { throwIfNoEntry: false });
     if (stat === undefined) return;
-    const why = stat.isSymbolicLink() ? 'is a symlink' : !stat.isDirectory() ? 'is not a directory' : stat.uid !== 0 ? `is owned by uid ${stat.uid}, not root` : undefined;
+    const why = stat.isSymbolicLink()
+      ? 'is a symlink'
+      : !stat.isDirectory()
+        ? 'is not a directory'
+        : stat.uid !== 0
+          ? `is owned by uid ${stat.uid}, not root`
+          : undefined;
     if (why !== undefined) {
-      throw new ConfinementError(`refusing to mount on ${target} inside ${root}: ${inRoot} ${why} (a mount point must be a root-owned directory with no symlink on the way)`, target);
+      throw new ConfinementError(
+        `refusing to mount on ${target} inside ${root}: ${inRoot} ${why} (a mount point must be a root-owned directory with no symlink on the way)`,
+        target,
+      );
     }
   }
 }
@@ -110,7 +119,8 @@ export function mountInRoot(options: { root: string; stateRoot: string; mounts: 
       if (MOUNT_POINTS[spec.target] !== spec.kind) throw new InternalError(`mount ${spec.kind} on ${spec.target} is not one of dib-pypi's (journal-rules.ts)`);
       checkMountPoint(root, spec.target);
       const host = hostPathOf(root, spec.target);
-      if (!lstatSync(host, { throwIfNoEntry: false })?.isDirectory()) throw new DibPypiError(`cannot mount on ${spec.target} inside ${root}: it does not exist`);
+      if (!lstatSync(host, { throwIfNoEntry: false })?.isDirectory())
+        throw new DibPypiError(`cannot mount on ${spec.target} inside ${root}: it does not exist`);
       // A second configure keeps the first one's mount instead of stacking another on it.
       const isRecorded = journal.records.some((r) => r.op === 'mount' && r.path === spec.target);
       if (isRecorded && isMounted(host)) continue;

@@ -140,7 +140,11 @@ function settleProcesses(root: string, journal: JournalFile, kill: boolean): { p
   const holders = processes.map((p) => ({ p, held: mountsHeldBy(p.pid, mounted) })).filter((h) => h.held.length > 0);
   if (holders.length > 0) {
     const held = [...new Set(holders.flatMap((h) => h.held))].map((m) => m.slice(root.length) || '/');
-    throw new ProcessesInRootError(root, holders.map((h) => h.p), held);
+    throw new ProcessesInRootError(
+      root,
+      holders.map((h) => h.p),
+      held,
+    );
   }
   return { processes, stopped: [] };
 }

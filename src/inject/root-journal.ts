@@ -14,7 +14,11 @@ export function realRootOf(root: string): string {
     real = realpathSync(root);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UnusablePathError('root', root, `cannot use ${JSON.stringify(root)}: ${code === 'ENOENT' ? 'no such directory' : (code ?? (error as Error).message)}`);
+    throw new UnusablePathError(
+      'root',
+      root,
+      `cannot use ${JSON.stringify(root)}: ${code === 'ENOENT' ? 'no such directory' : (code ?? (error as Error).message)}`,
+    );
   }
   if (!statSync(real).isDirectory()) throw new NotADirectoryError('root', root);
   return real;

@@ -105,7 +105,8 @@ function signalAll(processes: readonly RootProcess[], signal: NodeJS.Signals): v
     try {
       process.kill(p.pid, signal);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw new StateError(`cannot stop process ${p.pid} (${p.comm}) inside the root: ${(error as NodeJS.ErrnoException).code}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH')
+        throw new StateError(`cannot stop process ${p.pid} (${p.comm}) inside the root: ${(error as NodeJS.ErrnoException).code}`);
     }
   }
 }
@@ -120,7 +121,10 @@ export function stopProcessesInRoot(realRoot: string, graceMs = 3000): RootProce
   for (let round = 0; round < 5; round++) {
     const found = processesInRoot(realRoot);
     if (found.length === 0) return stopped;
-    appendAll(stopped, found.filter((p) => !stopped.some((s) => s.pid === p.pid)));
+    appendAll(
+      stopped,
+      found.filter((p) => !stopped.some((s) => s.pid === p.pid)),
+    );
     signalAll(found, 'SIGTERM');
     for (let waited = 0; waited < graceMs && stillInside(found, realRoot).length > 0; waited += 50) sleepMs(50);
     signalAll(stillInside(found, realRoot), 'SIGKILL');

@@ -2,16 +2,7 @@
 import { redact } from '../redact.js';
 import { DIB_PREFIX, LEGACY_PREFIX, scanMirrorUrls, type NamedUrl } from './collect-mirror-urls.js';
 import { parseFlagVariable, parseIndexUrl, parseRetries } from './parse-values.js';
-import {
-  DEFAULT_MIRROR_URL,
-  PUBLIC_INDEX_URL,
-  type EnvMap,
-  type IndexUrl,
-  type Plan,
-  type PlanInput,
-  type Sourced,
-  type ValueSource,
-} from './types.js';
+import { DEFAULT_MIRROR_URL, PUBLIC_INDEX_URL, type EnvMap, type IndexUrl, type Plan, type PlanInput, type Sourced, type ValueSource } from './types.js';
 
 /** Variables that make pip ignore or extend what pip.conf says (pip reads PIP_* after every file). */
 const COMPETING_PIP_VARIABLES = [
@@ -71,7 +62,9 @@ function urlsOfSource(vars: EnvMap, source: ValueSource, label: string, warnings
   }
   let chosen: NamedUrl[] = dib.urls;
   if (dib.urls.length > 0 && legacy.urls.length > 0) {
-    warnings.push(`${label}both ${DIB_PREFIX}* and deprecated ${LEGACY_PREFIX}* are set: using ${DIB_PREFIX}*, ignoring ${legacy.urls.map((u) => u.name).join(', ')}`);
+    warnings.push(
+      `${label}both ${DIB_PREFIX}* and deprecated ${LEGACY_PREFIX}* are set: using ${DIB_PREFIX}*, ignoring ${legacy.urls.map((u) => u.name).join(', ')}`,
+    );
   } else if (legacy.urls.length > 0) {
     warnings.push(`${label}${LEGACY_PREFIX}* is deprecated: rename ${legacy.urls.map((u) => u.name).join(', ')} to ${DIB_PREFIX}*`);
     chosen = legacy.urls;
@@ -82,13 +75,7 @@ function urlsOfSource(vars: EnvMap, source: ValueSource, label: string, warnings
   });
 }
 
-function pickBoolean(
-  input: PlanInput,
-  flag: 'offline' | 'noPypi',
-  variable: string,
-  flagName: string,
-  dotenvLabel: string,
-): Sourced<boolean> {
+function pickBoolean(input: PlanInput, flag: 'offline' | 'noPypi', variable: string, flagName: string, dotenvLabel: string): Sourced<boolean> {
   if (input.flags[flag]) return { value: true, source: 'flag', origin: flagName };
   // An empty variable counts as unset and falls through to .env, as for the URLs and retries.
   const fromEnv = input.env[variable];

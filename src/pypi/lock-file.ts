@@ -117,7 +117,12 @@ const FIRST_LINE = '# Written by `dib-pypi mirror add`: every project it resolve
  * The lock file's text: a header saying how to use it, then `name==version [; marker] \` and one
  * `--hash` line per file. `earlierTargets`: the targets of the runs an earlier lock described.
  */
-export function renderLock(entries: readonly LockEntry[], envs: readonly TargetEnvironment[], fileName = 'requirements.lock', earlierTargets: readonly string[] = []): string {
+export function renderLock(
+  entries: readonly LockEntry[],
+  envs: readonly TargetEnvironment[],
+  fileName = 'requirements.lock',
+  earlierTargets: readonly string[] = [],
+): string {
   const header = [
     FIRST_LINE,
     '# file of that version in the mirror, so the same lock installs on each target. Install with',
@@ -155,11 +160,16 @@ export function parseLock(text: string): PreviousLock {
     const first = i + 1;
     let logical = lines[i] as string;
     while (logical.endsWith('\\') && i + 1 < lines.length) logical = `${logical.slice(0, -1)} ${lines[++i]}`;
-    if (logical.startsWith('# Targets: ')) targets = logical.slice('# Targets: '.length).split('; ').filter((t) => t !== '');
+    if (logical.startsWith('# Targets: '))
+      targets = logical
+        .slice('# Targets: '.length)
+        .split('; ')
+        .filter((t) => t !== '');
     if (logical.trim() === '' || logical.startsWith('#')) continue;
     const sha256 = [...logical.matchAll(/\s--hash=sha256:([0-9a-f]{64})\b/g)].map((m) => m[1] as string);
     const pin = /^([a-z0-9][a-z0-9.-]*)==(\S+)(?: ; (.+))?$/.exec(logical.replace(/\s+--hash=sha256:[0-9a-f]{64}\b/g, '').trim());
-    if (pin === null || sha256.length === 0) throw new DibPypiError(`line ${first} is not a pin with --hash=sha256: lines: ${JSON.stringify((lines[first - 1] ?? '').slice(0, 120))}`);
+    if (pin === null || sha256.length === 0)
+      throw new DibPypiError(`line ${first} is not a pin with --hash=sha256: lines: ${JSON.stringify((lines[first - 1] ?? '').slice(0, 120))}`);
     const entry: LockEntry = { project: pin[1] as string, version: pin[2] as string, targets: [], sha256 };
     if (pin[3] !== undefined) entry.marker = pin[3];
     entries.push(entry);
@@ -191,7 +201,13 @@ function sameEntries(a: readonly LockEntry[], b: readonly LockEntry[]): boolean 
 
 /** Entries sorted by project, then PEP 440 version, then marker: the same pins always give the same file. */
 export function sortEntries(entries: LockEntry[]): LockEntry[] {
-  return entries.sort((a, b) => (a.project !== b.project ? (a.project < b.project ? -1 : 1) : compareVersions(a.version, b.version) || ((a.marker ?? '') < (b.marker ?? '') ? -1 : (a.marker ?? '') > (b.marker ?? '') ? 1 : 0)));
+  return entries.sort((a, b) =>
+    a.project !== b.project
+      ? a.project < b.project
+        ? -1
+        : 1
+      : compareVersions(a.version, b.version) || ((a.marker ?? '') < (b.marker ?? '') ? -1 : (a.marker ?? '') > (b.marker ?? '') ? 1 : 0),
+  );
 }
 
 /**

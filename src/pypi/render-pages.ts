@@ -86,7 +86,10 @@ export function renderProjectJson(page: ProjectPage): string {
 
 /** PEP 503 root page: one link per project, to `<name>/`. */
 export function renderRootHtml(projects: readonly string[]): string {
-  return htmlDocument('Simple index', projects.map((name) => `<a href="${encodeSegment(name)}/">${escapeHtml(name)}</a><br />`));
+  return htmlDocument(
+    'Simple index',
+    projects.map((name) => `<a href="${encodeSegment(name)}/">${escapeHtml(name)}</a><br />`),
+  );
 }
 
 /** The private meta key (PEP 691 keeps leading underscores for the index's own use) of `pagesDigest`. */

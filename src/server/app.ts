@@ -82,7 +82,9 @@ export function createApp(options: AppOptions): App {
     options.observe?.(req, res);
     if (answerFromMemory(app, options, req, res)) return;
     handle(app, options, req, res).catch((error: unknown) => {
-      process.stderr.write(`${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`);
+      process.stderr.write(
+        `${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
+      );
       if (!res.headersSent) sendError(req, res, 500, 'internal error');
       else res.destroy();
     });
@@ -106,11 +108,23 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
   switch (target.kind) {
     case 'health': {
       const health = (await options.health?.()) ?? { httpStatus: 200, body: { status: 'ok' } };
-      return sendBody(req, res, health.httpStatus, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, Buffer.from(`${JSON.stringify(health.body)}\n`));
+      return sendBody(
+        req,
+        res,
+        health.httpStatus,
+        { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+        Buffer.from(`${JSON.stringify(health.body)}\n`),
+      );
     }
     case 'metrics':
       if (options.metrics === undefined) return sendError(req, res, 404, 'not found');
-      return sendBody(req, res, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' }, Buffer.from(await options.metrics()));
+      return sendBody(
+        req,
+        res,
+        200,
+        { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' },
+        Buffer.from(await options.metrics()),
+      );
     case 'redirect':
       res.setHeader('Location', target.location + query);
       return sendError(req, res, 301, `moved to ${target.location}`);
@@ -151,7 +165,8 @@ async function servePage(app: App, options: AppOptions, req: IncomingMessage, re
   const body = isProxyRoot ? withoutPagesDigest(app, entry, await bodyOf(app, entry)) : await bodyOf(app, entry);
   const gzip = acceptsGzip(req.headers['accept-encoding']) && body.length >= GZIP_MIN_BYTES;
   const headers = pageHeaders(rep, entry, gzip, extraHeaders);
-  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
+  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs))
+    return sendBody(req, res, 304, headers, undefined);
   if (!gzip) return sendBody(req, res, 200, headers, body);
   const gzipKey = isProxyRoot ? 'gzip-no-digest' : 'gzip';
   let packed = entry.extra?.get(gzipKey);
@@ -243,7 +258,14 @@ function fileContentType(filename: string): string {
   return filename.endsWith('.metadata') ? 'text/plain; charset=utf-8' : 'application/octet-stream';
 }
 
-async function serveFile(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, filename: string): Promise<void> {
+async function serveFile(
+  app: App,
+  options: AppOptions,
+  req: IncomingMessage,
+  res: ServerResponse,
+  project: string | undefined,
+  filename: string,
+): Promise<void> {
   const path = project === undefined ? join(app.dir, filename) : join(app.dir, project, filename);
   let entry = await app.cache.get(path);
   if (entry === undefined && project !== undefined && options.fallback !== undefined) {
@@ -257,7 +279,8 @@ async function serveFile(app: App, options: AppOptions, req: IncomingMessage, re
   }
   if (entry === undefined) return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
   const headers = fileHeaders(filename, entry);
-  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs)) return sendBody(req, res, 304, headers, undefined);
+  if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs))
+    return sendBody(req, res, 304, headers, undefined);
   const ifRange = req.headers['if-range'];
   const range = pickRange(req.headers.range, Array.isArray(ifRange) ? ifRange[0] : ifRange, entry.etag, entry.lastModified, entry.size);
   if (range.kind === 'unsatisfiable') {

@@ -59,16 +59,19 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
       if (state.busy === 0 && sockets.has(socket)) setIdle(socket, state);
     });
   });
-  const sweep = setInterval(() => {
-    const cutoff = Date.now() - timeoutMs;
-    for (const [socket, state] of sockets) {
-      if (state.since > cutoff) break; // the rest went idle later
-      if (state.busy === 0) {
-        sockets.delete(socket);
-        socket.destroy();
+  const sweep = setInterval(
+    () => {
+      const cutoff = Date.now() - timeoutMs;
+      for (const [socket, state] of sockets) {
+        if (state.since > cutoff) break; // the rest went idle later
+        if (state.busy === 0) {
+          sockets.delete(socket);
+          socket.destroy();
+        }
       }
-    }
-  }, limits.sweepMs ?? Math.min(1000, Math.max(50, timeoutMs / 4)));
+    },
+    limits.sweepMs ?? Math.min(1000, Math.max(50, timeoutMs / 4)),
+  );
   sweep.unref();
   server.once('close', () => clearInterval(sweep));
   return { stop: () => clearInterval(sweep), count: () => sockets.size };

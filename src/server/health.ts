@@ -52,8 +52,10 @@ const MIN_FREE_RATIO = 0.01;
 /** The problems in `facts` and the overall status (pure). */
 export function judgeHealth(facts: HealthFacts): { status: HealthStatus; problems: HealthProblem[] } {
   const problems: HealthProblem[] = [];
-  if (facts.mirrorProblem !== undefined) problems.push({ check: 'mirror', severity: 'fail', message: `the mirror directory cannot be read: ${facts.mirrorProblem}` });
-  else if (facts.hasNoIndex && facts.proxy === undefined) problems.push({ check: 'mirror', severity: 'fail', message: 'the mirror has no index (index.html): run dib-pypi mirror index' });
+  if (facts.mirrorProblem !== undefined)
+    problems.push({ check: 'mirror', severity: 'fail', message: `the mirror directory cannot be read: ${facts.mirrorProblem}` });
+  else if (facts.hasNoIndex && facts.proxy === undefined)
+    problems.push({ check: 'mirror', severity: 'fail', message: 'the mirror has no index (index.html): run dib-pypi mirror index' });
   const disk = facts.disk;
   if (disk !== undefined) {
     const severity = facts.isWriting ? 'fail' : 'degraded';

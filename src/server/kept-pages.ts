@@ -2,7 +2,16 @@
 // files, and, while upstream cannot be asked, from the files cached in the mirror only.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { hasKeptPage, keptMetadataPath, makeKeptPageDir, keptPageDir, readListing, writeKeptPage, writeListing, type Listing } from '../mirror/store/upstream-pages.js';
+import {
+  hasKeptPage,
+  keptMetadataPath,
+  makeKeptPageDir,
+  keptPageDir,
+  readListing,
+  writeKeptPage,
+  writeListing,
+  type Listing,
+} from '../mirror/store/upstream-pages.js';
 import { renderProjectHtml, renderProjectJson } from '../pypi/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 import { buildProxyPage, keptFiles, localPageFiles } from './proxy-page.js';
@@ -92,7 +101,10 @@ export class KeptPages {
     } catch {
       present = new Set();
     }
-    const files = keptFiles(listing.files, (name) => present.has(name) || (name.endsWith('.metadata') && existsSync(keptMetadataPath(this.#options.dir, listing.project, name))));
+    const files = keptFiles(
+      listing.files,
+      (name) => present.has(name) || (name.endsWith('.metadata') && existsSync(keptMetadataPath(this.#options.dir, listing.project, name))),
+    );
     let localStamp = '';
     try {
       localStamp = String(statSync(join(projectDir, 'index.json')).mtimeMs);

@@ -10,7 +10,12 @@ const MESSAGES: Record<ListenProblem, (host: string, port: number) => string> = 
   'permission-denied': (host, port) => `cannot listen on ${host}:${port}: permission denied (ports below 1024 need root)`,
 };
 
-const PROBLEMS: Record<string, ListenProblem> = { EADDRINUSE: 'in-use', EADDRNOTAVAIL: 'no-such-address', ENOTFOUND: 'no-such-address', EACCES: 'permission-denied' };
+const PROBLEMS: Record<string, ListenProblem> = {
+  EADDRINUSE: 'in-use',
+  EADDRNOTAVAIL: 'no-such-address',
+  ENOTFOUND: 'no-such-address',
+  EACCES: 'permission-denied',
+};
 
 export class ListenError extends DibPypiError {
   readonly problem: ListenProblem;

@@ -48,7 +48,13 @@ export function answerMetricsForWorkers(): void {
         clearTimeout(timer);
         pending.delete(id);
         if (!worker.isConnected()) return;
-        worker.send({ dibPypiMetrics: 'answer', id: message.id, snapshot: mergeSnapshots(round.reports), processes: round.reports.length, uptimeSeconds: process.uptime() } satisfies Message);
+        worker.send({
+          dibPypiMetrics: 'answer',
+          id: message.id,
+          snapshot: mergeSnapshots(round.reports),
+          processes: round.reports.length,
+          uptimeSeconds: process.uptime(),
+        } satisfies Message);
       },
     };
     const timer = setTimeout(round.finish, COLLECT_MS);
@@ -71,8 +77,10 @@ export class MetricsSource {
     if (!cluster.isWorker) return;
     process.on('message', (message: unknown) => {
       if (!isMessage(message)) return;
-      if (message.dibPypiMetrics === 'collect') process.send?.({ dibPypiMetrics: 'report', id: message.id, snapshot: this.#local.snapshot() } satisfies Message);
-      else if (message.dibPypiMetrics === 'answer') this.#waiting.get(message.id)?.({ snapshot: message.snapshot, processes: message.processes, uptimeSeconds: message.uptimeSeconds });
+      if (message.dibPypiMetrics === 'collect')
+        process.send?.({ dibPypiMetrics: 'report', id: message.id, snapshot: this.#local.snapshot() } satisfies Message);
+      else if (message.dibPypiMetrics === 'answer')
+        this.#waiting.get(message.id)?.({ snapshot: message.snapshot, processes: message.processes, uptimeSeconds: message.uptimeSeconds });
     });
   }
 
@@ -95,6 +103,9 @@ export class MetricsSource {
   /** The exposition text of read(), with the process count and uptime. */
   async text(): Promise<string> {
     const { snapshot, processes, uptimeSeconds } = await this.read();
-    return renderMetrics({ ...snapshot, values: { ...snapshot.values, 'dib_pypi_processes|': processes, 'dib_pypi_uptime_seconds|': Math.round(uptimeSeconds * 1000) / 1000 } });
+    return renderMetrics({
+      ...snapshot,
+      values: { ...snapshot.values, 'dib_pypi_processes|': processes, 'dib_pypi_uptime_seconds|': Math.round(uptimeSeconds * 1000) / 1000 },
+    });
   }
 }

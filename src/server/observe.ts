@@ -27,7 +27,8 @@ export class ObservedResponse<Request extends IncomingMessage = IncomingMessage>
 const base = ServerResponse.prototype;
 ObservedResponse.prototype.writeHead = function (this: ObservedResponse, ...args: unknown[]) {
   const headers = args[1] !== null && typeof args[1] === 'object' ? args[1] : args[2];
-  const value = headers !== null && typeof headers === 'object' && !Array.isArray(headers) ? (headers as Record<string, unknown>)['X-Dib-Pypi-Cache'] : undefined;
+  const value =
+    headers !== null && typeof headers === 'object' && !Array.isArray(headers) ? (headers as Record<string, unknown>)['X-Dib-Pypi-Cache'] : undefined;
   const cache = value ?? this.getHeader('x-dib-pypi-cache');
   if (typeof cache === 'string') this.cacheHeader = cache;
   return (base.writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
@@ -72,7 +73,16 @@ function routeLabelOf(method: string, url: string): string {
   }
 }
 
-const UPLOAD_OUTCOMES: Record<number, string> = { 200: 'stored', 201: 'stored', 400: 'invalid', 401: 'unauthorized', 403: 'forbidden', 405: 'disabled', 409: 'exists', 413: 'too_large' };
+const UPLOAD_OUTCOMES: Record<number, string> = {
+  200: 'stored',
+  201: 'stored',
+  400: 'invalid',
+  401: 'unauthorized',
+  403: 'forbidden',
+  405: 'disabled',
+  409: 'exists',
+  413: 'too_large',
+};
 
 /** The access log's cache column: the proxy's X-Dib-Pypi-Cache, else `local` (or `hit` as a cache) for a page or file from DIR. */
 function cacheStatus(res: ServerResponse, header: string | undefined, label: string, isCache: boolean): string | undefined {
@@ -141,7 +151,8 @@ function count(options: ObserverOptions, label: string, status: number, bytes: n
   metrics.observeAt('dib_pypi_http_request_duration_seconds', `route="${label}"`, seconds);
   if (isAborted) metrics.add('dib_pypi_http_aborted_total', { route: label });
   if (label === 'upload') metrics.add('dib_pypi_uploads_total', { outcome: UPLOAD_OUTCOMES[status] ?? 'failed' });
-  if (options.isCache && cache !== undefined && cache !== 'local' && label !== 'root') metrics.add('dib_pypi_cache_requests_total', { kind: label, result: cache });
+  if (options.isCache && cache !== undefined && cache !== 'local' && label !== 'root')
+    metrics.add('dib_pypi_cache_requests_total', { kind: label, result: cache });
 }
 
 function sizeOf(chunk: unknown, encoding: unknown): number {

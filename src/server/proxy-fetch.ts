@@ -80,7 +80,12 @@ export async function fetchIntoMirror(job: FetchJob, hooks: FetchHooks): Promise
       res === undefined
         ? undefined
         : {
-            start: (announced) => res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(announced === undefined ? {} : { 'Content-Length': String(announced) }), 'X-Dib-Pypi-Cache': 'miss' }),
+            start: (announced) =>
+              res.writeHead(200, {
+                'Content-Type': 'application/octet-stream',
+                ...(announced === undefined ? {} : { 'Content-Length': String(announced) }),
+                'X-Dib-Pypi-Cache': 'miss',
+              }),
             // Only a full socket buffer holds the upstream connection (a promise for every chunk would pause it each time).
             write: (data) => (res.destroyed || res.write(data) ? undefined : drainedOrClosed(res)),
           };

@@ -56,7 +56,12 @@ export class PullThroughCache implements Fallback {
   constructor(options: ProxyOptions) {
     this.#options = options;
     this.#log = (line) => options.log?.(toLogText(line));
-    this.#pages = new KeptPages({ dir: options.dir, maxFileBytes: options.maxFileBytes, onPageWritten: options.onPageWritten, logOnce: (line) => this.#logOnce(line) });
+    this.#pages = new KeptPages({
+      dir: options.dir,
+      maxFileBytes: options.maxFileBytes,
+      onPageWritten: options.onPageWritten,
+      logOnce: (line) => this.#logOnce(line),
+    });
     this.#upstreams = options.upstreams.map((raw) => connectUpstream(raw, options));
     this.#fetchHooks = { maxFileBytes: options.maxFileBytes, log: this.#log, onUpstreamRequest: options.onUpstreamRequest, onStored: () => options.onStored() };
   }
@@ -66,7 +71,11 @@ export class PullThroughCache implements Fallback {
     const now = Date.now();
     return {
       offline: this.#options.offline,
-      upstreams: this.#upstreams.map((u) => ({ url: u.url.display, state: this.#options.offline ? 'not contacted' : u.downUntil > now ? 'down' : 'up', ...(u.lastError ? { lastError: u.lastError } : {}) })),
+      upstreams: this.#upstreams.map((u) => ({
+        url: u.url.display,
+        state: this.#options.offline ? 'not contacted' : u.downUntil > now ? 'down' : 'up',
+        ...(u.lastError ? { lastError: u.lastError } : {}),
+      })),
     };
   }
 
@@ -145,7 +154,13 @@ export class PullThroughCache implements Fallback {
           return { kind: 'listing', listing };
         }
         if (outcome.kind === 'page') {
-          const listing: Listing = { project, upstream: upstream.url.display, fetchedAt: Date.now(), validators: outcome.validators, files: outcome.page.files };
+          const listing: Listing = {
+            project,
+            upstream: upstream.url.display,
+            fetchedAt: Date.now(),
+            validators: outcome.validators,
+            files: outcome.page.files,
+          };
           this.#pages.save(listing);
           return { kind: 'listing', listing };
         }
@@ -169,7 +184,8 @@ export class PullThroughCache implements Fallback {
     let listing = this.#pages.load(project);
     // A file is fetched and stored under the project its name says only: upstream is not even asked for another's.
     if (!fileBelongsTo(distName, project)) {
-      if (listing?.files.some((f) => f.filename === distName) === true) this.#logOnce(`upstream ${listing.upstream}: ${project}: ${distName}: a file of another project, not fetched`);
+      if (listing?.files.some((f) => f.filename === distName) === true)
+        this.#logOnce(`upstream ${listing.upstream}: ${project}: ${distName}: a file of another project, not fetched`);
       return 'unknown';
     }
     if (listing === undefined || !listing.files.some((f) => f.filename === distName)) {
@@ -197,7 +213,12 @@ export class PullThroughCache implements Fallback {
     const running = this.#downloading.get(target);
     // The first plain GET streams the download to its client; every other request waits for the file.
     const streamTo = running === undefined && req.method === 'GET' && req.headers.range === undefined ? res : undefined;
-    const ok = await this.#once(target, () => fetchIntoMirror({ upstream, project, url: file.url, sha256: file.hashes.sha256 as string, size: file.size, target, res: streamTo, file }, this.#fetchHooks));
+    const ok = await this.#once(target, () =>
+      fetchIntoMirror(
+        { upstream, project, url: file.url, sha256: file.hashes.sha256 as string, size: file.size, target, res: streamTo, file },
+        this.#fetchHooks,
+      ),
+    );
     if (streamTo !== undefined) return 'handled';
     if (ok) return 'stored';
     sendError(req, res, 502, `cannot fetch ${project}/${filename} from upstream (see the server's log)`);

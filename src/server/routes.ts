@@ -71,7 +71,8 @@ export function route(method: string, pathname: string): Route {
     if (first === 'index.html' || first === 'index.json') return { kind: 'root', prefix };
     if (isServedFile(first as string)) return { kind: 'file', prefix, project: undefined, filename: first as string };
     // `/name` without the slash: the project page lives at `/name/` (but `/favicon.ico` is no project).
-    if (isValidProjectName(first as string) && !isWebFileName(first as string)) return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(first as string)}/` };
+    if (isValidProjectName(first as string) && !isWebFileName(first as string))
+      return { kind: 'redirect', location: `${prefix}/${normalizeProjectName(first as string)}/` };
     return { kind: 'not-found' };
   }
   const project = first as string;

@@ -19,14 +19,25 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   const proxy =
     options.proxy === undefined
       ? undefined
-      : await createProxy(options.proxy, dir, reindex, output, (path) => app.cache.invalidate(path), (kind, seconds, isOk) => {
-          metrics.add('dib_pypi_upstream_requests_total', { kind, outcome: isOk ? 'ok' : 'error' });
-          if (!isOk) metrics.add('dib_pypi_upstream_errors_total', { kind });
-          metrics.observe('dib_pypi_upstream_request_duration_seconds', { kind }, seconds);
-        });
+      : await createProxy(
+          options.proxy,
+          dir,
+          reindex,
+          output,
+          (path) => app.cache.invalidate(path),
+          (kind, seconds, isOk) => {
+            metrics.add('dib_pypi_upstream_requests_total', { kind, outcome: isOk ? 'ok' : 'error' });
+            if (!isOk) metrics.add('dib_pypi_upstream_errors_total', { kind });
+            metrics.observe('dib_pypi_upstream_request_duration_seconds', { kind }, seconds);
+          },
+        );
   const log = options.accessLog === undefined ? undefined : { write: (line: string) => output.accessLine(line), format: options.accessLog };
   const observer = { metrics, log, isCache: proxy !== undefined };
-  const health = new HealthCheck({ dir, isWriting: proxy !== undefined || options.uploads !== undefined, proxy: proxy === undefined ? undefined : () => proxy.status() });
+  const health = new HealthCheck({
+    dir,
+    isWriting: proxy !== undefined || options.uploads !== undefined,
+    proxy: proxy === undefined ? undefined : () => proxy.status(),
+  });
   const source = new MetricsSource(metrics);
   const app = createApp({
     dir,
@@ -71,7 +82,9 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
 function sharedReindexQueue(dir: string): () => Promise<ReindexQueue<IndexResult>> {
   let queue: Promise<ReindexQueue<IndexResult>> | undefined;
   return () =>
-    (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir }))));
+    (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(
+      ([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir })),
+    ));
 }
 
 /** The pull-through cache: stored files are indexed by the shared queue. */
@@ -89,7 +102,9 @@ async function createProxy(
     ...settings,
     dir,
     onStored: () => {
-      queue.request().catch((error: unknown) => output.log(`warning: re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));
+      queue
+        .request()
+        .catch((error: unknown) => output.log(`warning: re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));
     },
     onPageWritten,
     log: (line) => output.log(line),
@@ -98,7 +113,13 @@ async function createProxy(
 }
 
 /** The upload API: a stored file is indexed by the shared queue before the upload is answered. */
-async function createUploads(settings: UploadSettings, dir: string, reindexQueue: () => Promise<ReindexQueue<IndexResult>>, output: ServerOutput, onIndexed: (project: string) => void) {
+async function createUploads(
+  settings: UploadSettings,
+  dir: string,
+  reindexQueue: () => Promise<ReindexQueue<IndexResult>>,
+  output: ServerOutput,
+  onIndexed: (project: string) => void,
+) {
   const [{ Authenticator }, { UploadThreads }, { createUploadHandler }, { LoginLimiter }] = await Promise.all([
     import('./credentials.js'),
     import('./upload-threads.js'),

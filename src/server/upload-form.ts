@@ -39,7 +39,8 @@ export function checkUpload(form: UploadForm): UploadCheck {
   const parsed = parseDistFilename(filename);
   if (parsed === undefined) return fail(400, `${JSON.stringify(filename)} is not a distribution file name (wheel or sdist)`);
   // PEP 527: an upload's sdist is a .tar.gz or a .zip (the formats inspected for their PKG-INFO).
-  if (parsed.kind === 'sdist' && !filename.endsWith('.tar.gz') && !filename.endsWith('.zip')) return fail(400, `${filename}: an sdist must be a .tar.gz or .zip (PEP 527)`);
+  if (parsed.kind === 'sdist' && !filename.endsWith('.tar.gz') && !filename.endsWith('.zip'))
+    return fail(400, `${filename}: an sdist must be a .tar.gz or .zip (PEP 527)`);
   const project = normalizeProjectName(name);
   if (parsed.normalized !== project) return fail(400, `${filename} is not a file of project ${name}`);
   if (!sameVersion(parsed.version, version)) return fail(400, `${filename} is not version ${version} of ${name}`);

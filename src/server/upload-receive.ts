@@ -94,12 +94,14 @@ export function receiveUpload(req: IncomingMessage, options: { tempDir: string; 
       stream.pipe(file);
     });
     parser.on('error', (error: Error) => fail(new BadForm(`malformed upload: ${error.message}`)));
-    parser.on('close', () =>
-      void writing.then(() => {
-        if (settled) return;
-        settled = true;
-        resolve(received);
-      }),
+    parser.on(
+      'close',
+      () =>
+        void writing.then(() => {
+          if (settled) return;
+          settled = true;
+          resolve(received);
+        }),
     );
     req.on('aborted', () => fail(new BadForm('the client went away during the upload')));
     req.on('close', () => {

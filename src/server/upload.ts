@@ -106,7 +106,8 @@ export function createUploadHandler(options: UploadOptions) {
     try {
       // BLAKE2b-256 is JavaScript (node's crypto has BLAKE2b-512 only) at tens of MB/s: on a thread, and only when asked to check it.
       const digests = received.form.received;
-      if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '') digests.blake2b256 = await options.threads.blake2b256(temp);
+      if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '')
+        digests.blake2b256 = await options.threads.blake2b256(temp);
       outcome = await store(options, received, uploads);
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.
@@ -138,7 +139,13 @@ function isSameVersion(a: string, b: string): boolean {
  * sdist's PKG-INFO must name the form's project and version, every member name must be safe, and
  * an sdist must not inflate past the limit. Returns the refusal, or undefined.
  */
-async function inspect(options: UploadOptions, temp: string, project: string, filename: string, parsed: DistFilename): Promise<{ status: number; message: string } | undefined> {
+async function inspect(
+  options: UploadOptions,
+  temp: string,
+  project: string,
+  filename: string,
+  parsed: DistFilename,
+): Promise<{ status: number; message: string } | undefined> {
   let inspected;
   try {
     inspected = await inspectDistribution(filename, parsed, temp, { strict: true, maxInflatedBytes: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES });
@@ -148,7 +155,9 @@ async function inspect(options: UploadOptions, temp: string, project: string, fi
   }
   const core = inspected.core;
   if (core === undefined) return { status: 400, message: `broken distribution ${filename}: no core metadata` };
-  if (normalizeProjectName(core.name) !== project) return { status: 400, message: `${filename}: its metadata names project ${JSON.stringify(core.name)}, not ${project}` };
-  if (!isSameVersion(core.version, parsed.version)) return { status: 400, message: `${filename}: its metadata has version ${JSON.stringify(core.version)}, not ${parsed.version}` };
+  if (normalizeProjectName(core.name) !== project)
+    return { status: 400, message: `${filename}: its metadata names project ${JSON.stringify(core.name)}, not ${project}` };
+  if (!isSameVersion(core.version, parsed.version))
+    return { status: 400, message: `${filename}: its metadata has version ${JSON.stringify(core.version)}, not ${parsed.version}` };
   return undefined;
 }

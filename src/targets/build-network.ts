@@ -24,7 +24,8 @@ export function chooseNetwork(plan: Plan): NetworkChoice {
   const loopback = remote.filter((url) => LOOPBACK.test(hostOf(url) ?? ''));
   const elsewhere = remote.filter((url) => !LOOPBACK.test(hostOf(url) ?? ''));
   const warnings = elsewhere.map(
-    (url) => `${redact(url)} is out of reach: the build has no network besides ${loopback.length > 0 ? 'the loopback' : 'none'} (use --offline or --no-pypi to drop the public index, or give --network yourself)`,
+    (url) =>
+      `${redact(url)} is out of reach: the build has no network besides ${loopback.length > 0 ? 'the loopback' : 'none'} (use --offline or --no-pypi to drop the public index, or give --network yourself)`,
   );
   return { network: loopback.length > 0 ? 'host' : 'none', warnings };
 }

@@ -48,7 +48,9 @@ export async function runInChroot(options: ChrootOptions): Promise<ChrootResult>
   ];
   if (options.mirror !== undefined) mounts.push({ target: MIRROR_MOUNT, kind: 'bind-ro', source: options.mirror });
   else if (options.plan.indexUrl.url.startsWith(`file://${MIRROR_MOUNT}`)) {
-    options.warn(`no mirror to mount (no --mirror, and ${defaultMirror(options.env)} does not exist): ${options.plan.indexUrl.url} will be empty inside the root`);
+    options.warn(
+      `no mirror to mount (no --mirror, and ${defaultMirror(options.env)} does not exist): ${options.plan.indexUrl.url} will be empty inside the root`,
+    );
   }
   // While we set up and tear down, a Ctrl-C must not kill us half-way: it is forwarded to CMD only.
   const ignore = () => {};
@@ -59,7 +61,15 @@ export async function runInChroot(options: ChrootOptions): Promise<ChrootResult>
     options.warn(text);
   };
   try {
-    const configured = ConfiguredRoot.configure({ root: options.root, home: options.home, plan: options.plan, stateRoot: options.stateRoot, mounts, onStep: options.onStep, warn });
+    const configured = ConfiguredRoot.configure({
+      root: options.root,
+      home: options.home,
+      plan: options.plan,
+      stateRoot: options.stateRoot,
+      mounts,
+      onStep: options.onStep,
+      warn,
+    });
     result.configured = configured.written;
     try {
       const env = { ...options.env, HOME: options.home } as NodeJS.ProcessEnv;

@@ -136,7 +136,12 @@ function watchSignals(state: SignalState): () => void {
 /** Start, stream, wait; resolves with CMD's exit code (128+n when we were told to stop by signal n). */
 async function runAttached(container: Docker.Container, docker: Docker, options: RunOptions, state: SignalState): Promise<number> {
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-  const ended = new Promise<void>((resolve) => stream.on('end', resolve).on('close', resolve).on('error', () => resolve()));
+  const ended = new Promise<void>((resolve) =>
+    stream
+      .on('end', resolve)
+      .on('close', resolve)
+      .on('error', () => resolve()),
+  );
   docker.modem.demuxStream(stream, options.stdout, options.stderr);
   if (state.signal !== undefined) return 128 + (SIGNAL_NUMBERS[state.signal] ?? 1);
   state.container = container;
@@ -152,7 +157,12 @@ async function runAttached(container: Docker.Container, docker: Docker, options:
 async function layerForCommit(docker: Docker, container: Docker.Container, stubs: readonly MountStub[]): Promise<string | undefined> {
   if (stubs.length === 0) return undefined;
   const [info, inspect] = await Promise.all([docker.info() as Promise<{ DockerRootDir: string }>, container.inspect()]);
-  const dir = writableLayerDir({ driver: inspect.GraphDriver.Name, data: inspect.GraphDriver.Data as Record<string, string> | null, dockerRoot: info.DockerRootDir, containerId: inspect.Id });
+  const dir = writableLayerDir({
+    driver: inspect.GraphDriver.Name,
+    data: inspect.GraphDriver.Data as Record<string, string> | null,
+    dockerRoot: info.DockerRootDir,
+    containerId: inspect.Id,
+  });
   if (dir === undefined) {
     throw new DibPypiError(
       `--commit: the engine will create ${stubs.map((s) => s.path).join(' and ')} in the container for the mounts, and dib-pypi cannot reach the container's layer (${inspect.GraphDriver.Name} storage under ${info.DockerRootDir}) to take them out: run dib-pypi as root on the engine's host (vfs or overlay2 storage)`,
@@ -200,20 +210,27 @@ export async function runInContainer(options: RunOptions, report?: RunReport): P
     });
     if (report !== undefined) {
       report.container = container.id;
-      report.mounts = mounts.map((m) => (m.Target === PIP_CONF_TARGET ? { target: m.Target, readOnly: true } : { target: m.Target, source: m.Source, readOnly: true }));
+      report.mounts = mounts.map((m) =>
+        m.Target === PIP_CONF_TARGET ? { target: m.Target, readOnly: true } : { target: m.Target, source: m.Source, readOnly: true },
+      );
     }
     let stubs: MountStub[] = [];
     if (options.commit !== undefined) {
       const probe = await pathsInImage(docker, base.Id);
       try {
-        stubs = await findMountStubs(mounts.map((m) => m.Target), probe.exists);
+        stubs = await findMountStubs(
+          mounts.map((m) => m.Target),
+          probe.exists,
+        );
       } finally {
         await probe.done();
       }
     }
     const layerDir = await layerForCommit(docker, container, stubs);
     if (layerDir !== undefined) stubs = recordParentMtimes(layerDir, stubs);
-    options.progress(`running in ${container.id.slice(0, 12)} (${options.image}, network ${network})${options.mirror !== undefined ? `, mirror at ${MIRROR_MOUNT}` : ''}`);
+    options.progress(
+      `running in ${container.id.slice(0, 12)} (${options.image}, network ${network})${options.mirror !== undefined ? `, mirror at ${MIRROR_MOUNT}` : ''}`,
+    );
     const exitCode = await runAttached(container, docker, options, state);
     if (report !== undefined) report.exitCode = exitCode;
     if (exitCode !== 0 || options.commit === undefined || state.signal !== undefined) return { exitCode };
@@ -221,7 +238,9 @@ export async function runInContainer(options: RunOptions, report?: RunReport): P
       const target = container;
       await removeMountStubs(layerDir, stubs, () => changedPaths(target));
     }
-    const left = (await changedPaths(container)).filter((p: string) => mounts.some((m) => p === m.Target || m.Target.startsWith(`${p}/`) && stubs.some((s) => s.path === p)));
+    const left = (await changedPaths(container)).filter((p: string) =>
+      mounts.some((m) => p === m.Target || (m.Target.startsWith(`${p}/`) && stubs.some((s) => s.path === p))),
+    );
     if (left.length > 0) throw new DibPypiError(`--commit: mount points still in the container's layer (${left.join(', ')}): not committing`);
     const imageId = await commitClean(container, options.commit, base);
     options.progress(`committed ${options.commit} (${imageId.replace(/^sha256:/, '').slice(0, 12)})`);

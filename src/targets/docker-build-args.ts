@@ -28,11 +28,47 @@ const OWN_BOOLEAN = new Set(['--offline', '--no-pypi']);
 
 /** docker build's flags that take a value (docker 20.10 and later, classic and BuildKit). */
 const DOCKER_VALUE = new Set([
-  '-t', '--tag', '-f', '--file', '--build-arg', '--target', '--network', '--label', '--cache-from', '--cache-to',
-  '--platform', '--progress', '--secret', '--ssh', '--iidfile', '--add-host', '--cgroup-parent', '--cpu-period',
-  '--cpu-quota', '-c', '--cpu-shares', '--cpuset-cpus', '--cpuset-mems', '-m', '--memory', '--memory-swap',
-  '--shm-size', '--ulimit', '--isolation', '--security-opt', '-o', '--output', '--build-context', '--attest',
-  '--sbom', '--provenance', '--metadata-file', '--allow', '--annotation', '--builder', '--call',
+  '-t',
+  '--tag',
+  '-f',
+  '--file',
+  '--build-arg',
+  '--target',
+  '--network',
+  '--label',
+  '--cache-from',
+  '--cache-to',
+  '--platform',
+  '--progress',
+  '--secret',
+  '--ssh',
+  '--iidfile',
+  '--add-host',
+  '--cgroup-parent',
+  '--cpu-period',
+  '--cpu-quota',
+  '-c',
+  '--cpu-shares',
+  '--cpuset-cpus',
+  '--cpuset-mems',
+  '-m',
+  '--memory',
+  '--memory-swap',
+  '--shm-size',
+  '--ulimit',
+  '--isolation',
+  '--security-opt',
+  '-o',
+  '--output',
+  '--build-context',
+  '--attest',
+  '--sbom',
+  '--provenance',
+  '--metadata-file',
+  '--allow',
+  '--annotation',
+  '--builder',
+  '--call',
 ]);
 
 function addOwn(own: OwnBuildFlags, name: string, value: string): void {
@@ -66,7 +102,8 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
       // -tname, -t=name (pflag's short forms)
       name = arg.slice(0, 2);
       value = arg.slice(2).replace(/^=/, '');
-      if (!DOCKER_VALUE.has(name)) throw new UsageError(`unknown or combined short option '${arg}': give docker build's short options one by one`, 'dib-pypi docker build');
+      if (!DOCKER_VALUE.has(name))
+        throw new UsageError(`unknown or combined short option '${arg}': give docker build's short options one by one`, 'dib-pypi docker build');
     }
     if (OWN_BOOLEAN.has(name)) {
       if (value !== undefined) throw new UsageError(`${name} takes no value`, 'dib-pypi docker build');
@@ -89,11 +126,17 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
     }
   }
   if (positionals.length !== 1) {
-    throw new UsageError(`expects one build context (a directory), got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`, 'dib-pypi docker build');
+    throw new UsageError(
+      `expects one build context (a directory), got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`,
+      'dib-pypi docker build',
+    );
   }
   const context = positionals[0] as string;
   if (context === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@')) {
-    throw new UsageError(`the build context must be a local directory (dib-pypi rewrites the Dockerfile), not ${JSON.stringify(context)}`, 'dib-pypi docker build');
+    throw new UsageError(
+      `the build context must be a local directory (dib-pypi rewrites the Dockerfile), not ${JSON.stringify(context)}`,
+      'dib-pypi docker build',
+    );
   }
   return { own, docker, context, ...(file !== undefined ? { file } : {}), ...(network !== undefined ? { network } : {}) };
 }

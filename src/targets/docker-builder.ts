@@ -54,7 +54,10 @@ function readDockerfile(options: BuildOptions): { text: string; path?: string } 
   try {
     return { text: readFileSync(path, 'utf8'), path };
   } catch (error) {
-    throw new UsageError(`cannot read the Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, args.file !== undefined ? '--file' : undefined);
+    throw new UsageError(
+      `cannot read the Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      args.file !== undefined ? '--file' : undefined,
+    );
   }
 }
 
@@ -71,7 +74,8 @@ async function imageEnv(engine: Docker, image: string): Promise<string[]> {
 export async function dockerBuild(options: BuildOptions): Promise<number> {
   const { args, plan, env } = options;
   const context = resolve(options.cwd, args.context);
-  if (!existsSync(context) || !statSync(context).isDirectory()) throw new UsageError(`the build context is not a directory: ${JSON.stringify(args.context)}`, 'dib-pypi docker build');
+  if (!existsSync(context) || !statSync(context).isDirectory())
+    throw new UsageError(`the build context is not a directory: ${JSON.stringify(args.context)}`, 'dib-pypi docker build');
   const dockerfile = readDockerfile(options);
   const docker = dockerBinary(env);
   checkBuildKit(docker, env);
@@ -82,12 +86,16 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
     options.warn(`no mirror to mount (no --mirror, and ${defaultMirror(env)} does not exist): ${plan.indexUrl.url} will be empty in the build`);
   }
   const rewritten = addRunMounts(dockerfile.text, runMounts(mirrorImage));
-  if (rewritten.syntax !== undefined) options.warn(`the Dockerfile asks for the frontend ${rewritten.syntax} (# syntax=): BuildKit pulls it, which fails offline; without the line the built-in frontend is used`);
+  if (rewritten.syntax !== undefined)
+    options.warn(
+      `the Dockerfile asks for the frontend ${rewritten.syntax} (# syntax=): BuildKit pulls it, which fails offline; without the line the built-in frontend is used`,
+    );
   if (rewritten.runs === 0) options.warn('the Dockerfile has no RUN instruction: pip is not used in this build');
   for (const image of baseImagesOf(dockerfile.text)) {
     for (const warning of pipEnvWarnings(image, await imageEnv(options.engine, image))) options.warn(warning);
   }
-  if (rewritten.onbuildRuns > 0) options.warn(`${rewritten.onbuildRuns} ONBUILD RUN instruction(s) left as they are: they run in other builds, without the mirror`);
+  if (rewritten.onbuildRuns > 0)
+    options.warn(`${rewritten.onbuildRuns} ONBUILD RUN instruction(s) left as they are: they run in other builds, without the mirror`);
 
   const work = mkdtempSync(join(tmpdir(), 'dib-pypi-build-'));
   try {
@@ -95,7 +103,8 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
     const derived = join(work, name);
     writeFileSync(derived, rewritten.text, { mode: 0o600 });
     // docker 23+ reads <Dockerfile>.dockerignore beside the Dockerfile before the context's .dockerignore.
-    if (dockerfile.path !== undefined && existsSync(`${dockerfile.path}.dockerignore`)) copyFileSync(`${dockerfile.path}.dockerignore`, `${derived}.dockerignore`);
+    if (dockerfile.path !== undefined && existsSync(`${dockerfile.path}.dockerignore`))
+      copyFileSync(`${dockerfile.path}.dockerignore`, `${derived}.dockerignore`);
     const pipConf = join(work, 'pip.conf');
     writeFileSync(pipConf, renderPipConf(plan, { forContainer: true }), { mode: 0o600 });
 
@@ -106,7 +115,9 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
       network.push('--network', choice.network);
     }
     const argv = ['build', ...args.docker, ...network, '--secret', `id=${PIP_CONF_SECRET},src=${pipConf}`, '-f', derived, context];
-    options.progress(`docker build${network.length > 0 ? ` (network ${network[1]})` : ''}, pip configured by a secret mount${mirrorImage !== undefined ? `, mirror mounted from ${mirrorImage}` : ''}`);
+    options.progress(
+      `docker build${network.length > 0 ? ` (network ${network[1]})` : ''}, pip configured by a secret mount${mirrorImage !== undefined ? `, mirror mounted from ${mirrorImage}` : ''}`,
+    );
     return await runDockerInherit(docker, argv, env, args.file === '-' ? 'ignore' : 'inherit');
   } catch (error) {
     if (error instanceof DibPypiError) throw error;

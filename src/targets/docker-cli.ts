@@ -29,7 +29,9 @@ interface VersionInfo {
 export function checkBuildKit(docker: string, env: EnvMap): void {
   const version = spawnSync(docker, ['version', '--format', '{{json .}}'], { encoding: 'utf8', env: dockerEnv(env) });
   if (version.error !== undefined) {
-    throw new DockerUnavailableError(`cannot run ${docker}: ${(version.error as NodeJS.ErrnoException).code ?? version.error.message} (set DIB_PYPI_DOCKER to the docker CLI to use)`);
+    throw new DockerUnavailableError(
+      `cannot run ${docker}: ${(version.error as NodeJS.ErrnoException).code ?? version.error.message} (set DIB_PYPI_DOCKER to the docker CLI to use)`,
+    );
   }
   let info: VersionInfo = {};
   try {

@@ -71,11 +71,14 @@ function mirrorTar(mirror: string): NodeJS.ReadableStream {
 /** POST /images/create?fromSrc=- (what `docker import` does); the engine reports failures inside the progress stream. */
 async function importMirror(engine: Docker, mirror: string, version: string, label: string): Promise<void> {
   const tag = `${MIRROR_IMAGE_REPO}:${version}`;
-  const fail = (detail: string, cause?: unknown) => new DibPypiError(`cannot import the mirror ${mirror} as the image ${tag}: ${detail}`, cause !== undefined ? { cause } : undefined);
+  const fail = (detail: string, cause?: unknown) =>
+    new DibPypiError(`cannot import the mirror ${mirror} as the image ${tag}: ${detail}`, cause !== undefined ? { cause } : undefined);
   let events: { error?: string }[];
   try {
     const progress = await engine.importImage(mirrorTar(mirror), { repo: MIRROR_IMAGE_REPO, tag: version, changes: [`LABEL ${MIRROR_LABEL}=${label}`] });
-    events = await new Promise((resolve, reject) => engine.modem.followProgress(progress, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))));
+    events = await new Promise((resolve, reject) =>
+      engine.modem.followProgress(progress, (error: Error | null, output: { error?: string }[]) => (error ? reject(error) : resolve(output))),
+    );
   } catch (error) {
     throw fail((error as Error).message, error);
   }
@@ -92,7 +95,11 @@ async function removeStaleImages(engine: Docker, label: string, keep: string): P
     throw new DibPypiError(`cannot list the images of the mirror: ${(error as Error).message}`, { cause: error });
   }
   const stale = images.flatMap((image) => image.RepoTags ?? []).filter((ref) => ref !== keep && ref.startsWith(`${MIRROR_IMAGE_REPO}:`));
-  for (const ref of stale) await engine.getImage(ref).remove().catch(() => {});
+  for (const ref of stale)
+    await engine
+      .getImage(ref)
+      .remove()
+      .catch(() => {});
 }
 
 /**

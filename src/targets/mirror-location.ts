@@ -23,4 +23,3 @@ export function resolveMirror(dir: string | undefined, env: EnvMap): string | un
   const fallback = defaultMirror(env);
   return existsSync(fallback) && statSync(fallback).isDirectory() ? realpathSync(fallback) : undefined;
 }
-

@@ -16,8 +16,6 @@ export function headerValue(headers: HttpResponse['headers'], name: string): str
   return Array.isArray(value) ? value[0] : value;
 }
 
-
-
 /** Response headers as undici's request() gives them: lower-case names, repeated ones as arrays. */
 export function headersFromRaw(raw: readonly Buffer[] | readonly string[] | null | undefined): HttpResponse['headers'] {
   const headers: HttpResponse['headers'] = {};

@@ -137,7 +137,8 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     }
     const actual = hash.digest('hex');
     if (actual !== request.digest) throw new HashMismatchError(shown, `${request.algorithm} ${request.digest}`, actual, 'hash mismatch');
-    if (request.size !== undefined && bytes !== request.size) throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
+    if (request.size !== undefined && bytes !== request.size)
+      throw new HashMismatchError(shown, `${request.size} bytes`, `${bytes}`, 'size differs from the index');
     const heldBack = held === undefined ? {} : { heldBack: held };
     if (file === undefined) {
       isHandedOver = true;

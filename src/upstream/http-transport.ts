@@ -103,7 +103,11 @@ export class HttpTransport {
       try {
         next = new URL(location, current);
       } catch (error) {
-        throw new UpstreamError(redact(current), `HTTP ${response.status} redirects to an invalid Location (${JSON.stringify(redact(location).slice(0, 200))})`, { status: response.status, isTransient: false, cause: error });
+        throw new UpstreamError(
+          redact(current),
+          `HTTP ${response.status} redirects to an invalid Location (${JSON.stringify(redact(location).slice(0, 200))})`,
+          { status: response.status, isTransient: false, cause: error },
+        );
       }
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return response;
       if (next.origin !== new URL(current).origin) sent = withoutCredentials(sent);

@@ -138,7 +138,8 @@ function fileOfAnchor(tag: Tag, base: string): UpstreamFile | string {
   const file: UpstreamFile = { filename, url: url.href, hashes };
   const requiresPython = tag.attributes.get('data-requires-python');
   if (requiresPython !== undefined && requiresPython.trim() !== '') file.requiresPython = requiresPython.trim();
-  if (tag.attributes.has('data-yanked')) file.yanked = (tag.attributes.get('data-yanked') as string) === '' ? true : (tag.attributes.get('data-yanked') as string);
+  if (tag.attributes.has('data-yanked'))
+    file.yanked = (tag.attributes.get('data-yanked') as string) === '' ? true : (tag.attributes.get('data-yanked') as string);
   const metadata = coreMetadataOf(tag.attributes);
   if (typeof metadata === 'string') return metadata;
   if (metadata !== undefined) file.coreMetadata = metadata;

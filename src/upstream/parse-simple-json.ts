@@ -98,7 +98,8 @@ function fileOfEntry(entry: unknown, pageUrl: string): UpstreamFile | string {
   } catch {
     return `bad url ${JSON.stringify(url)}`;
   }
-  if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:' && absolute.protocol !== 'file:') return `unsupported URL scheme in ${JSON.stringify(url)}`;
+  if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:' && absolute.protocol !== 'file:')
+    return `unsupported URL scheme in ${JSON.stringify(url)}`;
   absolute.hash = '';
   const hashes = hashDict(entry.hashes, 'hashes');
   if (typeof hashes === 'string') return hashes;

@@ -18,7 +18,11 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, random: numbe
 }
 
 /** Run `fn` until it succeeds, a non-transient error occurs, or the retries are spent (the last error is thrown). */
-export async function withRetries<T>(policy: RetryPolicy, fn: (attempt: number) => Promise<T>, onRetry?: (error: UpstreamError, attempt: number) => void): Promise<T> {
+export async function withRetries<T>(
+  policy: RetryPolicy,
+  fn: (attempt: number) => Promise<T>,
+  onRetry?: (error: UpstreamError, attempt: number) => void,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);

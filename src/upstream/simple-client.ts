@@ -52,7 +52,11 @@ export class SimpleIndexClient {
 
   constructor(options: SimpleClientOptions) {
     this.upstream = parseUpstreamUrl(options.url);
-    this.#transport = new HttpTransport({ connections: options.connections ?? 8, timeoutMs: options.timeoutMs ?? 30_000, userAgent: options.userAgent ?? 'dib-pypi' });
+    this.#transport = new HttpTransport({
+      connections: options.connections ?? 8,
+      timeoutMs: options.timeoutMs ?? 30_000,
+      userAgent: options.userAgent ?? 'dib-pypi',
+    });
     this.#retry = options.retry ?? DEFAULT_RETRY;
     this.#onRetry = options.onRetry;
     this.#maxPageBytes = options.maxPageBytes ?? Infinity;
@@ -71,7 +75,9 @@ export class SimpleIndexClient {
 
   /** A project's page; `missing` on 404/410. */
   fetchProject(name: string, validators?: Validators): Promise<FetchOutcome<ProjectPage>> {
-    return this.#fetchPage(this.projectUrl(name), validators, (text, format, url) => (format === 'json' ? parseProjectJson(text, url, name) : parseProjectHtml(text, url, name)));
+    return this.#fetchPage(this.projectUrl(name), validators, (text, format, url) =>
+      format === 'json' ? parseProjectJson(text, url, name) : parseProjectHtml(text, url, name),
+    );
   }
 
   /** Download a file to `target`, verified against its hash (see download-file.ts), with retries. */
@@ -118,11 +124,19 @@ function validatorsOf(response: HttpResponse, previous: Validators | undefined):
 function formatOf(response: HttpResponse, url: string): PageFormat {
   const type = (headerValue(response.headers, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (type === JSON_TYPE || type === 'application/vnd.pypi.simple.latest+json') return 'json';
-  if (type === '' || type === 'text/html' || type === 'application/vnd.pypi.simple.v1+html' || type === 'application/vnd.pypi.simple.latest+html') return 'html';
+  if (type === '' || type === 'text/html' || type === 'application/vnd.pypi.simple.v1+html' || type === 'application/vnd.pypi.simple.latest+html')
+    return 'html';
   throw new MalformedPageError(redact(url), `unexpected Content-Type ${JSON.stringify(type)}`);
 }
 
-async function readPage<T>(response: HttpResponse, url: string, validators: Validators | undefined, parse: (text: string, format: PageFormat, url: string) => T, timeoutMs: number, limits: PageLimits): Promise<FetchOutcome<T>> {
+async function readPage<T>(
+  response: HttpResponse,
+  url: string,
+  validators: Validators | undefined,
+  parse: (text: string, format: PageFormat, url: string) => T,
+  timeoutMs: number,
+  limits: PageLimits,
+): Promise<FetchOutcome<T>> {
   const { status } = response;
   const lastSerial = lastSerialOf(response);
   if (status === 304) {
@@ -157,7 +171,8 @@ async function readLimited(response: HttpResponse, url: string, timeoutMs: numbe
     await response.body.forEach((chunk) => {
       bytes += chunk.length;
       if (bytes > limits.maxBytes) throw tooBig(`more than ${limits.maxBytes} bytes sent`); // ends the request
-      if (Date.now() > limits.deadline) throw new UpstreamError(redact(url), 'page not received in time (the upstream sends too slowly)', { isTransient: true });
+      if (Date.now() > limits.deadline)
+        throw new UpstreamError(redact(url), 'page not received in time (the upstream sends too slowly)', { isTransient: true });
       chunks.push(chunk);
     });
   } catch (error) {

@@ -25,7 +25,8 @@ export function parseUpstreamUrl(raw: string, input = 'upstream'): UpstreamUrl {
   } catch {
     throw new InputError(input, `not a URL: ${JSON.stringify(redact(raw))}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InputError(input, `expected an http:// or https:// URL, got ${JSON.stringify(redact(raw))}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new InputError(input, `expected an http:// or https:// URL, got ${JSON.stringify(redact(raw))}`);
   const result: UpstreamUrl = { base: '', origin: url.origin, display: '' };
   if (url.username !== '' || url.password !== '') {
     const user = unquote(url.username);

@@ -32,7 +32,10 @@ export function asAttacker(script: string, args: string[], input?: string): void
 }
 
 export function attackerAvailable(t: TestContext): boolean {
-  return need(t, isRoot, 'needs root (an unprivileged user, a root restore)') && need(t, spawnSync('setpriv', ['--version']).status === 0, 'needs setpriv (util-linux)');
+  return (
+    need(t, isRoot, 'needs root (an unprivileged user, a root restore)') &&
+    need(t, spawnSync('setpriv', ['--version']).status === 0, 'needs setpriv (util-linux)')
+  );
 }
 
 // renameat2(RENAME_EXCHANGE) in a loop: the directory and the symlink trade places atomically, so

@@ -124,7 +124,13 @@ function unmountAll(dir: string): void {
  * Run `sequence` (phase names; a phase may repeat) of the elements in `elementDirs` on `root`, as
  * disk-image-create would, in `workDir` (TMP_BUILD_DIR). Stops at the first failing phase.
  */
-export function emulateBuild(options: { root: string; workDir: string; elementDirs: string[]; env: Record<string, string>; sequence: string[] }): EmulatedBuild {
+export function emulateBuild(options: {
+  root: string;
+  workDir: string;
+  elementDirs: string[];
+  env: Record<string, string>;
+  sequence: string[];
+}): EmulatedBuild {
   const { root, workDir } = options;
   const hooks = join(workDir, 'hooks');
   generateHooks(hooks, options.elementDirs);
@@ -168,7 +174,11 @@ export function emulateBuild(options: { root: string; workDir: string; elementDi
           // run_in_target: `sudo -E chroot $TMP_MOUNT_PATH env -u TMPDIR -u VIRTUAL_ENV PATH="\$PATH:..." sh -c "$cmd"`
           // with HOME=/root; the escaped \$PATH reaches env as the literal text `$PATH`, as here.
           const path = '$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-          result = run('chroot', [root, 'env', '-u', 'TMPDIR', '-u', 'VIRTUAL_ENV', `PATH=${path}`, 'sh', '-c', `/tmp/in_target.d/dib-run-parts /tmp/in_target.d/${phase}.d`], { ...env, HOME: '/root' });
+          result = run(
+            'chroot',
+            [root, 'env', '-u', 'TMPDIR', '-u', 'VIRTUAL_ENV', `PATH=${path}`, 'sh', '-c', `/tmp/in_target.d/dib-run-parts /tmp/in_target.d/${phase}.d`],
+            { ...env, HOME: '/root' },
+          );
         } finally {
           must('umount', ['-f', inTarget]);
           rmdirSync(inTarget);
@@ -188,7 +198,12 @@ export function emulateBuild(options: { root: string; workDir: string; elementDi
       .map((m) => `/${posix.relative(root, m)}`);
     unmountAll(root);
   }
-  return { phases, ...(failed !== undefined ? { failed } : {}), output: phases.map((p) => `== ${p.phase} (exit ${p.status})\n${p.output}`).join('\n'), mountsLeft };
+  return {
+    phases,
+    ...(failed !== undefined ? { failed } : {}),
+    output: phases.map((p) => `== ${p.phase} (exit ${p.status})\n${p.output}`).join('\n'),
+    mountsLeft,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,7 +214,8 @@ const CONFIG_MARK = 'DIB-PYPI-CONFORMANCE-CONFIG ';
 const MIRROR_MARK = 'DIB-PYPI-CONFORMANCE-MIRROR ';
 const INSTALL_MARK = 'DIB-PYPI-CONFORMANCE-INSTALLED';
 /** pip config list prints `key='repr'` lines: turn them into one JSON object. */
-const TO_JSON = 'import ast, json, sys; print(json.dumps(dict((k, ast.literal_eval(v)) for k, v in (l.rstrip("\\n").split("=", 1) for l in sys.stdin if "=" in l)), sort_keys=True))';
+const TO_JSON =
+  'import ast, json, sys; print(json.dumps(dict((k, ast.literal_eval(v)) for k, v in (l.rstrip("\\n").split("=", 1) for l in sys.stdin if "=" in l)), sort_keys=True))';
 /** Every pip config location in a root (pip 23: global, user legacy and XDG); the probe's rm takes them all. */
 const PIP_CONF_PATHS = ['/etc/pip.conf', '/etc/xdg/pip/pip.conf', '/root/.pip/pip.conf', '/root/.config/pip/pip.conf'];
 
@@ -225,13 +241,19 @@ function writeProbe(elementsDir: string, probe: ProbeOptions): string {
     `    config=$(python3 -m pip config list | python3 -c '${TO_JSON}')`,
     // printf, not echo: dash's echo would turn the JSON's \\n escapes into newlines.
     `    printf '%s%s\\n' '${CONFIG_MARK}' "$config"`,
-    ...(probe.install ? ['    python3 -m pip install --break-system-packages --no-cache-dir APP_core', `    python3 -c 'import app_core, zope_interface_thing' && echo "${INSTALL_MARK}"`] : []),
+    ...(probe.install
+      ? [
+          '    python3 -m pip install --break-system-packages --no-cache-dir APP_core',
+          `    python3 -c 'import app_core, zope_interface_thing' && echo "${INSTALL_MARK}"`,
+        ]
+      : []),
     'fi',
     '',
   ];
   const files: Record<string, string> = { 'install.d/50-dib-pypi-conformance-probe': lines.join('\n') };
   if (probe.removePipConf) files['install.d/60-dib-pypi-conformance-rm-pip-conf'] = `#!/bin/sh\nset -eu\nrm -f ${PIP_CONF_PATHS.join(' ')}\n`;
-  if (probe.failLater) files['install.d/70-dib-pypi-conformance-fail'] = '#!/bin/sh\necho "dib-pypi-conformance: a later element fails on purpose" >&2\nexit 7\n';
+  if (probe.failLater)
+    files['install.d/70-dib-pypi-conformance-fail'] = '#!/bin/sh\necho "dib-pypi-conformance: a later element fails on purpose" >&2\nexit 7\n';
   return writeElement(elementsDir, PROBE_ELEMENT, files);
 }
 
@@ -250,7 +272,18 @@ function probedMirror(output: string): string | undefined {
 // What a root has where the element could leave traces.
 
 type Footprint = Map<string, string>;
-const FOOTPRINT_PATHS = ['/etc/pip.conf', '/etc/xdg/pip', '/etc/xdg/pip/pip.conf', '/root/.pip', '/root/.pip/pip.conf', '/root/.config/pip', '/root/.config/pip/pip.conf', '/root/.pydistutils.cfg', '/root/pip.log', '/tmp/pypi'];
+const FOOTPRINT_PATHS = [
+  '/etc/pip.conf',
+  '/etc/xdg/pip',
+  '/etc/xdg/pip/pip.conf',
+  '/root/.pip',
+  '/root/.pip/pip.conf',
+  '/root/.config/pip',
+  '/root/.config/pip/pip.conf',
+  '/root/.pydistutils.cfg',
+  '/root/pip.log',
+  '/tmp/pypi',
+];
 
 function describe(host: string): string {
   const stat = lstatSync(host, { throwIfNoEntry: false });
@@ -443,7 +476,7 @@ function userFileKept(o: ChrootObservation, path: string): Verdict {
   if (now === want) return { pass: true, detail: 'restored byte for byte, mode and owner kept' };
   const orig = [...o.after.keys()].filter((p) => p === `${path}.orig` && o.after.get(p) === want);
   if (orig.length > 0) return { pass: false, detail: `${path} ${now === 'absent' ? 'gone' : 'replaced'}; the user's file is left at ${orig[0]}` };
-  return { pass: false, detail: `${path}: ${now === 'absent' ? 'gone' : 'not the user\'s file'}` };
+  return { pass: false, detail: `${path}: ${now === 'absent' ? 'gone' : "not the user's file"}` };
 }
 
 function imageEntryKept(o: ImageObservation, path: string): Verdict {
@@ -451,7 +484,14 @@ function imageEntryKept(o: ImageObservation, path: string): Verdict {
   const planted = o.plant[path];
   if (planted === undefined) throw new Error(`nothing planted at ${path}`);
   const entry = o.listing.get(path);
-  if (entry !== undefined && entry.type === 'file' && entry.mode === planted.mode && entry.uid === 0 && entry.gid === 0 && entry.sha256 === sha256Of(planted.content)) {
+  if (
+    entry !== undefined &&
+    entry.type === 'file' &&
+    entry.mode === planted.mode &&
+    entry.uid === 0 &&
+    entry.gid === 0 &&
+    entry.sha256 === sha256Of(planted.content)
+  ) {
     return { pass: true, detail: 'in the image byte for byte, mode and owner kept' };
   }
   const orig = o.listing.get(`${path}.orig`);
@@ -502,11 +542,14 @@ export function scenarios(): Scenario[] {
         {
           id: 'pip-log',
           note: "Raw root only: DIB's finalise_base deletes every *.log under /root before the image is made, so upstream's pip.log never reaches an image (row 'Image: no /root/pip.log').",
-          title: 'No /root/pip.log left in the root after the element\'s last phase',
+          title: "No /root/pip.log left in the root after the element's last phase",
           kind: 'defect',
           claim: '`/root/pip.log` ... stay[s] in the image',
           expected: oursOnly,
-          check: footprintRow(['/root/pip.log'], (o, left) => ({ pass: left.length === 0, detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; ') })),
+          check: footprintRow(['/root/pip.log'], (o, left) => ({
+            pass: left.length === 0,
+            detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; '),
+          })),
         },
         {
           id: 'pip-dir',
@@ -514,7 +557,10 @@ export function scenarios(): Scenario[] {
           kind: 'defect',
           claim: 'the created `~/.pip` directory stay[s] in the image',
           expected: oursOnly,
-          check: footprintRow(['/root/.pip', '/root/.pip/pip.conf'], (o, left) => ({ pass: left.length === 0, detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; ') })),
+          check: footprintRow(['/root/.pip', '/root/.pip/pip.conf'], (o, left) => ({
+            pass: left.length === 0,
+            detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; '),
+          })),
         },
         {
           id: 'mirror-ro',
@@ -525,15 +571,18 @@ export function scenarios(): Scenario[] {
           check: (observation) => {
             const o = chroot(observation);
             const seen = o.mirror ?? 'not probed';
-            return { pass: seen === 'read-only', detail: seen === 'writable' ? 'mounted read-write: install.d could write into the host\'s mirror' : `mirror ${seen}` };
+            return {
+              pass: seen === 'read-only',
+              detail: seen === 'writable' ? "mounted read-write: install.d could write into the host's mirror" : `mirror ${seen}`,
+            };
           },
         },
         {
           id: 'mirror-unmounted',
           note: "DIB's unmount_image (or its EXIT trap, on failure) unmounts it later, and finalise_base empties /tmp, so an image has neither the mount nor /tmp/pypi with either element.",
-          title: 'The element itself unmounts the mirror and removes the /tmp/pypi it made (before DIB\'s own clean-up)',
+          title: "The element itself unmounts the mirror and removes the /tmp/pypi it made (before DIB's own clean-up)",
           kind: 'upstream',
-          claim: 'extra-data.d ... bind-mounts the cache ... and never unmounts it (DIB core\'s EXIT trap unmounts everything)',
+          claim: "extra-data.d ... bind-mounts the cache ... and never unmounts it (DIB core's EXIT trap unmounts everything)",
           expected: oursOnly,
           check: (observation) => {
             const o = chroot(observation);
@@ -541,7 +590,11 @@ export function scenarios(): Scenario[] {
             if (failed !== undefined) return failed;
             const dirLeft = o.after.get('/tmp/pypi') !== 'absent';
             const mounted = o.build.mountsLeft.includes('/tmp/pypi');
-            const detail = mounted ? 'still mounted at /tmp/pypi after post-root.d' : dirLeft ? 'unmounted, but the /tmp/pypi directory is left' : 'unmounted, /tmp/pypi removed';
+            const detail = mounted
+              ? 'still mounted at /tmp/pypi after post-root.d'
+              : dirLeft
+                ? 'unmounted, but the /tmp/pypi directory is left'
+                : 'unmounted, /tmp/pypi removed';
             return { pass: !mounted && !dirLeft, detail };
           },
         },
@@ -550,10 +603,13 @@ export function scenarios(): Scenario[] {
           title: 'No pip.conf, .pydistutils.cfg or *.orig of the element left in the root',
           kind: 'contract',
           expected: both,
-          check: footprintRow(['/etc/pip.conf', '/etc/xdg/pip/pip.conf', '/root/.pip/pip.conf', '/root/.config/pip/pip.conf', '/root/.pydistutils.cfg'], (o, left) => ({
-            pass: left.length === 0,
-            detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; '),
-          })),
+          check: footprintRow(
+            ['/etc/pip.conf', '/etc/xdg/pip/pip.conf', '/root/.pip/pip.conf', '/root/.config/pip/pip.conf', '/root/.pydistutils.cfg'],
+            (o, left) => ({
+              pass: left.length === 0,
+              detail: left.length === 0 ? 'none' : left.map((p) => describeChange(o, p)).join('; '),
+            }),
+          ),
         },
       ],
     },
@@ -595,7 +651,8 @@ export function scenarios(): Scenario[] {
           note: "The configure step is the phase that writes the pip config: upstream's pre-install.d, our extra-data.d (which also mounts the mirror, so the second run meets it mounted).",
           title: "Configure step run twice: the user's pip.conf comes back, nothing of the element leaks",
           kind: 'defect',
-          claim: 'a second pre-install run overwrites the `.orig` backup with the generated file (the mirror config then leaks into the image and the original is lost)',
+          claim:
+            'a second pre-install run overwrites the `.orig` backup with the generated file (the mirror config then leaks into the image and the original is lost)',
           expected: oursOnly,
           check: (observation) => {
             const o = chroot(observation);
@@ -609,7 +666,10 @@ export function scenarios(): Scenario[] {
             }
             const mounted = o.build.mountsLeft.map((m) => `${m} still mounted`);
             const problems = [...leaks.map((p) => describeChange(o, p)), ...mounted];
-            return { pass: problems.length === 0, detail: problems.length === 0 ? 'the user\'s pip.conf is back; nothing else changed, nothing left mounted' : problems.join('; ') };
+            return {
+              pass: problems.length === 0,
+              detail: problems.length === 0 ? "the user's pip.conf is back; nothing else changed, nothing left mounted" : problems.join('; '),
+            };
           },
         },
       ],
@@ -619,7 +679,12 @@ export function scenarios(): Scenario[] {
       title: 'DIB_PYPI_MIRROR_URL, _2 and _10 set (offline)',
       setup: {
         how: 'chroot',
-        env: { ...OFFLINE, DIB_PYPI_MIRROR_URL: MIRROR_URL, DIB_PYPI_MIRROR_URL_2: 'http://two.invalid/simple', DIB_PYPI_MIRROR_URL_10: 'http://ten.invalid/simple' },
+        env: {
+          ...OFFLINE,
+          DIB_PYPI_MIRROR_URL: MIRROR_URL,
+          DIB_PYPI_MIRROR_URL_2: 'http://two.invalid/simple',
+          DIB_PYPI_MIRROR_URL_10: 'http://ten.invalid/simple',
+        },
         probe: {},
       },
       rows: [
@@ -639,7 +704,11 @@ export function scenarios(): Scenario[] {
     {
       id: 'prefix',
       title: 'DIB_PYPI_MIRROR_URL and DIB_PYPI_MIRROR_URL_BACKUP (a name that merely starts like one) set (offline)',
-      setup: { how: 'chroot', env: { ...OFFLINE, DIB_PYPI_MIRROR_URL: MIRROR_URL, DIB_PYPI_MIRROR_URL_BACKUP: 'http://prefix-only.invalid/simple' }, probe: {} },
+      setup: {
+        how: 'chroot',
+        env: { ...OFFLINE, DIB_PYPI_MIRROR_URL: MIRROR_URL, DIB_PYPI_MIRROR_URL_BACKUP: 'http://prefix-only.invalid/simple' },
+        probe: {},
+      },
       rows: [
         {
           id: 'prefix-only',
@@ -657,7 +726,11 @@ export function scenarios(): Scenario[] {
     {
       id: 'empty',
       title: 'DIB_PYPI_MIRROR_URL set, DIB_PYPI_MIRROR_URL_1 empty, DIB_PYPI_MIRROR_URL_2 set (offline)',
-      setup: { how: 'chroot', env: { ...OFFLINE, DIB_PYPI_MIRROR_URL: MIRROR_URL, DIB_PYPI_MIRROR_URL_1: '', DIB_PYPI_MIRROR_URL_2: 'http://two.invalid/simple' }, probe: {} },
+      setup: {
+        how: 'chroot',
+        env: { ...OFFLINE, DIB_PYPI_MIRROR_URL: MIRROR_URL, DIB_PYPI_MIRROR_URL_1: '', DIB_PYPI_MIRROR_URL_2: 'http://two.invalid/simple' },
+        probe: {},
+      },
       rows: [
         {
           id: 'empty-skipped',
@@ -673,7 +746,10 @@ export function scenarios(): Scenario[] {
             const lines = raw.split('\n');
             const empty = lines.slice(lines[0] === '' ? 1 : 0).some((l) => l.trim() === '');
             const { extra } = indexes(config);
-            return { pass: !empty && config['global.index-url'] === MIRROR_URL && extra.join(' ') === 'http://two.invalid/simple', detail: `extra-index-url value ${JSON.stringify(raw)}` };
+            return {
+              pass: !empty && config['global.index-url'] === MIRROR_URL && extra.join(' ') === 'http://two.invalid/simple',
+              detail: `extra-index-url value ${JSON.stringify(raw)}`,
+            };
           }),
         },
       ],
@@ -705,12 +781,15 @@ export function scenarios(): Scenario[] {
           expected: oursOnly,
           check: configRow((config) => {
             const hosts = words(config['global.trusted-host']).map((h) => h.replace(/:\d+$/, ''));
-            return { pass: hosts.includes('one.invalid') && hosts.includes('two.invalid'), detail: `trusted-host ${words(config['global.trusted-host']).join(' ') || '(none)'}` };
+            return {
+              pass: hosts.includes('one.invalid') && hosts.includes('two.invalid'),
+              detail: `trusted-host ${words(config['global.trusted-host']).join(' ') || '(none)'}`,
+            };
           }),
         },
         {
           id: 'retries',
-          title: 'DIB_PIP_RETRIES=0 becomes pip\'s retries = 0',
+          title: "DIB_PIP_RETRIES=0 becomes pip's retries = 0",
           kind: 'contract',
           expected: both,
           check: configRow((config) => ({ pass: config['global.retries'] === '0', detail: `retries ${config['global.retries'] ?? '(none)'}` })),
@@ -846,14 +925,16 @@ export function scenarios(): Scenario[] {
           check: (observation) => {
             const o = image(observation);
             if (o.listing === undefined) return { pass: false, detail: `build failed (exit ${o.exitCode})` };
-            const ok = o.listing.has('/usr/local/lib/python3.11/dist-packages/app_core/__init__.py') && o.listing.has('/usr/local/lib/python3.11/dist-packages/zope_interface_thing/__init__.py');
+            const ok =
+              o.listing.has('/usr/local/lib/python3.11/dist-packages/app_core/__init__.py') &&
+              o.listing.has('/usr/local/lib/python3.11/dist-packages/zope_interface_thing/__init__.py');
             return { pass: ok, detail: ok ? 'app_core and zope_interface_thing installed' : 'missing' };
           },
         },
         {
           id: 'image-pip-log',
           note: "Upstream leaves /root/pip.log in the root (row 'No /root/pip.log left in the root'), but DIB's finalise_base deletes it: DESIGN.md's 'stays in the image' holds for the raw root only.",
-          title: 'Image: no /root/pip.log (DIB\'s finalise_base deletes *.log under /root whatever the element left)',
+          title: "Image: no /root/pip.log (DIB's finalise_base deletes *.log under /root whatever the element left)",
           kind: 'contract',
           expected: both,
           check: (observation) => {
@@ -896,7 +977,8 @@ export function scenarios(): Scenario[] {
       rows: [
         {
           id: 'image-fail',
-          title: 'Failure mid-build (a later install.d fails after pip used the mirror): the build fails with the hook\'s code, nothing stays mounted, no build dir or dib-pypi state is left',
+          title:
+            "Failure mid-build (a later install.d fails after pip used the mirror): the build fails with the hook's code, nothing stays mounted, no build dir or dib-pypi state is left",
           kind: 'contract',
           expected: both,
           check: (observation) => {
@@ -909,14 +991,16 @@ export function scenarios(): Scenario[] {
               ...(o.buildDirsLeft.length > 0 ? ['build dir left'] : []),
               ...(o.stateRootChanged ? [`${STATE_ROOT} changed`] : []),
             ];
-            return { pass: problems.length === 0, detail: problems.length === 0 ? 'pip installed from the mirror, then exit 7; nothing mounted, no build dir, no state' : problems.join('; ') };
+            return {
+              pass: problems.length === 0,
+              detail: problems.length === 0 ? 'pip installed from the mirror, then exit 7; nothing mounted, no build dir, no state' : problems.join('; '),
+            };
           },
         },
       ],
     },
   ];
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // Running scenarios.
@@ -1049,7 +1133,8 @@ export async function runConformance(options: { only?: string[]; onProgress?: (l
       for (const id of ELEMENT_IDS) {
         const element = elements[id];
         const started = Date.now();
-        const observation = scenario.setup.how === 'chroot' ? await observeChroot(element, scenario.setup, master) : await observeImage(element, scenario.setup, master);
+        const observation =
+          scenario.setup.how === 'chroot' ? await observeChroot(element, scenario.setup, master) : await observeImage(element, scenario.setup, master);
         const seconds = (Date.now() - started) / 1000;
         timings.push({ scenario: scenario.id, element: id, seconds });
         logs.set(`${scenario.id}/${id}`, observation.how === 'chroot' ? observation.build.output : observation.log.split('\n').slice(-80).join('\n'));
@@ -1079,7 +1164,14 @@ function cell(text: string): string {
 /** A plain-text table for a terminal: scenario x element -> PASS/FAIL. */
 export function textTable(rows: RowResult[]): string {
   const header = ['row', 'kind', 'how', 'upstream', 'ours', 'scenario'];
-  const lines = rows.map((r, i) => [String(i + 1), KIND_LABEL[r.row.kind], r.scenario.setup.how, r.verdicts.upstream.pass ? 'PASS' : 'FAIL', r.verdicts.ours.pass ? 'PASS' : 'FAIL', r.row.title]);
+  const lines = rows.map((r, i) => [
+    String(i + 1),
+    KIND_LABEL[r.row.kind],
+    r.scenario.setup.how,
+    r.verdicts.upstream.pass ? 'PASS' : 'FAIL',
+    r.verdicts.ours.pass ? 'PASS' : 'FAIL',
+    r.row.title,
+  ]);
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => (l[c] ?? '').length)));
   const format = (l: string[]) => l.map((v, c) => (c === l.length - 1 ? v : v.padEnd(widths[c] ?? 0))).join('  ');
   return [format(header), format(widths.map((w) => '-'.repeat(w))), ...lines.map(format)].join('\n');
@@ -1088,7 +1180,7 @@ export function textTable(rows: RowResult[]): string {
 /** docs/conformance.md: deterministic (no paths, ports or times), so it can be committed. */
 export function markdownReport(rows: RowResult[], dibVersion: string): string {
   const out = [
-    '# Conformance: upstream `pypi` element vs dib-pypi\'s',
+    "# Conformance: upstream `pypi` element vs dib-pypi's",
     '',
     '<!-- Generated by test/integration/conformance.test.ts (or `npm run conformance`); do not edit by hand. -->',
     '',
@@ -1096,12 +1188,12 @@ export function markdownReport(rows: RowResult[], dibVersion: string): string {
     'repository. Each row is one scenario, run the same way for both elements:',
     '',
     '- **chroot**: the closest honest equivalent of a build, on a fresh Debian bookworm root: the',
-    '  element\'s phases in disk-image-create\'s order (extra-data.d, pre-install.d, install.d,',
-    '  post-install.d, post-root.d) with DIB\'s variables and its own `dib-run-parts`; in-chroot phases',
+    "  element's phases in disk-image-create's order (extra-data.d, pre-install.d, install.d,",
+    "  post-install.d, post-root.d) with DIB's variables and its own `dib-run-parts`; in-chroot phases",
     '  through `/tmp/in_target.d` as `run_d_in_target` does, with `/proc`, `/dev` and `/sys` mounted',
-    '  as `mount_proc_dev_sys` does. A test element\'s install.d reports what pip sees (`pip config',
+    "  as `mount_proc_dev_sys` does. A test element's install.d reports what pip sees (`pip config",
     '  list`) and installs from the mirror. The root is inspected right after post-root.d, before',
-    '  DIB\'s own clean-up (unmounting, emptying `/tmp`, deleting `*.log` under `/root`).',
+    "  DIB's own clean-up (unmounting, emptying `/tmp`, deleting `*.log` under `/root`).",
     '- **image**: a real `disk-image-create -t tar --offline` build; the image tar is inspected.',
     '',
     'Kinds: **upstream defect** rows are the "Upstream defects we must not copy" of DESIGN.md',
@@ -1129,11 +1221,17 @@ export function markdownReport(rows: RowResult[], dibVersion: string): string {
     '',
     '## Setups',
     '',
-    ...[...new Map(rows.map((r) => [r.scenario.id, r.scenario])).values()].map((s) => `- \`${s.id}\` (${s.setup.how}): ${s.title}; rows ${rows.flatMap((r, i) => (r.scenario.id === s.id ? [String(i + 1)] : [])).join(', ')}.`),
+    ...[...new Map(rows.map((r) => [r.scenario.id, r.scenario])).values()].map(
+      (s) => `- \`${s.id}\` (${s.setup.how}): ${s.title}; rows ${rows.flatMap((r, i) => (r.scenario.id === s.id ? [String(i + 1)] : [])).join(', ')}.`,
+    ),
     '',
     '## DESIGN.md statements checked',
     '',
-    ...rows.filter((r) => r.row.claim !== undefined).map((r) => `- "${r.row.claim}": row ${rows.indexOf(r) + 1}, upstream ${r.verdicts.upstream.pass ? 'PASS' : 'FAIL'} (${cell(r.verdicts.upstream.detail)}).`),
+    ...rows
+      .filter((r) => r.row.claim !== undefined)
+      .map(
+        (r) => `- "${r.row.claim}": row ${rows.indexOf(r) + 1}, upstream ${r.verdicts.upstream.pass ? 'PASS' : 'FAIL'} (${cell(r.verdicts.upstream.detail)}).`,
+      ),
     '',
     '## Notes',
     '',
@@ -1144,7 +1242,10 @@ export function markdownReport(rows: RowResult[], dibVersion: string): string {
 }
 
 export function dibVersion(): string {
-  const result = spawnSync('/usr/bin/python3', ['-c', 'import diskimage_builder.version as v; print(v.version_info.version_string())'], { encoding: 'utf8', env: { PATH: SYSTEM_PATH } });
+  const result = spawnSync('/usr/bin/python3', ['-c', 'import diskimage_builder.version as v; print(v.version_info.version_string())'], {
+    encoding: 'utf8',
+    env: { PATH: SYSTEM_PATH },
+  });
   return result.status === 0 ? result.stdout.trim() : 'unknown';
 }
 

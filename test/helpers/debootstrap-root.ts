@@ -6,7 +6,20 @@
 // Debian mirror, read from /etc/apt/sources.list.d/ at run time.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { mountsAtOrBelow } from '../../src/fs/mounts.js';
 
@@ -87,7 +100,10 @@ export function parseDeb822Sources(text: string): AptSource[] {
 function parseOneLineSources(text: string): AptSource[] {
   const sources: AptSource[] = [];
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/#.*/, '').replace(/\[[^\]]*\]/, ' ').trim();
+    const line = raw
+      .replace(/#.*/, '')
+      .replace(/\[[^\]]*\]/, ' ')
+      .trim();
     const [type, uri, suite] = line.split(/\s+/);
     if (type === 'deb' && uri !== undefined && suite !== undefined) sources.push({ uri, suites: [suite] });
   }
@@ -134,10 +150,10 @@ export function debianMirror(sources: AptSource[] = aptSources()): { url: string
 /** Why a bookworm root cannot be made here, or undefined when it can. */
 export function debootstrapProblem(): string | undefined {
   if (process.getuid?.() !== 0) return 'making a Debian root needs root (debootstrap, device nodes, file owners)';
-  if (findDebootstrap() === undefined) return 'debootstrap is missing: install Debian\'s debootstrap (apt-get install -y debootstrap)';
+  if (findDebootstrap() === undefined) return "debootstrap is missing: install Debian's debootstrap (apt-get install -y debootstrap)";
   if (debianMirror() === undefined) return `no Debian mirror for ${SUITE} found in /etc/apt/sources.list.d/ (a deb822 URIs: line)`;
-  if (!commandWorks('flock', ['--version'])) return 'flock is missing: install Debian\'s util-linux';
-  if (!commandWorks('tar', ['--version'])) return 'tar is missing: install Debian\'s tar';
+  if (!commandWorks('flock', ['--version'])) return "flock is missing: install Debian's util-linux";
+  if (!commandWorks('tar', ['--version'])) return "tar is missing: install Debian's tar";
   return undefined;
 }
 
@@ -365,7 +381,9 @@ async function buildBookwormTar(workDir: string, lockFd: number, inputs: RootInp
   if (debootstrap === undefined || mirror === undefined) throw new Error(debootstrapProblem() ?? 'cannot debootstrap');
   const root = join(workDir, 'root');
   const started = Date.now();
-  progress(`building ${inputs.suite} ${inputs.variant} (${inputs.architecture}) with ${inputs.include.join(', ')} from ${inputs.mirror} in ${root}; once per machine, about a minute`);
+  progress(
+    `building ${inputs.suite} ${inputs.variant} (${inputs.architecture}) with ${inputs.include.join(', ')} from ${inputs.mirror} in ${root}; once per machine, about a minute`,
+  );
   const args = [
     `--variant=${inputs.variant}`,
     `--include=${inputs.include.join(',')}`,

@@ -103,11 +103,18 @@ function findDibProblem(): string | undefined {
   }
   if (findCommand('sudo') === undefined) return "sudo is missing (disk-image-create calls it): install Debian's sudo";
   if (!runsOk('sudo', ['-n', 'true'])) return 'sudo -n true fails: disk-image-create needs sudo without a password';
-  for (const [tool, pkg] of [['fstrim', 'util-linux'], ['losetup', 'util-linux'], ['unshare', 'util-linux'], ['mkfs.ext4', 'e2fsprogs'], ['tar', 'tar']] as const) {
+  for (const [tool, pkg] of [
+    ['fstrim', 'util-linux'],
+    ['losetup', 'util-linux'],
+    ['unshare', 'util-linux'],
+    ['mkfs.ext4', 'e2fsprogs'],
+    ['tar', 'tar'],
+  ] as const) {
     if (findCommand(tool) === undefined) return `${tool} is missing: install Debian's ${pkg}`;
   }
   // -t tar still goes through DIB's block device layer: a loop-mounted ext4 image the root is copied into.
-  if (!existsSync('/dev/loop-control') || !runsOk('losetup', ['-f'])) return 'no free loop device (/dev/loop-control, losetup -f): DIB copies the root into a loop-mounted ext4 image even for -t tar';
+  if (!existsSync('/dev/loop-control') || !runsOk('losetup', ['-f']))
+    return 'no free loop device (/dev/loop-control, losetup -f): DIB copies the root into a loop-mounted ext4 image even for -t tar';
   if (!probeMount()) return 'cannot mount (mount -t tmpfs in a private namespace failed): DIB mounts /proc, /dev, /sys and the hooks into the chroot';
   const rootProblem = debootstrapProblem();
   if (rootProblem !== undefined) return `no cached bookworm root: ${rootProblem}`;
@@ -415,7 +422,17 @@ export interface TarEntry {
 }
 
 // '1' (hard link) is reported as a file: see TarEntry.type.
-const TYPES: Record<string, string> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
+const TYPES: Record<string, string> = {
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'char',
+  '4': 'block',
+  '5': 'dir',
+  '6': 'fifo',
+};
 
 /** `./etc/fstab`, `etc/fstab/`, `/etc/fstab` -> `/etc/fstab`; `./` -> `/`. */
 export function imagePath(name: string): string {
@@ -437,7 +454,12 @@ function tarNumber(block: Buffer, start: number, length: number): number {
     for (const byte of field.subarray(1)) value = value * 256 + byte;
     return value;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ ]+/, '').split('\0')[0] ?? '';
+  const text =
+    field
+      .toString('latin1')
+      .replace(/[\0 ]+$/, '')
+      .replace(/^[ ]+/, '')
+      .split('\0')[0] ?? '';
   return text === '' ? 0 : parseInt(text, 8);
 }
 
@@ -495,7 +517,10 @@ export async function listTar(tar: string): Promise<Map<string, TarEntry>> {
     }
     const all = new Map([...globalPax, ...pax]);
     const prefix = cString(header, 345, 155);
-    const name = all.get('path') ?? longName ?? (prefix !== '' && header.subarray(257, 262).toString('latin1') === 'ustar' ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
+    const name =
+      all.get('path') ??
+      longName ??
+      (prefix !== '' && header.subarray(257, 262).toString('latin1') === 'ustar' ? `${prefix}/${cString(header, 0, 100)}` : cString(header, 0, 100));
     const link = all.get('linkpath') ?? longLink ?? cString(header, 157, 100);
     const xattrs: Record<string, string> = {};
     for (const [k, v] of all) if (k.startsWith('SCHILY.xattr.')) xattrs[k.slice('SCHILY.xattr.'.length)] = v;

@@ -21,7 +21,7 @@ export interface Run {
 
 export function docker(args: string[], input?: string): Run {
   const result = spawnSync(DOCKER, args, { encoding: 'utf8', input, maxBuffer: 256 << 20, env: { ...process.env, DOCKER_BUILDKIT: '1' } });
-  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? (result.error?.message ?? '') };
+  return { status: result.status, stdout: result.stdout ?? '', stderr: result.stderr ?? result.error?.message ?? '' };
 }
 
 export function dockerOk(args: string[]): string {
@@ -33,7 +33,8 @@ export function dockerOk(args: string[]): string {
 /** Why the docker tests cannot run here, or undefined. */
 export function dockerProblem(): string | undefined {
   const version = docker(['version', '--format', '{{.Server.Version}}']);
-  if (version.status !== 0 || version.stdout.trim() === '') return `no Docker engine answers ${DOCKER} (start dockerd as .ci/run does): ${version.stderr.trim().split('\n').pop() ?? ''}`;
+  if (version.status !== 0 || version.stdout.trim() === '')
+    return `no Docker engine answers ${DOCKER} (start dockerd as .ci/run does): ${version.stderr.trim().split('\n').pop() ?? ''}`;
   return debootstrapProblem();
 }
 
@@ -94,7 +95,12 @@ export async function baseImage(): Promise<string> {
 export async function makeTestMirror(parent: string): Promise<string> {
   const mirror = join(parent, 'mirror');
   mkdirSync(mirror, { recursive: true });
-  await makeWheel(join(mirror, 'dib-app'), { name: 'dib-app', version: '1.0', requires: ['dib-dep>=1'], modules: { 'dib_app/__init__.py': 'import dib_dep\nVALUE = dib_dep.VALUE + 1\n' } });
+  await makeWheel(join(mirror, 'dib-app'), {
+    name: 'dib-app',
+    version: '1.0',
+    requires: ['dib-dep>=1'],
+    modules: { 'dib_app/__init__.py': 'import dib_dep\nVALUE = dib_dep.VALUE + 1\n' },
+  });
   await makeWheel(join(mirror, 'dib-dep'), { name: 'dib-dep', version: '1.2', modules: { 'dib_dep/__init__.py': 'VALUE = 41\n' } });
   const indexed = runCli(['mirror', 'index', mirror]);
   if (indexed.status !== 0) throw new Error(`mirror index failed: ${indexed.stderr}`);
@@ -107,7 +113,12 @@ export function tempDir(prefix: string): string {
 
 /** Containers and dangling images, to check that a command left none behind. */
 export function engineLeftovers(): { containers: string[]; dangling: string[] } {
-  const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  const lines = (text: string) =>
+    text
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .sort();
   return {
     containers: lines(dockerOk(['ps', '-aq', '--no-trunc'])),
     dangling: lines(dockerOk(['images', '-q', '--no-trunc', '--filter', 'dangling=true'])),

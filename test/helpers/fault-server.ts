@@ -101,7 +101,11 @@ export async function startFaultUpstream(root: string): Promise<FaultUpstream> {
   return Object.assign(state, await listenOnLoopback(server));
 }
 
-export type Fault = { kind: 'status'; status: number; times: number } | { kind: 'stall' } | { kind: 'delay'; ms: number } | { kind: 'header'; name: string; value: string };
+export type Fault =
+  | { kind: 'status'; status: number; times: number }
+  | { kind: 'stall' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'header'; name: string; value: string };
 
 export interface FaultRule {
   /** Matched against the request path. */

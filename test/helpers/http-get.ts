@@ -8,7 +8,10 @@ export interface HttpAnswer {
 }
 
 /** `localAddress`: the source address (any of 127/8 on loopback), for a server that tells clients apart by it. */
-export function httpRequest(url: string, options: { method?: string; headers?: Record<string, string>; body?: Buffer; localAddress?: string } = {}): Promise<HttpAnswer> {
+export function httpRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; localAddress?: string } = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {}, agent: false, localAddress: options.localAddress }, (res) => {
       const chunks: Buffer[] = [];

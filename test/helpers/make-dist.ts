@@ -237,12 +237,20 @@ export function writeSimpleIndex(dir: string): string[] {
   const projects = [...byProject.keys()].sort();
   for (const project of projects) {
     const links = (byProject.get(project) ?? []).map((file) => {
-      const sha256 = createHash('sha256').update(readFileSync(join(dir, file))).digest('hex');
+      const sha256 = createHash('sha256')
+        .update(readFileSync(join(dir, file)))
+        .digest('hex');
       return `<a href="../${encodeURIComponent(file)}#sha256=${sha256}">${escapeHtml(file)}</a>`;
     });
     mkdirSync(join(dir, project), { recursive: true });
     writeFileSync(join(dir, project, 'index.html'), page(`Links for ${project}`, links));
   }
-  writeFileSync(join(dir, 'index.html'), page('Simple index', projects.map((p) => `<a href="${p}/">${p}</a>`)));
+  writeFileSync(
+    join(dir, 'index.html'),
+    page(
+      'Simple index',
+      projects.map((p) => `<a href="${p}/">${p}</a>`),
+    ),
+  );
   return projects;
 }

@@ -28,7 +28,11 @@ export function multipart(parts: UploadParts): { body: Buffer; contentType: stri
   for (const [name, value] of Object.entries(parts.fields)) {
     chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
   }
-  chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${parts.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`));
+  chunks.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="${parts.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    ),
+  );
   chunks.push(parts.content, Buffer.from(`\r\n--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }

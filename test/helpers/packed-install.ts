@@ -99,7 +99,16 @@ export function packAndInstall(work: string): InstalledPackage {
   const installSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const bin = join(prefix, 'bin', 'dib-pypi');
   if (!existsSync(bin)) throw new Error(`npm install -g did not make ${bin}:\n${install.stdout}\n${install.stderr}`);
-  return { work, tarball, pack, prefix, bin, packageDir: realpathSync(join(prefix, 'lib', 'node_modules', 'dib-pypi')), installSeconds, installOutput: install.stdout + install.stderr };
+  return {
+    work,
+    tarball,
+    pack,
+    prefix,
+    bin,
+    packageDir: realpathSync(join(prefix, 'lib', 'node_modules', 'dib-pypi')),
+    installSeconds,
+    installOutput: install.stdout + install.stderr,
+  };
 }
 
 /** The installed package's manifest, as npm unpacked it. */
@@ -141,7 +150,12 @@ export interface InstalledServer extends AsyncDisposable {
  * (e.g. setpriv ... strace -f ...) runs it; dispose then sends SIGTERM to the wrapper's children
  * (strace would leave its tracee running) and waits for the wrapper to end.
  */
-export function startInstalledServe(installed: InstalledPackage, args: string[], env: Record<string, string> = installedEnv(), wrapper: string[] = []): Promise<InstalledServer> {
+export function startInstalledServe(
+  installed: InstalledPackage,
+  args: string[],
+  env: Record<string, string> = installedEnv(),
+  wrapper: string[] = [],
+): Promise<InstalledServer> {
   const [command, ...commandArgs] = [...wrapper, installed.bin, 'serve', '--port', '0', ...args] as [string, ...string[]];
   const child = spawn(command, commandArgs, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

@@ -70,7 +70,8 @@ export function parseExposition(text: string): Exposition {
   checkHistograms(types, samples);
   const value = (name: string, labels: Record<string, string> = {}) =>
     samples.find((s) => s.name === name && Object.keys(s.labels).length === Object.keys(labels).length && matches(s.labels, labels))?.value ?? 0;
-  const sum = (name: string, labels: Record<string, string> = {}) => samples.filter((s) => s.name === name && matches(s.labels, labels)).reduce((total, s) => total + s.value, 0);
+  const sum = (name: string, labels: Record<string, string> = {}) =>
+    samples.filter((s) => s.name === name && matches(s.labels, labels)).reduce((total, s) => total + s.value, 0);
   return { types, samples, value, sum };
 }
 

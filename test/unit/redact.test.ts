@@ -6,7 +6,12 @@ import { randomPassword, seededRandom, passwordForms } from '../helpers/password
 
 const REDACT: { name: string; text: string; out: string; hasCredentials: boolean }[] = [
   { name: 'user:pass@', text: 'http://user:pass@mirror.local/simple', out: 'http://user:***@mirror.local/simple', hasCredentials: true },
-  { name: 'user:pass@ with a port', text: 'https://user:pass@mirror.local:8443/simple/', out: 'https://user:***@mirror.local:8443/simple/', hasCredentials: true },
+  {
+    name: 'user:pass@ with a port',
+    text: 'https://user:pass@mirror.local:8443/simple/',
+    out: 'https://user:***@mirror.local:8443/simple/',
+    hasCredentials: true,
+  },
   { name: 'token-only userinfo', text: 'https://t0ken@mirror.example/simple', out: 'https://***@mirror.example/simple', hasCredentials: true },
   { name: 'empty password', text: 'http://user:@h/', out: 'http://user:***@h/', hasCredentials: true },
   { name: 'empty user', text: 'http://:pass@h/', out: 'http://:***@h/', hasCredentials: true },
@@ -26,7 +31,12 @@ const REDACT: { name: string; text: string; out: string; hasCredentials: boolean
   },
   // Everything up to the last '@' is taken for userinfo (a password may hold / ? #), so a URL inside another's query goes with it.
   { name: 'a URL in the query of another', text: 'http://u:p@h/?next=http://a:b@c/', out: 'http://u:***@c/', hasCredentials: true },
-  { name: 'multi-line text', text: 'line one http://u:p@a/\nline two https://t@b/\n', out: 'line one http://u:***@a/\nline two https://***@b/\n', hasCredentials: true },
+  {
+    name: 'multi-line text',
+    text: 'line one http://u:p@a/\nline two https://t@b/\n',
+    out: 'line one http://u:***@a/\nline two https://***@b/\n',
+    hasCredentials: true,
+  },
   { name: 'not a valid URL: bad port', text: 'http://user:pass@h:port/', out: 'http://user:***@h:port/', hasCredentials: true },
   { name: 'not a valid URL: no host', text: 'http://user:pass@', out: 'http://user:***@', hasCredentials: true },
   { name: 'not a valid URL: misspelt scheme', text: 'htp://user:pass@h/', out: 'htp://user:***@h/', hasCredentials: true },
@@ -39,13 +49,23 @@ const REDACT: { name: string; text: string; out: string; hasCredentials: boolean
   { name: 'password with a raw ?', text: 'error: http://user:a?b=c@h/simple failed', out: 'error: http://user:***@h/simple failed', hasCredentials: true },
   { name: 'password with a raw #', text: 'http://user:12#x@h/simple', out: 'http://user:***@h/simple', hasCredentials: true },
   { name: 'password with a raw %', text: 'http://user:100%zz@h/', out: 'http://user:***@h/', hasCredentials: true },
-  { name: 'password with blanks', text: 'cannot reach "http://user:a b  c@h/simple" (refused)', out: 'cannot reach "http://user:***@h/simple" (refused)', hasCredentials: true },
+  {
+    name: 'password with blanks',
+    text: 'cannot reach "http://user:a b  c@h/simple" (refused)',
+    out: 'cannot reach "http://user:***@h/simple" (refused)',
+    hasCredentials: true,
+  },
   { name: 'password with a scheme-like part', text: 'http://user:x:/y://z@h/', out: 'http://user:***@h/', hasCredentials: true },
   { name: 'password with unicode and a no-break space', text: 'http://user:pä\u00a0ß€@h/', out: 'http://user:***@h/', hasCredentials: true },
   { name: 'token with a raw /', text: 'https://ab/cd+ef==@h/simple', out: 'https://***@h/simple', hasCredentials: true },
   { name: 'backslashes (WHATWG reads them as /)', text: 'http:\\\\user:pw@h\\simple', out: 'http:\\\\user:***@h\\simple', hasCredentials: true },
   { name: 'http: without slashes (WHATWG reads http://)', text: 'http:user:pw@h/', out: 'http:user:***@h/', hasCredentials: true },
-  { name: 'two URLs after a comma and a blank', text: 'cache of http://a:1/x@h/, http://b:2?y@i/', out: 'cache of http://a:***@h/, http://b:***@i/', hasCredentials: true },
+  {
+    name: 'two URLs after a comma and a blank',
+    text: 'cache of http://a:1/x@h/, http://b:2?y@i/',
+    out: 'cache of http://a:***@h/, http://b:***@i/',
+    hasCredentials: true,
+  },
   { name: 'lines are separate', text: 'http://h/\nme@example.com\r\nhttp://u:p@q/', out: 'http://h/\nme@example.com\r\nhttp://u:***@q/', hasCredentials: true },
   // No false positives.
   { name: 'plain text', text: 'no urls here: user:pass and word@word', out: 'no urls here: user:pass and word@word', hasCredentials: false },
@@ -128,8 +148,16 @@ test('redact: property over random passwords (/ # ? @ % : blanks, unicode)', () 
       // A token alone: what precedes its first ':' is, by definition, a user name.
       const user = form.includes(':') ? `${form.slice(0, form.indexOf(':'))}:` : '';
       assert.equal(redact(`https://${form}@mirror.test/simple`), `https://${user}***@mirror.test/simple`, why);
-      assert.equal(redact(`error: cannot reach http://alice:${form}@mirror.test/simple/x/ (ECONNREFUSED)`), 'error: cannot reach http://alice:***@mirror.test/simple/x/ (ECONNREFUSED)', why);
-      assert.equal(redact(`index http://a:${form}@x/simple, extra https://b:${other}@y/simple`), 'index http://a:***@x/simple, extra https://b:***@y/simple', why);
+      assert.equal(
+        redact(`error: cannot reach http://alice:${form}@mirror.test/simple/x/ (ECONNREFUSED)`),
+        'error: cannot reach http://alice:***@mirror.test/simple/x/ (ECONNREFUSED)',
+        why,
+      );
+      assert.equal(
+        redact(`index http://a:${form}@x/simple, extra https://b:${other}@y/simple`),
+        'index http://a:***@x/simple, extra https://b:***@y/simple',
+        why,
+      );
     }
     const url = new URL('http://mirror.test/simple/');
     url.username = 'alice';

@@ -28,7 +28,14 @@ ${VARIABLES}`,
   // DIR is checked as configure checks --root, and named so.
   inputs: { root: '--root' },
   positionals: { names: 'DIR -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
-  normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror, home: values.home, stateDir: values['state-dir'], json: values.json }),
+  normalize: (values, positionals) => ({
+    ...planFlags(values),
+    positionals,
+    mirror: values.mirror,
+    home: values.home,
+    stateDir: values['state-dir'],
+    json: values.json,
+  }),
 });
 
 export type ChrootOptions = OptionsOf<typeof chroot>;

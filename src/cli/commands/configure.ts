@@ -22,7 +22,14 @@ export const configure = defineCommand({
 are kept in a journal on the host (--state-dir), never inside the root.
 
 ${VARIABLES}`,
-  normalize: (values) => ({ ...planFlags(values), root: values.root, stateDir: values['state-dir'], home: values.home, mirror: values.mirror, json: values.json }),
+  normalize: (values) => ({
+    ...planFlags(values),
+    root: values.root,
+    stateDir: values['state-dir'],
+    home: values.home,
+    mirror: values.mirror,
+    json: values.json,
+  }),
 });
 
 export type ConfigureOptions = OptionsOf<typeof configure>;

@@ -87,7 +87,12 @@ export function parseArgsOptions(options: OptionSpecs): NonNullable<ParseArgsCon
   return Object.fromEntries(
     Object.entries(options).map(([name, { type, multiple, short, default: fallback }]) => [
       name,
-      { type, ...(multiple === undefined ? {} : { multiple }), ...(short === undefined ? {} : { short }), ...(fallback === undefined ? {} : { default: fallback }) },
+      {
+        type,
+        ...(multiple === undefined ? {} : { multiple }),
+        ...(short === undefined ? {} : { short }),
+        ...(fallback === undefined ? {} : { default: fallback }),
+      },
     ]),
   );
 }
@@ -130,9 +135,12 @@ export function command<O extends OptionSpecs, T>(declaration: Declaration<O, T>
     positionals: declaration.positionals,
     rawArgs: declaration.rawArgs === true,
     inputs: { ...Object.fromEntries(Object.keys(declaration.options).map((name) => [name, `--${name}`])), ...declaration.inputs },
-    required: Object.entries(declaration.options).filter(([, spec]) => spec.required === true).map(([name]) => name),
+    required: Object.entries(declaration.options)
+      .filter(([, spec]) => spec.required === true)
+      .map(([name]) => name),
     run: async (values, positionals) => {
-      if (!hasValuesOf(declaration.options, values)) throw new InternalError(`${declaration.name}: parsed flags that its spec does not declare: ${JSON.stringify(values)}`);
+      if (!hasValuesOf(declaration.options, values))
+        throw new InternalError(`${declaration.name}: parsed flags that its spec does not declare: ${JSON.stringify(values)}`);
       await run(declaration.normalize(values, positionals));
     },
   };

@@ -37,7 +37,14 @@ exitCode, container, network, mounts, committed and imageId (with --commit), rem
 ${VARIABLES}`,
   inputs: { image: 'IMAGE' },
   positionals: { names: 'IMAGE -- CMD...', min: 2, max: Number.POSITIVE_INFINITY },
-  normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror, commit: values.commit, network: values.network, json: values.json }),
+  normalize: (values, positionals) => ({
+    ...planFlags(values),
+    positionals,
+    mirror: values.mirror,
+    commit: values.commit,
+    network: values.network,
+    json: values.json,
+  }),
 });
 
 export type DockerRunOptions = OptionsOf<typeof dockerRun>;

@@ -10,7 +10,9 @@ export const mirrorAdd = defineCommand({
   PKG                      requirement specifiers, as for pip: 'ipython[all]', 'x>=1,<2'`,
   options: {
     requirement: {
-      type: 'string', short: 'r', multiple: true,
+      type: 'string',
+      short: 'r',
+      multiple: true,
       help: `  -r, --requirement FILE   requirements file (repeatable); pip honours the options
                            inside it (--index-url, -c, nested -r) too`,
     },
@@ -26,19 +28,22 @@ export const mirrorAdd = defineCommand({
     'no-index': { type: 'boolean', help: '  --no-index               use no index at all (only --find-links)' },
     'python-version': { type: 'string', multiple: true, help: '  --python-version V       a target Python version: 3.11, 311, 3.11.2 (repeatable)' },
     platform: {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --platform TAG[,TAG]     a target platform tag: manylinux2014_x86_64, win_amd64,
                            macosx_11_0_arm64 (repeatable; commas give one target
                            several tags, as pip's repeated --platform does)`,
     },
     implementation: { type: 'string', help: "  --implementation I       the targets' Python implementation: cp, pp, py" },
     abi: {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --abi TAG                the targets' ABI tags: cp311, abi3, none (repeatable;
                            every target gets them all)`,
     },
     'only-binary': {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --only-binary FMT        pip's --only-binary: :all:, :none: or project names
                            (repeatable)`,
     },

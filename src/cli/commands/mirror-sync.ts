@@ -15,23 +15,28 @@ export const mirrorSync = defineCommand({
                            sent to that host only and never printed)`,
     },
     project: {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --project NAME           sync only this project (repeatable); default: every
                            project on the upstream's root page`,
     },
     requirements: {
-      type: 'string', short: 'r', multiple: true,
+      type: 'string',
+      short: 'r',
+      multiple: true,
       help: `  -r, --requirements FILE  sync the projects named in a requirements file (names
                            only: versions, extras and markers are not filters)`,
     },
     'python-version': {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --python-version V       keep files for this Python (3.11; repeatable): wheels
                            whose python tag fits (py3, cp311, cp38-abi3, ...) and
                            files whose requires-python admits V`,
     },
     platform: {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --platform TAG           keep wheels for this platform (repeatable), e.g.
                            manylinux_2_17_x86_64 (older manylinux/musllinux/macOS
                            of the same arch fit too); pure wheels and sdists stay`,
@@ -45,7 +50,8 @@ export const mirrorSync = defineCommand({
     },
     pre: { type: 'boolean', help: '  --pre                    with --latest: count pre-releases and dev releases too' },
     exclude: {
-      type: 'string', multiple: true,
+      type: 'string',
+      multiple: true,
       help: `  --exclude PATTERN        leave out projects or files whose (normalised) name
                            matches this glob (* and ?; repeatable)`,
     },

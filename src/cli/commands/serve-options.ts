@@ -42,7 +42,8 @@ export const SERVE_OPTIONS = {
   'allow-overwrite': { type: 'boolean', help: '  --allow-overwrite  let an upload replace a file of the same name (default: 409)' },
   'max-upload-mb': { type: 'string', help: '  --max-upload-mb N  largest file accepted (default: 1024)' },
   upstream: {
-    type: 'string', multiple: true,
+    type: 'string',
+    multiple: true,
     help: `  --upstream URL     be a pull-through cache of this PEP 503/691 index (repeatable:
                      tried in order; the first that has a project serves all of it);
                      user:password@ in the URL is sent to that host only, never printed`,
@@ -59,7 +60,8 @@ export const SERVE_OPTIONS = {
                      page waits this long at most, retries included, then gets it stale`,
   },
   'allow-upstream': {
-    type: 'string', multiple: true,
+    type: 'string',
+    multiple: true,
     help: `  --allow-upstream NAME  also proxy NAME although it has private uploads (repeatable;
                      by default such a project is served from this server only)`,
   },
@@ -145,44 +147,28 @@ export function serveFlagsOf(values: ServeValues, positionals: string[]) {
     positionals,
     host: values.host,
     port: values.port,
-    noIndex: values[
-  'no-index'],
-    cacheMb: values[
-  'cache-mb'],
-    accessLog: values[
-  'access-log'],
-    logFormat: values[
-  'log-format'],
-    nginxConf: values[
-  'nginx-conf'],
-    nginxPrefix: values[
-  'nginx-prefix'],
-    uploadAuth: values[
-  'upload-auth'],
-    allowOverwrite: values[
-  'allow-overwrite'],
-    maxUploadMb: values[
-  'max-upload-mb'],
+    noIndex: values['no-index'],
+    cacheMb: values['cache-mb'],
+    accessLog: values['access-log'],
+    logFormat: values['log-format'],
+    nginxConf: values['nginx-conf'],
+    nginxPrefix: values['nginx-prefix'],
+    uploadAuth: values['upload-auth'],
+    allowOverwrite: values['allow-overwrite'],
+    maxUploadMb: values['max-upload-mb'],
     upstream: values.upstream,
     offline: values.offline,
     ttl: values.ttl,
     timeout: values.timeout,
-    allowUpstream: values[
-  'allow-upstream'],
+    allowUpstream: values['allow-upstream'],
     workers: values.workers,
-    maxConnections: values[
-  'max-connections'],
-    headersTimeout: values[
-  'headers-timeout'],
-    maxLoginFailures: values[
-  'max-login-failures'],
-    maxPageSize: values[
-  'max-page-size'],
-    maxFileSize: values[
-  'max-file-size'],
+    maxConnections: values['max-connections'],
+    headersTimeout: values['headers-timeout'],
+    maxLoginFailures: values['max-login-failures'],
+    maxPageSize: values['max-page-size'],
+    maxFileSize: values['max-file-size'],
     config: values.config,
-    printConfig: values[
-  'print-config'],
+    printConfig: values['print-config'],
   };
 }
 

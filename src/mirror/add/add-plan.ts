@@ -143,11 +143,17 @@ function binaryArgs(input: AddInput, isForeign: boolean): { args: string[]; adde
   const args = [...input.onlyBinary.map((v) => `--only-binary=${v}`), ...input.noBinary.map((v) => `--no-binary=${v}`)];
   if (!isForeign) return { args, addedOnlyBinary: false };
   if (input.noBinary.some((v) => v !== ':none:')) {
-    throw new InputError('no-binary', 'cannot take sdists for --python-version, --platform, --implementation or --abi targets (pip needs --only-binary=:all: there)');
+    throw new InputError(
+      'no-binary',
+      'cannot take sdists for --python-version, --platform, --implementation or --abi targets (pip needs --only-binary=:all: there)',
+    );
   }
   if (input.onlyBinary.length === 0) return { args: ['--only-binary=:all:', ...args], addedOnlyBinary: true };
   if (!input.onlyBinary.some((v) => v.split(',').includes(':all:'))) {
-    throw new InputError('only-binary', '--python-version, --platform, --implementation and --abi targets need --only-binary=:all: (or no --only-binary: dib-pypi adds it)');
+    throw new InputError(
+      'only-binary',
+      '--python-version, --platform, --implementation and --abi targets need --only-binary=:all: (or no --only-binary: dib-pypi adds it)',
+    );
   }
   return { args, addedOnlyBinary: false };
 }
@@ -206,7 +212,18 @@ export const PIP_GLOBAL_ARGS = ['-m', 'pip', '--isolated', '--disable-pip-versio
 
 /** `python -m pip download` for one target into `dest`. */
 export function downloadArgv(plan: AddPlan, target: Target, dest: string): string[] {
-  return [...PIP_GLOBAL_ARGS, 'download', '--dest', dest, '--progress-bar', 'off', ...plan.indexArgs, ...target.pipArgs, ...plan.downloadArgs, ...plan.requirementArgs];
+  return [
+    ...PIP_GLOBAL_ARGS,
+    'download',
+    '--dest',
+    dest,
+    '--progress-bar',
+    'off',
+    ...plan.indexArgs,
+    ...target.pipArgs,
+    ...plan.downloadArgs,
+    ...plan.requirementArgs,
+  ];
 }
 
 /** `python -m pip wheel` for downloaded sdists into `dest`: no dependencies (they were downloaded too). */

@@ -9,7 +9,20 @@ import type { EnvMap } from '../../plan/types.js';
 import { downloadArgv, pythonMinorVersion, wheelArgv, type AddPlan, type Target } from './add-plan.js';
 import { parseDistFilename } from '../../pypi/dist-filename.js';
 import { indexMirror } from '../index/index-mirror.js';
-import { buildLockEntries, isOwnLock, mergeLock, parseLock, renderLock, resolvePins, sysPlatformOfTag, type LockChanges, type LockEntry, type Pin, type PreviousLock, type TargetEnvironment } from '../../pypi/lock-file.js';
+import {
+  buildLockEntries,
+  isOwnLock,
+  mergeLock,
+  parseLock,
+  renderLock,
+  resolvePins,
+  sysPlatformOfTag,
+  type LockChanges,
+  type LockEntry,
+  type Pin,
+  type PreviousLock,
+  type TargetEnvironment,
+} from '../../pypi/lock-file.js';
 import { makeAddWorkDir } from '../store/work-dir.js';
 import { collectDownloads, placeFiles, planPlacement, type DownloadedFile, type PlacedFile, type SkippedFile } from '../store/place-files.js';
 import { parsePipLine, pipFailureReason, type PipEvent } from './pip-output.js';
@@ -57,7 +70,8 @@ function checkPaths(plan: AddPlan): void {
   for (const file of plan.requirementFiles) {
     if (!existsSync(file) || !statSync(file).isFile()) throw new UnusablePathError('requirement', file, `no such file: ${file}`);
   }
-  if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile))) throw new UnusablePathError('lock', plan.lockFile, `directory does not exist: ${dirname(plan.lockFile)}`);
+  if (plan.lockFile !== undefined && !existsSync(dirname(plan.lockFile)))
+    throw new UnusablePathError('lock', plan.lockFile, `directory does not exist: ${dirname(plan.lockFile)}`);
 }
 
 /**
@@ -71,7 +85,8 @@ function readPreviousLock(path: string | undefined): PreviousLock | undefined {
   const shown = JSON.stringify(path);
   if (!stat.isFile()) throw new UnusablePathError('lock', path, `${shown} exists and is not a file`);
   const text = readFileSync(path, 'utf8');
-  if (!isOwnLock(text)) throw new UnusablePathError('lock', path, `${shown} exists and was not written by dib-pypi mirror add: give another --lock FILE, or move it away`);
+  if (!isOwnLock(text))
+    throw new UnusablePathError('lock', path, `${shown} exists and was not written by dib-pypi mirror add: give another --lock FILE, or move it away`);
   try {
     return parseLock(text);
   } catch (error) {
@@ -123,7 +138,13 @@ async function runDownloads(options: AddOptions, work: string, steps: number): P
 
 /** `--build-wheels`: one `pip wheel` run over every downloaded sdist; returns the directory of the built wheels. */
 async function buildWheels(options: AddOptions, work: string, runs: { dir: string }[], steps: number): Promise<string | undefined> {
-  const byName = new Map(runs.flatMap((r) => readdirSync(r.dir).filter((n) => parseDistFilename(n)?.kind === 'sdist').map((n) => [n, join(r.dir, n)] as const)));
+  const byName = new Map(
+    runs.flatMap((r) =>
+      readdirSync(r.dir)
+        .filter((n) => parseDistFilename(n)?.kind === 'sdist')
+        .map((n) => [n, join(r.dir, n)] as const),
+    ),
+  );
   const sdists = [...byName.values()].sort();
   if (sdists.length === 0) return undefined;
   const dest = join(work, 'wheels');
@@ -155,7 +176,9 @@ async function mirrorHashes(mirror: string, pins: readonly Pin[], known: Map<str
 
 function writeLock(path: string, text: string): void {
   const existing = lstatSync(path, { throwIfNoEntry: false });
-  const own = existing?.isFile() ? { mode: existing.mode, uid: existing.uid, gid: existing.gid } : { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const own = existing?.isFile()
+    ? { mode: existing.mode, uid: existing.uid, gid: existing.gid }
+    : { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
   writeFileAtomic(path, tempPathFor(path), Buffer.from(text), own);
 }
 

@@ -32,7 +32,10 @@ export function parsePipLine(line: string): PipEvent | undefined {
   let m = /^Collecting (.+?)(?: \(from .*\))?$/.exec(line);
   if (m) return { kind: 'collecting', requirement: m[1] as string };
   m = /^\s+Downloading (\S+)(?: \((.+)\))?$/.exec(line) ?? /^Processing (\S+)(?: \(from .*\))?$/.exec(line);
-  if (m) return m[2] === undefined ? { kind: 'downloading', file: safeBaseName(m[1] as string) } : { kind: 'downloading', file: safeBaseName(m[1] as string), size: m[2] };
+  if (m)
+    return m[2] === undefined
+      ? { kind: 'downloading', file: safeBaseName(m[1] as string) }
+      : { kind: 'downloading', file: safeBaseName(m[1] as string), size: m[2] };
   m = /^Saved (.+)$/.exec(line) ?? /^\s+File was already downloaded (.+)$/.exec(line);
   if (m) return { kind: 'saved', file: safeBaseName(m[1] as string) };
   m = /^\s+Building wheel for (\S+) \(.*\): started$/.exec(line);
@@ -47,12 +50,28 @@ export function parsePipLine(line: string): PipEvent | undefined {
  * found for x`), else its last `error:` line (a build backend's) and the requirement pip was working on.
  */
 export function pipFailureReason(lines: readonly string[]): string {
-  const last = (pattern: RegExp) => [...lines].reverse().map((l) => pattern.exec(l)?.[1]).find((x) => x !== undefined);
+  const last = (pattern: RegExp) =>
+    [...lines]
+      .reverse()
+      .map((l) => pattern.exec(l)?.[1])
+      .find((x) => x !== undefined);
   // pip's own verdicts name the requirement (`No matching distribution found for x`, `Package 'x' requires a different Python`).
   const verdict = last(/^ERROR: (.+)$/);
   if (verdict !== undefined) return verdict;
-  const event = [...lines].reverse().map(parsePipLine).find((e) => e?.kind === 'collecting' || e?.kind === 'downloading' || e?.kind === 'building');
-  const working = event === undefined ? undefined : event.kind === 'collecting' ? event.requirement : event.kind === 'downloading' ? event.file : event.kind === 'building' ? event.project : undefined;
+  const event = [...lines]
+    .reverse()
+    .map(parsePipLine)
+    .find((e) => e?.kind === 'collecting' || e?.kind === 'downloading' || e?.kind === 'building');
+  const working =
+    event === undefined
+      ? undefined
+      : event.kind === 'collecting'
+        ? event.requirement
+        : event.kind === 'downloading'
+          ? event.file
+          : event.kind === 'building'
+            ? event.project
+            : undefined;
   // A build backend's `error:` does not say which distribution it was building.
   const backend = last(/^error: (.+)$/);
   if (backend === undefined) return working === undefined ? 'pip printed no error' : `while working on ${working}`;

@@ -70,7 +70,9 @@ export async function runPip(run: PipRun): Promise<PipOutcome> {
   const command = formatCommand(run.python, run.args);
   const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'EACCES') {
-    throw new InputError('python', `cannot run ${JSON.stringify(run.python)}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, { cause: result.cause });
+    throw new InputError('python', `cannot run ${JSON.stringify(run.python)}: ${code === 'ENOENT' ? 'not found' : 'permission denied'}`, {
+      cause: result.cause,
+    });
   }
   return { exitCode: result.exitCode, lines, command };
 }
@@ -90,7 +92,10 @@ export async function probePython(python: string, env: EnvMap, cwd: string): Pro
   const outcome = await runPip({ python, args: ['-c', PROBE], cwd, env });
   const [pipVersion, pythonVersion, sysPlatform] = outcome.lines.map((l) => l.trim());
   if (outcome.exitCode !== 0 || !pipVersion || !pythonVersion || !sysPlatform) {
-    throw new InputError('python', `${JSON.stringify(python)} cannot run pip (install pip for it, or choose another interpreter):\n${outcome.lines.join('\n')}`);
+    throw new InputError(
+      'python',
+      `${JSON.stringify(python)} cannot run pip (install pip for it, or choose another interpreter):\n${outcome.lines.join('\n')}`,
+    );
   }
   return { pipVersion, pythonVersion, sysPlatform };
 }

@@ -1,5 +1,21 @@
 // `mirror export`: a new, minimal mirror holding exactly the files a lock names (by sha256), checked, indexed, with deterministic bytes.
-import { closeSync, copyFileSync, constants, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DibPypiError, UsageError } from '../../errors.js';
 import { indexMirror } from '../index/index-mirror.js';
@@ -150,11 +166,13 @@ function removeStaleTemps(outDir: string): void {
 function checkOutDir(outDir: string): void {
   const stat = lstatSync(outDir, { throwIfNoEntry: false });
   if (stat === undefined) {
-    if (!existsSync(dirname(outDir))) throw new UsageError(`output directory ${JSON.stringify(outDir)}: ${JSON.stringify(dirname(outDir))} does not exist`, 'mirror export');
+    if (!existsSync(dirname(outDir)))
+      throw new UsageError(`output directory ${JSON.stringify(outDir)}: ${JSON.stringify(dirname(outDir))} does not exist`, 'mirror export');
     return;
   }
   if (!stat.isDirectory()) throw new UsageError(`output directory ${JSON.stringify(outDir)} exists and is not a directory`, 'mirror export');
-  if (readdirSync(outDir).length > 0) throw new UsageError(`output directory ${JSON.stringify(outDir)} is not empty (an export goes into a new or empty directory)`, 'mirror export');
+  if (readdirSync(outDir).length > 0)
+    throw new UsageError(`output directory ${JSON.stringify(outDir)} is not empty (an export goes into a new or empty directory)`, 'mirror export');
 }
 
 /**
@@ -166,10 +184,13 @@ function checkOutDir(outDir: string): void {
  */
 export async function exportMirror(options: ExportOptions): Promise<ExportResult> {
   const { source, outDir } = options;
-  if (!existsSync(source) || !statSync(source).isDirectory()) throw new UsageError(`source mirror ${JSON.stringify(source)} is not a directory`, 'mirror export');
-  if (!existsSync(manifestPath(source))) throw new UsageError(`source mirror ${source} has no index yet (no ${manifestPath(source)}); run dib-pypi mirror index ${source} first`, 'mirror export');
+  if (!existsSync(source) || !statSync(source).isDirectory())
+    throw new UsageError(`source mirror ${JSON.stringify(source)} is not a directory`, 'mirror export');
+  if (!existsSync(manifestPath(source)))
+    throw new UsageError(`source mirror ${source} has no index yet (no ${manifestPath(source)}); run dib-pypi mirror index ${source} first`, 'mirror export');
   const { manifest, note } = loadManifest(source);
-  if (note !== undefined) throw new UsageError(`source mirror: ${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, 'mirror export');
+  if (note !== undefined)
+    throw new UsageError(`source mirror: ${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, 'mirror export');
   let entries: LockEntry[];
   try {
     entries = parseLock(options.lockText).entries;

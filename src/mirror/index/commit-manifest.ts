@@ -27,7 +27,16 @@ export async function recordDirectories(run: IndexRun): Promise<Recorded> {
 
 /** Write the manifest when anything changed (else the one on disk still holds). Returns the number of good files it counts. */
 export async function commitManifest(run: IndexRun, root: RootPlan, recorded: Recorded, inspected: number): Promise<number> {
-  const head = nextHead({ head: run.head, before: run.manifest, next: run.next, isLoaded: (rel) => run.shards.has(rel), projects: root.projects, full: run.full, pageCrcs: root.pageCrcs, pagesDigest: root.digest });
+  const head = nextHead({
+    head: run.head,
+    before: run.manifest,
+    next: run.next,
+    isLoaded: (rel) => run.shards.has(rel),
+    projects: root.projects,
+    full: run.full,
+    pageCrcs: root.pageCrcs,
+    pagesDigest: root.digest,
+  });
   const facts = { full: run.full, isChanged: run.isChanged, inspected, written: run.written, removed: run.removed, scannedFiles: run.scan.files.size };
   if (mustWriteManifest(facts, run.manifest, run.next, run.head, head)) {
     // The pages and `.metadata` files durable before the manifest that vouches for them: a power loss

@@ -93,12 +93,19 @@ async function inspectOpened(job: InspectJob, full: string, stat: BigIntStats, f
   const base = { size: Number(stat.size), mtimeNs: String(stat.mtimeNs) };
   const basename = posix.basename(job.path);
   const filename = parseDistFilename(basename);
-  if (filename === undefined) return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
+  if (filename === undefined)
+    return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
   let inspected;
   try {
     // In-memory bytes are used only while the file still has their size (else it changed since: read it).
-    const inMemory = job.data !== undefined && job.data.length === base.size ? inspectWholeSync(full, filename, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length), job.sha256) : undefined;
-    inspected = inMemory ?? (fd === undefined ? undefined : inspectDistributionSync(fd, full, filename, base.size)) ?? (await inspectDistribution(full, filename, job.source));
+    const inMemory =
+      job.data !== undefined && job.data.length === base.size
+        ? inspectWholeSync(full, filename, Buffer.from(job.data.buffer, job.data.byteOffset, job.data.length), job.sha256)
+        : undefined;
+    inspected =
+      inMemory ??
+      (fd === undefined ? undefined : inspectDistributionSync(fd, full, filename, base.size)) ??
+      (await inspectDistribution(full, filename, job.source));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { path: job.path, wroteMetadata: false };
     const reason = error instanceof BrokenDistributionError ? error.reason : `cannot read: ${(error as Error).message}`;

@@ -87,7 +87,12 @@ export class IndexWorkers {
     };
     const receivers = new Map<Worker, (batch: InspectOutcome[]) => void>();
     const startThreads = () => {
-      this.threads ??= indexThreads(isColdRead(spread(queue.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path)), this.tracer));
+      this.threads ??= indexThreads(
+        isColdRead(
+          spread(queue.filter((job) => job.data === undefined)).map((job) => join(job.dir, job.path)),
+          this.tracer,
+        ),
+      );
       for (const worker of this.start()) {
         const receive = (batch: InspectOutcome[]) => {
           inFlight.set(worker, (inFlight.get(worker) as number) - 1);
@@ -169,7 +174,12 @@ export class IndexWorkers {
    */
   async recordDirectories(jobs: RecordJob[]): Promise<RecordOutcome[]> {
     if (jobs.length <= INLINE_MAX) return recordDirectories(jobs);
-    return this.dispatch<RecordOutcome>('record', jobs.length, (from, to) => jobs.slice(from, to), () => {});
+    return this.dispatch<RecordOutcome>(
+      'record',
+      jobs.length,
+      (from, to) => jobs.slice(from, to),
+      () => {},
+    );
   }
 
   async close(): Promise<void> {
@@ -178,7 +188,8 @@ export class IndexWorkers {
   }
 
   private start(): Worker[] {
-    if (this.workers.length === 0) this.workers = Array.from({ length: (this.threads ??= indexThreads(false)) }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
+    if (this.workers.length === 0)
+      this.workers = Array.from({ length: (this.threads ??= indexThreads(false)) }, () => new Worker(workerScript(), { resourceLimits: RESOURCE_LIMITS }));
     return this.workers;
   }
 
@@ -187,7 +198,12 @@ export class IndexWorkers {
    * batch while its last outcomes travel back and the main thread prepares another); results come
    * back in completion order.
    */
-  private dispatch<T>(kind: WorkerRequest['kind'], count: number, take: (from: number, to: number) => (InspectJob | PageJob | RecordJob)[], onDone: (done: number) => void): Promise<T[]> {
+  private dispatch<T>(
+    kind: WorkerRequest['kind'],
+    count: number,
+    take: (from: number, to: number) => (InspectJob | PageJob | RecordJob)[],
+    onDone: (done: number) => void,
+  ): Promise<T[]> {
     const outcomes: T[] = [];
     let next = 0;
     const feed = (worker: Worker) =>

@@ -21,7 +21,12 @@ export function recordJobs(dir: string, scanned: readonly DirScan[], touched: Re
  * not load keep their records as the head has them, gone ones (neither `present` nor `touched`) go. Returns
  * whether any record changed.
  */
-export function applyRecords(dirs: Record<string, DirRecord>, outcomes: readonly RecordOutcome[], present: ReadonlySet<string>, touched: ReadonlySet<string>): boolean {
+export function applyRecords(
+  dirs: Record<string, DirRecord>,
+  outcomes: readonly RecordOutcome[],
+  present: ReadonlySet<string>,
+  touched: ReadonlySet<string>,
+): boolean {
   let isChanged = false;
   for (const { rel, mtime } of outcomes) {
     if (mtime === undefined) {

@@ -30,7 +30,12 @@ export function seedDirs(top: readonly TopDir[], headDirs: ManifestHead['dirs'],
  * it then renamed into place, under its lock, a moment ago; a file changed since has another mtime, and the next
  * run inspects it again.
  */
-export function planInspection(dir: string, part: Scan, manifest: Manifest, given?: ReadonlyMap<string, FileRecord>): { taken: InspectOutcome[]; jobs: InspectJob[] } {
+export function planInspection(
+  dir: string,
+  part: Scan,
+  manifest: Manifest,
+  given?: ReadonlyMap<string, FileRecord>,
+): { taken: InspectOutcome[]; jobs: InspectJob[] } {
   const taken: InspectOutcome[] = [];
   const jobs: InspectJob[] = [];
   for (const [path, scanned] of part.files) {

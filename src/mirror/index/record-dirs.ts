@@ -56,7 +56,9 @@ function recordSome(jobs: readonly RecordJob[], into: Map<string, RecordOutcome>
       into.set(job.rel, { rel: job.rel, mtime: undefined });
       continue;
     }
-    const entries = readdirSync(path).filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n))).sort();
+    const entries = readdirSync(path)
+      .filter((n) => !n.startsWith('.') && (isSidecar(n) || isDistName(n)))
+      .sort();
     const after = statSync(path);
     const isSteady = dirStamp(before) === dirStamp(after) && sameList(entries, job.expected);
     const isRecent = now - after.mtimeMs <= RACY_MS;

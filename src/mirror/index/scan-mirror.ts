@@ -154,7 +154,16 @@ export function emptyScan(): Scan {
  * manifest's records, any other by listing it and stat-ing its files. `known` holds the names the
  * manifest has in it. `removeTemps` deletes temp files left by a killed run (index does, verify only reads).
  */
-export function scanDir(dir: string, top: TopDir, isTrusted: boolean, manifest: Manifest, known: string[], full: boolean, removeTemps: boolean, scan: Scan): void {
+export function scanDir(
+  dir: string,
+  top: TopDir,
+  isTrusted: boolean,
+  manifest: Manifest,
+  known: string[],
+  full: boolean,
+  removeTemps: boolean,
+  scan: Scan,
+): void {
   const rel = top.rel;
   const dirScan: DirScan = isTrusted
     ? { rel, listed: false, distNames: known.filter((n) => !isSidecar(n)), sidecarNames: known.filter(isSidecar), generated: new Set() }

@@ -42,7 +42,9 @@ export async function writePages(run: IndexRun): Promise<RootPlan> {
 /** Render and write the pages of every project the plan says (on the worker threads, each page built as a thread is about to need it). */
 async function writeProjectPages(run: IndexRun, projects: readonly string[], byProject: ReadonlyMap<string, string[]>): Promise<void> {
   const scanned = new Map(run.scan.dirs.map((d) => [d.rel, d]));
-  const todo = projectPagesToWrite(projects, scanned, run.next.pages, run.dirtyProjects, run.full, (project) => existsSync(join(run.dir, project, 'index.html')));
+  const todo = projectPagesToWrite(projects, scanned, run.next.pages, run.dirtyProjects, run.full, (project) =>
+    existsSync(join(run.dir, project, 'index.html')),
+  );
   const makeJob = (i: number): PageJob => {
     const project = todo[i] as string;
     const dirScan = scanned.get(project);

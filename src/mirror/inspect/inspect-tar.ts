@@ -35,7 +35,11 @@ function tarSink(scanner: TarScanner, maxBytes = Infinity): Writable {
 }
 
 function newTarScanner(strict = false): TarScanner {
-  return new TarScanner((member: TarMember) => isTopPkgInfo(member.path) && '07\0'.includes(member.type), MAX_METADATA_BYTES, strict ? tarMemberChecker() : undefined);
+  return new TarScanner(
+    (member: TarMember) => isTopPkgInfo(member.path) && '07\0'.includes(member.type),
+    MAX_METADATA_BYTES,
+    strict ? tarMemberChecker() : undefined,
+  );
 }
 
 /** zlib and tar failures as one-line reasons; anything else (I/O) as it is. */

@@ -49,7 +49,12 @@ export async function inspectWheel(file: OpenFile, filename: DistFilename): Prom
   const hashed = await hashFile(file);
   const find =
     file.options.strict === true
-      ? (zip: yauzl.ZipFile) => pickAfterAll(zip, (name) => name.endsWith('.dist-info/METADATA'), (kept) => wheelMetadataEntry(kept, filename))
+      ? (zip: yauzl.ZipFile) =>
+          pickAfterAll(
+            zip,
+            (name) => name.endsWith('.dist-info/METADATA'),
+            (kept) => wheelMetadataEntry(kept, filename),
+          )
       : (zip: yauzl.ZipFile) => findWheelMetadata(zip, filename);
   const metadata = await readZipMember(file, hashed, find);
   if (metadata === undefined) throw broken(file.path, `no ${filename.name}-${filename.version}.dist-info/METADATA in the wheel`);

@@ -37,7 +37,10 @@ function parseNumber(block: Buffer, start: number, length: number): number {
     for (let i = 1; i < length; i++) value = value * 256 + (field[i] as number);
     return value;
   }
-  const text = field.toString('latin1').replace(/[\0 ]+$/, '').replace(/^[\0 ]+/, '');
+  const text = field
+    .toString('latin1')
+    .replace(/[\0 ]+$/, '')
+    .replace(/^[\0 ]+/, '');
   if (!/^[0-7]*$/.test(text)) return NaN;
   return text === '' ? 0 : parseInt(text, 8);
 }

@@ -20,9 +20,13 @@ export async function findWheelMetadata(zip: yauzl.ZipFile, filename: DistFilena
   const wanted = distInfoKey(`${filename.name}-${filename.version}.dist-info`) + '/METADATA';
   const isMetadata = (name: string) => name.endsWith('.dist-info/METADATA') && name.indexOf('/') === name.length - '/METADATA'.length;
   const others: yauzl.Entry[] = [];
-  const exact = await findMember(zip, (name) => isMetadata(name) && distInfoKey(name.slice(0, -'/METADATA'.length)) + '/METADATA' === wanted, (entry) => {
-    if (isMetadata(entry.fileName)) others.push(entry);
-  });
+  const exact = await findMember(
+    zip,
+    (name) => isMetadata(name) && distInfoKey(name.slice(0, -'/METADATA'.length)) + '/METADATA' === wanted,
+    (entry) => {
+      if (isMetadata(entry.fileName)) others.push(entry);
+    },
+  );
   if (exact !== undefined) return exact;
   const prefixed = others.filter((entry) => normalizeProjectName(entry.fileName).startsWith(filename.normalized));
   return prefixed.length === 1 ? prefixed[0] : undefined;

@@ -36,7 +36,8 @@ async function commitSdist(temp: string, target: string, filename: DistFilename,
     } catch (error) {
       if (!(error instanceof BrokenDistributionError)) throw error; // a broken sdist is indexed by its name: this project
     }
-    if (owner !== project) throw new UpstreamError(basename(target), `its PKG-INFO makes it a file of ${owner}, not of ${project}: not kept`, { isTransient: false });
+    if (owner !== project)
+      throw new UpstreamError(basename(target), `its PKG-INFO makes it a file of ${owner}, not of ${project}: not kept`, { isTransient: false });
     fsyncPath(temp);
     await rename(temp, target);
     isPlaced = true;

@@ -41,7 +41,8 @@ function buildKey(build: string | undefined): string {
  */
 export function fileIdentity(filename: string, parsed: DistFilename): string {
   const version = canonicalVersion(parsed.version);
-  if (parsed.kind === 'wheel') return ['wheel', parsed.normalized, version, buildKey(parsed.build), tagSet(parsed.pythonTag), tagSet(parsed.abiTag), tagSet(parsed.platformTag)].join(' ');
+  if (parsed.kind === 'wheel')
+    return ['wheel', parsed.normalized, version, buildKey(parsed.build), tagSet(parsed.pythonTag), tagSet(parsed.abiTag), tagSet(parsed.platformTag)].join(' ');
   const stem = sdistStem(filename) ?? filename;
   return ['sdist', parsed.normalized, version, filename.slice(stem.length).toLowerCase()].join(' ');
 }

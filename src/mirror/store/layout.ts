@@ -82,5 +82,13 @@ export function isVisibleDist(name: string): boolean {
 
 /** What a project's directory may hold that sync or the index made (a removed project's other files are left, and so is the directory). */
 export function isMirrorFile(name: string): boolean {
-  return isDistName(name) || isSidecar(name) || name === 'index.html' || name === 'index.json' || name.endsWith('.metadata') || name.includes(PART_MARK) || TEMP_NAME.test(name);
+  return (
+    isDistName(name) ||
+    isSidecar(name) ||
+    name === 'index.html' ||
+    name === 'index.json' ||
+    name.endsWith('.metadata') ||
+    name.includes(PART_MARK) ||
+    TEMP_NAME.test(name)
+  );
 }

@@ -44,7 +44,8 @@ async function readDownloads(dir: string, targets: string[], isBuilt: boolean): 
   const files: DownloadedFile[] = [];
   for (const name of readdirSync(dir).sort()) {
     const parsed = parseDistFilename(name);
-    if (parsed === undefined) throw new DibPypiError(`pip saved ${name}, which is not a wheel or sdist file name dib-pypi can place in a mirror; nothing was added`);
+    if (parsed === undefined)
+      throw new DibPypiError(`pip saved ${name}, which is not a wheel or sdist file name dib-pypi can place in a mirror; nothing was added`);
     const source = join(dir, name);
     const { sha256, size } = await sha256File(source);
     files.push({ source, name, project: parsed.normalized, version: parsed.version, sha256, size, isBuilt, targets });
@@ -60,7 +61,10 @@ export async function collectDownloads(runs: { dir: string; target?: string }[])
       const seen = byName.get(file.name);
       if (seen === undefined) byName.set(file.name, file);
       else if (seen.sha256 !== file.sha256) {
-        throw new FileConflictError(`the index served two different files named ${file.name} (to targets ${seen.targets.join(', ')} and ${file.targets.join(', ')}); nothing was added`, [file.name]);
+        throw new FileConflictError(
+          `the index served two different files named ${file.name} (to targets ${seen.targets.join(', ')} and ${file.targets.join(', ')}); nothing was added`,
+          [file.name],
+        );
       } else seen.targets = [...new Set([...seen.targets, ...file.targets])];
     }
   }
@@ -90,8 +94,12 @@ export async function planPlacement(mirror: string, files: DownloadedFile[]): Pr
       if (existing === undefined) continue;
       isPresent = true;
       if (existing === file.sha256) placement.skipped.push({ ...record, path: relative(mirror, path), reason: 'already in the mirror' });
-      else if (file.isBuilt && existing !== 'not-a-file') placement.skipped.push({ ...record, path: relative(mirror, path), sha256: existing, reason: 'a wheel built earlier is kept' });
-      else conflicts.push(`${relative(mirror, path)} (in the mirror: ${existing === 'not-a-file' ? 'not a regular file' : `sha256 ${existing}`}; downloaded: sha256 ${file.sha256})`);
+      else if (file.isBuilt && existing !== 'not-a-file')
+        placement.skipped.push({ ...record, path: relative(mirror, path), sha256: existing, reason: 'a wheel built earlier is kept' });
+      else
+        conflicts.push(
+          `${relative(mirror, path)} (in the mirror: ${existing === 'not-a-file' ? 'not a regular file' : `sha256 ${existing}`}; downloaded: sha256 ${file.sha256})`,
+        );
       break;
     }
     if (!isPresent) placement.toAdd.push({ file, dest });
@@ -132,7 +140,10 @@ export function placeFiles(mirror: string, placement: Placement, onFile?: (done:
     try {
       linkNoClobber(file.source, dest);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new FileConflictError(`${relative(mirror, dest)} appeared in the mirror while dib-pypi was adding it (another run?); run mirror add again`, [dest]);
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+        throw new FileConflictError(`${relative(mirror, dest)} appeared in the mirror while dib-pypi was adding it (another run?); run mirror add again`, [
+          dest,
+        ]);
       throw error;
     }
     rmSync(file.source, { force: true });

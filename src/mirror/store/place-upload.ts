@@ -91,7 +91,8 @@ export class UploadStore {
       try {
         await link(temp, target); // fails when the name exists: never overwritten, even by a racing upload
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return `${project}/${filename} exists already (this server never overwrites; see --allow-overwrite)`;
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          return `${project}/${filename} exists already (this server never overwrites; see --allow-overwrite)`;
         throw error;
       }
     }

@@ -19,10 +19,12 @@ export class ReindexQueue<Result> {
   /** Resolves after a run that started after this call has finished. */
   request(): Promise<Result> {
     if (this.#current === undefined) return this.#start();
-    this.#next ??= this.#current.catch(() => undefined).then(() => {
-      this.#next = undefined;
-      return this.#start();
-    });
+    this.#next ??= this.#current
+      .catch(() => undefined)
+      .then(() => {
+        this.#next = undefined;
+        return this.#start();
+      });
     return this.#next;
   }
 

@@ -51,7 +51,10 @@ export function makeKeptPageDir(pageDir: string): void {
 
 /** Write a page pair into `pageDir` (made by makeKeptPageDir), each atomically for readers, telling `onWritten` each path at once. */
 export function writeKeptPage(pageDir: string, html: string, json: string, onWritten: (path: string) => void): void {
-  for (const [name, text] of [['index.html', html], ['index.json', json]] as const) {
+  for (const [name, text] of [
+    ['index.html', html],
+    ['index.json', json],
+  ] as const) {
     replaceFile(join(pageDir, name), text);
     onWritten(join(pageDir, name));
   }

@@ -11,7 +11,8 @@ import { fail, type SyncRun } from './sync-run.js';
 export async function applyPlan(run: SyncRun, plan: ProjectPlan, sidecars: ReadonlyMap<string, string>): Promise<boolean> {
   const projectDir = join(run.options.dir, plan.project);
   let isComplete = plan.conflicts.length === 0;
-  for (const conflict of plan.conflicts) fail(run, plan.project, conflict.file.filename, new Error(`${conflict.reason}; not overwritten (move it away to take upstream's)`));
+  for (const conflict of plan.conflicts)
+    fail(run, plan.project, conflict.file.filename, new Error(`${conflict.reason}; not overwritten (move it away to take upstream's)`));
   const inPlace: UpstreamFile[] = plan.present.map((p) => p.file);
   run.result.present += plan.present.length;
   const checked = await Promise.all(plan.checks.map((p) => run.slots.run(() => checkExisting(run, plan.project, p))));
@@ -51,6 +52,11 @@ export async function checkExisting(run: SyncRun, project: string, planned: Plan
     run.result.present++;
     return true;
   }
-  fail(run, project, planned.file.filename, new Error(`in the mirror with ${planned.algorithm} ${digest}, upstream has ${planned.digest}; not overwritten (move it away to take upstream's)`));
+  fail(
+    run,
+    project,
+    planned.file.filename,
+    new Error(`in the mirror with ${planned.algorithm} ${digest}, upstream has ${planned.digest}; not overwritten (move it away to take upstream's)`),
+  );
   return false;
 }

@@ -35,7 +35,10 @@ function convert(key: string, value: unknown, path: string): RawOptions[string] 
   }
   if (kind === 'list') {
     if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) return value.map(String);
-    if (typeof value === 'string' || typeof value === 'number') return String(value).split(/[\s,]+/).filter((v) => v !== '');
+    if (typeof value === 'string' || typeof value === 'number')
+      return String(value)
+        .split(/[\s,]+/)
+        .filter((v) => v !== '');
     throw bad();
   }
   if (typeof value === 'string' || typeof value === 'number') return String(value);

@@ -15,9 +15,24 @@ export async function download(run: SyncRun, project: string, planned: PlannedFi
     // Room is asked for inside the slot: at most --jobs downloads add bytes after each check.
     const { bytes, temp, data } = await run.slots.run(async () => {
       await run.writer.room();
-      return run.client.download({ url: planned.file.url, target, algorithm: planned.algorithm, digest: planned.digest, ...size, commit: 'memory', memoryUpTo: CHUNK_BYTES - 1 });
+      return run.client.download({
+        url: planned.file.url,
+        target,
+        algorithm: planned.algorithm,
+        digest: planned.digest,
+        ...size,
+        commit: 'memory',
+        memoryUpTo: CHUNK_BYTES - 1,
+      });
     });
-    const record = await run.writer.place({ path, target, algorithm: planned.algorithm, digest: planned.digest, ...(data === undefined ? { temp: temp as string } : { data }), isInspected: true });
+    const record = await run.writer.place({
+      path,
+      target,
+      algorithm: planned.algorithm,
+      digest: planned.digest,
+      ...(data === undefined ? { temp: temp as string } : { data }),
+      isInspected: true,
+    });
     if (record !== undefined) run.inspected.set(path, record);
     run.result.downloaded++;
     run.result.bytes += bytes;

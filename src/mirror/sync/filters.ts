@@ -38,7 +38,10 @@ export interface FilterResult {
 
 /** A shell-style glob as a whole-string regex, case-insensitive. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replaceAll('*', '.*').replaceAll('?', '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replaceAll('*', '.*')
+    .replaceAll('?', '.');
   return new RegExp(`^${body}$`, 'i');
 }
 
@@ -93,7 +96,9 @@ export function platformTagFits(tag: string, target: string): boolean {
   const have = splitPlatform(tag);
   const want = splitPlatform(target);
   if (!have || !want || have.family !== want.family) return false;
-  const isArchOk = have.arch === want.arch || (have.family === 'macosx' && (have.arch === 'universal2' || have.arch === 'universal') && ['x86_64', 'arm64'].includes(want.arch));
+  const isArchOk =
+    have.arch === want.arch ||
+    (have.family === 'macosx' && (have.arch === 'universal2' || have.arch === 'universal') && ['x86_64', 'arm64'].includes(want.arch));
   const [hm, hn] = have.version;
   const [wm, wn] = want.version;
   return isArchOk && (hm < wm || (hm === wm && hn <= wn));
@@ -110,7 +115,9 @@ function rejectReason(entry: FilteredFile, filters: SyncFilters): string | undef
   if (filters.pythonVersions.length > 0) {
     const pythonTags = wheel?.pythonTag?.split('.') ?? [];
     const abiTags = wheel?.abiTag?.split('.') ?? [];
-    const fits = filters.pythonVersions.some((v) => requiresPythonFits(file.requiresPython, v) && (wheel === undefined || pythonTags.some((t) => pythonTagFits(t, abiTags, v))));
+    const fits = filters.pythonVersions.some(
+      (v) => requiresPythonFits(file.requiresPython, v) && (wheel === undefined || pythonTags.some((t) => pythonTagFits(t, abiTags, v))),
+    );
     if (!fits) return `not for Python ${filters.pythonVersions.join(', ')}`;
   }
   if (filters.platforms.length > 0 && wheel !== undefined) {

@@ -69,7 +69,8 @@ function list(value: RawOptions[string]): string[] {
 function integer(value: RawOptions[string], name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || n < min || n > max) throw new InputError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value.trim()) || n < min || n > max)
+    throw new InputError(name, `expected a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -95,7 +96,14 @@ function parseFilters(raw: RawOptions): SyncFilters {
     if (!/^\.?[A-Za-z0-9.]+$/.test(e)) throw new InputError('extension', `not a file extension: ${JSON.stringify(e)}`);
     return e.startsWith('.') ? e : `.${e}`;
   });
-  const filters: SyncFilters = { pythonVersions: list(raw['python-version']).map(parsePythonVersion), platforms, packageTypes, extensions, isPreIncluded: raw.pre === true, exclude: list(raw.exclude) };
+  const filters: SyncFilters = {
+    pythonVersions: list(raw['python-version']).map(parsePythonVersion),
+    platforms,
+    packageTypes,
+    extensions,
+    isPreIncluded: raw.pre === true,
+    exclude: list(raw.exclude),
+  };
   const latest = integer(raw.latest, 'latest', 1, 1_000_000);
   if (latest !== undefined) filters.latest = latest;
   if (typeof raw['max-file-size'] === 'string') filters.maxFileSize = parseSize(raw['max-file-size'], 'max-file-size');

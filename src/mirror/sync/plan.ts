@@ -55,7 +55,8 @@ export function sidecarChanges(file: UpstreamFile, existing: ReadonlyMap<string,
   const yanked = `${file.filename}.yanked`;
   const wantYanked = file.yanked === undefined ? null : file.yanked === true ? '' : file.yanked;
   const haveYanked = existing.get(yanked) ?? null;
-  if (wantYanked !== (haveYanked === null ? null : haveYanked.trim())) changes.push({ name: yanked, text: wantYanked === null ? null : wantYanked === '' ? '' : `${wantYanked}\n` });
+  if (wantYanked !== (haveYanked === null ? null : haveYanked.trim()))
+    changes.push({ name: yanked, text: wantYanked === null ? null : wantYanked === '' ? '' : `${wantYanked}\n` });
   if (file.uploadTime !== undefined) {
     const uploaded = `${file.filename}.upload-time`;
     if ((existing.get(uploaded) ?? '').trim() !== file.uploadTime) changes.push({ name: uploaded, text: `${file.uploadTime}\n` });
@@ -77,7 +78,8 @@ export function planProject(state: ProjectState, kept: readonly FilteredFile[], 
     const planned: PlannedFile = { file, algorithm: hash.algorithm, digest: hash.digest };
     const local = state.files.get(file.filename);
     if (local === undefined) plan.downloads.push(planned);
-    else if (file.size !== undefined && local.size !== file.size) plan.conflicts.push({ file, reason: `in the mirror with ${local.size} bytes, upstream has ${file.size}` });
+    else if (file.size !== undefined && local.size !== file.size)
+      plan.conflicts.push({ file, reason: `in the mirror with ${local.size} bytes, upstream has ${file.size}` });
     else if (hash.algorithm === 'sha256' && local.trustedSha256 !== undefined) {
       if (local.trustedSha256 === hash.digest) plan.present.push(planned);
       else plan.conflicts.push({ file, reason: `in the mirror with sha256 ${local.trustedSha256}, upstream has ${hash.digest}` });

@@ -9,7 +9,14 @@ export async function projectNames(run: SyncRun): Promise<string[] | 'unchanged'
   let names = run.options.projects;
   if (names.length === 0) {
     const root = await run.client.fetchRoot();
-    const mark = root.kind !== 'page' ? undefined : root.lastSerial !== undefined ? `serial ${root.lastSerial}` : root.page.pagesDigest !== undefined ? `pages ${root.page.pagesDigest}` : undefined;
+    const mark =
+      root.kind !== 'page'
+        ? undefined
+        : root.lastSerial !== undefined
+          ? `serial ${root.lastSerial}`
+          : root.page.pagesDigest !== undefined
+            ? `pages ${root.page.pagesDigest}`
+            : undefined;
     if (mark !== undefined) {
       if (mark === run.state.rootMark && run.state.isIndexed && !run.options.isDryRun) return 'unchanged';
       run.rootMark = mark;
@@ -19,7 +26,9 @@ export async function projectNames(run: SyncRun): Promise<string[] | 'unchanged'
     for (const problem of root.page.problems) run.events.onLog?.(`root page: ${problem}`);
     run.rootProjectCount = root.page.projects.length;
     // A name becomes a directory: only PEP 508 names (no `/`, no leading dots) are taken.
-    names = root.page.projects.filter((name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`));
+    names = root.page.projects.filter(
+      (name) => isValidProjectName(name) || void run.events.onLog?.(`root page: skipped ${JSON.stringify(name)}: not a project name`),
+    );
     run.result.skipped += root.page.projects.length - names.length;
   }
   const unique = [...new Map(names.map((n) => [normalizeProjectName(n), n])).values()];

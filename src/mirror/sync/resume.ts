@@ -13,7 +13,10 @@ export function repairJournaled(dir: string, state: SyncState, events: SyncEvent
     state.isIndexed = false;
     saveSyncState(dir, state); // before the journal goes: no later run may take those projects for complete
   });
-  if (repair.checked > 0) events.onLog?.(`checked ${repair.checked} files an unfinished run wrote: ${repair.removed.length === 0 ? 'all intact' : `removed ${repair.removed.length} not intact (fetched again): ${repair.removed.join(', ')}`}`);
+  if (repair.checked > 0)
+    events.onLog?.(
+      `checked ${repair.checked} files an unfinished run wrote: ${repair.removed.length === 0 ? 'all intact' : `removed ${repair.removed.length} not intact (fetched again): ${repair.removed.join(', ')}`}`,
+    );
 }
 
 /** Save the state at most every few seconds while running (a killed run then resumes past finished projects), and at the end. */

@@ -40,7 +40,8 @@ export function loadSyncState(dir: string, upstream: string, settings: string): 
   if (!existsSync(path)) return fresh;
   try {
     const data = JSON.parse(readFileSync(path, 'utf8')) as Partial<SyncState>;
-    if (data.version !== VERSION || data.upstream !== upstream || data.settings !== settings || typeof data.projects !== 'object' || data.projects === null) return fresh;
+    if (data.version !== VERSION || data.upstream !== upstream || data.settings !== settings || typeof data.projects !== 'object' || data.projects === null)
+      return fresh;
     // rootSerial: a number, as runs before rootMark saved the serial
     const legacy = (data as { rootSerial?: unknown }).rootSerial;
     const rootMark = typeof data.rootMark === 'string' ? data.rootMark : typeof legacy === 'number' ? `serial ${legacy}` : undefined;

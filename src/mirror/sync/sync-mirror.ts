@@ -56,7 +56,13 @@ export async function syncMirror(options: SyncOptions, events: SyncEvents = {}):
     if (options.isDryRun) return run.result;
     if (notAMirror !== undefined && failedBeforeAnyChange(run, false)) return run.result; // given back as it was, below
     await makeDurable(run);
-    if (run.isChanged || !run.state.isIndexed) run.result.index = await indexMirror({ dir: options.dir, inspected: run.inspected, onProgress: (p) => events.onIndexProgress?.(p), tracer: events.tracer });
+    if (run.isChanged || !run.state.isIndexed)
+      run.result.index = await indexMirror({
+        dir: options.dir,
+        inspected: run.inspected,
+        onProgress: (p) => events.onIndexProgress?.(p),
+        tracer: events.tracer,
+      });
     saveFinalState(run, names.length);
     return run.result;
   } finally {

@@ -29,7 +29,8 @@ export async function syncProject(run: SyncRun, name: string): Promise<void> {
   if (filtered.kept.length === 0 && isNewDir) {
     // Nothing to put in it: no directory, and the project is reported, not counted as synced.
     run.result.skippedProjects.push({ project, reason: emptyReason(filtered) });
-    if (!run.options.isDryRun) run.next.projects[project] = { ...outcome.validators, ...(outcome.lastSerial === undefined ? {} : { lastSerial: outcome.lastSerial }) };
+    if (!run.options.isDryRun)
+      run.next.projects[project] = { ...outcome.validators, ...(outcome.lastSerial === undefined ? {} : { lastSerial: outcome.lastSerial }) };
     return;
   }
   const local = readProjectState(run.options.dir, project, run.manifest(), run.options.isDryRun);
@@ -38,9 +39,11 @@ export async function syncProject(run: SyncRun, name: string): Promise<void> {
   for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
   if (run.options.isDryRun) {
     // What the real run would report as failed, found without writing: conflicts, and files whose bytes differ.
-    for (const conflict of plan.conflicts) fail(run, project, conflict.file.filename, new Error(`${conflict.reason}; not overwritten (move it away to take upstream's)`));
+    for (const conflict of plan.conflicts)
+      fail(run, project, conflict.file.filename, new Error(`${conflict.reason}; not overwritten (move it away to take upstream's)`));
     await Promise.all(plan.checks.map((p) => run.slots.run(() => checkExisting(run, project, p))));
-    for (const p of plan.downloads) run.result.wouldDownload?.push({ project, filename: p.file.filename, ...(p.file.size === undefined ? {} : { size: p.file.size }) });
+    for (const p of plan.downloads)
+      run.result.wouldDownload?.push({ project, filename: p.file.filename, ...(p.file.size === undefined ? {} : { size: p.file.size }) });
     return;
   }
   const isComplete = await applyPlan(run, plan, local.sidecars);

@@ -29,7 +29,9 @@ export type WriterRequest =
 
 export type StagedItem = { id: number; temp: string; record?: FileRecord } | { id: number; error: string };
 
-export type WriterReply = { kind: 'staged'; items: StagedItem[]; bytes: number } | { kind: 'renamed'; batch: number; done: number[]; failed: { id: number; error: string }[] };
+export type WriterReply =
+  | { kind: 'staged'; items: StagedItem[]; bytes: number }
+  | { kind: 'renamed'; batch: number; done: number[]; failed: { id: number; error: string }[] };
 
 let dir = '';
 
@@ -44,7 +46,14 @@ async function stage(entry: StageEntry, arena: Uint8Array): Promise<StagedItem> 
   if (!entry.isInspected) return { id: entry.id, temp };
   try {
     // Read from the temp file (the inode the rename will name), its `.metadata` written beside the target.
-    const outcome = await runInspectJob({ dir, path: entry.path, source: temp, isNew: true, ...(data === undefined ? {} : { data }), ...(entry.sha256 === undefined ? {} : { sha256: entry.sha256 }) });
+    const outcome = await runInspectJob({
+      dir,
+      path: entry.path,
+      source: temp,
+      isNew: true,
+      ...(data === undefined ? {} : { data }),
+      ...(entry.sha256 === undefined ? {} : { sha256: entry.sha256 }),
+    });
     // A broken file is left to the final re-index, which reports it with its path.
     if (outcome.record !== undefined && outcome.record.problem === undefined) return { id: entry.id, temp, record: outcome.record };
   } catch {

@@ -127,7 +127,9 @@ export class SyncWriter {
     // No resourceLimits: a smaller young generation than node's default tripled this thread's GC time.
     const worker = new Worker(workerScript());
     worker.postMessage({ kind: 'setup', dir: this.dir } satisfies WriterRequest);
-    worker.on('message', (reply: WriterReply) => (reply.kind === 'staged' ? this.#staged(reply.items, reply.bytes) : this.#renamed(reply.batch, reply.done, reply.failed)));
+    worker.on('message', (reply: WriterReply) =>
+      reply.kind === 'staged' ? this.#staged(reply.items, reply.bytes) : this.#renamed(reply.batch, reply.done, reply.failed),
+    );
     worker.on('error', (error) => this.#fail(new DibPypiError(`the writer thread failed: ${error.message}`, { cause: error })));
     worker.on('exit', (code) => {
       if (this.#worker === worker) this.#fail(new DibPypiError(`the writer thread exited (code ${code})`));
@@ -147,7 +149,13 @@ export class SyncWriter {
     let at = 0;
     const entries: StageEntry[] = ids.map((id) => {
       const { request } = this.#entries.get(id) as Entry;
-      const entry: StageEntry = { id, path: request.path, target: request.target, isInspected: request.isInspected, ...(request.algorithm === 'sha256' ? { sha256: request.digest } : {}) };
+      const entry: StageEntry = {
+        id,
+        path: request.path,
+        target: request.target,
+        isInspected: request.isInspected,
+        ...(request.algorithm === 'sha256' ? { sha256: request.digest } : {}),
+      };
       if (request.data !== undefined) {
         arena.set(request.data, at);
         entry.offset = at;
@@ -189,7 +197,11 @@ export class SyncWriter {
         (offset) => {
           const batch = ++this.#nextBatch;
           this.#renaming.set(batch, offset);
-          this.#worker?.postMessage({ kind: 'rename', batch, items: ids.map((id, i) => ({ id, temp: entries[i]?.temp as string, target: entries[i]?.request.target as string })) } satisfies WriterRequest);
+          this.#worker?.postMessage({
+            kind: 'rename',
+            batch,
+            items: ids.map((id, i) => ({ id, temp: entries[i]?.temp as string, target: entries[i]?.request.target as string })),
+          } satisfies WriterRequest);
         },
         (error: unknown) => {
           this.#worker?.postMessage({ kind: 'discard', temps: entries.map((e) => e.temp as string) } satisfies WriterRequest);

@@ -45,7 +45,8 @@ export const QUARANTINE_DIR = posix.join(STATE_DIR, 'quarantine');
 
 function requireManifest(dir: string): Manifest {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`not a directory: ${JSON.stringify(dir)}`, 'mirror verify');
-  if (!existsSync(manifestPath(dir))) throw new UsageError(`${dir} has no index yet (no ${manifestPath(dir)}); run dib-pypi mirror index first`, 'mirror verify');
+  if (!existsSync(manifestPath(dir)))
+    throw new UsageError(`${dir} has no index yet (no ${manifestPath(dir)}); run dib-pypi mirror index first`, 'mirror verify');
   const { manifest, note } = loadManifest(dir);
   if (note !== undefined) throw new UsageError(`${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full`, 'mirror verify');
   return manifest;
@@ -76,7 +77,8 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
     } else {
       const { sha256, size } = await sha256File(full);
       bytes += size;
-      if (sha256 !== record.sha256) findings.push({ kind: 'corrupted', path, detail: `sha256 ${sha256}, indexed ${record.sha256} (${size} bytes, indexed ${record.size})` });
+      if (sha256 !== record.sha256)
+        findings.push({ kind: 'corrupted', path, detail: `sha256 ${sha256}, indexed ${record.sha256} (${size} bytes, indexed ${record.size})` });
       const metadataSha = record.metadataSha256;
       if (metadataSha !== undefined) {
         const metaPath = `${path}.metadata`;

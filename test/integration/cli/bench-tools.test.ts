@@ -85,7 +85,10 @@ test('index-floor.sh recreates the produced files with their sizes and prints fl
   mkdirSync(join(mirror, '.dib-pypi'));
   writeFileSync(join(mirror, '.dib-pypi', 'manifest.json'), 'x'.repeat(100_003));
   const produced = producedFiles(before, listFileSizes(mirror));
-  assert.deepEqual(produced.map(([path]) => path), ['.dib-pypi/manifest.json', `${project}/${wheel}.metadata`, `${project}/index.json`, 'index.html']);
+  assert.deepEqual(
+    produced.map(([path]) => path),
+    ['.dib-pypi/manifest.json', `${project}/${wheel}.metadata`, `${project}/index.json`, 'index.html'],
+  );
   const list = join(tmp.path, 'produced.txt');
   writeFileSync(list, renderProducedList(produced));
 

@@ -39,17 +39,38 @@ describe('bad usage and input exit 2 with one line naming the input', () => {
     { name: 'unknown flag', args: ['plan', '--frobnicate'], error: /unknown option '--frobnicate'/ },
     { name: 'unknown command', args: ['frobnicate'], error: /unknown command 'frobnicate'/ },
     { name: 'missing --root', args: ['configure'], error: /dib-pypi configure: required option --root not given/ },
-    { name: 'bad scheme', args: ['plan'], env: { DIB_PYPI_MIRROR_URL_3: 'ftp://mirror/simple' }, error: /^dib-pypi: error: DIB_PYPI_MIRROR_URL_3: unsupported scheme "ftp:"/m },
+    {
+      name: 'bad scheme',
+      args: ['plan'],
+      env: { DIB_PYPI_MIRROR_URL_3: 'ftp://mirror/simple' },
+      error: /^dib-pypi: error: DIB_PYPI_MIRROR_URL_3: unsupported scheme "ftp:"/m,
+    },
     { name: 'not a URL', args: ['plan'], env: { DIB_PYPI_MIRROR_URL: 'htp:/x' }, error: /DIB_PYPI_MIRROR_URL: (not a URL|unsupported scheme)/ },
     { name: 'spaces', args: ['plan'], env: { DIB_PYPI_MIRROR_URL: 'http://a/ http://b/' }, error: /DIB_PYPI_MIRROR_URL: contains whitespace/ },
     { name: 'negative retries', args: ['plan'], env: { DIB_PIP_RETRIES: '-1' }, error: /DIB_PIP_RETRIES: not a non-negative integer: "-1"/ },
     { name: 'non-integer retries flag', args: ['plan', '--retries', '2.5'], error: /--retries: not a non-negative integer: "2.5"/ },
     { name: 'unreadable --env-file', args: ['plan', '--env-file', '/nonexistent/.env'], error: /--env-file: cannot read \/nonexistent\/\.env: ENOENT/ },
     { name: 'root that does not exist', args: ['configure', '--root', '/nonexistent/root'], error: /--root: cannot use "\/nonexistent\/root"/ },
-    { name: 'mirror sync without --upstream', args: ['mirror', 'sync', '/nonexistent/mirror'], error: /^dib-pypi: error: dib-pypi mirror sync: required option --upstream not given \(on the command line or in --config\)$/m },
-    { name: 'a sync filter, checked below the CLI', args: ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--python-version', 'py3'], error: /^dib-pypi: error: --python-version: expected a version such as 3\.11, got "py3"$/m },
-    { name: 'a bad --upstream of serve', args: ['serve', '/nonexistent/dir', '--upstream', 'ftp://h/'], error: /^dib-pypi: error: --upstream: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/h\/"$/m },
-    { name: 'bad URL flag with a credential', args: ['plan', '--mirror-url', `gopher://me:${SECRET}@host/`], error: /--mirror-url: unsupported scheme "gopher:" in "gopher:\/\/me:\*\*\*@host\/"/ },
+    {
+      name: 'mirror sync without --upstream',
+      args: ['mirror', 'sync', '/nonexistent/mirror'],
+      error: /^dib-pypi: error: dib-pypi mirror sync: required option --upstream not given \(on the command line or in --config\)$/m,
+    },
+    {
+      name: 'a sync filter, checked below the CLI',
+      args: ['mirror', 'sync', '/nonexistent/mirror', '--upstream', 'http://127.0.0.1:9/', '--python-version', 'py3'],
+      error: /^dib-pypi: error: --python-version: expected a version such as 3\.11, got "py3"$/m,
+    },
+    {
+      name: 'a bad --upstream of serve',
+      args: ['serve', '/nonexistent/dir', '--upstream', 'ftp://h/'],
+      error: /^dib-pypi: error: --upstream: expected an http:\/\/ or https:\/\/ URL, got "ftp:\/\/h\/"$/m,
+    },
+    {
+      name: 'bad URL flag with a credential',
+      args: ['plan', '--mirror-url', `gopher://me:${SECRET}@host/`],
+      error: /--mirror-url: unsupported scheme "gopher:" in "gopher:\/\/me:\*\*\*@host\/"/,
+    },
   ];
   for (const c of cases) {
     test(c.name, () => {
@@ -93,12 +114,19 @@ describe('plan', () => {
   test('flags beat env beat .env, and --json says where each value came from', () => {
     inTempDir((dir) => {
       writeFileSync(join(dir, '.env'), 'DIB_PIP_RETRIES=7\nDIB_NO_PYPI_PIP=1\nDIB_PYPI_MIRROR_URL=http://dotenv.example/simple\n');
-      const env = cleanEnv({ DIB_PYPI_MIRROR_URL: 'http://env.example/simple', DIB_PYPI_MIRROR_URL_10: 'http://ten.example/', DIB_PYPI_MIRROR_URL_2: 'http://two.example/' });
+      const env = cleanEnv({
+        DIB_PYPI_MIRROR_URL: 'http://env.example/simple',
+        DIB_PYPI_MIRROR_URL_10: 'http://ten.example/',
+        DIB_PYPI_MIRROR_URL_2: 'http://two.example/',
+      });
       const result = runCli(['plan', '--json', '--retries', '3'], { env, cwd: dir });
       assert.equal(result.status, 0, result.stderr);
       const plan = JSON.parse(result.stdout);
       assert.deepEqual(plan.indexUrl, { url: 'http://env.example/simple', source: 'env', origin: 'DIB_PYPI_MIRROR_URL' });
-      assert.deepEqual(plan.extraIndexUrls.map((u: { url: string }) => u.url), ['http://two.example/', 'http://ten.example/']);
+      assert.deepEqual(
+        plan.extraIndexUrls.map((u: { url: string }) => u.url),
+        ['http://two.example/', 'http://ten.example/'],
+      );
       assert.deepEqual(plan.retries, { value: 3, source: 'flag', origin: '--retries' });
       assert.equal(plan.noPypi.value, true);
       assert.equal(plan.noPypi.source, 'dotenv');

@@ -74,18 +74,27 @@ async function health(url: string): Promise<boolean> {
 }
 
 async function pipInstall(index: string, target: string, project: string) {
-  return execa('python3', ['-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--index-url', `${index}simple/`, '--target', target, project], {
-    env: envWithoutPip(process.env),
-    extendEnv: false,
-    reject: false,
-    all: true,
-  });
+  return execa(
+    'python3',
+    ['-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--index-url', `${index}simple/`, '--target', target, project],
+    {
+      env: envWithoutPip(process.env),
+      extendEnv: false,
+      reject: false,
+      all: true,
+    },
+  );
 }
 
 async function twineUpload(url: string, file: string) {
   const env: Record<string, string> = { ...envWithoutPip(process.env), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
   for (const name of Object.keys(env)) if (name.startsWith('TWINE_')) delete env[name];
-  return execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', url, '-u', '__token__', '-p', TOKEN, file], { env, extendEnv: false, reject: false, all: true });
+  return execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', url, '-u', '__token__', '-p', TOKEN, file], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
 }
 
 test('container image: offline build, pip and twine through a volume as a non-root user, data kept across a restart', { timeout: 15 * 60_000 }, async (t) => {
@@ -125,15 +134,36 @@ test('container image: offline build, pip and twine through a volume as a non-ro
   dockerOk(['volume', 'create', volume]);
   const port = await freePort();
   const run = dockerOk([
-    'run', '-d', '--name', name, '--network', 'host', '--health-interval', '1s', '--health-start-period', '1s',
-    '-v', `${volume}:/srv/pypi`, '-e', `DIB_PYPI_UPLOAD_TOKEN=${TOKEN}`,
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--network',
+    'host',
+    '--health-interval',
+    '1s',
+    '--health-start-period',
+    '1s',
+    '-v',
+    `${volume}:/srv/pypi`,
+    '-e',
+    `DIB_PYPI_UPLOAD_TOKEN=${TOKEN}`,
     // Configured as the README shows: by variables, with the image's own command.
-    '-e', 'DIB_PYPI_SERVE_HOST=127.0.0.1', '-e', `DIB_PYPI_SERVE_PORT=${port}`, '-e', `DIB_PYPI_SERVE_UPSTREAM=${upstream.url}simple/`,
+    '-e',
+    'DIB_PYPI_SERVE_HOST=127.0.0.1',
+    '-e',
+    `DIB_PYPI_SERVE_PORT=${port}`,
+    '-e',
+    `DIB_PYPI_SERVE_UPSTREAM=${upstream.url}simple/`,
     IMAGE,
   ]).trim();
   const url = `http://127.0.0.1:${port}/`;
   const logs = () => docker(['logs', run]).stdout + docker(['logs', run]).stderr;
-  await until(() => health(url), 60_000, () => `the container did not answer /health:\n${logs()}`);
+  await until(
+    () => health(url),
+    60_000,
+    () => `the container did not answer /health:\n${logs()}`,
+  );
 
   // Not root: the serving process's real and effective uid.
   const status = dockerOk(['exec', run, 'cat', '/proc/1/status']);
@@ -149,18 +179,27 @@ test('container image: offline build, pip and twine through a volume as a non-ro
   const own = await makeWheel(ownDir, { name: 'box-private', version: '2.0' });
   const uploaded = await twineUpload(url, own);
   assert.equal(uploaded.exitCode, 0, uploaded.all);
-  await until(() => docker(['inspect', '--format', '{{.State.Health.Status}}', run]).stdout.trim() === 'healthy', 60_000, () => `HEALTHCHECK never passed:\n${logs()}`);
+  await until(
+    () => docker(['inspect', '--format', '{{.State.Health.Status}}', run]).stdout.trim() === 'healthy',
+    60_000,
+    () => `HEALTHCHECK never passed:\n${logs()}`,
+  );
 
   // Restart with the upstream gone: the volume still holds the upload and the cached files.
   await upstream.stop();
   dockerOk(['restart', '--time', '10', run]);
-  await until(() => health(url), 60_000, () => `the restarted container did not answer /health:\n${logs()}`);
+  await until(
+    () => health(url),
+    60_000,
+    () => `the restarted container did not answer /health:\n${logs()}`,
+  );
   const again = await pipInstall(url, join(work.path, 'target2'), 'box-app');
   assert.equal(again.exitCode, 0, again.all);
   const privateOne = await pipInstall(url, join(work.path, 'target3'), 'box-private');
   assert.equal(privateOne.exitCode, 0, privateOne.all);
   const files = dockerOk(['exec', run, 'sh', '-c', 'ls /srv/pypi/box-app /srv/pypi/box-dep /srv/pypi/box-private']);
-  for (const file of ['box_app-1.0-py3-none-any.whl', 'box_dep-1.0-py3-none-any.whl', 'box_private-2.0-py3-none-any.whl']) assert.match(files, new RegExp(file.replace(/\./g, '\\.')));
+  for (const file of ['box_app-1.0-py3-none-any.whl', 'box_dep-1.0-py3-none-any.whl', 'box_private-2.0-py3-none-any.whl'])
+    assert.match(files, new RegExp(file.replace(/\./g, '\\.')));
   const owners = dockerOk(['exec', run, 'stat', '-c', '%u', '/srv/pypi/box-private/box_private-2.0-py3-none-any.whl']).trim();
   assert.equal(owners, '10001');
 });

@@ -68,12 +68,18 @@ test('exec: an unprivileged user installs offline from a mirror; home, cwd and t
   const workBefore = listTree(dirs.work);
   const target = join(dirs.tmp, 'target');
   // Without exec, the home's pip.conf (a dead index) is what pip uses: the control for what follows.
-  const control = asUser([DEBIAN_PYTHON, '-m', 'pip', 'download', '--retries', '0', '--no-deps', '--dest', join(dirs.tmp, 'control'), 'app'], { env, cwd: dirs.work });
+  const control = asUser([DEBIAN_PYTHON, '-m', 'pip', 'download', '--retries', '0', '--no-deps', '--dest', join(dirs.tmp, 'control'), 'app'], {
+    env,
+    cwd: dirs.work,
+  });
   assert.notEqual(control.status, 0, control.stdout);
   assert.match(control.stdout + control.stderr, /127\.0\.0\.1:9/);
   spawnSync('rm', ['-rf', join(dirs.tmp, 'control')]);
   const homeBefore = listTree(dirs.home);
-  const result = asUser([process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', DEBIAN_PYTHON, '-m', 'pip', 'install', '--target', target, 'app'], { env, cwd: dirs.work });
+  const result = asUser(
+    [process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', DEBIAN_PYTHON, '-m', 'pip', 'install', '--target', target, 'app'],
+    { env, cwd: dirs.work },
+  );
   assert.equal(result.status, 0, result.stderr + result.stdout);
   assert.ok(existsSync(join(target, 'app', '__init__.py')), result.stdout);
   assert.ok(existsSync(join(target, 'dep_lib', '__init__.py')), result.stdout);
@@ -102,7 +108,10 @@ test('exec: SIGTERM reaches CMD, the temp directory goes, exit 143', async (t) =
   const dirs = await userDirs(root.path);
   const marker = join(dirs.work, 'started');
   const script = `trap 'echo got-term; exit 143' TERM; touch ${marker}; while :; do sleep 0.05; done`;
-  const child = spawn(process.execPath, ['--', BIN, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-c', script], { env: userEnv(dirs), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--', BIN, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-c', script], {
+    env: userEnv(dirs),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   for (let i = 0; i < 200 && !existsSync(marker); i++) await new Promise((r) => setTimeout(r, 25));
@@ -131,14 +140,28 @@ test('env --format sh, sourced by sh, gives pip the same index as exec', async (
   const printed = asUser([process.execPath, '--', dirs.bin, 'env', '--format', 'sh', '--mirror', dirs.mirror], { env, cwd: dirs.work });
   assert.equal(printed.status, 0, printed.stderr);
   const script = `eval "$(cat)"; ${DEBIAN_PYTHON} -m pip config list; ${DEBIAN_PYTHON} -m pip download --no-deps --dest "$1" app`;
-  const viaEnv = spawnSync('setpriv', [`--reuid=${attacker().uid}`, `--regid=${attacker().gid}`, '--clear-groups', '--', 'sh', '-euc', script, 'sh', join(dirs.tmp, 'd1')], { env, cwd: dirs.work, input: printed.stdout, encoding: 'utf8' });
+  const viaEnv = spawnSync(
+    'setpriv',
+    [`--reuid=${attacker().uid}`, `--regid=${attacker().gid}`, '--clear-groups', '--', 'sh', '-euc', script, 'sh', join(dirs.tmp, 'd1')],
+    { env, cwd: dirs.work, input: printed.stdout, encoding: 'utf8' },
+  );
   assert.equal(viaEnv.status, 0, viaEnv.stderr + viaEnv.stdout);
-  const viaExec = asUser([process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-euc', script.replace('eval "$(cat)"; ', ''), 'sh', join(dirs.tmp, 'd2')], { env, cwd: dirs.work });
+  const viaExec = asUser(
+    [process.execPath, '--', dirs.bin, 'exec', '--mirror', dirs.mirror, '--', 'sh', '-euc', script.replace('eval "$(cat)"; ', ''), 'sh', join(dirs.tmp, 'd2')],
+    { env, cwd: dirs.work },
+  );
   assert.equal(viaExec.status, 0, viaExec.stderr + viaExec.stdout);
   // pip config list: the :env: values (what pip uses; they beat every file) are the same.
-  const envLines = (out: string) => out.split('\n').filter((l) => l.startsWith(':env:') && !l.startsWith(':env:.config-file')).sort();
+  const envLines = (out: string) =>
+    out
+      .split('\n')
+      .filter((l) => l.startsWith(':env:') && !l.startsWith(':env:.config-file'))
+      .sort();
   assert.deepEqual(envLines(viaEnv.stdout), envLines(viaExec.stdout));
-  assert.ok(envLines(viaEnv.stdout).some((l) => l.startsWith(`:env:.index-url='file://${dirs.mirror}'`)), viaEnv.stdout);
+  assert.ok(
+    envLines(viaEnv.stdout).some((l) => l.startsWith(`:env:.index-url='file://${dirs.mirror}'`)),
+    viaEnv.stdout,
+  );
   assert.deepEqual(readdirSync(join(dirs.tmp, 'd1')), ['app-2.0-py3-none-any.whl']);
   assert.deepEqual(readdirSync(join(dirs.tmp, 'd2')), ['app-2.0-py3-none-any.whl']);
 });
@@ -167,7 +190,13 @@ test('exec without --mirror: the plan from DIB_* variables; competing PIP_* repl
   if (!(await ready(t))) return;
   await using root = makeTempDir('dib-pypi-exec-');
   const dirs = await userDirs(root.path);
-  const env = { ...userEnv(dirs), DIB_PYPI_MIRROR_URL: `file://${dirs.mirror}`, DIB_OFFLINE: '1', PIP_INDEX_URL: 'http://me:s3cret@127.0.0.1:9/simple/', PIP_FIND_LINKS: '/nowhere' };
+  const env = {
+    ...userEnv(dirs),
+    DIB_PYPI_MIRROR_URL: `file://${dirs.mirror}`,
+    DIB_OFFLINE: '1',
+    PIP_INDEX_URL: 'http://me:s3cret@127.0.0.1:9/simple/',
+    PIP_FIND_LINKS: '/nowhere',
+  };
   const dest = join(dirs.tmp, 'd');
   const result = runCli(['exec', '--', DEBIAN_PYTHON, '-m', 'pip', 'download', '--dest', dest, 'app'], { env, cwd: dirs.work });
   assert.equal(result.status, 0, result.stderr + result.stdout);

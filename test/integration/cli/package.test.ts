@@ -16,7 +16,18 @@ import { runCli } from '../../helpers/cli.js';
 import { buildImage, dibProblem, listTar, writeElement } from '../../helpers/dib.js';
 import { makeElementMirror, MIRROR_MODULES, pipInstallHook } from '../../helpers/element-mirror.js';
 import { makeWheel } from '../../helpers/make-dist.js';
-import { installedEnv, installedManifest, INSTALLED_PATH, npmEnv, npmProblem, packAndInstall, PROJECT_ROOT, runInstalled, startInstalledServe, type InstalledPackage } from '../../helpers/packed-install.js';
+import {
+  installedEnv,
+  installedManifest,
+  INSTALLED_PATH,
+  npmEnv,
+  npmProblem,
+  packAndInstall,
+  PROJECT_ROOT,
+  runInstalled,
+  startInstalledServe,
+  type InstalledPackage,
+} from '../../helpers/packed-install.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../../helpers/python.js';
 import { hasCommand, isRequired, isRoot, need } from '../../helpers/require.js';
 
@@ -52,12 +63,16 @@ function kib(bytes: number): string {
 test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no dependencies, no install scripts, no native code', async (t) => {
   if (!canPack(t)) return;
   const { pack, installSeconds } = installed();
-  t.diagnostic(`tarball ${pack.filename}: ${kib(pack.size)}, unpacked ${kib(pack.unpackedSize)}, ${pack.files.length} files; npm install -g into an empty prefix: ${installSeconds.toFixed(2)} s`);
+  t.diagnostic(
+    `tarball ${pack.filename}: ${kib(pack.size)}, unpacked ${kib(pack.unpackedSize)}, ${pack.files.length} files; npm install -g into an empty prefix: ${installSeconds.toFixed(2)} s`,
+  );
   const paths = pack.files.map((f) => f.path).sort();
   const stray = paths.filter((p) => !ALLOWED_FILES.includes(p) && !ALLOWED_DIRS.some((d) => p.startsWith(d)));
   assert.deepEqual(stray, [], 'only what users need (no dist/test, dist/src, dist/bench, src, test)');
 
-  const commands = readdirSync(join(PROJECT_ROOT, 'src', 'cli')).filter((n) => n.endsWith('-command.ts')).map((n) => `dist/cli/${n.replace(/\.ts$/, '.cjs')}`);
+  const commands = readdirSync(join(PROJECT_ROOT, 'src', 'cli'))
+    .filter((n) => n.endsWith('-command.ts'))
+    .map((n) => `dist/cli/${n.replace(/\.ts$/, '.cjs')}`);
   const required = [
     'LICENSE',
     'README.md',
@@ -74,8 +89,16 @@ test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no
     'contrib/systemd/dib-pypi.service',
     'contrib/systemd/README.md',
   ];
-  assert.deepEqual(required.filter((p) => !paths.includes(p)), [], 'missing from the tarball');
-  assert.deepEqual(paths.filter((p) => p.endsWith('.node') || p.endsWith('binding.gyp')), [], 'no native add-on');
+  assert.deepEqual(
+    required.filter((p) => !paths.includes(p)),
+    [],
+    'missing from the tarball',
+  );
+  assert.deepEqual(
+    paths.filter((p) => p.endsWith('.node') || p.endsWith('binding.gyp')),
+    [],
+    'no native add-on',
+  );
   for (const hook of ['bin/dib-pypi.cjs', 'elements/pypi/extra-data.d/50-pypi-configure', 'elements/pypi/post-root.d/10-pypi-restore']) {
     assert.equal((pack.files.find((f) => f.path === hook)?.mode ?? 0) & 0o111, 0o111, `${hook} is executable in the tarball`);
   }
@@ -85,15 +108,28 @@ test('npm pack: the bundled CLI, elements, docs, contrib, README and LICENSE; no
     assert.deepEqual(Object.keys((manifest[field] as Record<string, string> | undefined) ?? {}), [], `${field}: the bundle carries every runtime dependency`);
   }
   const scripts = (manifest.scripts as Record<string, string> | undefined) ?? {};
-  assert.deepEqual(['preinstall', 'install', 'postinstall'].filter((s) => s in scripts), [], 'no install scripts run for users');
+  assert.deepEqual(
+    ['preinstall', 'install', 'postinstall'].filter((s) => s in scripts),
+    [],
+    'no install scripts run for users',
+  );
   assert.match(readFileSync(join(installed().packageDir, 'LICENSE'), 'utf8'), /^\s*Apache License\s+Version 2\.0, January 2004/);
   assert.equal(manifest.license, 'Apache-2.0');
   // What the bundles carry, the package names with its license: every former runtime dependency at least.
   const notices = readFileSync(join(installed().packageDir, 'dist', 'cli', 'THIRD-PARTY-LICENSES.txt'), 'utf8');
-  const devDependencies = Object.keys((JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies);
+  const devDependencies = Object.keys(
+    (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> }).devDependencies,
+  );
   const bundled = ['@noble/hashes', '@renovatebot/pep440', 'bcryptjs', 'busboy', 'dockerode', 'dotenv', 'execa', 'ini', 'smol-toml', 'undici', 'yauzl', 'ssh2'];
-  assert.deepEqual(bundled.filter((name) => !new RegExp(`^${name.replace(/[./]/g, '\\$&')} \\d+\\.\\d+\\.\\d+ \\(`, 'm').test(notices)), [], 'listed in dist/cli/THIRD-PARTY-LICENSES.txt');
-  assert.ok(bundled.filter((name) => name !== 'ssh2').every((name) => devDependencies.includes(name)), 'the bundled packages are build-time (dev) dependencies');
+  assert.deepEqual(
+    bundled.filter((name) => !new RegExp(`^${name.replace(/[./]/g, '\\$&')} \\d+\\.\\d+\\.\\d+ \\(`, 'm').test(notices)),
+    [],
+    'listed in dist/cli/THIRD-PARTY-LICENSES.txt',
+  );
+  assert.ok(
+    bundled.filter((name) => name !== 'ssh2').every((name) => devDependencies.includes(name)),
+    'the bundled packages are build-time (dev) dependencies',
+  );
 });
 
 test('installed from the tarball into an empty prefix: no node_modules, --version, element-path, hooks executable', async (t) => {
@@ -103,7 +139,10 @@ test('installed from the tarball into an empty prefix: no node_modules, --versio
   assert.doesNotMatch(pkg.installOutput, /added [2-9]|added \d\d/, 'one package added, no dependency');
   // npm 11's allowScripts review lists `prepare` (kept for installs from git, where npm builds the
   // package) although npm never runs it for a tarball or registry install: say so when it does.
-  if (/install-scripts/.test(pkg.installOutput)) t.diagnostic(`npm ${spawnSync('npm', ['--version'], { encoding: 'utf8', env: { PATH: INSTALLED_PATH } }).stdout.trim()} warned about the prepare script (not run for this install)`);
+  if (/install-scripts/.test(pkg.installOutput))
+    t.diagnostic(
+      `npm ${spawnSync('npm', ['--version'], { encoding: 'utf8', env: { PATH: INSTALLED_PATH } }).stdout.trim()} warned about the prepare script (not run for this install)`,
+    );
 
   const version = runInstalled(pkg, ['--version']);
   assert.equal(version.status, 0, version.stderr);
@@ -120,7 +159,12 @@ test('installed from the tarball into an empty prefix: no node_modules, --versio
   assert.match(runInstalled(pkg, ['--help']).stdout, /element-path/);
 
   // npx runs it from the tarball too (its own install into npx's cache, offline: nothing to fetch).
-  const npx = spawnSync('npx', ['--yes', '--offline', '--package', pkg.tarball, 'dib-pypi', '--version'], { env: npmEnv(pkg.work), cwd: pkg.work, encoding: 'utf8', timeout: 5 * 60_000 });
+  const npx = spawnSync('npx', ['--yes', '--offline', '--package', pkg.tarball, 'dib-pypi', '--version'], {
+    env: npmEnv(pkg.work),
+    cwd: pkg.work,
+    encoding: 'utf8',
+    timeout: 5 * 60_000,
+  });
   assert.equal(npx.status, 0, npx.stdout + npx.stderr);
   assert.equal(npx.stdout.trim(), PROJECT_VERSION);
 
@@ -138,74 +182,115 @@ for (const file of readdirSync(process.argv[1]).filter((f) => f.endsWith('-comma
   assert.equal(loaded.status, 0, loaded.stderr);
   const bundles = loaded.stdout.trim().split('\n');
   assert.equal(bundles.length, readdirSync(join(PROJECT_ROOT, 'src', 'cli')).filter((n) => n.endsWith('-command.ts')).length, loaded.stdout);
-  assert.deepEqual(bundles.filter((line) => !/ run[A-Za-z]+$/.test(line)), [], 'each exports one run function');
+  assert.deepEqual(
+    bundles.filter((line) => !/ run[A-Za-z]+$/.test(line)),
+    [],
+    'each exports one run function',
+  );
 });
 
-test('the installed CLI: mirror index on worker threads, serve with a bcrypt upload and pip installing from it, mirror sync from it, the docker bundle', LONG, async (t) => {
-  if (!canPack(t)) return;
-  const pipProblem = await debianPipProblem();
-  if (!need(t, pipProblem === undefined, pipProblem ?? '')) return;
-  const toolProblem = !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : undefined;
-  if (!need(t, toolProblem === undefined, toolProblem ?? '')) return;
-  const pkg = installed();
-  await using dir = makeTempDir('dib-pypi-package-use-');
-  const mirror = join(dir.path, 'mirror');
+test(
+  'the installed CLI: mirror index on worker threads, serve with a bcrypt upload and pip installing from it, mirror sync from it, the docker bundle',
+  LONG,
+  async (t) => {
+    if (!canPack(t)) return;
+    const pipProblem = await debianPipProblem();
+    if (!need(t, pipProblem === undefined, pipProblem ?? '')) return;
+    const toolProblem = !hasCommand('twine')
+      ? "twine is missing: install Debian's twine"
+      : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
+        ? "htpasswd is missing: install Debian's apache2-utils"
+        : undefined;
+    if (!need(t, toolProblem === undefined, toolProblem ?? '')) return;
+    const pkg = installed();
+    await using dir = makeTempDir('dib-pypi-package-use-');
+    const mirror = join(dir.path, 'mirror');
 
-  // More files than the indexer inspects inline (256), so its worker threads (dist/cli/inspect-worker.cjs) start.
-  await makeWheel(mirror, { name: 'App.Core', version: '1.0', requires: ['Zope.Interface_Thing>=2'] });
-  await makeWheel(mirror, { name: 'Zope.Interface_Thing', version: '2.1' });
-  for (let i = 0; i < 300; i++) await makeWheel(join(mirror, 'filler'), { name: 'filler', version: `1.0.${i}` });
-  const indexed = runInstalled(pkg, ['mirror', 'index', mirror, '--json'], { env: installedEnv({ DIB_PYPI_DEBUG_TIMING: '1' }) });
-  assert.equal(indexed.status, 0, indexed.stdout + indexed.stderr);
-  assert.equal((JSON.parse(indexed.stdout) as { files: number }).files, 302);
-  const threads = Number(/inspect \(\d+ files, (\d+) threads\)/.exec(indexed.stderr)?.[1] ?? 'NaN');
-  assert.ok(threads > 0, `the indexer ran on worker threads:\n${indexed.stderr}`);
+    // More files than the indexer inspects inline (256), so its worker threads (dist/cli/inspect-worker.cjs) start.
+    await makeWheel(mirror, { name: 'App.Core', version: '1.0', requires: ['Zope.Interface_Thing>=2'] });
+    await makeWheel(mirror, { name: 'Zope.Interface_Thing', version: '2.1' });
+    for (let i = 0; i < 300; i++) await makeWheel(join(mirror, 'filler'), { name: 'filler', version: `1.0.${i}` });
+    const indexed = runInstalled(pkg, ['mirror', 'index', mirror, '--json'], { env: installedEnv({ DIB_PYPI_DEBUG_TIMING: '1' }) });
+    assert.equal(indexed.status, 0, indexed.stdout + indexed.stderr);
+    assert.equal((JSON.parse(indexed.stdout) as { files: number }).files, 302);
+    const threads = Number(/inspect \(\d+ files, (\d+) threads\)/.exec(indexed.stderr)?.[1] ?? 'NaN');
+    assert.ok(threads > 0, `the indexer ran on worker threads:\n${indexed.stderr}`);
 
-  const password = 'package-test-password';
-  const htpasswd = join(dir.path, 'htpasswd');
-  execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
-  await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd, '--workers', '1']);
+    const password = 'package-test-password';
+    const htpasswd = join(dir.path, 'htpasswd');
+    execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
+    await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd, '--workers', '1']);
 
-  // An upload checked against the bcrypt entry (bcryptjs and busboy, bundled).
-  const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
-  const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
-  for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
-  const twine = await execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded], { env: twineEnv, extendEnv: false, reject: false, all: true });
-  assert.equal(twine.exitCode, 0, twine.all);
+    // An upload checked against the bcrypt entry (bcryptjs and busboy, bundled).
+    const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
+    const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
+    for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
+    const twine = await execa(
+      'twine',
+      ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded],
+      { env: twineEnv, extendEnv: false, reject: false, all: true },
+    );
+    assert.equal(twine.exitCode, 0, twine.all);
 
-  // Debian's pip installs from the installed server: a dependency, and the uploaded project.
-  const target = join(dir.path, 'target');
-  const pip = await execa(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target, 'APP_core', 'private.pkg'], { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true });
-  assert.equal(pip.exitCode, 0, pip.all);
-  for (const module of ['app_core', 'zope_interface_thing', 'private_pkg']) assert.ok(existsSync(join(target, module, '__init__.py')), `${module} installed:\n${pip.all}`);
+    // Debian's pip installs from the installed server: a dependency, and the uploaded project.
+    const target = join(dir.path, 'target');
+    const pip = await execa(
+      DEBIAN_PYTHON,
+      [
+        '-m',
+        'pip',
+        '--isolated',
+        '--disable-pip-version-check',
+        'install',
+        '--no-cache-dir',
+        '--index-url',
+        `${server.url}simple/`,
+        '--target',
+        target,
+        'APP_core',
+        'private.pkg',
+      ],
+      { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true },
+    );
+    assert.equal(pip.exitCode, 0, pip.all);
+    for (const module of ['app_core', 'zope_interface_thing', 'private_pkg'])
+      assert.ok(existsSync(join(target, module, '__init__.py')), `${module} installed:\n${pip.all}`);
 
-  // mirror sync from the server (undici, and the sync's writer thread dist/cli/sync-writer-thread.cjs).
-  const synced = join(dir.path, 'synced');
-  const sync = runInstalled(pkg, ['mirror', 'sync', synced, '--upstream', `${server.url}simple/`, '--project', 'app-core', '--project', 'private-pkg']);
-  assert.equal(sync.status, 0, sync.stdout + sync.stderr);
-  assert.deepEqual(readdirSync(join(synced, 'app-core')).filter((f) => f.endsWith('.whl')), ['app_core-1.0-py3-none-any.whl']);
-  assert.deepEqual(readFileSync(join(synced, 'private-pkg', 'private_pkg-1.0-py3-none-any.whl')), readFileSync(uploaded));
+    // mirror sync from the server (undici, and the sync's writer thread dist/cli/sync-writer-thread.cjs).
+    const synced = join(dir.path, 'synced');
+    const sync = runInstalled(pkg, ['mirror', 'sync', synced, '--upstream', `${server.url}simple/`, '--project', 'app-core', '--project', 'private-pkg']);
+    assert.equal(sync.status, 0, sync.stdout + sync.stderr);
+    assert.deepEqual(
+      readdirSync(join(synced, 'app-core')).filter((f) => f.endsWith('.whl')),
+      ['app_core-1.0-py3-none-any.whl'],
+    );
+    assert.deepEqual(readFileSync(join(synced, 'private-pkg', 'private_pkg-1.0-py3-none-any.whl')), readFileSync(uploaded));
 
-  // The docker run bundle (dockerode, ssh2 without cpu-features or sshcrypto.node) loads and reaches for the engine.
-  const docker = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image', '--mirror', mirror, '--offline', '--', 'true'], { env: installedEnv({ DOCKER_HOST: `unix://${join(dir.path, 'no-docker.sock')}` }) });
-  assert.equal(docker.status, 1, docker.stdout + docker.stderr);
-  assert.match(docker.stderr, /cannot reach the Docker engine/);
-  assert.doesNotMatch(docker.stderr, /Cannot find module|MODULE_NOT_FOUND/);
-  if (hasCommand('/usr/bin/docker', ['version'])) {
-    // A real round trip through dockerode to the engine here: it answers that the image is not there.
-    const engine = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image:none', '--mirror', mirror, '--offline', '--', 'true']);
-    assert.equal(engine.status, 2, engine.stdout + engine.stderr); // a bad IMAGE argument
-    assert.match(engine.stderr, /no such image here/);
-  } else {
-    t.diagnostic('no Docker engine answers here: docker run checked against a missing socket only');
-  }
-  const context = join(dir.path, 'context');
-  mkdirSync(context);
-  writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nRUN true\n');
-  const build = runInstalled(pkg, ['docker', 'build', '--mirror', mirror, '--offline', context], { env: installedEnv({ DIB_PYPI_DOCKER: join(dir.path, 'no-docker') }) });
-  assert.equal(build.status, 1, build.stdout + build.stderr);
-  assert.match(build.stderr, /cannot run .*no-docker/);
-});
+    // The docker run bundle (dockerode, ssh2 without cpu-features or sshcrypto.node) loads and reaches for the engine.
+    const docker = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image', '--mirror', mirror, '--offline', '--', 'true'], {
+      env: installedEnv({ DOCKER_HOST: `unix://${join(dir.path, 'no-docker.sock')}` }),
+    });
+    assert.equal(docker.status, 1, docker.stdout + docker.stderr);
+    assert.match(docker.stderr, /cannot reach the Docker engine/);
+    assert.doesNotMatch(docker.stderr, /Cannot find module|MODULE_NOT_FOUND/);
+    if (hasCommand('/usr/bin/docker', ['version'])) {
+      // A real round trip through dockerode to the engine here: it answers that the image is not there.
+      const engine = runInstalled(pkg, ['docker', 'run', 'dib-pypi-no-such-image:none', '--mirror', mirror, '--offline', '--', 'true']);
+      assert.equal(engine.status, 2, engine.stdout + engine.stderr); // a bad IMAGE argument
+      assert.match(engine.stderr, /no such image here/);
+    } else {
+      t.diagnostic('no Docker engine answers here: docker run checked against a missing socket only');
+    }
+    const context = join(dir.path, 'context');
+    mkdirSync(context);
+    writeFileSync(join(context, 'Dockerfile'), 'FROM scratch\nRUN true\n');
+    const build = runInstalled(pkg, ['docker', 'build', '--mirror', mirror, '--offline', context], {
+      env: installedEnv({ DIB_PYPI_DOCKER: join(dir.path, 'no-docker') }),
+    });
+    assert.equal(build.status, 1, build.stdout + build.stderr);
+    assert.match(build.stderr, /cannot run .*no-docker/);
+  },
+);
 
 test('the installed pypi element in a real offline disk-image-create, found through dib-pypi element-path, running the installed CLI', LONG, async (t) => {
   if (!canPack(t)) return;
@@ -232,7 +317,11 @@ test('the installed pypi element in a real offline disk-image-create, found thro
   });
   t.diagnostic(`disk-image-create exit ${build.exitCode} after ${build.seconds.toFixed(1)} s`);
   assert.equal(build.exitCode, 0, build.log.split('\n').slice(-80).join('\n'));
-  assert.match(build.log, new RegExp(`Copying hooks ${elementsPath}/pypi/extra-data\\.d/50-pypi-configure`), 'the installed element, not the checkout\'s or DIB\'s');
+  assert.match(
+    build.log,
+    new RegExp(`Copying hooks ${elementsPath}/pypi/extra-data\\.d/50-pypi-configure`),
+    "the installed element, not the checkout's or DIB's",
+  );
   assert.match(build.log, /Looking in indexes: file:\/\/\/tmp\/pypi/);
   assert.match(build.log, /DIB-PYPI-TEST imported/);
   assert.match(build.log, /restored \S+\/mnt: unmounted \/tmp\/pypi/);
@@ -254,10 +343,25 @@ test('contrib/systemd/dib-pypi.service: hardened, and systemd-analyze verify acc
   if (!need(t, hasCommand('systemd-analyze'), "systemd-analyze is missing: install Debian's systemd")) return;
   const unit = readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8');
   const settings = unit.split('\n').filter((line) => /^[A-Za-z]+=/.test(line));
-  for (const wanted of ['DynamicUser=yes', 'StateDirectory=dib-pypi', 'ProtectSystem=strict', 'ReadWritePaths=%S/dib-pypi', 'NoNewPrivileges=yes', 'ProtectHome=yes', 'PrivateTmp=yes', 'CapabilityBoundingSet=', 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX', 'SystemCallFilter=@system-service']) {
+  for (const wanted of [
+    'DynamicUser=yes',
+    'StateDirectory=dib-pypi',
+    'ProtectSystem=strict',
+    'ReadWritePaths=%S/dib-pypi',
+    'NoNewPrivileges=yes',
+    'ProtectHome=yes',
+    'PrivateTmp=yes',
+    'CapabilityBoundingSet=',
+    'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX',
+    'SystemCallFilter=@system-service',
+  ]) {
     assert.ok(settings.includes(wanted), `${wanted} in the unit`);
   }
-  assert.deepEqual(settings.filter((s) => s.startsWith('ReadWritePaths=')), ['ReadWritePaths=%S/dib-pypi'], 'the mirror is the only writable path');
+  assert.deepEqual(
+    settings.filter((s) => s.startsWith('ReadWritePaths=')),
+    ['ReadWritePaths=%S/dib-pypi'],
+    'the mirror is the only writable path',
+  );
   const execStart = settings.filter((s) => s.startsWith('ExecStart='));
   assert.deepEqual(execStart, ['ExecStart=/usr/local/bin/dib-pypi serve %S/dib-pypi $SERVE_ARGS']);
 
@@ -292,12 +396,19 @@ function allowedSyscalls(unit: string): Set<string> {
       if (seen.has(name)) continue;
       seen.add(name);
       const listed = execFileSync('systemd-analyze', ['syscall-filter', '--no-pager', name], { encoding: 'utf8' });
-      const members = listed.split('\n').slice(1).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+      const members = listed
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
       for (const call of expand(members, seen)) calls.add(call);
     }
     return calls;
   };
-  const lines = unit.split('\n').filter((line) => line.startsWith('SystemCallFilter=')).map((line) => line.slice('SystemCallFilter='.length).trim());
+  const lines = unit
+    .split('\n')
+    .filter((line) => line.startsWith('SystemCallFilter='))
+    .map((line) => line.slice('SystemCallFilter='.length).trim());
   const allowed = expand(lines.filter((l) => !l.startsWith('~')).flatMap((l) => l.split(/\s+/)));
   for (const call of expand(lines.filter((l) => l.startsWith('~')).flatMap((l) => l.slice(1).split(/\s+/)))) allowed.delete(call);
   return allowed;
@@ -309,7 +420,8 @@ function tracedSyscalls(trace: string): Set<string> {
 }
 
 /** System calls that write to the file system at a path. */
-const WRITING_CALLS = /^\d+\s+(open|openat|openat2|creat|mkdir|mkdirat|rename|renameat|renameat2|unlink|unlinkat|rmdir|link|linkat|symlink|symlinkat|chmod|fchmodat|chown|lchown|fchownat|truncate|utimensat|mknod|mknodat|setxattr|lsetxattr|removexattr|lremovexattr)\((.*)$/;
+const WRITING_CALLS =
+  /^\d+\s+(open|openat|openat2|creat|mkdir|mkdirat|rename|renameat|renameat2|unlink|unlinkat|rmdir|link|linkat|symlink|symlinkat|chmod|fchmodat|chown|lchown|fchownat|truncate|utimensat|mknod|mknodat|setxattr|lsetxattr|removexattr|lremovexattr)\((.*)$/;
 
 /** Every path an `strace -f -s 4096` log shows written (opened for writing, created, renamed, removed, ...). */
 function writtenPaths(trace: string): string[] {
@@ -331,58 +443,114 @@ const NOBODY = 65534;
  */
 const REFUSED_SOFTLY = ['pkey_alloc'];
 
-test('the installed serve as the unit runs it: an unprivileged user with no capabilities and no new privileges, writing only inside the mirror, making only system calls the unit allows', LONG, async (t) => {
-  if (!canPack(t)) return;
-  if (!need(t, isRoot, 'switching to an unprivileged user needs root')) return;
-  const problem = !hasCommand('systemd-analyze') ? "systemd-analyze is missing: install Debian's systemd" : !hasCommand('strace', ['-V']) ? "strace is missing: install Debian's strace" : !hasCommand('setpriv', ['--version']) ? "setpriv is missing: install Debian's util-linux" : !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : ((await debianPipProblem()) ?? undefined);
-  if (!need(t, problem === undefined, problem ?? '')) return;
-  const pkg = installed();
-  chmodSync(pkg.work, 0o755); // mkdtemp made it 0700: the unprivileged user must reach the installed package
-  await using dir = makeTempDir('dib-pypi-unit-run-');
-  chmodSync(dir.path, 0o755);
-  const mirror = join(dir.path, 'mirror');
-  const traces = join(dir.path, 'traces');
-  for (const owned of [mirror, traces]) {
-    mkdirSync(owned);
-    chownSync(owned, NOBODY, NOBODY);
-  }
-  const password = 'unit-test-password';
-  const htpasswd = join(dir.path, 'htpasswd');
-  execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
-  chmodSync(htpasswd, 0o644);
-  // The unit's identity, short of its namespaces: another user (DynamicUser=), CapabilityBoundingSet= and
-  // AmbientCapabilities= empty, NoNewPrivileges=yes; HOME=/ as systemd gives a dynamic user.
-  const asTheUnit = (trace: string) => ['setpriv', `--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--', 'strace', '-f', '-qq', '-s', '4096', '-o', join(traces, trace)];
-  const env = installedEnv({ HOME: '/' });
+test(
+  'the installed serve as the unit runs it: an unprivileged user with no capabilities and no new privileges, writing only inside the mirror, making only system calls the unit allows',
+  LONG,
+  async (t) => {
+    if (!canPack(t)) return;
+    if (!need(t, isRoot, 'switching to an unprivileged user needs root')) return;
+    const problem = !hasCommand('systemd-analyze')
+      ? "systemd-analyze is missing: install Debian's systemd"
+      : !hasCommand('strace', ['-V'])
+        ? "strace is missing: install Debian's strace"
+        : !hasCommand('setpriv', ['--version'])
+          ? "setpriv is missing: install Debian's util-linux"
+          : !hasCommand('twine')
+            ? "twine is missing: install Debian's twine"
+            : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
+              ? "htpasswd is missing: install Debian's apache2-utils"
+              : ((await debianPipProblem()) ?? undefined);
+    if (!need(t, problem === undefined, problem ?? '')) return;
+    const pkg = installed();
+    chmodSync(pkg.work, 0o755); // mkdtemp made it 0700: the unprivileged user must reach the installed package
+    await using dir = makeTempDir('dib-pypi-unit-run-');
+    chmodSync(dir.path, 0o755);
+    const mirror = join(dir.path, 'mirror');
+    const traces = join(dir.path, 'traces');
+    for (const owned of [mirror, traces]) {
+      mkdirSync(owned);
+      chownSync(owned, NOBODY, NOBODY);
+    }
+    const password = 'unit-test-password';
+    const htpasswd = join(dir.path, 'htpasswd');
+    execFileSync('htpasswd', ['-cbB', htpasswd, 'alice', password], { stdio: 'ignore' });
+    chmodSync(htpasswd, 0o644);
+    // The unit's identity, short of its namespaces: another user (DynamicUser=), CapabilityBoundingSet= and
+    // AmbientCapabilities= empty, NoNewPrivileges=yes; HOME=/ as systemd gives a dynamic user.
+    const asTheUnit = (trace: string) => [
+      'setpriv',
+      `--reuid=${NOBODY}`,
+      `--regid=${NOBODY}`,
+      '--clear-groups',
+      '--no-new-privs',
+      '--inh-caps=-all',
+      '--bounding-set=-all',
+      '--',
+      'strace',
+      '-f',
+      '-qq',
+      '-s',
+      '4096',
+      '-o',
+      join(traces, trace),
+    ];
+    const env = installedEnv({ HOME: '/' });
 
-  // One process with uploads (as with --upload-auth), then the unit's default: worker processes.
-  {
-    await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd], env, asTheUnit('uploads.trace'));
-    const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
-    const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
-    for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
-    const twine = await execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded], { env: twineEnv, extendEnv: false, reject: false, all: true });
-    assert.equal(twine.exitCode, 0, `${twine.all}\n${server.output()}`);
-  }
-  {
-    await using server = await startInstalledServe(pkg, [mirror, '--workers', '2'], env, asTheUnit('workers.trace'));
-    const target = join(dir.path, 'target');
-    const pip = await execa(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target, 'private.pkg'], { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true });
-    assert.equal(pip.exitCode, 0, `${pip.all}\n${server.output()}`);
-  }
+    // One process with uploads (as with --upload-auth), then the unit's default: worker processes.
+    {
+      await using server = await startInstalledServe(pkg, [mirror, '--upload-auth', htpasswd], env, asTheUnit('uploads.trace'));
+      const uploaded = await makeWheel(join(dir.path, 'upload'), { name: 'Private.Pkg', version: '1.0' });
+      const twineEnv: Record<string, string> = { ...envWithoutPip(installedEnv()), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
+      for (const name of Object.keys(twineEnv)) if (name.startsWith('TWINE_')) delete twineEnv[name];
+      const twine = await execa(
+        'twine',
+        ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', server.url, '-u', 'alice', '-p', password, uploaded],
+        { env: twineEnv, extendEnv: false, reject: false, all: true },
+      );
+      assert.equal(twine.exitCode, 0, `${twine.all}\n${server.output()}`);
+    }
+    {
+      await using server = await startInstalledServe(pkg, [mirror, '--workers', '2'], env, asTheUnit('workers.trace'));
+      const target = join(dir.path, 'target');
+      const pip = await execa(
+        DEBIAN_PYTHON,
+        [
+          '-m',
+          'pip',
+          '--isolated',
+          '--disable-pip-version-check',
+          'install',
+          '--no-cache-dir',
+          '--index-url',
+          `${server.url}simple/`,
+          '--target',
+          target,
+          'private.pkg',
+        ],
+        { env: envWithoutPip(installedEnv()), extendEnv: false, reject: false, all: true },
+      );
+      assert.equal(pip.exitCode, 0, `${pip.all}\n${server.output()}`);
+    }
 
-  const uploadsTrace = readFileSync(join(traces, 'uploads.trace'), 'utf8');
-  const workersTrace = readFileSync(join(traces, 'workers.trace'), 'utf8');
-  const nodeProcesses = new Set([...workersTrace.matchAll(/^(\d+)\s+execve\("[^"]*\/node", /gm)].map((m) => m[1]));
-  assert.ok(nodeProcesses.size >= 3, `the primary process and two workers ran (node in ${nodeProcesses.size} processes)`);
-  const notOwned = readdirSync(mirror, { recursive: true }).map(String).filter((p) => statSync(join(mirror, p)).uid !== NOBODY);
-  assert.deepEqual(notOwned, [], 'everything in the mirror was written by the unprivileged user');
-  // ReadWritePaths= the mirror only: every path written lies inside it.
-  const written = [...writtenPaths(uploadsTrace), ...writtenPaths(workersTrace)];
-  assert.ok(written.length > 0, 'the traces show the writes (upload, index)');
-  assert.deepEqual([...new Set(written.filter((p) => p !== mirror && !p.startsWith(`${mirror}/`)))], [], 'paths written outside the mirror');
-  const allowed = allowedSyscalls(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8'));
-  const used = new Set([...tracedSyscalls(uploadsTrace), ...tracedSyscalls(workersTrace)]);
-  t.diagnostic(`${used.size} distinct system calls made, ${allowed.size} allowed by the unit; ${written.length} writes at a path, all inside the mirror`);
-  assert.deepEqual([...used].filter((call) => !allowed.has(call) && !REFUSED_SOFTLY.includes(call)).sort(), [], 'system calls the unit\'s SystemCallFilter= would refuse');
-});
+    const uploadsTrace = readFileSync(join(traces, 'uploads.trace'), 'utf8');
+    const workersTrace = readFileSync(join(traces, 'workers.trace'), 'utf8');
+    const nodeProcesses = new Set([...workersTrace.matchAll(/^(\d+)\s+execve\("[^"]*\/node", /gm)].map((m) => m[1]));
+    assert.ok(nodeProcesses.size >= 3, `the primary process and two workers ran (node in ${nodeProcesses.size} processes)`);
+    const notOwned = readdirSync(mirror, { recursive: true })
+      .map(String)
+      .filter((p) => statSync(join(mirror, p)).uid !== NOBODY);
+    assert.deepEqual(notOwned, [], 'everything in the mirror was written by the unprivileged user');
+    // ReadWritePaths= the mirror only: every path written lies inside it.
+    const written = [...writtenPaths(uploadsTrace), ...writtenPaths(workersTrace)];
+    assert.ok(written.length > 0, 'the traces show the writes (upload, index)');
+    assert.deepEqual([...new Set(written.filter((p) => p !== mirror && !p.startsWith(`${mirror}/`)))], [], 'paths written outside the mirror');
+    const allowed = allowedSyscalls(readFileSync(join(PROJECT_ROOT, 'contrib', 'systemd', 'dib-pypi.service'), 'utf8'));
+    const used = new Set([...tracedSyscalls(uploadsTrace), ...tracedSyscalls(workersTrace)]);
+    t.diagnostic(`${used.size} distinct system calls made, ${allowed.size} allowed by the unit; ${written.length} writes at a path, all inside the mirror`);
+    assert.deepEqual(
+      [...used].filter((call) => !allowed.has(call) && !REFUSED_SOFTLY.includes(call)).sort(),
+      [],
+      "system calls the unit's SystemCallFilter= would refuse",
+    );
+  },
+);

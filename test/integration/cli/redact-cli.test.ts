@@ -63,7 +63,11 @@ describe('no command prints a password', () => {
       const env = cleanEnv({ PIP_INDEX_URL: u });
       assertNoSecret(both(runCli(['plan', '--mirror-url', u], { env })), password, 'plan');
       assertNoSecret(both(runCli(['plan', '--json', '--mirror-url', u, '--mirror-url', url(password, 8081)], { env })), password, 'plan --json');
-      assertNoSecret(both(runCli(['plan', '--json'], { env: cleanEnv({ DIB_PYPI_MIRROR_URL: u, PYPI_MIRROR_URL_2: url(password, 9) }) })), password, 'plan (variables)');
+      assertNoSecret(
+        both(runCli(['plan', '--json'], { env: cleanEnv({ DIB_PYPI_MIRROR_URL: u, PYPI_MIRROR_URL_2: url(password, 9) }) })),
+        password,
+        'plan (variables)',
+      );
     }
   });
 
@@ -118,7 +122,18 @@ describe('no command prints a password', () => {
     for (const [i, password] of [FIXED[1], FIXED[3], FIXED[4], ...passwords(2).slice(FIXED.length)].entries()) {
       const port = emptyIndex?.port ?? closedPort;
       for (const extra of [i === 0 ? ['--json', '--verbose'] : ['--verbose']]) {
-        const result = await runCliAsync(['mirror', 'add', join(work.path, `add-${n++}`), '--python', DEBIAN_PYTHON, '--no-lock', '--index-url', url(password as string, port), 'some-project', ...extra]);
+        const result = await runCliAsync([
+          'mirror',
+          'add',
+          join(work.path, `add-${n++}`),
+          '--python',
+          DEBIAN_PYTHON,
+          '--no-lock',
+          '--index-url',
+          url(password as string, port),
+          'some-project',
+          ...extra,
+        ]);
         assert.notEqual(result.status, 0);
         assertNoSecret(both(result), password as string, 'mirror add');
       }

@@ -46,7 +46,7 @@ describe('configure then restore', () => {
     assertNoLeftovers(f);
   });
 
-  test('creates missing directories and removes them again, restoring the parents\' mtimes', () => {
+  test("creates missing directories and removes them again, restoring the parents' mtimes", () => {
     using f = makeTempRoot();
     const before = listTree(f.root);
     assertOk(configure(f), 'configure');
@@ -243,7 +243,7 @@ describe('configure --mirror', () => {
   });
 });
 
-describe('restore finds the DIB element\'s journal beside the root', () => {
+describe("restore finds the DIB element's journal beside the root", () => {
   test('configure --state-dir <parent>/dib-pypi, then a bare restore --root', () => {
     using f = makeBusyRoot();
     const before = listTree(f.root);

@@ -28,7 +28,18 @@ function forgedJournal(root: string): { journal: string; backup: string } {
     { op: 'begin', root, dev: String(stat.dev), ino: String(stat.ino) },
     { op: 'home', path: '/root' },
     { op: 'absent', path: '/etc/xdg/pip/pip.conf' },
-    { op: 'file', path: '/root/.pydistutils.cfg', backup: 'backup-1', crc32: crc32Hex(Buffer.from(backup)), size: Buffer.byteLength(backup), mode: 0o644, uid: 0, gid: 0, atimeNs: '0', mtimeNs: '0' },
+    {
+      op: 'file',
+      path: '/root/.pydistutils.cfg',
+      backup: 'backup-1',
+      crc32: crc32Hex(Buffer.from(backup)),
+      size: Buffer.byteLength(backup),
+      mode: 0o644,
+      uid: 0,
+      gid: 0,
+      atimeNs: '0',
+      mtimeNs: '0',
+    },
     { op: 'configured' },
   ];
   return { journal: `${JOURNAL_HEADER}\n${records.map(encodeRecord).join('')}12 deadbeef {"torn`, backup };
@@ -110,7 +121,7 @@ describe('a forged journal is refused with nothing touched', () => {
     assert.deepEqual(snapshot([f.root, shared]), before);
   });
 
-  test('planted in a trusted state directory\'s sub-directory the attacker was let to own', (t) => {
+  test("planted in a trusted state directory's sub-directory the attacker was let to own", (t) => {
     if (!available(t)) return;
     using f = makeBusyRoot();
     const { uid, gid } = attacker();
@@ -141,14 +152,28 @@ describe('a journal naming what configure never writes is refused as a whole', (
     const dir = stateDirOf(f.state, f.root);
     const payload = Buffer.from('#!/bin/sh\nexec /bin/sh -p\n');
     writeFileSync(join(dir, 'backup-99'), payload, { mode: 0o600 });
-    const record: JournalRecord = { op: 'file', path: '/usr/local/bin/x', backup: 'backup-99', crc32: crc32Hex(payload), size: payload.length, mode: 0o4755, uid: 0, gid: 0, atimeNs: '0', mtimeNs: '0' };
+    const record: JournalRecord = {
+      op: 'file',
+      path: '/usr/local/bin/x',
+      backup: 'backup-99',
+      crc32: crc32Hex(payload),
+      size: payload.length,
+      mode: 0o4755,
+      uid: 0,
+      gid: 0,
+      atimeNs: '0',
+      mtimeNs: '0',
+    };
     writeFileSync(join(dir, 'journal'), encodeRecord(record), { flag: 'a' });
     // the state directory is trusted: restore takes its lock there (roots/'s mtime changes), no more
     const before = snapshot([f.root, dir]);
     const result = runCli(['restore', '--root', f.root, '--state-dir', f.state]);
     assert.equal(result.status, 1, result.stderr);
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
-    assert.match(result.stderr, /^dib-pypi: error: refusing the journal .*\/journal: record \d+ \(file "\/usr\/local\/bin\/x"\) names a file configure never writes .*nothing was changed\n$/);
+    assert.match(
+      result.stderr,
+      /^dib-pypi: error: refusing the journal .*\/journal: record \d+ \(file "\/usr\/local\/bin\/x"\) names a file configure never writes .*nothing was changed\n$/,
+    );
     assert.deepEqual(snapshot([f.root, dir]), before, 'not even the genuine records were replayed');
     assert.equal(statSync(join(f.root, 'usr/local/bin/x')).mode & 0o7777, 0o755);
   });

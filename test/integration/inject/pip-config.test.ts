@@ -16,7 +16,12 @@ function makePipRoot(): FixtureRoot {
   const f = makeBusyRoot();
   mkdirSync(join(f.root, 'usr'));
   mkdirSync(join(f.root, 'tmp'));
-  for (const [link, target] of [['bin', 'usr/bin'], ['lib', 'usr/lib'], ['lib64', 'usr/lib64'], ['sbin', 'usr/sbin']]) {
+  for (const [link, target] of [
+    ['bin', 'usr/bin'],
+    ['lib', 'usr/lib'],
+    ['lib64', 'usr/lib64'],
+    ['sbin', 'usr/sbin'],
+  ]) {
     symlinkSync(target as string, join(f.root, link as string));
   }
   return f;
@@ -24,7 +29,8 @@ function makePipRoot(): FixtureRoot {
 
 /** `pip config list` as uid:gid with HOME, chrooted in `root`, with an environment free of PIP_* variables. */
 function pipConfigList(root: string, user: string, home: string): string[] {
-  const script = 'mount --bind /usr "$1/usr" && exec chroot --userspec="$2" "$1" /usr/bin/env -i HOME="$3" PATH=/usr/bin:/bin /usr/bin/python3 -m pip config list';
+  const script =
+    'mount --bind /usr "$1/usr" && exec chroot --userspec="$2" "$1" /usr/bin/env -i HOME="$3" PATH=/usr/bin:/bin /usr/bin/python3 -m pip config list';
   const result = spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', root, user, home], { encoding: 'utf8' });
   assert.equal(result.status, 0, `pip config list as ${user} failed: ${result.stderr}`);
   return result.stdout.trim().split('\n').filter(Boolean).sort();
@@ -48,7 +54,20 @@ test('pip config list inside the root shows the plan for root and for other user
   assert.ok(rootBefore.includes("global.timeout='60'"), rootBefore.join('\n'));
   const aliceBefore = pipConfigList(f.root, '1000:1000', '/home/alice');
 
-  const configured = runCli(['configure', '--root', f.root, '--state-dir', f.state, '--mirror-url', 'http://127.0.0.1:8080/simple', '--mirror-url', 'file:///tmp/pypi', '--offline', '--retries', '2']);
+  const configured = runCli([
+    'configure',
+    '--root',
+    f.root,
+    '--state-dir',
+    f.state,
+    '--mirror-url',
+    'http://127.0.0.1:8080/simple',
+    '--mirror-url',
+    'file:///tmp/pypi',
+    '--offline',
+    '--retries',
+    '2',
+  ]);
   assert.equal(configured.status, 0, configured.stderr);
   // root: every pip config file it reads is ours, so nothing of the image's outranks or extends the plan
   assert.deepEqual(pipConfigList(f.root, '0:0', '/root'), PLAN_LINES);

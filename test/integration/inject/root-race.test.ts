@@ -94,7 +94,10 @@ describe('the mirror mount point', () => {
   function assertRefusedUntouched(f: { root: string; state: string; outside: string }, before: string[], what: RegExp): void {
     const result = runCli(['configure', '--root', f.root, '--state-dir', f.state, '--offline', '--mirror', f.outside], { env: cleanEnv() });
     assert.equal(result.status, 1, `expected a refusal: ${result.stdout}${result.stderr}`);
-    const lines = result.stderr.trim().split('\n').filter((l) => !/warning/.test(l));
+    const lines = result.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !/warning/.test(l));
     assert.equal(lines.length, 1, `one line: ${result.stderr}`);
     assert.match(lines[0] as string, what);
     assert.deepEqual(mountsUnder(f.root), [], 'something was mounted in the root');
@@ -140,7 +143,7 @@ describe('the mirror mount point', () => {
     assert.deepEqual(withoutTmp(listTree(f.root)), withoutTmp(before));
   });
 
-  test('the pinned mount lands on the root\'s own /tmp/pypi, read-only, and restore removes it', (t) => {
+  test("the pinned mount lands on the root's own /tmp/pypi, read-only, and restore removes it", (t) => {
     if (!attackerAvailable(t) || !need(t, hasCommand('findmnt'), 'needs findmnt')) return;
     using f = makeTempRoot();
     rootWithTmp(f);

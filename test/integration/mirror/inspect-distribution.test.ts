@@ -45,7 +45,12 @@ async function inspect(path: string): Promise<InspectedDistribution> {
       memoryError = e;
     }
     // (The in-memory zip reader words some reasons otherwise than yauzl: the same verdict is what counts.)
-    if (memoryError !== undefined) assert.equal(memoryError instanceof BrokenDistributionError, error instanceof BrokenDistributionError, `from memory: ${String(memoryError)} where the file gave ${String(error)}`);
+    if (memoryError !== undefined)
+      assert.equal(
+        memoryError instanceof BrokenDistributionError,
+        error instanceof BrokenDistributionError,
+        `from memory: ${String(memoryError)} where the file gave ${String(error)}`,
+      );
     else assert.equal(memoryResult, undefined, `from memory: a result where the file gave ${String(error)}`);
     throw error;
   }
@@ -131,9 +136,21 @@ test('wheel: the odd name Zope.Interface_Thing, in every spelling old and new to
   const spec: WheelSpec = { name: 'Zope.Interface_Thing', version: '1.0rc1', requires: ['zope.event'] };
   const spellings: { fileName?: string; distInfoName?: string; file: string }[] = [
     { file: 'zope_interface_thing-1.0rc1-py3-none-any.whl' },
-    { fileName: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl', distInfoName: 'Zope.Interface_Thing-1.0rc1', file: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl' },
-    { fileName: 'zope_interface_thing-1.0rc1-py2.py3-none-any.whl', distInfoName: 'ZOPE.INTERFACE_THING-1.0rc1', file: 'zope_interface_thing-1.0rc1-py2.py3-none-any.whl' },
-    { fileName: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl', distInfoName: 'zope_interface_thing-1.0rc1', file: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl' },
+    {
+      fileName: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl',
+      distInfoName: 'Zope.Interface_Thing-1.0rc1',
+      file: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl',
+    },
+    {
+      fileName: 'zope_interface_thing-1.0rc1-py2.py3-none-any.whl',
+      distInfoName: 'ZOPE.INTERFACE_THING-1.0rc1',
+      file: 'zope_interface_thing-1.0rc1-py2.py3-none-any.whl',
+    },
+    {
+      fileName: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl',
+      distInfoName: 'zope_interface_thing-1.0rc1',
+      file: 'Zope.Interface_Thing-1.0rc1-py3-none-any.whl',
+    },
   ];
   for (const [i, { fileName, distInfoName, file }] of spellings.entries()) {
     const path = await makeWheel(join(dir.path, String(i)), { ...spec, fileName, distInfoName });
@@ -191,7 +208,12 @@ test('wheel: the .dist-info matching the file name wins over a vendored one', as
 
 test('wheel: a .dist-info with the version spelled otherwise is found as pip finds it (the only one starting with the name)', async () => {
   await using dir = makeTempDir('dib-pypi-inspect-');
-  const path = await makeWheel(join(dir.path, 'a'), { name: 'spell', version: '1.0', distInfoName: 'spell-1.0.0', metadata: 'Metadata-Version: 2.1\nName: spell\nVersion: 1.0.0\n' });
+  const path = await makeWheel(join(dir.path, 'a'), {
+    name: 'spell',
+    version: '1.0',
+    distInfoName: 'spell-1.0.0',
+    metadata: 'Metadata-Version: 2.1\nName: spell\nVersion: 1.0.0\n',
+  });
   assert.equal((await inspect(path)).core?.version, '1.0.0');
   // Two candidates and neither is exact: no guess.
   const twin = { 'spell-1.0.1.dist-info/METADATA': Buffer.from('Metadata-Version: 2.1\nName: spell\nVersion: 1.0.1\n') };
@@ -302,9 +324,14 @@ test('sdist without PKG-INFO (old sdists): no core, not an error', async () => {
   assert.deepEqual(result, { filename: parseDistFilename('ancient-0.1.tar.gz'), size: result.size, sha256: result.sha256 });
 });
 
-test('sdist: a PKG-INFO two levels deep (egg-info) is not the sdist\'s', async () => {
+test("sdist: a PKG-INFO two levels deep (egg-info) is not the sdist's", async () => {
   await using dir = makeTempDir('dib-pypi-inspect-');
-  const path = makeSdist(dir.path, { name: 'eggy', version: '0.1', omitMetadata: true, data: { 'eggy.egg-info/PKG-INFO': Buffer.from(renderMetadata({ name: 'eggy', version: '0.1' })) } });
+  const path = makeSdist(dir.path, {
+    name: 'eggy',
+    version: '0.1',
+    omitMetadata: true,
+    data: { 'eggy.egg-info/PKG-INFO': Buffer.from(renderMetadata({ name: 'eggy', version: '0.1' })) },
+  });
   assert.equal((await inspect(path)).core, undefined);
 });
 
@@ -350,7 +377,10 @@ for (const { name, padding } of TAR_PATHS) {
   test(`sdist .tar.gz, ${name}: a complete gzip of a cut tar is broken`, async () => {
     await using dir = makeTempDir('dib-pypi-inspect-');
     const blob = padding();
-    const tar = makeTar([['cut-1.0/PKG-INFO', Buffer.from(renderMetadata({ name: 'cut', version: '1.0' }))], ['cut-1.0/big', blob]]);
+    const tar = makeTar([
+      ['cut-1.0/PKG-INFO', Buffer.from(renderMetadata({ name: 'cut', version: '1.0' }))],
+      ['cut-1.0/big', blob],
+    ]);
     const path = join(dir.path, 'cut-1.0.tar.gz');
     writeFileSync(path, gzipSync(tar.subarray(0, tar.length - 1024 - 700), { level: 1 }));
     await assertBroken(path, /^truncated tar archive: it ends inside member cut-1\.0\/big$/);
@@ -383,7 +413,14 @@ async function zipOf(files: Record<string, Buffer | string>): Promise<Buffer> {
 test('sdist .zip: PKG-INFO parsed; without it no core; truncated is broken', async () => {
   await using dir = makeTempDir('dib-pypi-inspect-');
   const path = join(dir.path, 'demo_pkg-1.0.zip');
-  writeFileSync(path, await zipOf({ 'demo_pkg-1.0/setup.py': 'x', 'demo_pkg-1.0/demo_pkg.egg-info/PKG-INFO': 'Name: wrong\nVersion: 9\n', 'demo_pkg-1.0/PKG-INFO': renderMetadata(DEMO) }));
+  writeFileSync(
+    path,
+    await zipOf({
+      'demo_pkg-1.0/setup.py': 'x',
+      'demo_pkg-1.0/demo_pkg.egg-info/PKG-INFO': 'Name: wrong\nVersion: 9\n',
+      'demo_pkg-1.0/PKG-INFO': renderMetadata(DEMO),
+    }),
+  );
   const result = await inspect(path);
   await assertHashed(result, path);
   assert.deepEqual(result.core, DEMO_CORE);
@@ -450,7 +487,9 @@ interface MemoryRun {
 
 /** In a fresh node: inspect `warmUp` (first-call costs: JIT, OpenSSL, zlib), then run `read` on `path` and report the peak rss growth. */
 async function measureInChild(read: string, path: string, warmUp: string): Promise<MemoryRun> {
-  const modules = ['mirror/inspect/inspect-distribution', 'pypi/dist-filename'].map((m) => JSON.stringify(fileURLToPath(new URL(`../../../src/${m}.js`, import.meta.url))));
+  const modules = ['mirror/inspect/inspect-distribution', 'pypi/dist-filename'].map((m) =>
+    JSON.stringify(fileURLToPath(new URL(`../../../src/${m}.js`, import.meta.url))),
+  );
   const script = [
     `const { inspectDistribution } = await import(${modules[0]});`,
     `const { parseDistFilename } = await import(${modules[1]});`,
@@ -493,7 +532,10 @@ test('big .tar.gz sdists (20 MB, 80 MB): peak rss growth does not grow with the 
   await using dir = makeTempDir('dib-pypi-inspect-');
   const write = (name: string, bytes: number) => {
     const path = join(dir.path, `${name}-1.0.tar.gz`);
-    const tar = makeTar([[`${name}-1.0/PKG-INFO`, Buffer.from(renderMetadata({ name, version: '1.0' }))], [`${name}-1.0/blob.bin`, randomBytes(bytes)]]);
+    const tar = makeTar([
+      [`${name}-1.0/PKG-INFO`, Buffer.from(renderMetadata({ name, version: '1.0' }))],
+      [`${name}-1.0/blob.bin`, randomBytes(bytes)],
+    ]);
     writeFileSync(path, gzipSync(tar, { level: 1 }));
     return path;
   };
@@ -515,15 +557,30 @@ test('real tools: a wheel built by Debian pip/setuptools/wheel and an sdist by s
   const problem = await debianPipProblem();
   if (!skipWithReason(t, problem === undefined, problem ?? '')) return;
   await using dir = makeTempDir('dib-pypi-inspect-real-');
-  const spec: DistSpec = { name: 'Zope.Interface_Thing', version: '2.0.post1', requires: ['zope.event>=4', 'pytest ; extra == "test"'], requiresPython: '>=3.7' };
+  const spec: DistSpec = {
+    name: 'Zope.Interface_Thing',
+    version: '2.0.post1',
+    requires: ['zope.event>=4', 'pytest ; extra == "test"'],
+    requiresPython: '>=3.7',
+  };
   const sdist = makeSdist(join(dir.path, 'src'), spec);
   await execa('tar', ['-xzf', sdist, '-C', join(dir.path, 'src')]);
   const tree = join(dir.path, 'src', 'zope_interface_thing-2.0.post1');
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null', SOURCE_DATE_EPOCH: '1577836800' });
   const out = join(dir.path, 'out');
-  const built = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-cache-dir', '-w', out, tree], { env, extendEnv: false, reject: false, all: true });
+  const built = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-cache-dir', '-w', out, tree], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
   assert.equal(built.exitCode, 0, `pip wheel failed:\n${built.all}`);
-  const made = await execa(DEBIAN_PYTHON, ['-c', `import setuptools.build_meta as b, sys; print(b.build_sdist(sys.argv[1]))`, out], { env, extendEnv: false, cwd: tree, all: true });
+  const made = await execa(DEBIAN_PYTHON, ['-c', `import setuptools.build_meta as b, sys; print(b.build_sdist(sys.argv[1]))`, out], {
+    env,
+    extendEnv: false,
+    cwd: tree,
+    all: true,
+  });
   const files = readdirSync(out).sort();
   assert.equal(files.length, 2, files.join(' '));
   const wheelFile = files.find((f) => f.endsWith('.whl')) as string;
@@ -547,7 +604,8 @@ test('real tools: a wheel built by Debian pip/setuptools/wheel and an sdist by s
     'if m["Requires-Python"]: core["requiresPython"] = m["Requires-Python"]',
     'print(json.dumps({"core": core, "sha256": hashlib.sha256(data).hexdigest()}))',
   ].join('\n');
-  const pyParse = async (path: string) => JSON.parse((await execa(DEBIAN_PYTHON, ['-c', pyRead, path], { env, extendEnv: false })).stdout) as { core: unknown; sha256: string };
+  const pyParse = async (path: string) =>
+    JSON.parse((await execa(DEBIAN_PYTHON, ['-c', pyRead, path], { env, extendEnv: false })).stdout) as { core: unknown; sha256: string };
   const pyWheel = await pyParse(join(out, wheelFile));
   assert.deepEqual(wheel.core, pyWheel.core);
   assert.equal(wheel.metadataSha256, pyWheel.sha256);

@@ -45,7 +45,19 @@ test('pip installs wheels and an sdist from a make-dist index', async (t) => {
 
   // PIP_CONFIG_FILE=/dev/null: pip reads no config file at all (not this machine's /etc/pip.conf or ~/.config/pip).
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-  const args = ['-m', 'pip', 'install', '--no-cache-dir', '--no-build-isolation', '--index-url', `file://${index.path}`, '--target', target.path, 'demo.pkg', 'tiny-sdist'];
+  const args = [
+    '-m',
+    'pip',
+    'install',
+    '--no-cache-dir',
+    '--no-build-isolation',
+    '--index-url',
+    `file://${index.path}`,
+    '--target',
+    target.path,
+    'demo.pkg',
+    'tiny-sdist',
+  ];
   const install = await execa(DEBIAN_PYTHON, args, { env, extendEnv: false, reject: false, all: true });
   assert.equal(install.exitCode, 0, `pip install failed:\n${install.all}`);
   for (const distInfo of ['demo_pkg-1.0.dist-info', 'dep_lib-2.0.dist-info', 'tiny_sdist-0.1.dist-info']) {

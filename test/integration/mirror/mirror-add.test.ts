@@ -48,7 +48,13 @@ async function serveStatic(root: string): Promise<{ url: string; requests: strin
 
 /** The upstream: dependencies between projects, an extra, an odd name, an sdist-only project, requires-python, platform wheels. */
 async function makeUpstream(dir: string): Promise<void> {
-  await makeWheel(dir, { name: 'Demo.Pkg', version: '1.0', requires: ['dep-lib>=1', 'extra-only; extra == "fancy"'], providesExtra: ['fancy'], requiresPython: '>=3.7' });
+  await makeWheel(dir, {
+    name: 'Demo.Pkg',
+    version: '1.0',
+    requires: ['dep-lib>=1', 'extra-only; extra == "fancy"'],
+    providesExtra: ['fancy'],
+    requiresPython: '>=3.7',
+  });
   await makeWheel(dir, { name: 'dep_lib', version: '1.0' });
   await makeWheel(dir, { name: 'dep_lib', version: '2.0', requires: ['Zope.Interface_Thing>=3'] });
   await makeWheel(dir, { name: 'extra-only', version: '0.5' });
@@ -136,7 +142,19 @@ async function pythonVersionOf(python: string): Promise<string> {
 /** `pip install` with only the mirror as index, no cache, no config: what an offline image build does. */
 async function installFromMirror(python: string, mirror: string, target: string, args: string[]) {
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-  const pipArgs = ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `file://${mirror}`, '--target', target, ...args];
+  const pipArgs = [
+    '-m',
+    'pip',
+    '--isolated',
+    '--disable-pip-version-check',
+    'install',
+    '--no-cache-dir',
+    '--index-url',
+    `file://${mirror}`,
+    '--target',
+    target,
+    ...args,
+  ];
   return execa(python, pipArgs, { env, extendEnv: false, reject: false, all: true });
 }
 
@@ -152,7 +170,20 @@ test('Debian pip over HTTP: requirements, transitive deps, extras, odd names, an
   const mirror = join(work.path, 'http-mirror');
   const lock = join(work.path, 'http.lock');
   writeFileSync(join(work.path, 'req.txt'), 'tiny-sdist\nnewpy\n');
-  const args = [mirror, '--python', DEBIAN_PYTHON, '--index-url', up().url, '-r', 'req.txt', 'demo.pkg[fancy]', '--no-build-isolation', '--no-cache-dir', '--lock', lock];
+  const args = [
+    mirror,
+    '--python',
+    DEBIAN_PYTHON,
+    '--index-url',
+    up().url,
+    '-r',
+    'req.txt',
+    'demo.pkg[fancy]',
+    '--no-build-isolation',
+    '--no-cache-dir',
+    '--lock',
+    lock,
+  ];
   const requestsBefore = up().requests.length;
   const first = await addCli([...args, '--json']);
   expectOk(first);
@@ -169,9 +200,15 @@ test('Debian pip over HTTP: requirements, transitive deps, extras, odd names, an
   assert.deepEqual(mirrorFiles(mirror), files);
   for (const file of files) assert.equal(sha256Of(join(mirror, file)), sha256Of(U(file.split('/')[1] as string)), file);
   const summary = JSON.parse(first.stdout) as { added: { path: string; size: number }[]; skipped: unknown[]; bytesAdded: number; index: { files: number } };
-  assert.deepEqual(summary.added.map((f) => f.path), files);
+  assert.deepEqual(
+    summary.added.map((f) => f.path),
+    files,
+  );
   assert.equal(summary.skipped.length, 0);
-  assert.equal(summary.bytesAdded, files.reduce((sum, f) => sum + statSync(join(mirror, f)).size, 0));
+  assert.equal(
+    summary.bytesAdded,
+    files.reduce((sum, f) => sum + statSync(join(mirror, f)).size, 0),
+  );
   assert.equal(summary.index.files, 6);
   assert.ok(existsSync(join(mirror, 'zope-interface-thing', 'index.html')), 'mirror was not re-indexed');
 
@@ -207,7 +244,7 @@ test('Debian pip over HTTP: requirements, transitive deps, extras, odd names, an
   assert.match(fromLock.all ?? '', /Successfully installed demo-pkg-1\.0 dep-lib-2\.0 extra-only-0\.5 newpy-2\.0 tiny-sdist-0\.1 zope-interface-thing-3\.1/);
 });
 
-test('a second mirror add merges into the lock: both runs\' projects, sorted, a re-resolved project changed; a foreign file at --lock is refused', async (t) => {
+test("a second mirror add merges into the lock: both runs' projects, sorted, a re-resolved project changed; a foreign file at --lock is refused", async (t) => {
   if (!(await skipWithoutDebianPip(t))) return;
   const mirror = join(work.path, 'merge-mirror');
   const lock = join(work.path, 'merge.lock');
@@ -303,7 +340,19 @@ test('--build-wheels adds a wheel built from the sdist; a rebuild is byte-identi
   if (!(await skipWithoutDebianPip(t))) return;
   const mirror = join(work.path, 'built-mirror');
   const lock = join(work.path, 'built.lock');
-  const args = [mirror, '--python', DEBIAN_PYTHON, '--index-url', up().url, 'tiny-sdist', '--build-wheels', '--no-build-isolation', '--no-cache-dir', '--lock', lock];
+  const args = [
+    mirror,
+    '--python',
+    DEBIAN_PYTHON,
+    '--index-url',
+    up().url,
+    'tiny-sdist',
+    '--build-wheels',
+    '--no-build-isolation',
+    '--no-cache-dir',
+    '--lock',
+    lock,
+  ];
   const first = await addCli(args);
   expectOk(first);
   assert.deepEqual(mirrorFiles(mirror), ['tiny-sdist/tiny_sdist-0.1-py3-none-any.whl', 'tiny-sdist/tiny_sdist-0.1.tar.gz']);
@@ -330,7 +379,20 @@ test('two Python versions x two platforms: one pip download per target, per-targ
   const mirror = join(work.path, 'targets-mirror');
   const lock = join(work.path, 'targets.lock');
   const targets = ['--python-version', '3.9', '--python-version', '3.11', '--platform', 'manylinux2014_x86_64', '--platform', 'win_amd64'];
-  const result = await addCli([mirror, '--python', DEBIAN_PYTHON, '--index-url', up().url, ...targets, 'newpy', 'natlib', 'demo.pkg', '--no-cache-dir', '--lock', lock]);
+  const result = await addCli([
+    mirror,
+    '--python',
+    DEBIAN_PYTHON,
+    '--index-url',
+    up().url,
+    ...targets,
+    'newpy',
+    'natlib',
+    'demo.pkg',
+    '--no-cache-dir',
+    '--lock',
+    lock,
+  ]);
   expectOk(result);
   assert.match(result.stderr, /foreign targets take wheels only: added --only-binary=:all:/);
   for (const label of ['1/4 py3.9-manylinux2014_x86_64', '2/4 py3.9-win_amd64', '3/4 py3.11-manylinux2014_x86_64', '4/4 py3.11-win_amd64']) {
@@ -345,7 +407,8 @@ test('two Python versions x two platforms: one pip download per target, per-targ
     'newpy/newpy-2.0-py3-none-any.whl',
     'zope-interface-thing/zope_interface_thing-3.1-py3-none-any.whl',
   ]);
-  const labels = 'py3.9-manylinux2014_x86_64 (python 3.9, linux); py3.9-win_amd64 (python 3.9, win32); py3.11-manylinux2014_x86_64 (python 3.11, linux); py3.11-win_amd64 (python 3.11, win32)';
+  const labels =
+    'py3.9-manylinux2014_x86_64 (python 3.9, linux); py3.9-win_amd64 (python 3.9, win32); py3.11-manylinux2014_x86_64 (python 3.11, linux); py3.11-win_amd64 (python 3.11, win32)';
   assert.equal(
     readFileSync(lock, 'utf8'),
     expectedLock('targets.lock', labels, [
@@ -380,8 +443,26 @@ test('two Python versions x two platforms: one pip download per target, per-targ
   await using fetched = makeTempDir('dib-pypi-add-win39-');
   const win = await execa(
     DEBIAN_PYTHON,
-    ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'download', '--no-cache-dir', '--index-url', `file://${mirror}`, '-d', fetched.path,
-      '--python-version', '3.9', '--platform', 'win_amd64', '--only-binary=:all:', '--require-hashes', '-r', win39Lock],
+    [
+      '-m',
+      'pip',
+      '--isolated',
+      '--disable-pip-version-check',
+      'download',
+      '--no-cache-dir',
+      '--index-url',
+      `file://${mirror}`,
+      '-d',
+      fetched.path,
+      '--python-version',
+      '3.9',
+      '--platform',
+      'win_amd64',
+      '--only-binary=:all:',
+      '--require-hashes',
+      '-r',
+      win39Lock,
+    ],
     { env, extendEnv: false, reject: false, all: true },
   );
   assert.equal(win.exitCode, 0, win.all);
@@ -406,10 +487,30 @@ test('pip failing for one target: exit 1 naming target and requirement, credenti
   writeFileSync(join(mirror, 'keep.txt'), 'untouched\n');
   const url = up().url.replace('http://', 'http://user:s3cret@');
   // newpy==2.0 resolves for 3.11 (the first run) but not for 3.9 (the second).
-  const result = await addCli([mirror, '--python', DEBIAN_PYTHON, '--index-url', url, '--python-version', '3.11', '--python-version', '3.9', 'newpy==2.0', 'demo.pkg', '--lock', join(work.path, 'never.lock')]);
+  const result = await addCli([
+    mirror,
+    '--python',
+    DEBIAN_PYTHON,
+    '--index-url',
+    url,
+    '--python-version',
+    '3.11',
+    '--python-version',
+    '3.9',
+    'newpy==2.0',
+    'demo.pkg',
+    '--lock',
+    join(work.path, 'never.lock'),
+  ]);
   assert.equal(result.status, 1, result.stderr);
-  assert.match(result.stderr, /^dib-pypi: error: pip download failed for target py3\.9: Package 'newpy' requires a different Python: 3\.9\.0 not in '>=3\.11' \(exit code 1\)$/m);
-  assert.match(result.stderr, /^command: \/usr\/bin\/python3 -m pip --isolated .* --index-url http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/ --python-version 3\.9 --only-binary=:all: newpy==2\.0 demo\.pkg$/m);
+  assert.match(
+    result.stderr,
+    /^dib-pypi: error: pip download failed for target py3\.9: Package 'newpy' requires a different Python: 3\.9\.0 not in '>=3\.11' \(exit code 1\)$/m,
+  );
+  assert.match(
+    result.stderr,
+    /^command: \/usr\/bin\/python3 -m pip --isolated .* --index-url http:\/\/user:\*\*\*@127\.0\.0\.1:\d+\/ --python-version 3\.9 --only-binary=:all: newpy==2\.0 demo\.pkg$/m,
+  );
   assert.match(result.stderr, /^pip output:$/m);
   assert.ok(!result.stderr.includes('s3cret') && !result.stdout.includes('s3cret'), 'a credential was printed');
   assert.deepEqual(readdirSync(mirror).sort(), ['.dib-pypi', 'keep.txt']);
@@ -445,7 +546,29 @@ test('usage errors exit 2; mirror --help lists add; mirror add --help explains e
   assert.match(group.stdout, /^ {2}add +fill a mirror through pip/m);
   const help = await runCliAsync(['mirror', 'add', '--help']);
   assert.equal(help.status, 0);
-  for (const flag of ['--requirement', '--python', '--index-url', '--extra-index-url', '--find-links', '--trusted-host', '--no-index', '--python-version', '--platform', '--implementation', '--abi', '--only-binary', '--no-binary', '--build-wheels', '--no-build-isolation', '--pre', '--no-cache-dir', '--lock', '--no-lock', '--verbose', '--json']) {
+  for (const flag of [
+    '--requirement',
+    '--python',
+    '--index-url',
+    '--extra-index-url',
+    '--find-links',
+    '--trusted-host',
+    '--no-index',
+    '--python-version',
+    '--platform',
+    '--implementation',
+    '--abi',
+    '--only-binary',
+    '--no-binary',
+    '--build-wheels',
+    '--no-build-isolation',
+    '--pre',
+    '--no-cache-dir',
+    '--lock',
+    '--no-lock',
+    '--verbose',
+    '--json',
+  ]) {
     assert.match(help.stdout, new RegExp(`^ +(-\\w, )?${flag}\\b`, 'm'), `${flag} missing from --help`);
   }
   assert.match(help.stdout, /--only-binary=:all:/);

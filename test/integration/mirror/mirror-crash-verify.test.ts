@@ -31,10 +31,14 @@ function assertIndexValid(dir: string, label: string): void {
     const json = JSON.parse(readFileSync(join(dir, project as string, 'index.json'), 'utf8'));
     for (const file of json.files as { url: string; hashes: { sha256: string }; 'core-metadata'?: { sha256: string } }[]) {
       const path = posix.normalize(posix.join(project as string, decodeURIComponent(file.url)));
-      const sha = createHash('sha256').update(readFileSync(join(dir, path))).digest('hex');
+      const sha = createHash('sha256')
+        .update(readFileSync(join(dir, path)))
+        .digest('hex');
       assert.equal(sha, file.hashes.sha256, `${label}: ${path} does not match its link`);
       if (file['core-metadata']) {
-        const meta = createHash('sha256').update(readFileSync(join(dir, `${path}.metadata`))).digest('hex');
+        const meta = createHash('sha256')
+          .update(readFileSync(join(dir, `${path}.metadata`)))
+          .digest('hex');
         assert.equal(meta, file['core-metadata'].sha256, `${label}: ${path}.metadata does not match`);
       }
     }
@@ -69,7 +73,11 @@ describe('mirror index crash safety', () => {
           assert.equal(next.status, 0, next.stderr);
           assertIndexValid(dir, `after the run that followed write ${step}`);
           assert.ok(readFileSync(join(dir, 'index.html'), 'utf8').includes('proj-new/'));
-          assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), [], 'temp files left');
+          assert.deepEqual(
+            readdirSync(dir).filter((n) => n.includes('.tmp-')),
+            [],
+            'temp files left',
+          );
           const verified = runCli(['mirror', 'verify', dir]);
           assert.equal(verified.status, 0, verified.stdout + verified.stderr);
         } finally {

@@ -32,7 +32,8 @@ function distFiles(dir: string): string[] {
   const found: string[] = [];
   for (const project of readdirSync(dir).sort()) {
     if (project.startsWith('.') || !statSync(join(dir, project)).isDirectory()) continue;
-    for (const name of readdirSync(join(dir, project)).sort()) if (!/^index\.(html|json)$/.test(name) && !name.endsWith('.metadata')) found.push(`${project}/${name}`);
+    for (const name of readdirSync(join(dir, project)).sort())
+      if (!/^index\.(html|json)$/.test(name) && !name.endsWith('.metadata')) found.push(`${project}/${name}`);
   }
   return found;
 }
@@ -118,14 +119,21 @@ test('exactly the locked files (all platforms of a pin, with sidecars), indexed;
   const reindex = cli(['mirror', 'index', one, '--json']);
   assert.equal(reindex.status, 0, reindex.stderr);
   assert.equal((JSON.parse(reindex.stdout) as { inspected: number; written: number }).written, 0);
-  assert.deepEqual(changedPaths(before, listTree(one)).filter((p) => p !== '.dib-pypi'), []);
+  assert.deepEqual(
+    changedPaths(before, listTree(one)).filter((p) => p !== '.dib-pypi'),
+    [],
+  );
 });
 
 test('--copy: nothing shared with the source; two copies are byte-identical; the same pages as a linked export', () => {
   const linked = join(work.path, 'linked');
   const a = join(work.path, 'copy-a');
   const b = join(work.path, 'copy-b');
-  for (const [dir, extra] of [[linked, []], [a, ['--copy']], [b, ['--copy']]] as const) {
+  for (const [dir, extra] of [
+    [linked, []],
+    [a, ['--copy']],
+    [b, ['--copy']],
+  ] as const) {
     const result = cli(['mirror', 'export', lock, dir, '--from', source, ...extra]);
     assert.equal(result.status, 0, result.stderr);
   }
@@ -135,11 +143,19 @@ test('--copy: nothing shared with the source; two copies are byte-identical; the
   assert.equal(statSync(join(linked, file)).ino, statSync(S(file)).ino);
   assert.equal(statSync(join(a, file)).mtimeMs, 315532800000);
   // Outside the index's own state the trees hold the same bytes.
-  const contents = (dir: string) => listTree(dir).filter((l) => !l.startsWith('".dib-pypi')).map((l) => l.split(' ').filter((_, i) => i !== 6).join(' '));
+  const contents = (dir: string) =>
+    listTree(dir)
+      .filter((l) => !l.startsWith('".dib-pypi'))
+      .map((l) =>
+        l
+          .split(' ')
+          .filter((_, i) => i !== 6)
+          .join(' '),
+      );
   assert.deepEqual(contents(a), contents(linked));
 });
 
-test("Debian pip installs the lock from file://OUTDIR offline with --require-hashes", async (t) => {
+test('Debian pip installs the lock from file://OUTDIR offline with --require-hashes', async (t) => {
   const problem = await debianPipProblem();
   if (!need(t, problem === undefined, problem ?? '')) return;
   const out = join(work.path, 'pip-export');
@@ -147,7 +163,22 @@ test("Debian pip installs the lock from file://OUTDIR offline with --require-has
   assert.equal(exported.status, 0, exported.stderr);
   const target = join(work.path, 'pip-target');
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-  const pipArgs = ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--no-build-isolation', '--index-url', `file://${out}`, '--target', target, '--require-hashes', '-r', lock];
+  const pipArgs = [
+    '-m',
+    'pip',
+    '--isolated',
+    '--disable-pip-version-check',
+    'install',
+    '--no-cache-dir',
+    '--no-build-isolation',
+    '--index-url',
+    `file://${out}`,
+    '--target',
+    target,
+    '--require-hashes',
+    '-r',
+    lock,
+  ];
   const installed = await execa(DEBIAN_PYTHON, pipArgs, { env, extendEnv: false, reject: false, all: true });
   assert.equal(installed.exitCode, 0, installed.all);
   assert.match(installed.all ?? '', /Successfully installed alpha-2\.0 bravo-1\.0 demo-pkg-1\.0 natlib-1\.0 tiny-sdist-0\.1/);
@@ -161,7 +192,13 @@ test('a locked file whose bytes changed in the source, and a pin the source lack
   assert.equal(cli(['mirror', 'index', broken]).status, 0);
   const brokenLock = join(work.path, 'broken.lock');
   const ghostHash = 'ab'.repeat(32);
-  writeFileSync(brokenLock, `${renderLock([['demo-pkg==1.0', [good]], ['demo-pkg==2.0', [other]]])}ghost==1.0 \\\n    --hash=sha256:${ghostHash}\n`);
+  writeFileSync(
+    brokenLock,
+    `${renderLock([
+      ['demo-pkg==1.0', [good]],
+      ['demo-pkg==2.0', [other]],
+    ])}ghost==1.0 \\\n    --hash=sha256:${ghostHash}\n`,
+  );
   const expected = sha256Of(other);
   const bytes = readFileSync(other);
   bytes[bytes.length - 1] = (bytes[bytes.length - 1] as number) ^ 1; // same size: only a hash tells
@@ -170,7 +207,10 @@ test('a locked file whose bytes changed in the source, and a pin the source lack
   const result = cli(['mirror', 'export', brokenLock, out, '--from', broken]);
   assert.equal(result.status, 1, result.stderr);
   assert.match(result.stderr, new RegExp(`missing: ghost==1\\.0 \\(sha256 ${ghostHash}\\)`));
-  assert.match(result.stderr, new RegExp(`mismatch: ${other.replaceAll('.', '\\.')} \\(demo-pkg==2\\.0: expected sha256 ${expected}, got ${sha256Of(other)}\\)`));
+  assert.match(
+    result.stderr,
+    new RegExp(`mismatch: ${other.replaceAll('.', '\\.')} \\(demo-pkg==2\\.0: expected sha256 ${expected}, got ${sha256Of(other)}\\)`),
+  );
   assert.doesNotMatch(result.stderr, /demo_pkg-1\.0/);
   assert.equal(existsSync(out), false);
   assert.equal(readdirSync(work.path).filter((n) => n.includes('.export-')).length, 0, 'no temp directory left');

@@ -75,7 +75,8 @@ test('incremental runs over a random sequence of changes give the index a full r
     let what = `${kind} ${name}`;
     if (kind === 'new-version') await makeWheel(join(mirror, name), { name, version: `${version++}.0` });
     else if (kind === 'new-project') await makeWheel(join(mirror, name), { name, version: '1.0' });
-    else if (kind === 'loose') await makeWheel(mirror, { name, version: `${version++}.0` }); // top level, far from the project's shard
+    else if (kind === 'loose')
+      await makeWheel(mirror, { name, version: `${version++}.0` }); // top level, far from the project's shard
     else if (kind === 'remove-file') {
       const files = [...wheelsIn(name).map((f) => `${name}/${f}`), ...wheelsIn('').filter((f) => f.startsWith(name.replace('-', '_')))];
       if (files.length === 0) continue;
@@ -131,7 +132,7 @@ async function indexAndSettle(mirror: string): Promise<void> {
   assert.equal(runCli(['mirror', 'index', mirror]).status, 0);
 }
 
-test('a change in one project directory, with the top level trusted, keeps that project\'s loose top-level files on its page', async () => {
+test("a change in one project directory, with the top level trusted, keeps that project's loose top-level files on its page", async () => {
   await using work = makeTempDir('dib-pypi-shards-strays-');
   const mirror = join(work.path, 'mirror');
   for (let i = 0; i < 24; i++) await makeWheel(join(mirror, `p${i}`), { name: `p${i}`, version: '1.0' });
@@ -141,7 +142,8 @@ test('a change in one project directory, with the top level trusted, keeps that 
   const result = runCli(['mirror', 'index', mirror, '--json']);
   assert.equal(result.status, 0, result.stderr);
   const page = readFileSync(join(mirror, 'p5', 'index.html'), 'utf8');
-  for (const file of ['../p5-0.5-py3-none-any.whl', 'p5-1.0-py3-none-any.whl', 'p5-2.0-py3-none-any.whl']) assert.ok(page.includes(`href="${file}#sha256=`), `${file} on the page:\n${page}`);
+  for (const file of ['../p5-0.5-py3-none-any.whl', 'p5-1.0-py3-none-any.whl', 'p5-2.0-py3-none-any.whl'])
+    assert.ok(page.includes(`href="${file}#sha256=`), `${file} on the page:\n${page}`);
   assertSameIndex(mirror, join(work.path, 'scratch'), 'strays');
   rmSync(join(mirror, 'p5-0.5-py3-none-any.whl'));
   await new Promise((done) => setTimeout(done, 150));

@@ -27,7 +27,13 @@ function tempDir(prefix: string): string {
 async function makeMirror(): Promise<string> {
   const dir = tempDir('dib-pypi-mirror-');
   mkdirSync(join(dir, 'app-core'));
-  await makeWheel(join(dir, 'app-core'), { name: 'App.Core', version: '1.0', requires: ['Zope.Interface_Thing>=2', 'extra-dep; extra == "full"'], providesExtra: ['full'], requiresPython: '>=3.7' });
+  await makeWheel(join(dir, 'app-core'), {
+    name: 'App.Core',
+    version: '1.0',
+    requires: ['Zope.Interface_Thing>=2', 'extra-dep; extra == "full"'],
+    providesExtra: ['full'],
+    requiresPython: '>=3.7',
+  });
   await makeWheel(join(dir, 'app-core'), { name: 'App.Core', version: '0.9' });
   await makeWheel(dir, { name: 'Zope.Interface_Thing', version: '2.1' }); // loose at the top level
   await makeWheel(dir, { name: 'Zope.Interface_Thing', version: '1.0' });
@@ -92,7 +98,10 @@ describe('mirror index', () => {
       rmSync(join(dir, '.dib-pypi'), { recursive: true });
       for (const p of ['index.html', 'index.json', 'app-core/index.html', 'app-core/index.json']) rmSync(join(dir, p));
       assert.equal(index(dir, '--full').status, 0);
-      assert.deepEqual(['index.html', 'index.json', 'app-core/index.html', 'app-core/index.json', `${wheel}.metadata`].map((p) => readFileSync(join(dir, p))), pages);
+      assert.deepEqual(
+        ['index.html', 'index.json', 'app-core/index.html', 'app-core/index.json', `${wheel}.metadata`].map((p) => readFileSync(join(dir, p))),
+        pages,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -115,7 +124,10 @@ describe('mirror index', () => {
       assert.ok(existsSync(join(dir, 'new-project', 'index.html')));
       assert.ok(!existsSync(join(dir, 'extra-dep', 'index.html')), 'a project with no file left loses its page');
       assert.ok(!existsSync(join(dir, 'extra-dep', 'extra_dep-3.0-py3-none-any.whl.metadata')), 'its .metadata goes too');
-      assert.match(readFileSync(join(dir, 'app-core', 'index.html'), 'utf8'), /app_core-0\.9-py3-none-any\.whl#sha256=[0-9a-f]{64}" data-core-metadata="sha256=[0-9a-f]{64}" data-yanked="use 1\.0"/);
+      assert.match(
+        readFileSync(join(dir, 'app-core', 'index.html'), 'utf8'),
+        /app_core-0\.9-py3-none-any\.whl#sha256=[0-9a-f]{64}" data-core-metadata="sha256=[0-9a-f]{64}" data-yanked="use 1\.0"/,
+      );
       assert.deepEqual(readFileSync(join(dir, 'zope-interface-thing', 'index.html')), zopeBefore);
       const root = readFileSync(join(dir, 'index.html'), 'utf8');
       assert.ok(root.includes('new-project/') && !root.includes('extra-dep/'));
@@ -137,7 +149,10 @@ describe('mirror index', () => {
       assert.match(result.stderr, /broken file skipped: no_meta-1\.0-py3-none-any\.whl: /);
       assert.match(result.stderr, /broken file skipped: not-a-dist\.whl: not a distribution file name/);
       const app = JSON.parse(readFileSync(join(dir, 'app-core', 'index.json'), 'utf8'));
-      assert.deepEqual(app.files.map((f: { filename: string }) => f.filename), ['app_core-0.9-py3-none-any.whl']);
+      assert.deepEqual(
+        app.files.map((f: { filename: string }) => f.filename),
+        ['app_core-0.9-py3-none-any.whl'],
+      );
       // reported again on the next run (the file is still broken), without being re-read
       const again = runCli(['mirror', 'index', dir, '--json']);
       assert.equal(again.status, 1);
@@ -155,9 +170,22 @@ describe('mirror index', () => {
       const target = tempDir('dib-pypi-target-');
       try {
         assert.equal(index(dir).status, 0);
-        const result = pip(python, ['install', '--no-cache-dir', '--index-url', `file://${dir}`, '--target', target, 'APP_core[FULL]', 'ZOPE.interface-THING', ...(sdist ? ['ONLY.SDIST', '--no-build-isolation'] : [])]);
+        const result = pip(python, [
+          'install',
+          '--no-cache-dir',
+          '--index-url',
+          `file://${dir}`,
+          '--target',
+          target,
+          'APP_core[FULL]',
+          'ZOPE.interface-THING',
+          ...(sdist ? ['ONLY.SDIST', '--no-build-isolation'] : []),
+        ]);
         assert.equal(result.status, 0, result.stdout + result.stderr);
-        const installed = readdirSync(target).filter((n) => /\.(dist|egg)-info$/.test(n)).map((n) => n.toLowerCase().replace(/\.(dist|egg)-info$/, '')).sort();
+        const installed = readdirSync(target)
+          .filter((n) => /\.(dist|egg)-info$/.test(n))
+          .map((n) => n.toLowerCase().replace(/\.(dist|egg)-info$/, ''))
+          .sort();
         assert.deepEqual(installed, ['app_core-1.0', 'extra_dep-3.0', ...(sdist ? ['only_sdist-0.5'] : []), 'zope_interface_thing-2.1']);
         // requires-python reaches pip: a file for Python >= 4 is never chosen
         const tooNew = pip(python, ['download', '--no-cache-dir', '--index-url', `file://${dir}`, '-d', join(target, 'dl'), 'too-new']);
@@ -184,9 +212,21 @@ describe('mirror index over HTTP (nginx with PEP 691 negotiation)', () => {
         // resolve only: pip 23.2 reads core-metadata (PEP 658/714) and resolves from the .metadata files;
         // it fetches wheels only after the resolution is complete (pip 23.2's --dry-run still downloads them)
         const report = join(target, 'report.json');
-        const dry = pip(python, ['install', '--dry-run', '--ignore-installed', '--no-cache-dir', '--index-url', nginx.url, '--report', report, 'APP_core[FULL]']);
+        const dry = pip(python, [
+          'install',
+          '--dry-run',
+          '--ignore-installed',
+          '--no-cache-dir',
+          '--index-url',
+          nginx.url,
+          '--report',
+          report,
+          'APP_core[FULL]',
+        ]);
         assert.equal(dry.status, 0, dry.stdout + dry.stderr);
-        const resolved = JSON.parse(readFileSync(report, 'utf8')).install.map((i: { metadata: { name: string } }) => i.metadata.name).sort();
+        const resolved = JSON.parse(readFileSync(report, 'utf8'))
+          .install.map((i: { metadata: { name: string } }) => i.metadata.name)
+          .sort();
         assert.deepEqual(resolved, ['App.Core', 'Zope.Interface_Thing', 'extra_dep']);
         const requested = nginx.accessLog();
         if (python !== DEBIAN_PYTHON) {

@@ -28,7 +28,8 @@ async function makeUpstream(dir: string): Promise<void> {
   writeFileSync(join(dir, 'app', 'app-1.0-py3-none-any.whl.upload-time'), `${UPLOADED}\n`);
   await makeWheel(join(dir, 'dep-lib'), { name: 'dep_lib', version: '2.1' });
   await makeWheel(join(dir, 'dep-lib'), { name: 'dep_lib', version: '1.0', tag: 'cp39-cp39-win_amd64' });
-  for (let i = 0; i < 12; i++) await makeWheel(join(dir, 'noise'), { name: 'noise', version: `1.${i}`, data: { [`noise/blob${i}.bin`]: Buffer.alloc(200_000, i) } });
+  for (let i = 0; i < 12; i++)
+    await makeWheel(join(dir, 'noise'), { name: 'noise', version: `1.${i}`, data: { [`noise/blob${i}.bin`]: Buffer.alloc(200_000, i) } });
   const indexed = runCli(['mirror', 'index', dir]);
   assert.equal(indexed.status, 0, indexed.stderr);
 }
@@ -103,18 +104,43 @@ describe('mirror sync', () => {
     verify(mirror);
 
     await using target = makeTempDir('dib-pypi-sync-pip-');
-    const pip = spawnSync(DEBIAN_PYTHON, ['-m', 'pip', '--isolated', '--disable-pip-version-check', 'install', '--no-cache-dir', '--index-url', `file://${mirror}`, '--target', target.path, 'app'], {
-      env: envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' }),
-      encoding: 'utf8',
-    });
+    const pip = spawnSync(
+      DEBIAN_PYTHON,
+      [
+        '-m',
+        'pip',
+        '--isolated',
+        '--disable-pip-version-check',
+        'install',
+        '--no-cache-dir',
+        '--index-url',
+        `file://${mirror}`,
+        '--target',
+        target.path,
+        'app',
+      ],
+      {
+        env: envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' }),
+        encoding: 'utf8',
+      },
+    );
     assert.equal(pip.status, 0, pip.stderr);
-    assert.deepEqual(readdirSync(target.path).filter((n) => n.endsWith('.dist-info')).sort(), ['app-1.0.dist-info', 'dep_lib-2.1.dist-info']);
+    assert.deepEqual(
+      readdirSync(target.path)
+        .filter((n) => n.endsWith('.dist-info'))
+        .sort(),
+      ['app-1.0.dist-info', 'dep_lib-2.1.dist-info'],
+    );
 
     const logBefore = nginx.accessLog().split('\n').length;
     const second = await sync(mirror, withSecret, '--project', 'app', '--project', 'dep-lib');
     assert.equal(second.status, 0, second.stderr);
     assert.match(second.stdout, /synced 2 projects \(2 unchanged\): 0 files downloaded/);
-    const requests = nginx.accessLog().trim().split('\n').slice(logBefore - 1);
+    const requests = nginx
+      .accessLog()
+      .trim()
+      .split('\n')
+      .slice(logBefore - 1);
     assert.equal(requests.length, 2, requests.join('\n'));
     for (const line of requests) assert.match(line, / 304 /);
     verify(mirror);
@@ -140,7 +166,10 @@ describe('mirror sync', () => {
     assert.match(dry.stdout, /dry run: 2 files to download/);
 
     const config = join(work.path, 'sync.toml');
-    writeFileSync(config, `[sync]\nupstream = "${nginx.url}"\npackage-type = ["wheel"]\npython-version = ["3.11"]\nplatform = ["manylinux_2_17_x86_64"]\nlatest = 5\nexclude = ["noise"]\n`);
+    writeFileSync(
+      config,
+      `[sync]\nupstream = "${nginx.url}"\npackage-type = ["wheel"]\npython-version = ["3.11"]\nplatform = ["manylinux_2_17_x86_64"]\nlatest = 5\nexclude = ["noise"]\n`,
+    );
     const filtered = await runCliAsync(['mirror', 'sync', mirror, '--config', config, '--latest', '2']);
     assert.equal(filtered.status, 0, filtered.stderr);
     assert.match(filtered.stderr, /root page: skipped "\.\.\/\.\.\/escaped": not a project name/);
@@ -186,7 +215,10 @@ describe('mirror sync', () => {
     const before = proxy.log.length;
     const second = await sync(mirror, proxy.url);
     assert.equal(second.status, 0, second.stderr);
-    assert.deepEqual(proxy.log.slice(before).map((l) => l.path), ['/']);
+    assert.deepEqual(
+      proxy.log.slice(before).map((l) => l.path),
+      ['/'],
+    );
     assert.match(second.stdout, /synced 3 projects \(3 unchanged\): 0 files downloaded/);
     assert.doesNotMatch(second.stdout, /indexed/);
     // a killed re-index is redone: state says not indexed
@@ -212,7 +244,15 @@ describe('mirror sync', () => {
       const before = nginx.accessLog().split('\n').length;
       const run = await sync(mirror, nginx.url, ...args);
       assert.equal(run.status, 0, run.stderr);
-      return { run, requests: nginx.accessLog().trim().split('\n').slice(before - 1).map((line) => line.split(' ').slice(0, 3).join(' ')) };
+      return {
+        run,
+        requests: nginx
+          .accessLog()
+          .trim()
+          .split('\n')
+          .slice(before - 1)
+          .map((line) => line.split(' ').slice(0, 3).join(' ')),
+      };
     };
     const second = await requestsOf();
     assert.deepEqual(second.requests, ['GET / 200']);
@@ -280,7 +320,11 @@ describe('mirror sync', () => {
     mkdirSync(join(bed.mirror, 'dep-lib'), { recursive: true });
     writeFileSync(join(bed.mirror, 'dep-lib', 'dep_lib-2.1-py3-none-any.whl'), 'not the upstream bytes');
     const args = ['--project', 'dep-lib', '--project', 'no-such-project'];
-    const failures = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('dib-pypi: failed: ')).sort();
+    const failures = (stderr: string) =>
+      stderr
+        .split('\n')
+        .filter((l) => l.startsWith('dib-pypi: failed: '))
+        .sort();
     const dry = await sync(bed.mirror, bed.nginx.url, ...args, '--dry-run');
     assert.equal(dry.status, 1, dry.stderr);
     assert.match(dry.stdout, /dry run: .* 2 failed; nothing written/);
@@ -375,10 +419,14 @@ describe('mirror sync', () => {
     const nginx = await startNginx(up.path);
     await using slow = await startFaultProxy(nginx.url, [{ path: /noise-/, fault: { kind: 'delay', ms: 150 } }]);
     const mirror = join(work.path, 'mirror');
-    const child = spawn(process.execPath, ['--', BIN, 'mirror', 'sync', mirror, '--upstream', slow.url, '--project', 'noise', '--jobs', '1', '--retries', '1'], {
-      env: cleanEnv({ DIB_PYPI_TEST_TRACE_STEPS: '1' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--', BIN, 'mirror', 'sync', mirror, '--upstream', slow.url, '--project', 'noise', '--jobs', '1', '--retries', '1'],
+      {
+        env: cleanEnv({ DIB_PYPI_TEST_TRACE_STEPS: '1' }),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     let stdout = '';
     child.stdout.resume();
@@ -412,7 +460,8 @@ describe('mirror sync', () => {
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', '4'], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '5' }) });
     assert.equal(killed.signal, 'SIGKILL');
     const upstreamBytes = (p: string, n: string) => readFileSync(join(up.path, p, n));
-    for (const project of ['app', 'dep-lib', 'noise']) for (const n of dists(mirror, project)) assert.ok(readFileSync(join(mirror, project, n)).equals(upstreamBytes(project, n)), n);
+    for (const project of ['app', 'dep-lib', 'noise'])
+      for (const n of dists(mirror, project)) assert.ok(readFileSync(join(mirror, project, n)).equals(upstreamBytes(project, n)), n);
     const resumed = await sync(mirror, nginx.url);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /synced 3 projects/);
@@ -480,7 +529,7 @@ describe('mirror sync', () => {
     assert.equal(deleting.status, 0, deleting.stderr);
     assert.match(deleting.stdout, /12 deleted \(1 projects removed\)/);
     assert.equal(existsSync(join(mirror, 'noise')), false, 'files, sidecars, .metadata, pages and the directory gone');
-    assert.ok(existsSync(join(mirror, 'Not_A_Project_Dir', 'mine-1.0-py3-none-any.whl')), 'a directory that is not a project name is not sync\'s');
+    assert.ok(existsSync(join(mirror, 'Not_A_Project_Dir', 'mine-1.0-py3-none-any.whl')), "a directory that is not a project name is not sync's");
     const root = JSON.parse(readFileSync(join(mirror, 'index.json'), 'utf8')) as { projects: { name: string }[] };
     assert.ok(!root.projects.some((p) => p.name === 'noise'), JSON.stringify(root.projects));
     assert.doesNotMatch(readFileSync(join(mirror, 'index.html'), 'utf8'), /noise/);
@@ -521,6 +570,10 @@ test('mirror sync from dib-pypi serve as the upstream: its JSON pages, and an HT
   const htmlMirror = join(work.path, 'html-mirror');
   const fromHtml = await sync(htmlMirror, htmlServer.url, '--project', 'html-only');
   assert.equal(fromHtml.status, 0, fromHtml.stderr);
-  assert.deepEqual(dists(htmlMirror, 'html-only'), readdirSync(htmlUp.path).filter((n) => n.endsWith('.whl')), 'the wheel, read from an HTML page');
+  assert.deepEqual(
+    dists(htmlMirror, 'html-only'),
+    readdirSync(htmlUp.path).filter((n) => n.endsWith('.whl')),
+    'the wheel, read from an HTML page',
+  );
   verify(htmlMirror);
 });

@@ -12,9 +12,8 @@ import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../
 import { hasCommand, isRequired, need } from '../../helpers/require.js';
 import { JSON_TYPE, NEGOTIATION, PIP_ACCEPT } from '../../helpers/negotiation.js';
 
-
 function canRun(t: TestContext): boolean {
-  const problem = nginxProblem() ?? (hasCommand('curl') ? undefined : 'curl is missing: install Debian\'s curl');
+  const problem = nginxProblem() ?? (hasCommand('curl') ? undefined : "curl is missing: install Debian's curl");
   if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
   return need(t, problem === undefined, problem ?? '');
 }
@@ -32,7 +31,10 @@ async function curl(url: string, accept?: string): Promise<Fetched> {
   const headers = join(tmp.path, 'headers');
   const args = ['-sS', '-o', body, '-D', headers, '-w', '%{http_code}', '-H', accept === undefined ? 'Accept:' : `Accept: ${accept}`, url];
   const result = await execa('curl', args);
-  const lines = readFileSync(headers, 'latin1').split('\r\n').slice(1).filter((l) => l.includes(':'));
+  const lines = readFileSync(headers, 'latin1')
+    .split('\r\n')
+    .slice(1)
+    .filter((l) => l.includes(':'));
   const map = new Map(lines.map((l): [string, string] => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
   return { status: Number(result.stdout), headers: map, body: existsSync(body) ? readFileSync(body) : Buffer.alloc(0) };
 }
@@ -57,7 +59,6 @@ async function makeTree(root: string): Promise<{ wheel: Buffer; metadata: Buffer
   writeFileSync(join(root, '.dib-pypi', 'manifest.json'), '{}\n');
   return { wheel, metadata };
 }
-
 
 test('nginx answers index.json or index.html by the Accept header (PEP 691), and serves files', async (t) => {
   if (!canRun(t)) return;
@@ -142,7 +143,10 @@ test('Debian pip installs over HTTP from nginx: JSON pages (PEP 691) and an HTML
   await makeWheel(htmlTree.path, { name: 'Html.Only', version: '2.0' });
   writeSimpleIndex(htmlTree.path);
 
-  for (const [tree, requirement, page] of [[jsonTree.path, 'demo-pkg', 'demo-pkg/'], [htmlTree.path, 'html-only', 'html-only/']] as const) {
+  for (const [tree, requirement, page] of [
+    [jsonTree.path, 'demo-pkg', 'demo-pkg/'],
+    [htmlTree.path, 'html-only', 'html-only/'],
+  ] as const) {
     await using server = await startNginx(tree);
     await using target = makeTempDir('dib-pypi-nginx-pip-target-');
     const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });

@@ -24,15 +24,17 @@ async function makeMirror(dir: string): Promise<void> {
 async function openConnections(base: string, count: number): Promise<Agent> {
   const agent = new Agent({ keepAlive: true, maxSockets: count });
   await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise<void>((done, fail) => {
-        const req = request(`${base}demo-pkg/`, { agent }, (res) => {
-          res.resume();
-          res.on('end', () => done());
-        });
-        req.on('error', fail);
-        req.end();
-      }),
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<void>((done, fail) => {
+          const req = request(`${base}demo-pkg/`, { agent }, (res) => {
+            res.resume();
+            res.on('end', () => done());
+          });
+          req.on('error', fail);
+          req.end();
+        }),
     ),
   );
   return agent;
@@ -139,7 +141,10 @@ test('serve --workers 2 on a port in use: one error, exit 1, no process left', a
   await new Promise<void>((done) => holder.listen(0, '127.0.0.1', () => done()));
   const port = (holder.address() as { port: number }).port;
   try {
-    const child = spawn(process.execPath, ['--', BIN, 'serve', mirror.path, '--workers', '2', '--port', String(port)], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--', BIN, 'serve', mirror.path, '--workers', '2', '--port', String(port)], {
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

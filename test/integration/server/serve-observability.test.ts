@@ -19,7 +19,8 @@ import { eventually } from '../../helpers/wait.js';
 import { freePort } from '../../helpers/ports.js';
 
 const WHEEL = 'demo_pkg-1.0-py3-none-any.whl';
-const COMBINED = /^(\S+) - (\S+) \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" (\d+\.\d{3}) (\S+)$/;
+const COMBINED =
+  /^(\S+) - (\S+) \[(\d\d\/\w{3}\/\d{4}:\d\d:\d\d:\d\d \+0000)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-) "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)" (\d+\.\d{3}) (\S+)$/;
 const ISO_PREFIX = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z dib-pypi serve: /;
 
 async function makeMirror(dir: string): Promise<void> {
@@ -65,14 +66,23 @@ test('serve --access-log: combined lines a log tool can read, escaped and redact
   await using mirror = makeTempDir('dib-pypi-logs-');
   await makeMirror(mirror.path);
   await using server = await startServe([mirror.path, '--access-log'], { env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: 'the-token' }) });
-  const page = await httpRequest(`${server.url}simple/demo-pkg/`, { headers: { 'User-Agent': 'pip/23.0.1 "quoted" \\ back', Referer: 'http://carol:refpass@ref.test/' } });
+  const page = await httpRequest(`${server.url}simple/demo-pkg/`, {
+    headers: { 'User-Agent': 'pip/23.0.1 "quoted" \\ back', Referer: 'http://carol:refpass@ref.test/' },
+  });
   const file = await httpRequest(`${server.url}demo-pkg/${WHEEL}`);
-  const upload = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: basicAuth('__token__', 'wrong-secret'), 'Content-Type': 'multipart/form-data; boundary=x' }, body: Buffer.from('--x--\r\n') });
+  const upload = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    headers: { Authorization: basicAuth('__token__', 'wrong-secret'), 'Content-Type': 'multipart/form-data; boundary=x' },
+    body: Buffer.from('--x--\r\n'),
+  });
   assert.equal(upload.status, 403);
   await httpRequest(`${server.url}simple/?next=https://bob:hunter2@elsewhere.test/`);
   // Attempts to forge a line: a bare LF in a header (refused by Node's parser: 400, no line), percent-encoded
   // CR/LF, quotes and backslashes in the request line and a header, bytes beyond ASCII.
-  const forged = await rawRequest(server.port, 'GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: evil\n127.0.0.1 - admin [01/Jan/2026:00:00:00 +0000] "GET /forged HTTP/1.1" 200 1 "-" "-"\r\nConnection: close\r\n\r\n');
+  const forged = await rawRequest(
+    server.port,
+    'GET /x HTTP/1.1\r\nHost: a\r\nUser-Agent: evil\n127.0.0.1 - admin [01/Jan/2026:00:00:00 +0000] "GET /forged HTTP/1.1" 200 1 "-" "-"\r\nConnection: close\r\n\r\n',
+  );
   assert.match(forged, /^HTTP\/1\.1 400 /);
   await rawRequest(server.port, 'GET /simple/demo-pkg/%0d%0a127.0.0.1 HTTP/1.1\r\nHost: a\r\nUser-Agent: caf\xe9 "\\\r\nConnection: close\r\n\r\n');
   await rawRequest(server.port, 'GET /a"b\\c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
@@ -100,7 +110,10 @@ test('serve --access-log: combined lines a log tool can read, escaped and redact
   assert.equal(uploadLine?.[10], '-');
   const encoded = fields.find((f) => (f[4] ?? '').startsWith('GET /simple/demo-pkg/%0d%0a'));
   assert.equal(encoded?.[8], 'caf\\xe9 \\"\\\\');
-  assert.ok(fields.some((f) => f[4] === 'GET /a\\"b\\\\c HTTP/1.1' && f[5] === '404'), lines.join('\n'));
+  assert.ok(
+    fields.some((f) => f[4] === 'GET /a\\"b\\\\c HTTP/1.1' && f[5] === '404'),
+    lines.join('\n'),
+  );
   const output = server.output();
   for (const secret of ['hunter2', 'refpass', 'wrong-secret', 'the-token']) assert.ok(!output.includes(secret), `${secret} is never printed`);
   assert.match(output, /bob:\*\*\*@elsewhere\.test/);
@@ -127,18 +140,40 @@ test('serve --access-log --log-format json --workers 2: whole JSON lines from bo
   const before = await metricsOf(server);
   const requests = 200;
   // Long user agents: lines of ~1.5 KB, so that two processes writing at once would show any torn line.
-  await Promise.all(Array.from({ length: requests }, (_, i) => httpRequest(`${server.url}${i % 2 === 0 ? 'simple/demo-pkg/' : `demo-pkg/${WHEEL}`}`, { headers: { 'User-Agent': `agent-${i}-${'x'.repeat(1400)}`, Accept: JSON_TYPE } })));
+  await Promise.all(
+    Array.from({ length: requests }, (_, i) =>
+      httpRequest(`${server.url}${i % 2 === 0 ? 'simple/demo-pkg/' : `demo-pkg/${WHEEL}`}`, {
+        headers: { 'User-Agent': `agent-${i}-${'x'.repeat(1400)}`, Accept: JSON_TYPE },
+      }),
+    ),
+  );
   await eventually('a line per request', () => logLines(server).filter((line) => line.includes('"user_agent":"agent-')).length >= requests);
   const entries = logLines(server).map((line) => JSON.parse(line) as Record<string, unknown>);
   const ours = entries.filter((e) => String(e.user_agent).startsWith('agent-'));
   assert.equal(ours.length, requests);
   assert.deepEqual(new Set(ours.map((e) => e.route)), new Set(['page', 'file']));
   assert.ok(ours.every((e) => e.status === 200 && typeof e.duration === 'number' && e.cache === 'local' && e.aborted === false));
-  assert.deepEqual(Object.keys(ours[0] as object), ['time', 'client', 'user', 'method', 'url', 'protocol', 'status', 'bytes', 'referrer', 'user_agent', 'duration', 'cache', 'route', 'aborted']);
+  assert.deepEqual(Object.keys(ours[0] as object), [
+    'time',
+    'client',
+    'user',
+    'method',
+    'url',
+    'protocol',
+    'status',
+    'bytes',
+    'referrer',
+    'user_agent',
+    'duration',
+    'cache',
+    'route',
+    'aborted',
+  ]);
 
   const after = await metricsOf(server);
   assert.equal(after.value('dib_pypi_processes'), 2, 'both processes counted');
-  const served = (m: typeof after) => m.value('dib_pypi_http_requests_total', { route: 'page', code: '200' }) + m.value('dib_pypi_http_requests_total', { route: 'file', code: '200' });
+  const served = (m: typeof after) =>
+    m.value('dib_pypi_http_requests_total', { route: 'page', code: '200' }) + m.value('dib_pypi_http_requests_total', { route: 'file', code: '200' });
   assert.equal(served(after) - served(before), requests, 'the sum over both processes');
   assert.equal(after.value('dib_pypi_http_requests_total', { route: 'metrics', code: '200' }), 1, 'the first scrape, counted in whichever process answered it');
   assert.equal(after.value('dib_pypi_http_request_duration_seconds_count', { route: 'page' }), requests / 2);
@@ -207,7 +242,10 @@ test('as a cache: hits, misses and stale pages counted; upstream down is degrade
     .filter((f): f is RegExpExecArray => f !== null && (f[4] ?? '').startsWith('GET /simple/demo-pkg/'))
     .map((f) => f[10]);
   assert.deepEqual(cacheColumn, ['refreshed', 'miss', 'hit', 'stale']);
-  assert.ok(eventLines(server).some((line) => line.includes('upstream failed')), `the upstream failure on stderr, with a timestamp:\n${server.output()}`);
+  assert.ok(
+    eventLines(server).some((line) => line.includes('upstream failed')),
+    `the upstream failure on stderr, with a timestamp:\n${server.output()}`,
+  );
 
   const metrics = await metricsOf(server);
   assert.equal(metrics.value('dib_pypi_cache_requests_total', { kind: 'page', result: 'refreshed' }), 1);

@@ -25,7 +25,11 @@ function skipUnless(t: TestContext, problem: string | undefined): boolean {
 
 function pipInstall(indexUrl: string, target: string, ...args: string[]) {
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-  return execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...args], { env, extendEnv: false, reject: false, all: true });
+  return execa(
+    DEBIAN_PYTHON,
+    ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--disable-pip-version-check', '--index-url', indexUrl, '--target', target, ...args],
+    { env, extendEnv: false, reject: false, all: true },
+  );
 }
 
 /** Every file under `dir`, relative, sorted (state directory left out). */
@@ -42,7 +46,11 @@ function filesUnder(dir: string, at = ''): string[] {
 
 /** A hand-written PEP 691 project page of `files` (in the same directory), as a misbehaving index would serve it. */
 function writeJsonPage(dir: string, name: string, files: string[]): void {
-  const entries = files.map((path) => ({ filename: basename(path), url: basename(path), hashes: { sha256: createHash('sha256').update(readFileSync(path)).digest('hex') } }));
+  const entries = files.map((path) => ({
+    filename: basename(path),
+    url: basename(path),
+    hashes: { sha256: createHash('sha256').update(readFileSync(path)).digest('hex') },
+  }));
   writeFileSync(join(dir, 'index.json'), JSON.stringify({ meta: { 'api-version': '1.0' }, name, files: entries }));
 }
 
@@ -52,7 +60,7 @@ const pageFiles = async (url: string): Promise<string[]> => {
   return (JSON.parse(answer.body.toString()) as { files: { filename: string }[] }).files.map((f) => f.filename).sort();
 };
 
-test('two upstreams: a page that lists another project\'s file, or a private project\'s, never links, fetches or stores it; a re-index offers it nowhere', async () => {
+test("two upstreams: a page that lists another project's file, or a private project's, never links, fetches or stores it; a re-index offers it nowhere", async () => {
   await using dirA = makeTempDir('dib-pypi-inject-a-');
   await using dirB = makeTempDir('dib-pypi-inject-b-');
   await using work = makeTempDir('dib-pypi-inject-work-');
@@ -76,10 +84,16 @@ test('two upstreams: a page that lists another project\'s file, or a private pro
   await using upstreamB = await startFaultUpstream(dirB.path);
   await using cache = makeTempDir('dib-pypi-inject-cache-');
   const token = 'inject-token';
-  await using server = await startServe([cache.path, '--upstream', upstreamA.url, '--upstream', upstreamB.url, '--ttl', '0.2'], { env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: token }) });
+  await using server = await startServe([cache.path, '--upstream', upstreamA.url, '--upstream', upstreamB.url, '--ttl', '0.2'], {
+    env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: token }),
+  });
   const secret = readFileSync(await makeWheel(work.path, { name: 'secret-pkg', version: '1.0' }));
   const form = multipart({ fields: twineFields('secret-pkg', '1.0', secret), filename: 'secret_pkg-1.0-py3-none-any.whl', content: secret });
-  const uploaded = await httpRequest(`${server.url}legacy/`, { method: 'POST', body: form.body, headers: { 'Content-Type': form.contentType, Authorization: basicAuth('__token__', token) } });
+  const uploaded = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    body: form.body,
+    headers: { 'Content-Type': form.contentType, Authorization: basicAuth('__token__', token) },
+  });
   assert.equal(uploaded.status, 200, uploaded.body.toString());
 
   const foreign = basename(foreignWheel);
@@ -99,8 +113,22 @@ test('two upstreams: a page that lists another project\'s file, or a private pro
   assert.equal((await httpRequest(`${server.url}simple/victim/${basename(victimWheel)}`)).status, 200);
   assert.equal((await httpRequest(`${server.url}simple/other/other-1.0-py3-none-any.whl`)).status, 200);
   assert.equal((await httpRequest(`${server.url}simple/public-x/${basename(publicWheel)}`)).status, 200);
-  await eventually('the re-index', () => existsSync(join(cache.path, 'public-x', 'index.json')) && existsSync(join(cache.path, 'victim', 'index.json')) && existsSync(join(cache.path, 'other', 'index.json')));
-  assert.deepEqual(filesUnder(cache.path).filter((f) => f.endsWith('.whl')), ['other/other-1.0-py3-none-any.whl', 'public-x/public_x-1.0-py3-none-any.whl', 'secret-pkg/secret_pkg-1.0-py3-none-any.whl', 'victim/victim-1.0-py3-none-any.whl']);
+  await eventually(
+    'the re-index',
+    () =>
+      existsSync(join(cache.path, 'public-x', 'index.json')) &&
+      existsSync(join(cache.path, 'victim', 'index.json')) &&
+      existsSync(join(cache.path, 'other', 'index.json')),
+  );
+  assert.deepEqual(
+    filesUnder(cache.path).filter((f) => f.endsWith('.whl')),
+    [
+      'other/other-1.0-py3-none-any.whl',
+      'public-x/public_x-1.0-py3-none-any.whl',
+      'secret-pkg/secret_pkg-1.0-py3-none-any.whl',
+      'victim/victim-1.0-py3-none-any.whl',
+    ],
+  );
   assert.deepEqual(await pageFiles(`${server.url}simple/other/`), ['other-1.0-py3-none-any.whl'], "other's page: no version injected by victim's upstream");
   assert.deepEqual(await pageFiles(`${server.url}simple/secret-pkg/`), ['secret_pkg-1.0-py3-none-any.whl'], 'the private project: its upload only');
   assert.deepEqual(await pageFiles(`${server.url}simple/victim/`), [basename(victimWheel)]);
@@ -109,7 +137,7 @@ test('two upstreams: a page that lists another project\'s file, or a private pro
   assert.equal(log.split(`${secretName}: a file of secret-pkg, not of public-x`).length - 1, 1, `logged once:\n${log}`);
 });
 
-test("an sdist whose PKG-INFO names another project stays on the page its name says, in the cache and after a re-index", async () => {
+test('an sdist whose PKG-INFO names another project stays on the page its name says, in the cache and after a re-index', async () => {
   await using upstreamDir = makeTempDir('dib-pypi-pkginfo-upstream-');
   const dir = join(upstreamDir.path, 'foo-bar');
   // `foo-bar-1.0.tar.gz` on foo-bar's page, but its PKG-INFO says `foo`: read by that name it would be foo's version
@@ -120,20 +148,26 @@ test("an sdist whose PKG-INFO names another project stays on the page its name s
   await using upstream = await startFaultUpstream(upstreamDir.path);
   await using cache = makeTempDir('dib-pypi-pkginfo-cache-');
   await using server = await startServe([cache.path, '--upstream', upstream.url]);
-  assert.deepEqual(await pageFiles(`${server.url}simple/foo-bar/`), ['foo-bar-1.0.tar.gz', 'foo-bar-2.0.tar.gz'], 'both names are foo-bar\'s');
+  assert.deepEqual(await pageFiles(`${server.url}simple/foo-bar/`), ['foo-bar-1.0.tar.gz', 'foo-bar-2.0.tar.gz'], "both names are foo-bar's");
   for (const file of [foreign, own]) {
     const got = await httpRequest(`${server.url}simple/foo-bar/${basename(file)}`);
     assert.equal(got.status, 200);
     assert.ok(got.body.equals(readFileSync(file)));
   }
   await eventually('both sdists stored', () => filesUnder(cache.path).filter((f) => f.endsWith('.tar.gz')).length === 2);
-  assert.deepEqual(filesUnder(cache.path).filter((f) => f.endsWith('.tar.gz') || f.includes('.part')), ['foo-bar/foo-bar-1.0.tar.gz', 'foo-bar/foo-bar-2.0.tar.gz']);
+  assert.deepEqual(
+    filesUnder(cache.path).filter((f) => f.endsWith('.tar.gz') || f.includes('.part')),
+    ['foo-bar/foo-bar-1.0.tar.gz', 'foo-bar/foo-bar-2.0.tar.gz'],
+  );
   await server.stop();
   const indexed = runCli(['mirror', 'index', cache.path]);
   assert.equal(indexed.status, 0, indexed.stderr);
-  assert.equal(existsSync(join(cache.path, 'foo', 'index.json')), false, 'no page for foo: nothing of upstream\'s foo-bar shows there');
+  assert.equal(existsSync(join(cache.path, 'foo', 'index.json')), false, "no page for foo: nothing of upstream's foo-bar shows there");
   const page = JSON.parse(readFileSync(join(cache.path, 'foo-bar', 'index.json'), 'utf8')) as { files: { filename: string }[] };
-  assert.deepEqual(page.files.map((f) => f.filename), ['foo-bar-1.0.tar.gz', 'foo-bar-2.0.tar.gz']);
+  assert.deepEqual(
+    page.files.map((f) => f.filename),
+    ['foo-bar-1.0.tar.gz', 'foo-bar-2.0.tar.gz'],
+  );
 });
 
 test('upstream down or --offline: a page lists only the cached files, so pip installs the newest cached version', async (t) => {
@@ -152,7 +186,11 @@ test('upstream down or --offline: a page lists only the cached files, so pip ins
   assert.equal(util.exitCode, 0, util.all);
   const app = await pipInstall(`${server.url}simple/`, first.path, '--no-deps', 'acme-app');
   assert.equal(app.exitCode, 0, app.all);
-  assert.deepEqual(await pageFiles(`${server.url}simple/acme-util/`), ['acme_util-1.0-py3-none-any.whl', 'acme_util-1.1-py3-none-any.whl'], 'upstream up: every version, as before');
+  assert.deepEqual(
+    await pageFiles(`${server.url}simple/acme-util/`),
+    ['acme_util-1.0-py3-none-any.whl', 'acme_util-1.1-py3-none-any.whl'],
+    'upstream up: every version, as before',
+  );
   assert.ok(existsSync(join(cache.path, 'acme-util', 'acme_util-1.0-py3-none-any.whl')));
   assert.ok(!existsSync(join(cache.path, 'acme-util', 'acme_util-1.1-py3-none-any.whl')));
 
@@ -160,7 +198,10 @@ test('upstream down or --offline: a page lists only the cached files, so pip ins
   await upstream.close();
   const stale = await httpRequest(`${server.url}simple/acme-util/`, { headers: { Accept: PIP_ACCEPT } });
   assert.equal(stale.headers['x-dib-pypi-cache'], 'stale');
-  assert.deepEqual((JSON.parse(stale.body.toString()) as { files: { filename: string }[] }).files.map((f) => f.filename), ['acme_util-1.0-py3-none-any.whl']);
+  assert.deepEqual(
+    (JSON.parse(stale.body.toString()) as { files: { filename: string }[] }).files.map((f) => f.filename),
+    ['acme_util-1.0-py3-none-any.whl'],
+  );
   await using down = makeTempDir('dib-pypi-offline-down-');
   const whileDown = await pipInstall(`${server.url}simple/`, down.path, 'acme-app');
   assert.equal(whileDown.exitCode, 0, `upstream down: pip takes the cached acme-util 1.0:\n${whileDown.all}`);
@@ -239,7 +280,11 @@ test('--max-file-size and --max-page-size: too big is left off, refused or cut o
   const streamed = await httpRequest(`${htmlServer.url}simple/big-data/${big}`).catch((error: Error) => ({ status: -1, body: Buffer.alloc(0), error }));
   assert.ok(streamed.status !== 200 || streamed.body.length < blob.length, 'the client never gets the whole file');
   assert.equal((await httpRequest(`${htmlServer.url}simple/big-data/big_data-0.9-py3-none-any.whl`)).status, 200, 'a small file still comes, chunked');
-  assert.deepEqual(filesUnder(htmlCache.path).filter((f) => f.includes('big_data-1.0') || f.includes('.part')), [], 'nothing kept, no partial file');
+  assert.deepEqual(
+    filesUnder(htmlCache.path).filter((f) => f.includes('big_data-1.0') || f.includes('.part')),
+    [],
+    'nothing kept, no partial file',
+  );
   assert.match(htmlServer.output(), /more than 1000000 bytes sent/);
   await htmlServer.stop();
   upstream.htmlOnly = false;
@@ -255,5 +300,9 @@ test('--max-file-size and --max-page-size: too big is left off, refused or cut o
     const answer = await httpRequest(`${pageServer.url}${path}`);
     assert.equal(answer.status, 404, `${path}: not a redirect to a project page`);
   }
-  assert.equal([...upstream.hits.keys()].some((p) => p.includes('favicon') || p.includes('robots')), false, 'upstream not asked for web files');
+  assert.equal(
+    [...upstream.hits.keys()].some((p) => p.includes('favicon') || p.includes('robots')),
+    false,
+    'upstream not asked for web files',
+  );
 });

@@ -41,7 +41,12 @@ function skipUnless(t: TestContext, problem: string | undefined): boolean {
 const pipEnv = () => envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
 
 function pipInstall(indexUrl: string, target: string, ...packages: string[]) {
-  return execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', indexUrl, '--target', target, ...packages], { env: pipEnv(), extendEnv: false, reject: false, all: true });
+  return execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', indexUrl, '--target', target, ...packages], {
+    env: pipEnv(),
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
 }
 
 /** No temp or partial file anywhere in the cache. */
@@ -71,7 +76,11 @@ test('pip installs through the cache from real nginx; the cache is a mirror afte
   assert.equal(page.headers['content-type'], JSON_TYPE);
   assert.equal(page.headers['x-dib-pypi-cache'], 'refreshed');
   const listed = JSON.parse(page.body.toString()) as { files: { filename: string; url: string; hashes: { sha256: string }; 'core-metadata'?: unknown }[] };
-  assert.deepEqual(listed.files.map((f) => [f.filename, f.url]), [[DEMO, DEMO]], 'links point at this server (relative)');
+  assert.deepEqual(
+    listed.files.map((f) => [f.filename, f.url]),
+    [[DEMO, DEMO]],
+    'links point at this server (relative)',
+  );
   assert.ok(listed.files[0]?.['core-metadata'], 'PEP 658 metadata advertised as upstream does');
   assert.equal((await httpRequest(`${server.url}simple/demo-pkg/`)).headers['x-dib-pypi-cache'], 'hit');
 
@@ -80,7 +89,10 @@ test('pip installs through the cache from real nginx; the cache is a mirror afte
   assert.equal(install.exitCode, 0, install.all);
   assert.deepEqual(readFileSync(join(cache.path, 'demo-pkg', DEMO)), readFileSync(join(upstreamDir.path, 'demo-pkg', DEMO)));
   assert.ok(existsSync(join(cache.path, 'dep-lib', DEP)), 'dependencies are cached too');
-  await eventually('the cache to be re-indexed', () => existsSync(join(cache.path, 'big-data', 'index.html')) && readFileSync(join(cache.path, 'index.html'), 'utf8').includes('big-data'));
+  await eventually(
+    'the cache to be re-indexed',
+    () => existsSync(join(cache.path, 'big-data', 'index.html')) && readFileSync(join(cache.path, 'index.html'), 'utf8').includes('big-data'),
+  );
 
   // the cache's own index digests its pages, but its project pages also follow the upstream: the served root page drops the digest
   assert.match(readFileSync(join(cache.path, 'index.json'), 'utf8'), /^\{"meta":\{"_dib-pypi-pages":"[0-9a-f]{64}",/);
@@ -169,7 +181,10 @@ test('a download with wrong bytes or cut off by upstream keeps nothing; concurre
   for (const mode of ['wrong-bytes', 'cut', 'error-500'] as const) {
     upstream.mode = mode;
     const answer = await httpRequest(big).catch((error: Error) => ({ status: -1, body: Buffer.alloc(0), error }));
-    assert.ok(answer.status !== 200 || answer.body.length !== original.length || !answer.body.equals(original), `${mode}: the client must not get a whole, good-looking file`);
+    assert.ok(
+      answer.status !== 200 || answer.body.length !== original.length || !answer.body.equals(original),
+      `${mode}: the client must not get a whole, good-looking file`,
+    );
     assert.equal(existsSync(join(cache.path, 'big-data', 'big_data-1.0-py3-none-any.whl')), false, `${mode}: nothing kept`);
     assert.deepEqual(partials(cache.path), [], `${mode}: no partial file left`);
     assert.equal((await httpRequest(`${server.url}health`)).status, 200, `${mode}: the server survives`);
@@ -205,22 +220,42 @@ test('dependency confusion: a project with private uploads is served from here o
   await using server = await startServe([cache.path, '--upstream', upstream.url], { env });
   const content = readFileSync(await makeWheel(work.path, { name: 'demo-pkg', version: '0.1' }));
   const form = multipart({ fields: twineFields('demo-pkg', '0.1', content), filename: 'demo_pkg-0.1-py3-none-any.whl', content });
-  const uploaded = await httpRequest(`${server.url}legacy/`, { method: 'POST', body: form.body, headers: { 'Content-Type': form.contentType, Authorization: basicAuth('__token__', token) } });
+  const uploaded = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    body: form.body,
+    headers: { 'Content-Type': form.contentType, Authorization: basicAuth('__token__', token) },
+  });
   assert.equal(uploaded.status, 200, uploaded.body.toString());
   upstream.hits.clear();
-  const page = JSON.parse((await httpRequest(`${server.url}simple/demo-pkg/`, { headers: { Accept: JSON_TYPE } })).body.toString()) as { files: { filename: string }[] };
-  assert.deepEqual(page.files.map((f) => f.filename), ['demo_pkg-0.1-py3-none-any.whl'], 'only the private file');
+  const page = JSON.parse((await httpRequest(`${server.url}simple/demo-pkg/`, { headers: { Accept: JSON_TYPE } })).body.toString()) as {
+    files: { filename: string }[];
+  };
+  assert.deepEqual(
+    page.files.map((f) => f.filename),
+    ['demo_pkg-0.1-py3-none-any.whl'],
+    'only the private file',
+  );
   assert.equal((await httpRequest(`${server.url}simple/demo-pkg/${DEMO}`)).status, 404, "upstream's file is not reachable either");
   assert.equal(upstream.hits.size, 0, 'upstream is not even asked');
   await server.stop();
 
   await using allowed = await startServe([cache.path, '--upstream', upstream.url, '--allow-upstream', 'Demo_Pkg'], { env });
-  const merged = JSON.parse((await httpRequest(`${allowed.url}simple/demo-pkg/`, { headers: { Accept: JSON_TYPE } })).body.toString()) as { files: { filename: string }[] };
-  assert.deepEqual(merged.files.map((f) => f.filename), ['demo_pkg-0.1-py3-none-any.whl', DEMO], 'allowed: upstream files with the private ones');
+  const merged = JSON.parse((await httpRequest(`${allowed.url}simple/demo-pkg/`, { headers: { Accept: JSON_TYPE } })).body.toString()) as {
+    files: { filename: string }[];
+  };
+  assert.deepEqual(
+    merged.files.map((f) => f.filename),
+    ['demo_pkg-0.1-py3-none-any.whl', DEMO],
+    'allowed: upstream files with the private ones',
+  );
   // An upload to the allowed project shows on its merged page at once, not after the TTL (600 s here).
   const content2 = readFileSync(await makeWheel(work.path, { name: 'demo-pkg', version: '0.2' }));
   const form2 = multipart({ fields: twineFields('demo-pkg', '0.2', content2), filename: 'demo_pkg-0.2-py3-none-any.whl', content: content2 });
-  const uploaded2 = await httpRequest(`${allowed.url}legacy/`, { method: 'POST', body: form2.body, headers: { 'Content-Type': form2.contentType, Authorization: basicAuth('__token__', token) } });
+  const uploaded2 = await httpRequest(`${allowed.url}legacy/`, {
+    method: 'POST',
+    body: form2.body,
+    headers: { 'Content-Type': form2.contentType, Authorization: basicAuth('__token__', token) },
+  });
   assert.equal(uploaded2.status, 200, uploaded2.body.toString());
   upstream.hits.clear();
   for (const accept of [JSON_TYPE, 'text/html']) {

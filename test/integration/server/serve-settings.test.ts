@@ -41,7 +41,13 @@ test('serve --print-config: the effective settings, secrets redacted, as a file 
 
   // What it printed (without the redacted upstream) is a config file the server reads back.
   const again = join(dir.path, 'again.toml');
-  writeFileSync(again, printed.stdout.split('\n').filter((line) => !line.startsWith('upstream')).join('\n'));
+  writeFileSync(
+    again,
+    printed.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('upstream'))
+      .join('\n'),
+  );
   const reread = runCli(['serve', '--config', again, '--print-config'], { env: cleanEnv() });
   assert.equal(reread.status, 0, reread.stderr);
   assert.match(reread.stdout, /^ttl = "30"$/m);

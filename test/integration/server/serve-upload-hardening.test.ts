@@ -28,7 +28,11 @@ const TOKEN = 'pypi-token-hardening-0123456789';
 const PASSWORD = 'upload-s3cret-Pa55';
 
 function canRun(t: TestContext): boolean {
-  const problem = !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : process.platform !== 'linux' ? 'needs Linux (/proc)' : undefined;
+  const problem = !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
+    ? "htpasswd is missing: install Debian's apache2-utils"
+    : process.platform !== 'linux'
+      ? 'needs Linux (/proc)'
+      : undefined;
   if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
   return need(t, problem === undefined, problem ?? '');
 }
@@ -133,8 +137,14 @@ test('sdists are inspected like wheels: PKG-INFO must name the project and versi
   await using server = await startServe([mirror.path], { env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: TOKEN }) });
   const auth = basicAuth('__token__', TOKEN);
   const good = readFileSync(makeSdist(work.path, { name: 'sd', version: '1.0' }));
-  const goodZip = await zipOf([['sd-1.1/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '1.1' }))], ['sd-1.1/setup.py', Buffer.from('')]]);
-  const evilZip = await zipOf([['sd-2.9/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '2.9' }))], ['xx/evil', Buffer.from('x')]]);
+  const goodZip = await zipOf([
+    ['sd-1.1/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '1.1' }))],
+    ['sd-1.1/setup.py', Buffer.from('')],
+  ]);
+  const evilZip = await zipOf([
+    ['sd-2.9/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '2.9' }))],
+    ['xx/evil', Buffer.from('x')],
+  ]);
   const traversalZip = Buffer.from(evilZip.toString('latin1').replaceAll('xx/evil', '../evil'), 'latin1');
   const sdist = (spec: Parameters<typeof makeSdist>[1]) => readFileSync(makeSdist(join(work.path, spec.version), spec));
   const refused: [string, string, Buffer, RegExp][] = [
@@ -143,12 +153,22 @@ test('sdists are inspected like wheels: PKG-INFO must name the project and versi
     ['2.2', 'sd-2.2.tar.gz', sdist({ name: 'sd', version: '2.2', metadataName: 'other-project' }), /names project "other-project"/],
     ['2.3', 'sd-2.3.tar.gz', sdist({ name: 'sd', version: '2.3', metadata: renderMetadata({ name: 'sd', version: '9.9' }) }), /has version "9\.9"/],
     ['2.4', 'sd-2.4.tar.gz', sdist({ name: 'sd', version: '2.4', omitMetadata: true }), /no PKG-INFO/],
-    ['2.5', 'sd-2.5.tar.gz', sdist({ name: 'sd', version: '2.5', metadata: `Metadata-Version: 2.1\nName: sd\nVersion: 2.5\n\n${'x'.repeat(33 * 1024 * 1024)}` }), /more than the \d+ allowed/],
+    [
+      '2.5',
+      'sd-2.5.tar.gz',
+      sdist({ name: 'sd', version: '2.5', metadata: `Metadata-Version: 2.1\nName: sd\nVersion: 2.5\n\n${'x'.repeat(33 * 1024 * 1024)}` }),
+      /more than the \d+ allowed/,
+    ],
     ['2.6', 'sd-2.6.tar.gz', sdistWith('2.6', [makeTar([['../evil', Buffer.from('x')]]).subarray(0, 2048)]), /unsafe member name/],
     ['2.7', 'sd-2.7.tar.gz', sdistWith('2.7', [linkHeader('sd-2.7/passwd', '2', '/etc/passwd')]), /links outside/],
     ['2.8', 'sd-2.8.tar.gz', sdistWith('2.8', [linkHeader('sd-2.8/dev', '3', '')]), /device or FIFO/],
     // Each link alone stays inside; through the ones before it, `c` points above the archive (Python's data filter refuses it too).
-    ['2.81', 'sd-2.81.tar.gz', sdistWith('2.81', [linkHeader('sd-2.81/a', '2', '.'), linkHeader('sd-2.81/b', '2', 'a/..'), linkHeader('sd-2.81/c', '2', 'b/../b/..')]), /sd-2\.81\/c links outside/],
+    [
+      '2.81',
+      'sd-2.81.tar.gz',
+      sdistWith('2.81', [linkHeader('sd-2.81/a', '2', '.'), linkHeader('sd-2.81/b', '2', 'a/..'), linkHeader('sd-2.81/c', '2', 'b/../b/..')]),
+      /sd-2\.81\/c links outside/,
+    ],
     ['2.82', 'sd-2.82.tar.gz', sdistWith('2.82', [linkHeader('sd-2.82/a', '2', 'b'), linkHeader('sd-2.82/b', '2', 'a')]), /symlink loop/],
     ['2.9', 'sd-2.9.zip', traversalZip, /invalid relative path/],
     ['3.0', 'sd-3.0.zip', Buffer.from('PK\u0003\u0004 not really'), /not a readable zip/],
@@ -169,18 +189,27 @@ test('sdists are inspected like wheels: PKG-INFO must name the project and versi
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
 });
 
-test('an upload\'s .tar.gz that inflates past the limit is refused (a gzip bomb), read in a stream', async () => {
+test("an upload's .tar.gz that inflates past the limit is refused (a gzip bomb), read in a stream", async () => {
   await using work = makeTempDir('dib-pypi-harden-bomb-');
   const zeros = Buffer.alloc(64 * 1024 * 1024);
   const path = join(work.path, 'sd-1.0.tar.gz');
-  writeFileSync(path, gzipSync(makeTar([['sd-1.0/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '1.0' }))], ['sd-1.0/zeros', zeros]]), { level: 1 }));
+  writeFileSync(
+    path,
+    gzipSync(
+      makeTar([
+        ['sd-1.0/PKG-INFO', Buffer.from(renderMetadata({ name: 'sd', version: '1.0' }))],
+        ['sd-1.0/zeros', zeros],
+      ]),
+      { level: 1 },
+    ),
+  );
   const parsed = parseDistFilename('sd-1.0.tar.gz') ?? assert.fail();
   const whole = await inspectDistribution(path, parsed, path, { strict: true });
   assert.equal(whole.core?.name, 'sd', 'under the limit: read whole');
   await assert.rejects(inspectDistribution(path, parsed, path, { strict: true, maxInflatedBytes: 4 * 1024 * 1024 }), /inflates to more than 4194304 bytes/);
 });
 
-test('500 uploads cut off mid-body leave the server\'s descriptors where they were and no .part file', async (t) => {
+test("500 uploads cut off mid-body leave the server's descriptors where they were and no .part file", async (t) => {
   if (!canRun(t)) return;
   await using mirror = makeTempDir('dib-pypi-harden-abort-');
   await using work = makeTempDir('dib-pypi-harden-abort-work-');
@@ -200,7 +229,10 @@ test('500 uploads cut off mid-body leave the server\'s descriptors where they we
   };
   // Warm up (the first upload loads the inspection code), then measure.
   await cutOff();
-  assert.equal((await post(server.url, { name: 'cut', version: '1.0', filename: 'cut-1.0-py3-none-any.whl', content, auth: basicAuth('__token__', TOKEN) })).status, 200);
+  assert.equal(
+    (await post(server.url, { name: 'cut', version: '1.0', filename: 'cut-1.0-py3-none-any.whl', content, auth: basicAuth('__token__', TOKEN) })).status,
+    200,
+  );
   await eventually('the warm-up settles', () => partFiles(mirror.path).length === 0);
   await delay(500);
   const before = fdTargets(server.pid);
@@ -209,14 +241,21 @@ test('500 uploads cut off mid-body leave the server\'s descriptors where they we
     await eventually('the descriptors go back to where they were', () => openFds(server.pid) === before.length, 10_000);
   } catch (error) {
     const after = fdTargets(server.pid);
-    assert.fail(`${(error as Error).message}: new ${JSON.stringify(after.filter((fd) => !before.includes(fd)))}, gone ${JSON.stringify(before.filter((fd) => !after.includes(fd)))}`);
+    assert.fail(
+      `${(error as Error).message}: new ${JSON.stringify(after.filter((fd) => !before.includes(fd)))}, gone ${JSON.stringify(before.filter((fd) => !after.includes(fd)))}`,
+    );
   }
   await eventually('no .part file is left', () => partFiles(mirror.path).length === 0, 10_000);
   assert.equal((await httpRequest(`${server.url}health`)).status, 200);
 });
 
 /** Send a request head announcing `announced` bytes, then push body bytes until the server closes; what happened. */
-async function floodBody(port: number, headers: string, announced: number, requestLine = 'POST /legacy/'): Promise<{ status: number; answerMs: number; written: number; retryAfter?: string }> {
+async function floodBody(
+  port: number,
+  headers: string,
+  announced: number,
+  requestLine = 'POST /legacy/',
+): Promise<{ status: number; answerMs: number; written: number; retryAfter?: string }> {
   const socket: Socket = connect({ port, host: '127.0.0.1' });
   socket.on('error', () => undefined);
   await once(socket, 'connect');
@@ -228,7 +267,9 @@ async function floodBody(port: number, headers: string, announced: number, reque
     response += chunk.toString('latin1');
   });
   const closed = new Promise<void>((done) => socket.once('close', () => done()));
-  socket.write(`${requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${headers}\r\n`);
+  socket.write(
+    `${requestLine} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${headers}\r\n`,
+  );
   const chunk = Buffer.alloc(1024 * 1024, 0x61);
   let written = 0;
   let isClosed = false;
@@ -274,12 +315,37 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
     const socket = connect({ port: server.port, host: '127.0.0.1' });
     socket.on('error', () => undefined);
     await once(socket, 'connect');
-    socket.write(`POST /legacy/ HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${authorization}\r\n`);
+    socket.write(
+      `POST /legacy/ HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nContent-Type: multipart/form-data; boundary=xyz\r\nContent-Length: ${announced}\r\n${authorization}\r\n`,
+    );
     const [first] = (await once(socket, 'data')) as [Buffer];
     assert.match(first.toString('latin1'), new RegExp(`^HTTP/1\\.1 ${status} `), `${status}: ${first.toString('latin1')}`);
     socket.destroy();
   }
-  const viaCurl = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', `__token__:${TOKEN}`, '-H', 'Expect: 100-continue', '-F', ':action=file_upload', '-F', 'name=cont', '-F', 'version=1.0', '-F', `content=@${await makeWheel(work.path, { name: 'cont', version: '1.0' })};filename=cont-1.0-py3-none-any.whl`, `${server.url}legacy/`], { reject: false });
+  const viaCurl = await execa(
+    'curl',
+    [
+      '-sS',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '-u',
+      `__token__:${TOKEN}`,
+      '-H',
+      'Expect: 100-continue',
+      '-F',
+      ':action=file_upload',
+      '-F',
+      'name=cont',
+      '-F',
+      'version=1.0',
+      '-F',
+      `content=@${await makeWheel(work.path, { name: 'cont', version: '1.0' })};filename=cont-1.0-py3-none-any.whl`,
+      `${server.url}legacy/`,
+    ],
+    { reject: false },
+  );
   assert.equal(viaCurl.stdout, '200', `curl with Expect: 100-continue: ${viaCurl.stdout} ${viaCurl.stderr}`);
 
   // Bodies no route reads are not read either: a POST elsewhere, a PUT.
@@ -295,11 +361,19 @@ test('credentials are checked before the body is read: a 300 MB POST without or 
     assert.ok(read < 16 * 1024 * 1024, `${requestLine}: the server read ${read} bytes`);
   }
   // A header too big to be a credential is refused by node's parser; the server stays up.
-  const huge = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: `Basic ${'A'.repeat(20_000)}` }, body: Buffer.from('x') }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
+  const huge = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    headers: { Authorization: `Basic ${'A'.repeat(20_000)}` },
+    body: Buffer.from('x'),
+  }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
   assert.ok(huge.status === 431 || huge.status === -1, `a 20 KB Authorization header: ${huge.status}`);
   const weird = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: 'Basic \u00ff\u00fe==' }, body: Buffer.from('x') });
   assert.equal(weird.status, 401);
-  const noBoundary = await httpRequest(`${server.url}legacy/`, { method: 'POST', headers: { Authorization: basicAuth('__token__', TOKEN), 'Content-Type': 'multipart/form-data' }, body: Buffer.from('x') });
+  const noBoundary = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    headers: { Authorization: basicAuth('__token__', TOKEN), 'Content-Type': 'multipart/form-data' },
+    body: Buffer.from('x'),
+  });
   assert.equal(noBoundary.status, 400);
   assert.equal((await httpRequest(`${server.url}health`)).status, 200);
 
@@ -325,7 +399,14 @@ test('no user names by timing; 10 failed logins a minute per address, then 429 w
   const content = readFileSync(await makeWheel(work.path, { name: 'timed', version: '1.0' }));
   const attempt = async (user: string, password: string, from: string) => {
     const started = process.hrtime.bigint();
-    const answer = await post(server.url, { name: 'timed', version: '1.0', filename: 'timed-1.0-py3-none-any.whl', content, auth: basicAuth(user, password), from });
+    const answer = await post(server.url, {
+      name: 'timed',
+      version: '1.0',
+      filename: 'timed-1.0-py3-none-any.whl',
+      content,
+      auth: basicAuth(user, password),
+      from,
+    });
     return { status: answer.status, ms: Number(process.hrtime.bigint() - started) / 1e6, answer };
   };
   const known: number[] = [];
@@ -348,7 +429,7 @@ test('no user names by timing; 10 failed logins a minute per address, then 429 w
   assert.equal((await attempt('alice', PASSWORD, '127.0.4.2')).status, 200, 'another address is not limited');
 });
 
-test('serve warns when the htpasswd users\' bcrypt costs differ (timing would tell them apart); --max-login-failures needs uploads', async (t) => {
+test("serve warns when the htpasswd users' bcrypt costs differ (timing would tell them apart); --max-login-failures needs uploads", async (t) => {
   if (!canRun(t)) return;
   await using work = makeTempDir('dib-pypi-harden-costs-');
   const path = htpasswdFile(work.path, 5);
@@ -374,7 +455,14 @@ test('password checks run off the event loop: small downloads stay fast while ba
   const attackers = Array.from({ length: 6 }, async (_, a) => {
     for (let i = 0; !stop; i++) {
       // 9 tries per address: under the failed-login limit, every one costs a bcrypt check.
-      await post(server.url, { name: 'small', version: '2.0', filename: 'small-2.0-py3-none-any.whl', content, auth: basicAuth('alice', `guess-${i}`), from: `127.0.${10 + a}.${1 + Math.floor(i / 9)}` });
+      await post(server.url, {
+        name: 'small',
+        version: '2.0',
+        filename: 'small-2.0-py3-none-any.whl',
+        content,
+        auth: basicAuth('alice', `guess-${i}`),
+        from: `127.0.${10 + a}.${1 + Math.floor(i / 9)}`,
+      });
       checks++;
     }
   });
@@ -404,7 +492,10 @@ test('one file per normalised name and version: NewPkg-1.0 then newpkg-01.0 is 4
   const auth = basicAuth('__token__', TOKEN);
   const wheel = async (name: string, version: string, dir: string) => {
     const fileName = `${name}-${version}-py3-none-any.whl`;
-    return { filename: fileName, content: readFileSync(await makeWheel(join(work.path, dir), { name, version, fileName, distInfoName: `${name}-${version}` })) };
+    return {
+      filename: fileName,
+      content: readFileSync(await makeWheel(join(work.path, dir), { name, version, fileName, distInfoName: `${name}-${version}` })),
+    };
   };
   const first = await wheel('NewPkg', '1.0', 'a');
   assert.equal((await post(server.url, { name: 'NewPkg', version: '1.0', ...first, auth })).status, 200);
@@ -416,19 +507,43 @@ test('one file per normalised name and version: NewPkg-1.0 then newpkg-01.0 is 4
   for (let round = 0; round < 5; round++) {
     const a = await wheel('RacePkg', `2.${round}`, `ra${round}`);
     const b = await wheel('racepkg', `2.${round}.0`, `rb${round}`);
-    const answers = await Promise.all([post(server.url, { name: 'RacePkg', version: `2.${round}`, ...a, auth }), post(server.url, { name: 'racepkg', version: `2.${round}.0`, ...b, auth })]);
+    const answers = await Promise.all([
+      post(server.url, { name: 'RacePkg', version: `2.${round}`, ...a, auth }),
+      post(server.url, { name: 'racepkg', version: `2.${round}.0`, ...b, auth }),
+    ]);
     assert.deepEqual(answers.map((x) => x.status).sort(), [200, 409], `round ${round}: ${answers.map((x) => x.body.toString()).join(' | ')}`);
   }
   assert.equal(readdirSync(join(mirror.path, 'racepkg')).filter((name) => name.endsWith('.whl')).length, 5);
 
   // The form's fields are capped as a whole (200 fields of 1 MiB would be 200 MiB held per upload).
-  const bigForm = multipart({ fields: { ...twineFields('demo', '1.0', first.content), description: 'd'.repeat(1024 * 1024 - 100), summary: 's'.repeat(1024 * 1024 - 100), keywords: 'k'.repeat(1024 * 1024 - 100), author: 'a'.repeat(1024 * 1024 - 100), license: 'l'.repeat(1024 * 1024 - 100) }, filename: 'demo-1.0-py3-none-any.whl', content: first.content });
-  const tooBig = await httpRequest(`${server.url}legacy/`, { method: 'POST', body: bigForm.body, headers: { 'Content-Type': bigForm.contentType, Authorization: auth } }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
+  const bigForm = multipart({
+    fields: {
+      ...twineFields('demo', '1.0', first.content),
+      description: 'd'.repeat(1024 * 1024 - 100),
+      summary: 's'.repeat(1024 * 1024 - 100),
+      keywords: 'k'.repeat(1024 * 1024 - 100),
+      author: 'a'.repeat(1024 * 1024 - 100),
+      license: 'l'.repeat(1024 * 1024 - 100),
+    },
+    filename: 'demo-1.0-py3-none-any.whl',
+    content: first.content,
+  });
+  const tooBig = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    body: bigForm.body,
+    headers: { 'Content-Type': bigForm.contentType, Authorization: auth },
+  }).catch((error: Error) => ({ status: -1, body: Buffer.from(error.message) }));
   assert.ok(tooBig.status === 413 || tooBig.status === -1, `5 MiB of fields: ${tooBig.status} ${tooBig.body.toString()}`);
   assert.deepEqual(partFiles(mirror.path), []);
 
   const accented = await wheel('demo', '1.0', 'c');
-  const nonAscii = await post(server.url, { name: 'demo', version: '1.0', filename: 'demo-1.0-py3-none-linux_x86_64\u00e9.whl', content: accented.content, auth });
+  const nonAscii = await post(server.url, {
+    name: 'demo',
+    version: '1.0',
+    filename: 'demo-1.0-py3-none-linux_x86_64\u00e9.whl',
+    content: accented.content,
+    auth,
+  });
   assert.equal(nonAscii.status, 400, nonAscii.body.toString());
   const verify = runCli(['mirror', 'verify', mirror.path]);
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);

@@ -21,7 +21,11 @@ const PASSWORD = 'upload-s3cret-Pa55';
 const TOKEN = 'pypi-token-0123456789abcdef';
 
 function canRun(t: TestContext): boolean {
-  const problem = !hasCommand('twine') ? "twine is missing: install Debian's twine" : !hasCommand('htpasswd', ['-nbB', 'a', 'b']) ? "htpasswd is missing: install Debian's apache2-utils" : undefined;
+  const problem = !hasCommand('twine')
+    ? "twine is missing: install Debian's twine"
+    : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
+      ? "htpasswd is missing: install Debian's apache2-utils"
+      : undefined;
   if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
   return need(t, problem === undefined, problem ?? '');
 }
@@ -38,7 +42,12 @@ async function twine(url: string, user: string, password: string, files: string[
   // TWINE_* and keyring from this machine must not answer for us.
   const env: Record<string, string> = { ...envWithoutPip(process.env), PYTHON_KEYRING_BACKEND: 'keyring.backends.null.Keyring' };
   for (const name of Object.keys(env)) if (name.startsWith('TWINE_')) delete env[name];
-  return execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', url, '-u', user, '-p', password, ...files], { env, extendEnv: false, reject: false, all: true });
+  return execa('twine', ['upload', '--non-interactive', '--disable-progress-bar', '--repository-url', url, '-u', user, '-p', password, ...files], {
+    env,
+    extendEnv: false,
+    reject: false,
+    all: true,
+  });
 }
 
 test('twine uploads with good credentials; bad or no credentials are 403/401 and write nothing; no overwrite', async (t) => {
@@ -56,7 +65,10 @@ test('twine uploads with good credentials; bad or no credentials are 403/401 and
   assert.match(bad.all ?? '', /403/);
   const unknown = await twine(`${server.url}legacy/`, 'mallory', PASSWORD, [wheel]);
   assert.notEqual(unknown.exitCode, 0);
-  const anonymous = await httpRequest(server.url, { method: 'POST', ...withForm(await readFileSync(wheel), 'private-pkg', '1.0', 'private_pkg-1.0-py3-none-any.whl') });
+  const anonymous = await httpRequest(server.url, {
+    method: 'POST',
+    ...withForm(await readFileSync(wheel), 'private-pkg', '1.0', 'private_pkg-1.0-py3-none-any.whl'),
+  });
   assert.equal(anonymous.status, 401);
   assert.match(String(anonymous.headers['www-authenticate']), /^Basic /);
   assert.deepEqual(listTree(mirror.path), before, 'refused uploads wrote nothing');
@@ -67,9 +79,17 @@ test('twine uploads with good credentials; bad or no credentials are 403/401 and
   assert.ok(stored.includes('private_pkg-1.0-py3-none-any.whl') && stored.includes('private_pkg-1.0.tar.gz'), stored.join(' '));
   assert.deepEqual(readFileSync(join(mirror.path, 'private-pkg', 'private_pkg-1.0-py3-none-any.whl')), readFileSync(wheel));
   // The page is re-indexed before the answer: it lists both files at once, JSON with upload-time (PEP 700).
-  const page = JSON.parse((await httpRequest(`${server.url}simple/private-pkg/`, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })).body.toString()) as { files: { filename: string; 'upload-time'?: string }[] };
-  assert.deepEqual(page.files.map((f) => f.filename), ['private_pkg-1.0-py3-none-any.whl', 'private_pkg-1.0.tar.gz']);
-  assert.ok(page.files.every((f) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(f['upload-time'] ?? '')), JSON.stringify(page));
+  const page = JSON.parse(
+    (await httpRequest(`${server.url}simple/private-pkg/`, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })).body.toString(),
+  ) as { files: { filename: string; 'upload-time'?: string }[] };
+  assert.deepEqual(
+    page.files.map((f) => f.filename),
+    ['private_pkg-1.0-py3-none-any.whl', 'private_pkg-1.0.tar.gz'],
+  );
+  assert.ok(
+    page.files.every((f) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(f['upload-time'] ?? '')),
+    JSON.stringify(page),
+  );
   assert.match((await httpRequest(server.url)).body.toString(), /private-pkg/, 'the root page lists the new project');
 
   const again = await twine(server.url, 'alice', PASSWORD, [wheel]);
@@ -80,7 +100,11 @@ test('twine uploads with good credentials; bad or no credentials are 403/401 and
 
   await using target = makeTempDir('dib-pypi-upload-target-');
   const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-  const install = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target.path, 'private.pkg'], { env, extendEnv: false, reject: false, all: true });
+  const install = await execa(
+    DEBIAN_PYTHON,
+    ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target.path, 'private.pkg'],
+    { env, extendEnv: false, reject: false, all: true },
+  );
   assert.equal(install.exitCode, 0, install.all);
   const verify = runCli(['mirror', 'verify', mirror.path]);
   assert.equal(verify.status, 0, verify.stdout + verify.stderr);
@@ -122,10 +146,18 @@ test('uploads that lie, escape or are broken get 400 and leave nothing; the toke
     const answer = await post(form);
     assert.equal(answer.status, 400, `${why}: ${answer.body.toString()}`);
   }
-  const notForm = await httpRequest(`${server.url}legacy/`, { method: 'POST', body: Buffer.from('{}'), headers: { 'Content-Type': 'application/json', Authorization: basicAuth('__token__', TOKEN) } });
+  const notForm = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    body: Buffer.from('{}'),
+    headers: { 'Content-Type': 'application/json', Authorization: basicAuth('__token__', TOKEN) },
+  });
   assert.equal(notForm.status, 400);
   const after = listTree(mirror.path).filter((line) => !line.includes('.dib-pypi/uploads'));
-  assert.deepEqual(after, before.filter((line) => !line.includes('.dib-pypi/uploads')), 'nothing kept');
+  assert.deepEqual(
+    after,
+    before.filter((line) => !line.includes('.dib-pypi/uploads')),
+    'nothing kept',
+  );
   assert.deepEqual(readdirSync(join(mirror.path, '.dib-pypi', 'uploads')), [], `no temp file left: ${listTree(mirror.path).join('\n')}`);
 
   assert.equal((await post(withForm(content, 'demo', '1.0', 'demo-1.0-py3-none-any.whl'))).status, 200);
@@ -176,16 +208,26 @@ test('load: 64 connections of page and file requests while uploads run: no error
   const uploads = Promise.all(
     wheels.map(async (content, i) => {
       const form = withForm(content, 'loaded', `1.${i}`, `loaded-1.${i}-py3-none-any.whl`);
-      return httpRequest(`${server.url}legacy/`, { method: 'POST', body: form.body, headers: { ...form.headers, Authorization: basicAuth('__token__', TOKEN) } });
+      return httpRequest(`${server.url}legacy/`, {
+        method: 'POST',
+        body: form.body,
+        headers: { ...form.headers, Authorization: basicAuth('__token__', TOKEN) },
+      });
     }),
   );
   const [result, answers] = await Promise.all([load, uploads]);
-  assert.deepEqual(answers.map((a) => a.status), wheels.map(() => 200), answers.map((a) => a.body.toString()).join(''));
+  assert.deepEqual(
+    answers.map((a) => a.status),
+    wheels.map(() => 200),
+    answers.map((a) => a.body.toString()).join(''),
+  );
   assert.equal(result.errors, 0, 'connection errors');
   assert.equal(result.timeouts, 0);
   assert.ok(result['5xx'] === 0, `${result['5xx']} 5xx answers`);
   assert.ok(result.requests.total >= 20_000, `only ${result.requests.total} requests`);
-  const page = JSON.parse((await httpRequest(`${server.url}simple/loaded/`, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })).body.toString()) as { files: unknown[] };
+  const page = JSON.parse(
+    (await httpRequest(`${server.url}simple/loaded/`, { headers: { Accept: 'application/vnd.pypi.simple.v1+json' } })).body.toString(),
+  ) as { files: unknown[] };
   assert.equal(page.files.length, wheels.length, 'every upload is on the page');
   assert.equal(existsSync(join(mirror.path, 'loaded', 'loaded-1.11-py3-none-any.whl')), true);
   const verify = runCli(['mirror', 'verify', mirror.path]);

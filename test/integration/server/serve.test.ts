@@ -51,7 +51,11 @@ test('serve answers pages by Accept (as nginx does) at / and /simple/, with ETag
         const what = `GET ${prefix}${path} Accept: ${accept ?? '(none)'}`;
         assert.equal(got.status, 200, what);
         assert.deepEqual(got.body, onDisk(page), `${what}: expected index.${page}`);
-        assert.match(String(got.headers['content-type']), page === 'json' ? /^application\/vnd\.pypi\.simple\.v1\+json$/ : /^(text\/html; charset=utf-8|application\/vnd\.pypi\.simple\.v1\+html)$/, what);
+        assert.match(
+          String(got.headers['content-type']),
+          page === 'json' ? /^application\/vnd\.pypi\.simple\.v1\+json$/ : /^(text\/html; charset=utf-8|application\/vnd\.pypi\.simple\.v1\+html)$/,
+          what,
+        );
         assert.match(String(got.headers.vary), /Accept/, what);
       }
     }
@@ -60,7 +64,10 @@ test('serve answers pages by Accept (as nginx does) at / and /simple/, with ETag
   assert.equal(json.headers['content-type'], JSON_TYPE, '?format=json');
   const parsed = JSON.parse(json.body.toString()) as { name: string; files: { filename: string }[] };
   assert.equal(parsed.name, 'demo-pkg');
-  assert.deepEqual(parsed.files.map((f) => f.filename), [WHEEL]);
+  assert.deepEqual(
+    parsed.files.map((f) => f.filename),
+    [WHEEL],
+  );
 
   const first = await httpRequest(`${base}/simple/`, { headers: { Accept: PIP_ACCEPT } });
   const etag = String(first.headers.etag);
@@ -188,17 +195,57 @@ test('real pip installs and downloads through serve: JSON pages (Debian pip 23.0
 
   for (const python of [DEBIAN_PYTHON, 'python3']) {
     await using target = makeTempDir('dib-pypi-serve-target-');
-    const install = await execa(python, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${server.url}simple/`, '--target', target.path, 'Demo_Pkg', 'zope.interface.thing', 'big-data'], { env, extendEnv: false, reject: false, all: true });
+    const install = await execa(
+      python,
+      [
+        '-m',
+        'pip',
+        'install',
+        '--isolated',
+        '--no-cache-dir',
+        '--index-url',
+        `${server.url}simple/`,
+        '--target',
+        target.path,
+        'Demo_Pkg',
+        'zope.interface.thing',
+        'big-data',
+      ],
+      { env, extendEnv: false, reject: false, all: true },
+    );
     assert.equal(install.exitCode, 0, `${python}: pip install from ${server.url}simple/ failed:\n${install.all}`);
     await using downloads = makeTempDir('dib-pypi-serve-dl-');
-    const download = await execa(python, ['-m', 'pip', 'download', '--isolated', '--no-cache-dir', '--no-deps', '--no-binary', ':all:', '--no-build-isolation', '--index-url', server.url, '-d', downloads.path, 'sdist-only'], { env, extendEnv: false, reject: false, all: true });
+    const download = await execa(
+      python,
+      [
+        '-m',
+        'pip',
+        'download',
+        '--isolated',
+        '--no-cache-dir',
+        '--no-deps',
+        '--no-binary',
+        ':all:',
+        '--no-build-isolation',
+        '--index-url',
+        server.url,
+        '-d',
+        downloads.path,
+        'sdist-only',
+      ],
+      { env, extendEnv: false, reject: false, all: true },
+    );
     if (python === DEBIAN_PYTHON) assert.equal(download.exitCode, 0, `pip download failed:\n${download.all}`);
   }
   assert.match(server.output(), /"GET \/simple\/demo-pkg\/ HTTP\/1\.1" 200 /);
   assert.match(server.output(), /"GET \/simple\/dep-lib\/dep_lib-1\.2-py3-none-any\.whl HTTP\/1\.1" 200 /);
 
   await using target = makeTempDir('dib-pypi-serve-target-');
-  const html = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', htmlServer.url, '--target', target.path, 'html-only'], { env, extendEnv: false, reject: false, all: true });
+  const html = await execa(
+    DEBIAN_PYTHON,
+    ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', htmlServer.url, '--target', target.path, 'html-only'],
+    { env, extendEnv: false, reject: false, all: true },
+  );
   assert.equal(html.exitCode, 0, `pip install from an HTML-only tree failed:\n${html.all}`);
   assert.match(htmlServer.output(), /"GET \/html-only\/ HTTP\/1\.1" 200 /);
 });
@@ -241,7 +288,11 @@ test('serve --nginx-conf: real nginx with the generated config negotiates as ser
     if (!canPip(t, await debianPipProblem())) return;
     await using target = makeTempDir('dib-pypi-serve-nginx-target-');
     const env = envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' });
-    const install = await execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${base}/simple/`, '--target', target.path, 'demo-pkg'], { env, extendEnv: false, reject: false, all: true });
+    const install = await execa(
+      DEBIAN_PYTHON,
+      ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${base}/simple/`, '--target', target.path, 'demo-pkg'],
+      { env, extendEnv: false, reject: false, all: true },
+    );
     assert.equal(install.exitCode, 0, install.all);
   } finally {
     nginx.kill('SIGQUIT');
@@ -283,7 +334,18 @@ test('curl sees the headers a PEP 691 client and a cache need', async (t) => {
   assert.match(head.stdout, /^Vary: Accept, Accept-Encoding\r?$/m);
   const etag = /^ETag: (.+?)\r?$/m.exec(head.stdout)?.[1];
   assert.ok(etag, head.stdout);
-  const conditional = await execa('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-H', `Accept: ${PIP_ACCEPT}`, '-H', `If-None-Match: ${etag}`, `${server.url}simple/demo-pkg/`]);
+  const conditional = await execa('curl', [
+    '-sS',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '-H',
+    `Accept: ${PIP_ACCEPT}`,
+    '-H',
+    `If-None-Match: ${etag}`,
+    `${server.url}simple/demo-pkg/`,
+  ]);
   assert.equal(conditional.stdout, '304');
   const compressed = await execa('curl', ['-sS', '--compressed', '-D', '-', '-o', '/dev/null', `${server.url}simple/`]);
   assert.match(compressed.stdout, /^Content-Encoding: gzip\r?$/m);

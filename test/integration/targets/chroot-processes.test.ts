@@ -46,7 +46,10 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 /** Start `dib-pypi chroot ROOT -- sh -c SCRIPT`, wait for its sleep to run inside the root, then SIGKILL dib-pypi. Returns the sleep's pid. */
 async function killChrootLeavingSleep(f: FixtureRoot, script: string): Promise<number> {
-  const child = spawn(process.execPath, ['--', BIN, 'chroot', f.root, '--state-dir', f.state, '--mirror', f.outside, '--offline', '--', 'sh', '-c', script], { env: cleanEnv(), stdio: 'ignore' });
+  const child = spawn(process.execPath, ['--', BIN, 'chroot', f.root, '--state-dir', f.state, '--mirror', f.outside, '--offline', '--', 'sh', '-c', script], {
+    env: cleanEnv(),
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   await until(() => processesInRoot(f.root).some((p) => p.comm === 'sleep'), 'sleep inside the root');
   child.kill('SIGKILL');
@@ -68,7 +71,10 @@ describe('processes left inside the root after dib-pypi chroot was killed', () =
     const pid = await killChrootLeavingSleep(f, 'cd /tmp/pypi && exec sleep 300');
     try {
       const mounts = mountsAtOrBelow(f.root);
-      assert.ok(mounts.some((m) => m.endsWith('/tmp/pypi')), 'the killed run left no mounts');
+      assert.ok(
+        mounts.some((m) => m.endsWith('/tmp/pypi')),
+        'the killed run left no mounts',
+      );
       const journal = join(stateDirOf(f.state, f.root), 'journal');
       const journalBefore = readFileSync(journal);
       const etcBefore = listTree(join(f.root, 'etc'));
@@ -78,7 +84,9 @@ describe('processes left inside the root after dib-pypi chroot was killed', () =
       assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
       assert.match(
         refused.stderr,
-        new RegExp(`^dib-pypi: error: cannot restore ${f.root}: process ${pid} \\(sleep\\) still runs inside it and holds /tmp/pypi; nothing was changed\\. Stop them, or run: dib-pypi restore --root ${f.root} --kill-processes\\n$`),
+        new RegExp(
+          `^dib-pypi: error: cannot restore ${f.root}: process ${pid} \\(sleep\\) still runs inside it and holds /tmp/pypi; nothing was changed\\. Stop them, or run: dib-pypi restore --root ${f.root} --kill-processes\\n$`,
+        ),
       );
       assert.deepEqual(mountsAtOrBelow(f.root), mounts, 'a mount went');
       assert.deepEqual(readFileSync(journal), journalBefore, 'the journal changed');
@@ -105,7 +113,10 @@ describe('processes left inside the root after dib-pypi chroot was killed', () =
     try {
       const restored = runCli(['restore', '--root', f.root, '--state-dir', f.state]);
       assert.equal(restored.status, 0, restored.stderr);
-      assert.match(restored.stderr, new RegExp(`warning: still running inside ${f.root}: ${pid} \\(sleep\\); they may change it again \\(dib-pypi restore --kill-processes stops them\\)`));
+      assert.match(
+        restored.stderr,
+        new RegExp(`warning: still running inside ${f.root}: ${pid} \\(sleep\\); they may change it again \\(dib-pypi restore --kill-processes stops them\\)`),
+      );
       assert.ok(isAlive(pid), 'restore stopped a process without being asked');
       assert.deepEqual(mountsAtOrBelow(f.root), []);
       assert.deepEqual(listTree(f.root), before);
@@ -120,16 +131,43 @@ describe('processes CMD leaves behind', () => {
     if (!available(t)) return;
     using f = makeSleepRoot();
     const before = listTree(f.root);
-    const result = spawnSync(process.execPath, ['--', BIN, 'chroot', f.root, '--state-dir', f.state, '--mirror', f.outside, '--offline', '--', 'sh', '-c', 'cd /tmp/pypi && sleep 300 >/dev/null 2>&1 &'], {
-      env: cleanEnv(),
-      encoding: 'utf8',
-    });
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--',
+        BIN,
+        'chroot',
+        f.root,
+        '--state-dir',
+        f.state,
+        '--mirror',
+        f.outside,
+        '--offline',
+        '--',
+        'sh',
+        '-c',
+        'cd /tmp/pypi && sleep 300 >/dev/null 2>&1 &',
+      ],
+      {
+        env: cleanEnv(),
+        encoding: 'utf8',
+      },
+    );
     const sleeper = processesInRoot(f.root).find((p) => p.comm === 'sleep');
     try {
       assert.ok(sleeper, 'no sleep left inside the root');
       assert.equal(result.status, 1, result.stderr);
-      assert.match(result.stderr, new RegExp(`^dib-pypi: error: cannot restore ${f.root}: process ${sleeper.pid} \\(sleep\\) still runs inside it and holds (/dev, )?/tmp/pypi; nothing was changed\\. Stop them, or run: dib-pypi restore --root ${f.root} --kill-processes\\n$`, 'm'));
-      assert.ok(mountsAtOrBelow(f.root).some((m) => m.endsWith('/tmp/pypi')), 'half-restored: the mirror was unmounted');
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^dib-pypi: error: cannot restore ${f.root}: process ${sleeper.pid} \\(sleep\\) still runs inside it and holds (/dev, )?/tmp/pypi; nothing was changed\\. Stop them, or run: dib-pypi restore --root ${f.root} --kill-processes\\n$`,
+          'm',
+        ),
+      );
+      assert.ok(
+        mountsAtOrBelow(f.root).some((m) => m.endsWith('/tmp/pypi')),
+        'half-restored: the mirror was unmounted',
+      );
       const restored = runCli(['restore', '--root', f.root, '--state-dir', f.state, '--kill-processes']);
       assert.equal(restored.status, 0, restored.stderr);
       assert.deepEqual(mountsAtOrBelow(f.root), []);
@@ -142,7 +180,10 @@ describe('processes CMD leaves behind', () => {
 
 describe('restore on a path that is not there', () => {
   test('one line naming it, never a stack trace', () => {
-    for (const args of [['restore', '--root', '/no/such/path'], ['restore', '--root', '/no/such/path', '--kill-processes']]) {
+    for (const args of [
+      ['restore', '--root', '/no/such/path'],
+      ['restore', '--root', '/no/such/path', '--kill-processes'],
+    ]) {
       const result = runCli(args);
       assert.equal(result.status, 2);
       assert.equal(result.stderr, 'dib-pypi: error: --root: cannot use "/no/such/path": no such directory\n');

@@ -69,7 +69,17 @@ describe('dib-pypi chroot', () => {
   test('installs offline from the mirror at file:///tmp/pypi, then leaves the root as it was', async (t) => {
     await withChrootFixture(t, async ({ root, mirror, state }) => {
       const before = listing(root);
-      const result = chrootOffline(root, state, mirror, ['python3', '-m', 'pip', 'install', '--no-cache-dir', '--break-system-packages', '--no-build-isolation', 'APP_core', 'only.sdist']);
+      const result = chrootOffline(root, state, mirror, [
+        'python3',
+        '-m',
+        'pip',
+        'install',
+        '--no-cache-dir',
+        '--break-system-packages',
+        '--no-build-isolation',
+        'APP_core',
+        'only.sdist',
+      ]);
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.match(result.stdout, /Looking in indexes: file:\/\/\/tmp\/pypi/);
       assert.match(result.stdout, /Successfully installed app-core-1\.0 only-sdist-0\.5 zope-interface-thing-2\.1|Successfully installed .*app[-_.]core-1\.0/i);
@@ -80,7 +90,10 @@ describe('dib-pypi chroot', () => {
       const after = listing(root);
       const changed = after.filter((line) => !before.includes(line)).map((l) => l.split(' ')[0]);
       assert.ok(!changed.some((p) => /pip\.conf|pydistutils|"tmp\/pypi/.test(p as string)), changed.join('\n'));
-      assert.ok(changed.some((p) => /dist-packages\/app_core/.test(p as string)), 'the package was not installed');
+      assert.ok(
+        changed.some((p) => /dist-packages\/app_core/.test(p as string)),
+        'the package was not installed',
+      );
     });
   });
 
@@ -98,14 +111,40 @@ describe('dib-pypi chroot', () => {
     });
   });
 
-  test('--json: one object on stdout (command, exit code, mounts, what was configured and restored); CMD\'s output on stderr', async (t) => {
+  test("--json: one object on stdout (command, exit code, mounts, what was configured and restored); CMD's output on stderr", async (t) => {
     await withChrootFixture(t, async ({ root, mirror, state }) => {
       const before = listing(root);
-      const args = ['--net', '--', process.execPath, '--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--offline', '--json', '--', 'sh', '-c', 'echo from-cmd; exit 3'];
+      const args = [
+        '--net',
+        '--',
+        process.execPath,
+        '--',
+        BIN,
+        'chroot',
+        root,
+        '--state-dir',
+        state,
+        '--mirror',
+        mirror,
+        '--offline',
+        '--json',
+        '--',
+        'sh',
+        '-c',
+        'echo from-cmd; exit 3',
+      ];
       const result = spawnSync('unshare', args, { env: cleanEnv(), encoding: 'utf8' });
       assert.equal(result.status, 3, result.stderr);
       assert.match(result.stderr, /^from-cmd$/m);
-      const report = JSON.parse(result.stdout) as { command: string[]; root: string; exitCode: number; mounts: { target: string; kind: string; source?: string }[]; configured: string[]; restored: string[]; warnings: string[] };
+      const report = JSON.parse(result.stdout) as {
+        command: string[];
+        root: string;
+        exitCode: number;
+        mounts: { target: string; kind: string; source?: string }[];
+        configured: string[];
+        restored: string[];
+        warnings: string[];
+      };
       assert.deepEqual(report.command, ['sh', '-c', 'echo from-cmd; exit 3']);
       assert.equal(report.root, root);
       assert.equal(report.exitCode, 3);
@@ -128,7 +167,10 @@ describe('dib-pypi chroot', () => {
     test(`${signal} reaches CMD; the root is restored and unmounted`, async (t) => {
       await withChrootFixture(t, async ({ root, mirror, state }) => {
         const before = listing(root);
-        const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '60'], { env: cleanEnv(), stdio: 'ignore' });
+        const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '60'], {
+          env: cleanEnv(),
+          stdio: 'ignore',
+        });
         const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
         await mirrorMounted(root);
         assert.ok(mountsUnder(root).length > 0, 'the mirror was never mounted');
@@ -145,7 +187,10 @@ describe('dib-pypi chroot', () => {
   test('after dib-pypi itself is killed (SIGKILL), restore --root unmounts and restores', async (t) => {
     await withChrootFixture(t, async ({ root, mirror, state }) => {
       const before = listing(root);
-      const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '3'], { env: cleanEnv(), stdio: 'ignore' });
+      const child = spawn(process.execPath, ['--', BIN, 'chroot', root, '--state-dir', state, '--mirror', mirror, '--', 'sleep', '3'], {
+        env: cleanEnv(),
+        stdio: 'ignore',
+      });
       const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
       await mirrorMounted(root);
       child.kill('SIGKILL');

@@ -15,7 +15,8 @@ import { isRequired, need } from '../../helpers/require.js';
 const LONG = { timeout: 20 * 60_000 };
 
 function canRun(t: TestContext): boolean {
-  const problem = dibProblem() ?? builtCliProblem() ?? (upstreamPypiElement() === undefined ? "upstream's pypi element is missing (python3-diskimage-builder)" : undefined);
+  const problem =
+    dibProblem() ?? builtCliProblem() ?? (upstreamPypiElement() === undefined ? "upstream's pypi element is missing (python3-diskimage-builder)" : undefined);
   if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
   return need(t, problem === undefined, problem ?? '');
 }

@@ -61,7 +61,10 @@ test('the Debian mirror comes from deb822 sources: the suite itself, never debia
     '',
   ].join('\n');
   const sources = parseDeb822Sources(text);
-  assert.deepEqual(sources.map((s) => s.uri), ['http://mirror.invalid/debian-security', 'https://other.invalid/node', 'http://mirror.invalid/debian/']);
+  assert.deepEqual(
+    sources.map((s) => s.uri),
+    ['http://mirror.invalid/debian-security', 'https://other.invalid/node', 'http://mirror.invalid/debian/'],
+  );
   assert.deepEqual(debianMirror(sources), { url: 'http://mirror.invalid/debian' });
   assert.equal(debianMirror(sources.slice(0, 2)), undefined);
 });
@@ -79,7 +82,7 @@ test('a fresh root has Debian python3 and pip, runnable chrooted with /proc moun
   t.diagnostic(`extracted ${fresh.root} in ${seconds(Date.now() - started)}`);
   const { root } = fresh;
   assert.ok(root.startsWith('/var/tmp/'));
-  assert.equal(statSync(root).mode & 0o7777, 0o755, 'the root directory gets the tarball\'s mode, not mkdtemp\'s 0700');
+  assert.equal(statSync(root).mode & 0o7777, 0o755, "the root directory gets the tarball's mode, not mkdtemp's 0700");
   assert.ok(lstatSync(join(root, 'usr/bin/python3')).isSymbolicLink());
   assert.ok(existsSync(join(root, 'usr/lib/python3/dist-packages/pip')));
   assert.match(readFileSync(join(root, 'etc/os-release'), 'utf8'), /VERSION_CODENAME=bookworm/);
@@ -94,7 +97,10 @@ test('a fresh root has Debian python3 and pip, runnable chrooted with /proc moun
   // No trace of the build host.
   assert.equal(readFileSync(join(root, 'etc/hostname'), 'utf8'), 'localhost\n');
   assert.equal(readFileSync(join(root, 'etc/resolv.conf'), 'utf8'), '');
-  assert.deepEqual(readdirSync(join(root, 'var/cache/apt/archives')).filter((n) => n.endsWith('.deb')), []);
+  assert.deepEqual(
+    readdirSync(join(root, 'var/cache/apt/archives')).filter((n) => n.endsWith('.deb')),
+    [],
+  );
 
   const pip = inRoot(root, ['/usr/bin/python3', '-m', 'pip', '--version']);
   assert.equal(pip.status, 0, pip.stderr);
@@ -156,7 +162,7 @@ test('dispose leaves nothing behind, and unmounts what a test left mounted insid
   // (Not a listing of /var/tmp: other test processes may be making roots there meanwhile.)
 });
 
-test('concurrent processes build a cached file once, and clear a crashed build\'s work dir', { timeout: 60_000 }, async (t) => {
+test("concurrent processes build a cached file once, and clear a crashed build's work dir", { timeout: 60_000 }, async (t) => {
   if (!canRun(t)) return;
   mkdirSync(CACHE_DIR, { recursive: true });
   const dir = mkdtempSync(join(CACHE_DIR, 'build-once-test-'));

@@ -24,8 +24,8 @@ const STATE_ROOT = '/var/lib/dib-pypi';
 const PIP_USER = 'dib-pypi-test-pip-user';
 const FAIL_LATER = 'dib-pypi-test-fail-later';
 
-const USER_PIP_CONF = '# the user\'s own pip.conf, kept in the image\n[global]\ntimeout = 61\n';
-const USER_DISTUTILS = '# the user\'s own distutils config\n[easy_install]\nindex_url = https://example.invalid/simple\n';
+const USER_PIP_CONF = "# the user's own pip.conf, kept in the image\n[global]\ntimeout = 61\n";
+const USER_DISTUTILS = "# the user's own distutils config\n[easy_install]\nindex_url = https://example.invalid/simple\n";
 const PLANT = {
   '/root/.pip/pip.conf': { content: USER_PIP_CONF, mode: 0o600 },
   '/root/.pydistutils.cfg': { content: USER_DISTUTILS, mode: 0o640 },
@@ -72,7 +72,12 @@ function writeTestElements(dir: string): void {
 /** Paths of pip and distutils config, backups and logs in `listing` that neither the bookworm base nor the planting put there. */
 async function strayPaths(listing: Map<string, TarEntry>): Promise<string[]> {
   const before = await base();
-  return [...listing.keys()].filter((p) => !before.has(p) && !(p in PLANT) && /(^|\/)(pip\.conf|pip\.log|\.pydistutils\.cfg|pydistutils\.cfg)$|\.orig$|^\/tmp\/pypi(\/|$)|^\/etc\/xdg\/pip(\/|$)|^\/root\/\.config\/pip(\/|$)/.test(p));
+  return [...listing.keys()].filter(
+    (p) =>
+      !before.has(p) &&
+      !(p in PLANT) &&
+      /(^|\/)(pip\.conf|pip\.log|\.pydistutils\.cfg|pydistutils\.cfg)$|\.orig$|^\/tmp\/pypi(\/|$)|^\/etc\/xdg\/pip(\/|$)|^\/root\/\.config\/pip(\/|$)/.test(p),
+  );
 }
 
 /** The packages pip installed, as the image has them. */
@@ -82,7 +87,11 @@ function assertInstalled(listing: Map<string, TarEntry>): void {
     assert.deepEqual(found, [`/usr/local/lib/python3.11/dist-packages/${module}/__init__.py`], module);
   }
   const distInfos = [...listing.keys()].filter((p) => /^\/usr\/local\/lib\/python3\.11\/dist-packages\/[^/]+\.dist-info\/METADATA$/.test(p));
-  assert.deepEqual(distInfos.map((p) => normalizeProjectName((p.split('/')[6] as string).replace(/\.dist-info$/, ''))).sort(), ['app-core-1-0', 'only-sdist-0-5', 'zope-interface-thing-2-1']);
+  assert.deepEqual(distInfos.map((p) => normalizeProjectName((p.split('/')[6] as string).replace(/\.dist-info$/, ''))).sort(), [
+    'app-core-1-0',
+    'only-sdist-0-5',
+    'zope-interface-thing-2-1',
+  ]);
 }
 
 /** pip's `Successfully installed` line names the three projects (as the request or metadata spells them). */
@@ -103,56 +112,63 @@ function assertUserFiles(listing: Map<string, TarEntry>): void {
   }
 }
 
-test('our pypi element in a real offline DIB build: pip installs from $DIB_IMAGE_CACHE/pypi/mirror, the image keeps the user\'s files and nothing of ours', LONG, async (t) => {
-  if (!canRun(t)) return;
-  await using elements = makeTempDir('dib-pypi-elements-');
-  await using cache = makeTempDir('dib-pypi-image-cache-');
-  writeTestElements(elements.path);
-  // The element's mirror source: `$DIB_IMAGE_CACHE/pypi/mirror` (the harness's own DIB_IMAGE_CACHE
-  // is a directory it makes inside the build's work dir; env overrides it, as here).
-  const mirror = join(cache.path, 'pypi', 'mirror');
-  await makeElementMirror(mirror);
-  const mirrorBefore = readdirSync(mirror, { recursive: true }).map(String).sort();
-  const stateBefore = stateRootListing();
+test(
+  "our pypi element in a real offline DIB build: pip installs from $DIB_IMAGE_CACHE/pypi/mirror, the image keeps the user's files and nothing of ours",
+  LONG,
+  async (t) => {
+    if (!canRun(t)) return;
+    await using elements = makeTempDir('dib-pypi-elements-');
+    await using cache = makeTempDir('dib-pypi-image-cache-');
+    writeTestElements(elements.path);
+    // The element's mirror source: `$DIB_IMAGE_CACHE/pypi/mirror` (the harness's own DIB_IMAGE_CACHE
+    // is a directory it makes inside the build's work dir; env overrides it, as here).
+    const mirror = join(cache.path, 'pypi', 'mirror');
+    await makeElementMirror(mirror);
+    const mirrorBefore = readdirSync(mirror, { recursive: true }).map(String).sort();
+    const stateBefore = stateRootListing();
 
-  await using build = await buildImage({
-    elements: ['pypi', PIP_USER],
-    extraElementsPaths: [OUR_ELEMENTS, elements.path],
-    env: { DIB_IMAGE_CACHE: cache.path, DIB_PYPI_BIN: BIN },
-    args: ['--offline'],
-    plant: PLANT,
-  });
-  report(t, 'our element, offline build', build);
-  assert.equal(build.exitCode, 0, tail(build));
-  assert.match(build.log, /Build completed successfully/);
-  assert.match(build.log, new RegExp(`Copying hooks ${OUR_ELEMENTS}/pypi/extra-data\\.d/50-pypi-configure`), 'the pypi element of this project, not DIB\'s');
-  assert.match(build.log, /Looking in indexes: file:\/\/\/tmp\/pypi/);
-  assertPipInstalled(build.log);
-  assert.match(build.log, /DIB-PYPI-TEST imported/);
-  assert.match(build.log, /DIB-PYPI-TEST mirror mounted: ro[,\s]/);
-  assert.match(build.log, /DIB-PYPI-TEST mirror read-only/);
-  // post-root.d put every file it wrote back and unmounted the mirror before DIB's own clean-up.
-  assert.match(build.log, /restored \S+\/mnt: unmounted \/tmp\/pypi, .*\/etc\/pip\.conf/);
+    await using build = await buildImage({
+      elements: ['pypi', PIP_USER],
+      extraElementsPaths: [OUR_ELEMENTS, elements.path],
+      env: { DIB_IMAGE_CACHE: cache.path, DIB_PYPI_BIN: BIN },
+      args: ['--offline'],
+      plant: PLANT,
+    });
+    report(t, 'our element, offline build', build);
+    assert.equal(build.exitCode, 0, tail(build));
+    assert.match(build.log, /Build completed successfully/);
+    assert.match(build.log, new RegExp(`Copying hooks ${OUR_ELEMENTS}/pypi/extra-data\\.d/50-pypi-configure`), "the pypi element of this project, not DIB's");
+    assert.match(build.log, /Looking in indexes: file:\/\/\/tmp\/pypi/);
+    assertPipInstalled(build.log);
+    assert.match(build.log, /DIB-PYPI-TEST imported/);
+    assert.match(build.log, /DIB-PYPI-TEST mirror mounted: ro[,\s]/);
+    assert.match(build.log, /DIB-PYPI-TEST mirror read-only/);
+    // post-root.d put every file it wrote back and unmounted the mirror before DIB's own clean-up.
+    assert.match(build.log, /restored \S+\/mnt: unmounted \/tmp\/pypi, .*\/etc\/pip\.conf/);
 
-  // Nothing stays mounted, below the build or on the mirror; the mirror is as it was; no journal stays.
-  assert.deepEqual(build.mountsLeft, []);
-  assert.deepEqual(build.loopsLeft, []);
-  assert.deepEqual(mountsAtOrUnder(cache.path), []);
-  assert.deepEqual(readdirSync(mirror, { recursive: true }).map(String).sort(), mirrorBefore);
-  assert.deepEqual(readdirSync(join(build.workDir, 'tmp')), [], 'DIB removed its build dir, and our journal in it');
-  assert.deepEqual(stateRootListing(), stateBefore, `nothing new in ${STATE_ROOT}`);
+    // Nothing stays mounted, below the build or on the mirror; the mirror is as it was; no journal stays.
+    assert.deepEqual(build.mountsLeft, []);
+    assert.deepEqual(build.loopsLeft, []);
+    assert.deepEqual(mountsAtOrUnder(cache.path), []);
+    assert.deepEqual(readdirSync(mirror, { recursive: true }).map(String).sort(), mirrorBefore);
+    assert.deepEqual(readdirSync(join(build.workDir, 'tmp')), [], 'DIB removed its build dir, and our journal in it');
+    assert.deepEqual(stateRootListing(), stateBefore, `nothing new in ${STATE_ROOT}`);
 
-  const listing = await listTar(build.tar);
-  assertInstalled(listing);
-  assertUserFiles(listing);
-  assert.deepEqual(await strayPaths(listing), [], 'no pip.conf, .pydistutils.cfg, *.orig, pip.log or /tmp/pypi of ours');
-  assert.ok(!listing.has('/etc/pip.conf') && !(await base()).has('/etc/pip.conf'), '/etc/pip.conf was absent and stays absent');
-  assert.ok(!(await base()).has('/tmp/pypi') && !listing.has('/tmp/pypi'), 'no /tmp/pypi (it did not exist before)');
-  assert.deepEqual([...listing.keys()].filter((p) => p.startsWith('/tmp/')), []);
-  assert.equal(entry(listing, '/root/.pip').mode, 0o755, 'the planted parent, as it was');
-});
+    const listing = await listTar(build.tar);
+    assertInstalled(listing);
+    assertUserFiles(listing);
+    assert.deepEqual(await strayPaths(listing), [], 'no pip.conf, .pydistutils.cfg, *.orig, pip.log or /tmp/pypi of ours');
+    assert.ok(!listing.has('/etc/pip.conf') && !(await base()).has('/etc/pip.conf'), '/etc/pip.conf was absent and stays absent');
+    assert.ok(!(await base()).has('/tmp/pypi') && !listing.has('/tmp/pypi'), 'no /tmp/pypi (it did not exist before)');
+    assert.deepEqual(
+      [...listing.keys()].filter((p) => p.startsWith('/tmp/')),
+      [],
+    );
+    assert.equal(entry(listing, '/root/.pip').mode, 0o755, 'the planted parent, as it was');
+  },
+);
 
-test('our pypi element when a later element\'s install.d fails: the build fails, nothing stays mounted, no journal is left', LONG, async (t) => {
+test("our pypi element when a later element's install.d fails: the build fails, nothing stays mounted, no journal is left", LONG, async (t) => {
   if (!canRun(t)) return;
   await using elements = makeTempDir('dib-pypi-elements-');
   await using cache = makeTempDir('dib-pypi-image-cache-');
@@ -185,7 +201,13 @@ test('our pypi element when a later element\'s install.d fails: the build fails,
   assert.deepEqual(mountsAtOrUnder(cache.path), []);
   assert.deepEqual(readdirSync(join(build.workDir, 'tmp')), [], 'the build dir (and the journal in it) is gone');
   assert.deepEqual(stateRootListing(), stateBefore, `no journal in ${STATE_ROOT}`);
-  assert.deepEqual(readdirSync(build.workDir, { recursive: true }).map(String).filter((p) => /dib-pypi(\/|$)/.test(p) && !p.startsWith('elements')), [], 'no dib-pypi state anywhere in the work dir');
+  assert.deepEqual(
+    readdirSync(build.workDir, { recursive: true })
+      .map(String)
+      .filter((p) => /dib-pypi(\/|$)/.test(p) && !p.startsWith('elements')),
+    [],
+    'no dib-pypi state anywhere in the work dir',
+  );
 });
 
 test('our pypi element with DIB_PYPI_MIRROR_URL at an http mirror (nginx) instead of the mounted one', LONG, async (t) => {
@@ -212,7 +234,8 @@ test('our pypi element with DIB_PYPI_MIRROR_URL at an http mirror (nginx) instea
   assert.match(build.log, /DIB-PYPI-TEST mirror not mounted/);
   assertPipInstalled(build.log);
   const log = server.accessLog();
-  for (const path of ['/app-core/', '/zope-interface-thing/', '/only-sdist/']) assert.match(log, new RegExp(`GET ${path} 200`), `nginx served ${path}:\n${log}`);
+  for (const path of ['/app-core/', '/zope-interface-thing/', '/only-sdist/'])
+    assert.match(log, new RegExp(`GET ${path} 200`), `nginx served ${path}:\n${log}`);
   assert.deepEqual(build.mountsLeft, []);
 
   const listing = await listTar(build.tar);

@@ -7,7 +7,20 @@ import { existsSync, linkSync, mkdirSync, readdirSync, readlinkSync, symlinkSync
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { mountsAtOrUnder } from '../../helpers/debootstrap-root.js';
-import { BASE_ELEMENT, buildImage, dibProblem, isBuildNoise, listTar, loopDevicesUnder, sha256Of, stableListing, upstreamPypiElement, writeElement, type BuiltImage, type TarEntry } from '../../helpers/dib.js';
+import {
+  BASE_ELEMENT,
+  buildImage,
+  dibProblem,
+  isBuildNoise,
+  listTar,
+  loopDevicesUnder,
+  sha256Of,
+  stableListing,
+  upstreamPypiElement,
+  writeElement,
+  type BuiltImage,
+  type TarEntry,
+} from '../../helpers/dib.js';
 import { makeWheel, writeSimpleIndex } from '../../helpers/make-dist.js';
 import { makeTempDir } from '../../helpers/python.js';
 import { isRequired, need } from '../../helpers/require.js';
@@ -55,7 +68,11 @@ test('listTar reads what GNU tar writes (gnu and posix formats): types, modes, o
     const made = spawnSync('tar', [`--format=${format}`, '--numeric-owner', '--owner=0', '--group=42', '-C', tree, '-cf', tar, '.'], { encoding: 'utf8' });
     assert.equal(made.status, 0, made.stderr);
     const listing = await listTar(tar);
-    assert.deepEqual(listing.get('/etc/app/conf'), { ...listing.get('/etc/app/conf'), type: 'file', mode: 0o640, size: 6, uid: 0, gid: 42, sha256: sha256Of('a = 1\n') }, format);
+    assert.deepEqual(
+      listing.get('/etc/app/conf'),
+      { ...listing.get('/etc/app/conf'), type: 'file', mode: 0o640, size: 6, uid: 0, gid: 42, sha256: sha256Of('a = 1\n') },
+      format,
+    );
     assert.equal(listing.get(`/${long}`)?.sha256, sha256Of('long\n'), format);
     assert.equal(listing.get('/empty')?.sha256, sha256Of(''), format);
     assert.equal(listing.get('/suid')?.mode, 0o4755, format);
@@ -144,10 +161,17 @@ test('disk-image-create builds a tar image from the cached bookworm root: instal
   assert.equal(entry(listing, '/usr/bin/passwd').mode & 0o4000, 0o4000);
   assert.equal(entry(listing, '/etc/shadow').gid, 42);
   assert.equal(entry(listing, '/etc/fstab').type, 'file', 'the block device layer writes /etc/fstab');
-  assert.equal(entry(listing, '/etc/resolv.conf').size, 0, 'DIB put the root\'s own resolv.conf back');
+  assert.equal(entry(listing, '/etc/resolv.conf').size, 0, "DIB put the root's own resolv.conf back");
   assert.ok(!listing.has('/etc/resolv.conf.ORIG'));
-  assert.deepEqual([...listing.keys()].filter((p) => p.startsWith('/tmp/')), [], 'DIB empties /tmp (no in_target.d)');
-  assert.deepEqual([...listing.keys()].filter((p) => p.startsWith('/proc/') || p.startsWith('/sys/')), []);
+  assert.deepEqual(
+    [...listing.keys()].filter((p) => p.startsWith('/tmp/')),
+    [],
+    'DIB empties /tmp (no in_target.d)',
+  );
+  assert.deepEqual(
+    [...listing.keys()].filter((p) => p.startsWith('/proc/') || p.startsWith('/sys/')),
+    [],
+  );
   assert.ok(!listing.has(`/${BASE_ELEMENT}`));
 
   const workDir = build.workDir;
@@ -234,7 +258,10 @@ test("Debian's upstream pypi element works in the harness: a file:// mirror from
   const listing = await listTar(build.tar);
   assert.ok(listing.has('/opt/dib-pypi-demo/dib_pypi_demo/__init__.py'));
   // What upstream wrote for the install (--offline: no public index; trusted-host of a file:// URL is None).
-  assert.equal(entry(listing, '/root/dib-pypi-saw-pip.conf').sha256, sha256Of('[global]\nlog = /root/pip.log\nindex-url = file:///tmp/pypi\ntrusted-host =  None\n'));
+  assert.equal(
+    entry(listing, '/root/dib-pypi-saw-pip.conf').sha256,
+    sha256Of('[global]\nlog = /root/pip.log\nindex-url = file:///tmp/pypi\ntrusted-host =  None\n'),
+  );
   // post-install put the user's pip.conf back; the user's .pydistutils.cfg stays renamed (upstream defect).
   assert.equal(entry(listing, '/root/.pip/pip.conf').sha256, sha256Of(original));
   assert.ok(!listing.has('/root/.pip/pip.conf.orig'));
@@ -255,19 +282,23 @@ test('a build killed on timeout: the harness undoes the mounts DIB left and disp
   const build = await buildImage({ elements: ['dib-pypi-test-sleep'], extraElementsPaths: [elements.path], env: {}, timeoutMs: 8000 });
   try {
     report(t, 'killed build', build);
-    t.diagnostic(`left by the killed DIB: ${build.mountsLeft.length} mounts (${build.mountsLeft.map((m) => m.slice(build.workDir.length)).join(', ')}), ${build.loopsLeft.length} loop devices`);
+    t.diagnostic(
+      `left by the killed DIB: ${build.mountsLeft.length} mounts (${build.mountsLeft.map((m) => m.slice(build.workDir.length)).join(', ')}), ${build.loopsLeft.length} loop devices`,
+    );
     assert.equal(build.timedOut, true);
     assert.equal(build.exitCode, 128 + 9);
     assert.deepEqual(mountsAtOrUnder(build.workDir), [], 'undone right after the kill');
     assert.deepEqual(loopDevicesUnder(build.workDir), []);
     // Nothing still runs in the chroot (the whole process group was killed: sudo, chroot, the hook).
-    const inside = readdirSync('/proc').filter((pid) => /^\d+$/.test(pid)).filter((pid) => {
-      try {
-        return readlinkSync(`/proc/${pid}/root`).startsWith(build.workDir);
-      } catch {
-        return false;
-      }
-    });
+    const inside = readdirSync('/proc')
+      .filter((pid) => /^\d+$/.test(pid))
+      .filter((pid) => {
+        try {
+          return readlinkSync(`/proc/${pid}/root`).startsWith(build.workDir);
+        } catch {
+          return false;
+        }
+      });
     assert.deepEqual(inside, []);
   } finally {
     await build[Symbol.asyncDispose]();

@@ -42,7 +42,12 @@ test('hasValuesOf: known flags of the right type, required and defaulted ones pr
 
 test('parseArgsOptions: the spec without help and required, as parseArgs takes it; what it parses passes hasValuesOf', () => {
   const options = parseArgsOptions(demo.options);
-  assert.deepEqual(options, { name: { type: 'string' }, tag: { type: 'string', multiple: true, short: 't' }, home: { type: 'string', default: '/root' }, dry: { type: 'boolean' } });
+  assert.deepEqual(options, {
+    name: { type: 'string' },
+    tag: { type: 'string', multiple: true, short: 't' },
+    home: { type: 'string', default: '/root' },
+    dry: { type: 'boolean' },
+  });
   const { values } = parseArgs({ args: ['--name', 'n', '-t', 'a', '--tag=b', '--dry', 'DIR'], options, allowPositionals: true });
   assert.ok(hasValuesOf(demo.options, values));
   assert.deepEqual(demo.normalize(values, ['DIR']), { dir: 'DIR', name: 'n', tags: ['a', 'b'], home: '/root', isDry: true });
@@ -155,7 +160,11 @@ test('inputs: the mirror and upstream layers name their inputs as the options of
     // The serve module passes its size flags to parseSize by their own names.
     [() => parseSize('ten', '--max-page-size'), 'serve', 'UsageError 2 --max-page-size: expected a size such as 500000, 10M or 1.5GB, got "ten"'],
     [() => parseSize('ten', '--max-file-size'), 'serve', 'UsageError 2 --max-file-size: expected a size such as 500000, 10M or 1.5GB, got "ten"'],
-    [() => buildTargets({ pythonVersions: [], platforms: [], implementation: 'CP', abis: [] }), 'mirror add', 'UsageError 2 --implementation: not a Python implementation (cp, pp, py): "CP"'],
+    [
+      () => buildTargets({ pythonVersions: [], platforms: [], implementation: 'CP', abis: [] }),
+      'mirror add',
+      'UsageError 2 --implementation: not a Python implementation (cp, pp, py): "CP"',
+    ],
     [() => indexUrlArg('', 'extra-index-url', '/'), 'mirror add', 'UsageError 2 --extra-index-url: empty value'],
   ];
   for (const [run, name, expected] of rows) assert.equal(shown(run, name), expected);

@@ -36,7 +36,10 @@ test('a progress line: count, percentage, bytes, rate and ETA (by bytes when the
 test('a phase end line: counts, time taken and the average rate (from one second on)', () => {
   assert.equal(formatPhaseEnd({ phase: 'index: scanning', done: 0 }, 1234), 'index: scanning done in 1.2 s');
   assert.equal(formatPhaseEnd({ phase: 'p', done: 10, total: 10, unit: 'files' }, 500), 'p 10/10 files (100%), done in 0.5 s');
-  assert.equal(formatPhaseEnd({ phase: 'p', done: 100, total: 100, unit: 'files', bytes: 4e6 }, 2000), 'p 100/100 files (100%), 4.0 MB, done in 2.0 s, 50 files/s, 2.0 MB/s');
+  assert.equal(
+    formatPhaseEnd({ phase: 'p', done: 100, total: 100, unit: 'files', bytes: 4e6 }, 2000),
+    'p 100/100 files (100%), 4.0 MB, done in 2.0 s, 50 files/s, 2.0 MB/s',
+  );
 });
 
 test('the rate window: nothing until two seconds of samples, then the rate over the last ten seconds', () => {
@@ -87,7 +90,10 @@ test('plain mode: a line once a phase has run a moment, then at most one per int
 test('plain mode: a phase over within its first moment gets its end line only; a finished count shows no ETA', () => {
   const policy = new ProgressPolicy({ mode: 'plain', plainIntervalMs: 5000 });
   assert.equal(policy.report(0, { phase: 'index: scanning', done: 0 }), undefined);
-  assert.deepEqual(policy.report(300, { phase: 'index: inspecting', done: 2, total: 2, unit: 'files' }), { kind: 'lines', lines: ['index: scanning done in 0.3 s'] });
+  assert.deepEqual(policy.report(300, { phase: 'index: inspecting', done: 2, total: 2, unit: 'files' }), {
+    kind: 'lines',
+    lines: ['index: scanning done in 0.3 s'],
+  });
   assert.deepEqual(policy.tick(1300), { kind: 'lines', lines: ['index: inspecting 2/2 files (100%)'] });
   assert.equal(policy.end(1400), 'index: inspecting 2/2 files (100%), done in 1.1 s, 1.8 files/s');
 });
@@ -117,5 +123,6 @@ test('the mode: --quiet beats all, the flag beats DIB_PYPI_PROGRESS, auto follow
   assert.throws(() => resolveProgressMode({ progress: 'fancy' }, {}, true), /^UsageError: --progress: expected auto, tty, plain or none, got "fancy"$/);
   assert.throws(() => resolveProgressMode({}, { DIB_PYPI_PROGRESS: 'yes' }, true), /DIB_PYPI_PROGRESS: expected auto/);
   assert.equal(parseProgressInterval('0.2', 'V'), 200);
-  for (const bad of ['', '0', '-1', 'x']) assert.throws(() => parseProgressInterval(bad, 'DIB_PYPI_PROGRESS_INTERVAL'), /DIB_PYPI_PROGRESS_INTERVAL: expected a number of seconds above 0/);
+  for (const bad of ['', '0', '-1', 'x'])
+    assert.throws(() => parseProgressInterval(bad, 'DIB_PYPI_PROGRESS_INTERVAL'), /DIB_PYPI_PROGRESS_INTERVAL: expected a number of seconds above 0/);
 });

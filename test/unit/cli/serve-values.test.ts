@@ -20,13 +20,15 @@ test('seconds: above 0, fractions allowed, at most a year; the flag is named', (
   assert.equal(parseSeconds(undefined, '--ttl', 600), 600);
   assert.equal(parseSeconds('0.5', '--ttl', 600), 0.5);
   assert.equal(parseSeconds('31536000', '--timeout', 10), 31_536_000);
-  for (const bad of ['0', '0.0', '-1', '1e3', '.5', 'ten', '31536001']) refused(() => parseSeconds(bad, '--timeout', 10), /^--timeout: expected a number of seconds above 0/);
+  for (const bad of ['0', '0.0', '-1', '1e3', '.5', 'ten', '31536001'])
+    refused(() => parseSeconds(bad, '--timeout', 10), /^--timeout: expected a number of seconds above 0/);
 });
 
 test('MiB: a whole number of 1 or more', () => {
   assert.equal(parseMegabytes(undefined, '--cache-mb', 64), 64);
   assert.equal(parseMegabytes('1', '--cache-mb', 64), 1);
-  for (const bad of ['0', '1.5', '-2', '1234567', 'x']) refused(() => parseMegabytes(bad, '--max-upload-mb', 1024), /^--max-upload-mb: expected a whole number of MiB/);
+  for (const bad of ['0', '1.5', '-2', '1234567', 'x'])
+    refused(() => parseMegabytes(bad, '--max-upload-mb', 1024), /^--max-upload-mb: expected a whole number of MiB/);
 });
 
 test('byte limits take parseSize units and must be above 0', () => {

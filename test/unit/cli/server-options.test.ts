@@ -47,7 +47,17 @@ test('a plain mirror: defaults, several processes, no cache or uploads', () => {
       proxy: undefined,
       uploads: undefined,
     });
-    const given = normalise({ positionals: [dir], host: '::1', port: '0', cacheMb: '8', accessLog: true, logFormat: 'json', workers: '2', noIndex: true, headersTimeout: '2.5' }).options;
+    const given = normalise({
+      positionals: [dir],
+      host: '::1',
+      port: '0',
+      cacheMb: '8',
+      accessLog: true,
+      logFormat: 'json',
+      workers: '2',
+      noIndex: true,
+      headersTimeout: '2.5',
+    }).options;
     assert.equal(given.host, '::1');
     assert.equal(given.port, 0);
     assert.equal(given.cacheBytes, 8 * 1024 * 1024);
@@ -61,7 +71,16 @@ test('a plain mirror: defaults, several processes, no cache or uploads', () => {
 test('the pull-through cache: its directory is made, one process, names normalised', () => {
   withDir((base) => {
     const dir = join(base, 'cache');
-    const { options } = normalise({ positionals: [dir], upstream: ['https://user:pw@example.org/simple/'], ttl: '60', timeout: '2', offline: true, allowUpstream: ['Foo_Bar'], maxPageSize: '1M', maxFileSize: '2G' });
+    const { options } = normalise({
+      positionals: [dir],
+      upstream: ['https://user:pw@example.org/simple/'],
+      ttl: '60',
+      timeout: '2',
+      offline: true,
+      allowUpstream: ['Foo_Bar'],
+      maxPageSize: '1M',
+      maxFileSize: '2G',
+    });
     assert.equal(options.workers, 1);
     assert.deepEqual(options.proxy, {
       upstreams: ['https://user:pw@example.org/simple/'],
@@ -72,7 +91,10 @@ test('the pull-through cache: its directory is made, one process, names normalis
       maxFileBytes: 2_000_000_000,
       allowUpstream: new Set(['foo-bar']),
     });
-    refused(() => normalise({ positionals: [dir], upstream: ['https://example.org/'], workers: '2' }), /^--workers: the pull-through cache \(--upstream\) runs in one process/);
+    refused(
+      () => normalise({ positionals: [dir], upstream: ['https://example.org/'], workers: '2' }),
+      /^--workers: the pull-through cache \(--upstream\) runs in one process/,
+    );
     refused(() => normalise({ positionals: [dir], upstream: ['https://example.org/'], allowUpstream: ['no/such'] }), /^--allow-upstream: not a project name/);
     refused(() => normalise({ positionals: [dir], ttl: '60' }), /^--ttl: only with --upstream URL/);
   });
@@ -82,9 +104,23 @@ test('uploads: htpasswd users and the token; warnings about differing bcrypt cos
   withDir((dir) => {
     const auth = join(dir, 'htpasswd');
     writeFileSync(auth, `alice:${HASH5}\nbob:${HASH7}\n`);
-    const { options, warnings } = normalise({ positionals: [dir], uploadAuth: auth, allowOverwrite: true, maxUploadMb: '5', maxLoginFailures: '0', maxConnections: '5000' }, { env: { DIB_PYPI_UPLOAD_TOKEN: 'secret' }, fdLimit: 1024 });
+    const { options, warnings } = normalise(
+      { positionals: [dir], uploadAuth: auth, allowOverwrite: true, maxUploadMb: '5', maxLoginFailures: '0', maxConnections: '5000' },
+      { env: { DIB_PYPI_UPLOAD_TOKEN: 'secret' }, fdLimit: 1024 },
+    );
     assert.equal(options.workers, 1);
-    assert.deepEqual(options.uploads, { credentials: { users: new Map([['alice', HASH5], ['bob', HASH7]]), token: 'secret' }, allowOverwrite: true, maxBytes: 5 * 1024 * 1024, maxLoginFailures: Infinity });
+    assert.deepEqual(options.uploads, {
+      credentials: {
+        users: new Map([
+          ['alice', HASH5],
+          ['bob', HASH7],
+        ]),
+        token: 'secret',
+      },
+      allowOverwrite: true,
+      maxBytes: 5 * 1024 * 1024,
+      maxLoginFailures: Infinity,
+    });
     assert.equal(options.limits.maxConnections, 1024 - 128);
     assert.equal(warnings.length, 2);
     assert.match(warnings[0] ?? '', /^--max-connections: 5000 connections need more open files .*ulimit -n 1024/);

@@ -21,8 +21,19 @@ test('envNameOf', () => {
 });
 
 test('settingsFromEnv: strings, booleans in their usual spellings, repeatable flags split on blanks, the positional as DIR', () => {
-  const env = { DIB_PYPI_SERVE_PORT: '9000', DIB_PYPI_SERVE_OFFLINE: 'yes', DIB_PYPI_SERVE_UPSTREAM: ' http://a/simple/\nhttp://b/simple/ ', DIB_PYPI_SERVE_DIR: '/srv/pypi', HOME: '/root' };
-  assert.deepEqual(settingsFromEnv(OPTIONS, env, P, ONLY_FLAGS), { port: '9000', offline: true, upstream: ['http://a/simple/', 'http://b/simple/'], dir: '/srv/pypi' });
+  const env = {
+    DIB_PYPI_SERVE_PORT: '9000',
+    DIB_PYPI_SERVE_OFFLINE: 'yes',
+    DIB_PYPI_SERVE_UPSTREAM: ' http://a/simple/\nhttp://b/simple/ ',
+    DIB_PYPI_SERVE_DIR: '/srv/pypi',
+    HOME: '/root',
+  };
+  assert.deepEqual(settingsFromEnv(OPTIONS, env, P, ONLY_FLAGS), {
+    port: '9000',
+    offline: true,
+    upstream: ['http://a/simple/', 'http://b/simple/'],
+    dir: '/srv/pypi',
+  });
   for (const word of ['1', 'true', 'TRUE', 'on', 'Yes']) assert.equal(settingsFromEnv(OPTIONS, { DIB_PYPI_SERVE_OFFLINE: word }, P).offline, true, word);
   for (const word of ['0', 'false', 'off', 'no', '']) assert.equal(settingsFromEnv(OPTIONS, { DIB_PYPI_SERVE_OFFLINE: word }, P).offline, false, word);
   assert.deepEqual(settingsFromEnv(OPTIONS, { DIB_PYPI_SERVE_PORT: '' }, P), {}, 'an empty value sets nothing');
@@ -30,7 +41,10 @@ test('settingsFromEnv: strings, booleans in their usual spellings, repeatable fl
 
 test('settingsFromEnv: a misspelt variable, a bad boolean and a flag-only setting are one-line usage errors naming the variable', () => {
   const fails = (env: Record<string, string>, pattern: RegExp) =>
-    assert.throws(() => settingsFromEnv(OPTIONS, env, P, ONLY_FLAGS), (error: unknown) => error instanceof UsageError && pattern.test(error.message) && !error.message.includes('\n'));
+    assert.throws(
+      () => settingsFromEnv(OPTIONS, env, P, ONLY_FLAGS),
+      (error: unknown) => error instanceof UsageError && pattern.test(error.message) && !error.message.includes('\n'),
+    );
   fails({ DIB_PYPI_SERVE_PROT: '1' }, /^DIB_PYPI_SERVE_PROT: unknown variable .*DIB_PYPI_SERVE_PORT/);
   fails({ DIB_PYPI_SERVE_OFFLINE: 'maybe' }, /^DIB_PYPI_SERVE_OFFLINE: expected 1 or 0/);
   fails({ DIB_PYPI_SERVE_NGINX_CONF: '1' }, /^DIB_PYPI_SERVE_NGINX_CONF: --nginx-conf is a command-line flag only/);
@@ -50,7 +64,10 @@ test('settingsFromToml: flag names with - or _, top level or in [serve], numbers
 
 test('settingsFromToml: broken TOML, unknown keys, wrong types and flag-only settings are usage errors naming the file and key', () => {
   const fails = (text: string, pattern: RegExp) =>
-    assert.throws(() => settingsFromToml(OPTIONS, text, '/etc/dib-pypi/serve.toml', 'serve', ONLY_FLAGS), (error: unknown) => error instanceof UsageError && pattern.test(error.message) && !error.message.includes('\n'));
+    assert.throws(
+      () => settingsFromToml(OPTIONS, text, '/etc/dib-pypi/serve.toml', 'serve', ONLY_FLAGS),
+      (error: unknown) => error instanceof UsageError && pattern.test(error.message) && !error.message.includes('\n'),
+    );
   fails('port = ', /^\/etc\/dib-pypi\/serve\.toml: not valid TOML/);
   fails('prot = 1', /^\/etc\/dib-pypi\/serve\.toml: prot: unknown setting/);
   fails('offline = "yes"', /offline: expected true or false/);

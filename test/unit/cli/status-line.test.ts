@@ -16,12 +16,7 @@ test('status line on a terminal: one line redrawn, fitted to the width; kept lin
   status.update('collecting http://user:pw@h/simple/ and much more text');
   status.log('kept');
   status.clear();
-  assert.deepEqual(written, [
-    '\r\x1b[2Kcollecting http://user:***@h…',
-    '\r\x1b[2Kkept\n',
-    '\r\x1b[2Kcollecting http://user:***@h…',
-    '\r\x1b[2K',
-  ]);
+  assert.deepEqual(written, ['\r\x1b[2Kcollecting http://user:***@h…', '\r\x1b[2Kkept\n', '\r\x1b[2Kcollecting http://user:***@h…', '\r\x1b[2K']);
 });
 
 test('status line elsewhere: no live status, kept lines plain and redacted', () => {

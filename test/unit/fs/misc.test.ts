@@ -77,8 +77,16 @@ const INDEX_SETTINGS: { name: string; text: string; found: string[] }[] = [
   { name: 'other keys are not index settings', text: '[global]\ntrusted-host = h\nretries = 5\ntimeout = 1\ncert = /c\n', found: [] },
   { name: 'keys outside a section are ignored', text: 'index-url = http://x/\n', found: [] },
   { name: '# and ; comments are ignored', text: '[global]\n# index-url = a\n; extra-index-url = b\n', found: [] },
-  { name: 'our own pip.conf', text: '# Written by dib-pypi\n[global]\nindex-url = file:///tmp/pypi\nextra-index-url = https://pypi.org/simple\ntrusted-host = h\nretries = 0\n', found: ['[global] extra-index-url', '[global] index-url'] },
-  { name: '.pydistutils.cfg style', text: '[easy_install]\nindex_url = http://x/\nfind_links = http://y/\n', found: ['[easy_install] find-links', '[easy_install] index-url'] },
+  {
+    name: 'our own pip.conf',
+    text: '# Written by dib-pypi\n[global]\nindex-url = file:///tmp/pypi\nextra-index-url = https://pypi.org/simple\ntrusted-host = h\nretries = 0\n',
+    found: ['[global] extra-index-url', '[global] index-url'],
+  },
+  {
+    name: '.pydistutils.cfg style',
+    text: '[easy_install]\nindex_url = http://x/\nfind_links = http://y/\n',
+    found: ['[easy_install] find-links', '[easy_install] index-url'],
+  },
   { name: 'not ini at all', text: 'just some text\nwithout structure\n', found: [] },
 ];
 
@@ -125,8 +133,5 @@ for (const row of EXIT_CODES) {
 
 test('errors: ConfinementError keeps the path; InternalError asks to be reported', () => {
   assert.equal(new ConfinementError('refusing', '/etc/pip.conf').path, '/etc/pip.conf');
-  assert.equal(
-    new InternalError('impossible').message,
-    'internal error: impossible\nThis is a bug in dib-pypi; please report it with the command you ran.',
-  );
+  assert.equal(new InternalError('impossible').message, 'internal error: impossible\nThis is a bug in dib-pypi; please report it with the command you ran.');
 });

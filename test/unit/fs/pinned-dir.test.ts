@@ -49,7 +49,10 @@ describe('pinDirInRoot', () => {
     symlinkSync(f.outside, join(f.root, 'home/u/.pip/pip.conf'));
     const isLink = withPinnedParent(f.root, '/home/u/.pip/pip.conf', (dir, name) => lstatSync(dir.entry(name)).isSymbolicLink());
     assert.equal(isLink, true);
-    assert.equal(withPinnedParent(f.root, '/nowhere/pip.conf', () => true), undefined);
+    assert.equal(
+      withPinnedParent(f.root, '/nowhere/pip.conf', () => true),
+      undefined,
+    );
   });
 });
 
@@ -59,8 +62,14 @@ describe('JournalFile.append', () => {
     const journal = new JournalFile(join(f.base, 'state'));
     journal.append({ op: 'begin', root: f.root, dev: '1', ino: '2' });
     // what resolving a /tmp/pypi -> /etc link used to record
-    assert.throws(() => journal.append({ op: 'mount', path: '/etc', kind: 'bind-ro' }), /refusing to journal mount "\/etc": it names a mount point dib-pypi never uses/);
-    assert.deepEqual(journal.records.map((r) => r.op), ['begin']);
+    assert.throws(
+      () => journal.append({ op: 'mount', path: '/etc', kind: 'bind-ro' }),
+      /refusing to journal mount "\/etc": it names a mount point dib-pypi never uses/,
+    );
+    assert.deepEqual(
+      journal.records.map((r) => r.op),
+      ['begin'],
+    );
     journal.close();
   });
 });

@@ -72,10 +72,16 @@ describe('checkStateDir and ensureStateDir on real directories', () => {
   test('a group-writable parent is refused, naming it', () => {
     withBase((base) => {
       chmodSync(base, 0o775);
-      assert.throws(() => checkStateDir(join(base, 'state'), OWNERS), (error: Error) => {
-        assert.equal(error.message, `untrusted state directory ${base}/state: ${base} is writable by its group (mode 0775) and not sticky, so others could forge what restore does; nothing was changed`);
-        return true;
-      });
+      assert.throws(
+        () => checkStateDir(join(base, 'state'), OWNERS),
+        (error: Error) => {
+          assert.equal(
+            error.message,
+            `untrusted state directory ${base}/state: ${base} is writable by its group (mode 0775) and not sticky, so others could forge what restore does; nothing was changed`,
+          );
+          return true;
+        },
+      );
     });
   });
 

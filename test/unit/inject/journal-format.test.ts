@@ -117,8 +117,7 @@ test('journal torn tail: a complete but damaged last line is ignored too', () =>
 // A bad line followed by a good one: the file was damaged, not torn. Restore must refuse to guess.
 const good = (i: number): string => encodeRecord(EVERY_KIND[i]!.record);
 /** A line in the documented format (`<bytes> <CRC-32 as 8 hex> <json>`) around any text; zlib's CRC-32 checks ours. */
-const withChecksum = (json: string): string =>
-  `${Buffer.byteLength(json)} ${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+const withChecksum = (json: string): string => `${Buffer.byteLength(json)} ${crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 /** Change the first checksum digit to another hex digit. */
 const flipChecksum = (line: string): string => line.replace(/^(\d+) (.)/, (_m, n: string, c: string) => `${n} ${c === '0' ? '1' : '0'}`);
 

@@ -51,14 +51,30 @@ const BAD: { what: string; record: unknown; message: RegExp }[] = [
     record: { ...FILE, path: '/usr/local/bin/x', mode: 0o4755 },
     message: /record 2 \(file "\/usr\/local\/bin\/x"\) names a file configure never writes \(only pip\.conf and \.pydistutils\.cfg\); nothing was changed$/,
   },
-  { what: 'a setuid pip.conf', record: { ...FILE, mode: 0o4755 }, message: /record 2 \(file "\/etc\/pip\.conf"\) has mode 04755: a setuid, setgid or sticky bit/ },
+  {
+    what: 'a setuid pip.conf',
+    record: { ...FILE, mode: 0o4755 },
+    message: /record 2 \(file "\/etc\/pip\.conf"\) has mode 04755: a setuid, setgid or sticky bit/,
+  },
   { what: 'a setgid pip.conf', record: { ...FILE, mode: 0o2644 }, message: /has mode 02644/ },
   { what: 'a sticky pip.conf', record: { ...FILE, mode: 0o1644 }, message: /has mode 01644/ },
   { what: 'a backup outside the state directory', record: { ...FILE, backup: '../../../etc/shadow' }, message: /\(file "\/etc\/pip\.conf"\) is malformed/ },
   { what: 'a negative owner', record: { ...FILE, uid: -1 }, message: /is malformed/ },
-  { what: 'a deletion of another file', record: { op: 'absent', path: '/etc/shadow' }, message: /\(absent "\/etc\/shadow"\) names a file configure never writes/ },
-  { what: 'a symlink planted as /etc/passwd', record: { op: 'symlink', path: '/etc/passwd', target: '/tmp/x', uid: 0, gid: 0, ...TIMES }, message: /names a file configure never writes/ },
-  { what: 'a removal of an unrelated empty directory', record: { op: 'mkdir', path: '/run/sshd' }, message: /\(mkdir "\/run\/sshd"\) names a directory configure never creates/ },
+  {
+    what: 'a deletion of another file',
+    record: { op: 'absent', path: '/etc/shadow' },
+    message: /\(absent "\/etc\/shadow"\) names a file configure never writes/,
+  },
+  {
+    what: 'a symlink planted as /etc/passwd',
+    record: { op: 'symlink', path: '/etc/passwd', target: '/tmp/x', uid: 0, gid: 0, ...TIMES },
+    message: /names a file configure never writes/,
+  },
+  {
+    what: 'a removal of an unrelated empty directory',
+    record: { op: 'mkdir', path: '/run/sshd' },
+    message: /\(mkdir "\/run\/sshd"\) names a directory configure never creates/,
+  },
   { what: 'a temp that is not beside a target', record: { op: 'temp', path: '/etc/.shadow.tmp-1-1' }, message: /names a temp file configure never writes/ },
   { what: 'an unmount of the root file system', record: { op: 'mount', path: '/', kind: 'bind' }, message: /names a mount point dib-pypi never uses/ },
   { what: 'a mount of the wrong kind', record: { op: 'mount', path: '/tmp/pypi', kind: 'bind' }, message: /has mount kind "bind", not bind-ro/ },
@@ -71,13 +87,16 @@ const BAD: { what: string; record: unknown; message: RegExp }[] = [
 for (const { what, record, message } of BAD) {
   test(`refused as a whole: ${what}`, () => {
     // a good record after the bad one: nothing of the journal may be obeyed
-    assert.throws(() => checkJournalRecords([BEGIN, record, FILE, { op: 'configured' }], '/state/journal'), (error: Error) => {
-      assert.equal(error.name, 'StateError');
-      assert.match(error.message, /^refusing the journal \/state\/journal: /);
-      assert.match(error.message, message);
-      assert.ok(!error.message.includes('\n'), 'one line');
-      return true;
-    });
+    assert.throws(
+      () => checkJournalRecords([BEGIN, record, FILE, { op: 'configured' }], '/state/journal'),
+      (error: Error) => {
+        assert.equal(error.name, 'StateError');
+        assert.match(error.message, /^refusing the journal \/state\/journal: /);
+        assert.match(error.message, message);
+        assert.ok(!error.message.includes('\n'), 'one line');
+        return true;
+      },
+    );
   });
 }
 
@@ -85,8 +104,11 @@ test('a journal must start with its begin record', () => {
   assert.throws(() => checkJournalRecords([FILE], '/j'), /record 1 \(file "\/etc\/pip\.conf"\) is not the begin record/);
 });
 
-test('the system targets\' directories are creatable without a home record (a journal of an earlier dib-pypi)', () => {
-  checkJournalRecords([BEGIN, { op: 'mkdir', path: '/etc' }, { op: 'mkdir', path: '/etc/xdg' }, { op: 'mkdir', path: '/etc/xdg/pip' }, { op: 'configured' }], '/j');
+test("the system targets' directories are creatable without a home record (a journal of an earlier dib-pypi)", () => {
+  checkJournalRecords(
+    [BEGIN, { op: 'mkdir', path: '/etc' }, { op: 'mkdir', path: '/etc/xdg' }, { op: 'mkdir', path: '/etc/xdg/pip' }, { op: 'configured' }],
+    '/j',
+  );
 });
 
 test('a home directory is creatable only for a journaled home', () => {

@@ -4,7 +4,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parse } from 'dotenv';
 import { buildPlan } from '../../../src/plan/build-plan.js';
-import { competingVariables, pipEnvironment, quoteDotenv, quoteFish, renderEnv, renderExecPipConf, withoutCompeting, type EnvVariable } from '../../../src/inject/render-env.js';
+import {
+  competingVariables,
+  pipEnvironment,
+  quoteDotenv,
+  quoteFish,
+  renderEnv,
+  renderExecPipConf,
+  withoutCompeting,
+  type EnvVariable,
+} from '../../../src/inject/render-env.js';
 import { UsageError } from '../../../src/errors.js';
 
 const HOSTILE = [
@@ -18,7 +27,7 @@ const HOSTILE = [
   'ends with newline\n',
   '  spaces  around  ',
   '#hash = x',
-  "mix ' \" ` $ \\ \n end",
+  'mix \' " ` $ \\ \n end',
   'tab\there',
   'http://user:p%40ss@127.0.0.1:8080/simple/',
 ];
@@ -80,18 +89,21 @@ test('sh: exact text', () => {
 });
 
 test('dotenv: dotenv.parse gives every hostile value back', () => {
-  const representable = HOSTILE.filter((v) => v !== "mix ' \" ` $ \\ \n end");
+  const representable = HOSTILE.filter((v) => v !== 'mix \' " ` $ \\ \n end');
   const vars = varsOf(representable);
   const parsed = parse(renderEnv(vars, 'dotenv'));
-  assert.deepEqual(vars.map((v) => parsed[v.name]), representable);
+  assert.deepEqual(
+    vars.map((v) => parsed[v.name]),
+    representable,
+  );
 });
 
 test('dotenv: quoting choice per value; CR survives only in double quotes; the impossible value is refused', () => {
   assert.equal(quoteDotenv('A', 'x'), "'x'");
-  assert.equal(quoteDotenv('A', "it's"), '`it\'s`');
+  assert.equal(quoteDotenv('A', "it's"), "`it's`");
   assert.equal(quoteDotenv('A', "a'`\nb"), '"a\'`\\nb"');
   assert.equal(parse(`A=${quoteDotenv('A', 'a\rb')}\n`).A, 'a\rb');
-  assert.throws(() => quoteDotenv('A', "mix ' \" ` \n"), UsageError);
+  assert.throws(() => quoteDotenv('A', 'mix \' " ` \n'), UsageError);
 });
 
 /** $GITHUB_ENV as the runner reads it (docs: "Setting an environment variable", "Multiline strings"). */
@@ -123,7 +135,10 @@ test('github: NAME=value lines and heredocs read back by the documented syntax',
   const vars = varsOf(values);
   const text = renderEnv(vars, 'github');
   const parsed = parseGithubEnv(text);
-  assert.deepEqual(vars.map((v) => parsed[v.name]), values);
+  assert.deepEqual(
+    vars.map((v) => parsed[v.name]),
+    values,
+  );
   assert.match(text, /^V_13<<DIB_PYPI_EOF_1$/m);
   assert.match(text, /^V_0=plain$/m);
 });

@@ -24,7 +24,12 @@ const ROWS: DefectRow[] = [
   },
   {
     defect: 'upstream counted any name that merely starts with DIB_PYPI_MIRROR_URL',
-    env: { DIB_PYPI_MIRROR_URL: 'https://m.example/simple', DIB_PYPI_MIRROR_URLX: 'https://x.example/simple', DIB_PYPI_MIRROR_URL_FOO: 'https://foo.example/simple', DIB_OFFLINE: '1' },
+    env: {
+      DIB_PYPI_MIRROR_URL: 'https://m.example/simple',
+      DIB_PYPI_MIRROR_URLX: 'https://x.example/simple',
+      DIB_PYPI_MIRROR_URL_FOO: 'https://foo.example/simple',
+      DIB_OFFLINE: '1',
+    },
     pipConf: `${HEADER}[global]\nindex-url = https://m.example/simple\n`,
     absent: ['x.example', 'foo.example'],
   },

@@ -6,8 +6,21 @@ import type { FileRecord } from '../../../src/mirror/store/manifest.js';
 import type { LockEntry } from '../../../src/pypi/lock-file.js';
 
 const h = (c: string) => c.repeat(64);
-const rec = (sha256: string, project: string, version = '1.0', extra: Partial<FileRecord> = {}): FileRecord => ({ size: 1, mtimeNs: '1', sha256, project, version, ...extra });
-const pin = (project: string, version: string, sha256: string[], marker?: string): LockEntry => ({ project, version, targets: [], sha256, ...(marker === undefined ? {} : { marker }) });
+const rec = (sha256: string, project: string, version = '1.0', extra: Partial<FileRecord> = {}): FileRecord => ({
+  size: 1,
+  mtimeNs: '1',
+  sha256,
+  project,
+  version,
+  ...extra,
+});
+const pin = (project: string, version: string, sha256: string[], marker?: string): LockEntry => ({
+  project,
+  version,
+  targets: [],
+  sha256,
+  ...(marker === undefined ? {} : { marker }),
+});
 
 test('every hash of a pin is found; loose top-level files go to their project directory; a duplicate is taken once', () => {
   const files: Record<string, FileRecord> = {

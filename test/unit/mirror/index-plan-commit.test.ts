@@ -6,10 +6,20 @@ import { applyRecords, mustWriteManifest, nextHead, recordJobs, sameHead, sideca
 import type { DirScan } from '../../../src/mirror/index/scan-mirror.js';
 
 const good = (project: string): FileRecord => ({ size: 1, mtimeNs: '1', sha256: 'a', project, version: '1.0' });
-const dirScan = (rel: string, listed: boolean, distNames: string[] = [], sidecarNames: string[] = []): DirScan => ({ rel, listed, distNames, sidecarNames, generated: new Set() });
+const dirScan = (rel: string, listed: boolean, distNames: string[] = [], sidecarNames: string[] = []): DirScan => ({
+  rel,
+  listed,
+  distNames,
+  sidecarNames,
+  generated: new Set(),
+});
 
 test('recordJobs: listed and touched directories, expecting what the scan saw; trusted untouched ones keep their records', () => {
-  const scanned = [dirScan('listed', true, ['b.whl', 'a.whl'], ['a.whl.yanked']), dirScan('trusted', false, ['x.whl']), dirScan('trustedTouched', false, ['y.whl'])];
+  const scanned = [
+    dirScan('listed', true, ['b.whl', 'a.whl'], ['a.whl.yanked']),
+    dirScan('trusted', false, ['x.whl']),
+    dirScan('trustedTouched', false, ['y.whl']),
+  ];
   const jobs = recordJobs('/m', scanned, new Set(['trustedTouched', 'new']));
   assert.deepEqual(jobs, [
     { dir: '/m', rel: 'listed', expected: ['a.whl', 'a.whl.yanked', 'b.whl'] },
@@ -41,16 +51,37 @@ test('applyRecords: new mtimes recorded, gone directories dropped, unloaded ones
 });
 
 function headInput(over: Partial<Parameters<typeof nextHead>[0]> = {}): Parameters<typeof nextHead>[0] {
-  const head: ManifestHead = { ...emptyHead(), goodFiles: 10, strays: { loaded: ['x'], unloaded: ['y'] }, yanked: { 'loaded/a.whl.yanked': '1', 'unloaded/b.whl.yanked': '2' } };
+  const head: ManifestHead = {
+    ...emptyHead(),
+    goodFiles: 10,
+    strays: { loaded: ['x'], unloaded: ['y'] },
+    yanked: { 'loaded/a.whl.yanked': '1', 'unloaded/b.whl.yanked': '2' },
+  };
   const before: Manifest = { ...emptyManifest(), files: { 'loaded/a.whl': good('loaded'), 'loaded/bad.whl': { size: 1, mtimeNs: '1', problem: 'bad' } } };
   const next: Manifest = {
     ...emptyManifest(),
     dirs: { loaded: { mtime: '3' } },
-    files: { 'loaded/a.whl': good('loaded'), 'loaded/b.whl': good('loaded'), 'top.whl': good('other'), 'shared/c.whl': good('loaded'), 'shared/d.whl': good('loaded') },
+    files: {
+      'loaded/a.whl': good('loaded'),
+      'loaded/b.whl': good('loaded'),
+      'top.whl': good('other'),
+      'shared/c.whl': good('loaded'),
+      'shared/d.whl': good('loaded'),
+    },
     sidecars: { 'loaded/b.whl.yanked': { mtimeNs: '5', text: '' }, 'loaded/b.whl.upload-time': { mtimeNs: '6', text: 't' } },
     pages: { '': { html: 'h', json: 'j' } },
   };
-  return { head, before, next, isLoaded: (rel) => rel !== 'unloaded', projects: ['loaded', 'other'], full: false, pageCrcs: { loaded: '1 2' }, pagesDigest: 'd', ...over };
+  return {
+    head,
+    before,
+    next,
+    isLoaded: (rel) => rel !== 'unloaded',
+    projects: ['loaded', 'other'],
+    full: false,
+    pageCrcs: { loaded: '1 2' },
+    pagesDigest: 'd',
+    ...over,
+  };
 }
 
 test('nextHead: counts, strays, .yanked mtimes and the root page as they are after the run', () => {
@@ -67,7 +98,11 @@ test('nextHead: counts, strays, .yanked mtimes and the root page as they are aft
     pageCrcs: { loaded: '1 2' },
     pagesDigest: 'd',
   });
-  assert.deepEqual(Object.keys(head), ['version', 'dirs', 'projects', 'strays', 'yanked', 'goodFiles', 'rootPage', 'pageCrcs', 'pagesDigest'], 'the key order of the file');
+  assert.deepEqual(
+    Object.keys(head),
+    ['version', 'dirs', 'projects', 'strays', 'yanked', 'goodFiles', 'rootPage', 'pageCrcs', 'pagesDigest'],
+    'the key order of the file',
+  );
   assert.equal(nextHead({ ...input, full: true }).goodFiles, 5, 'a full run counts from zero');
   const noRoot = nextHead({ ...input, next: { ...input.next, pages: {} } });
   assert.equal('rootPage' in noRoot, false);

@@ -2,7 +2,18 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
 import { emptyHead, emptyManifest, type FileRecord, type Manifest } from '../../../src/mirror/store/manifest.js';
-import { filesByProject, goneFiles, orphanPages, pagesDigestOf, planInspection, planRootPages, projectPagesToWrite, projectsOfChangedSidecars, seedDirs, untrustedDirs } from '../../../src/mirror/index/plan.js';
+import {
+  filesByProject,
+  goneFiles,
+  orphanPages,
+  pagesDigestOf,
+  planInspection,
+  planRootPages,
+  projectPagesToWrite,
+  projectsOfChangedSidecars,
+  seedDirs,
+  untrustedDirs,
+} from '../../../src/mirror/index/plan.js';
 import { emptyScan, type DirScan, type Scan } from '../../../src/mirror/index/scan-mirror.js';
 
 const good = (project: string, extra: Partial<FileRecord> = {}): FileRecord => ({ size: 1, mtimeNs: '1', sha256: 'a', project, version: '1.0', ...extra });
@@ -15,7 +26,13 @@ function scanOf(files: [string, FileRecord | undefined][], dirs: DirScan[] = [],
   return { ...emptyScan(), dirs, files: new Map(files), needMetadata: new Set(needMetadata) };
 }
 
-const dirScan = (rel: string, listed: boolean, generated: string[] = []): DirScan => ({ rel, listed, distNames: [], sidecarNames: [], generated: new Set(generated) });
+const dirScan = (rel: string, listed: boolean, generated: string[] = []): DirScan => ({
+  rel,
+  listed,
+  distNames: [],
+  sidecarNames: [],
+  generated: new Set(generated),
+});
 
 test('untrustedDirs: a full run lists everything; else a changed, untrustworthy or new mtime, or a changed .yanked', () => {
   const top = [
@@ -140,15 +157,31 @@ test('projectsOfChangedSidecars: added, removed and edited sidecars mark their p
 });
 
 test('filesByProject: good files only, grouped in record order', () => {
-  const files = { 'a/2.whl': good('a'), 'b/1.whl': good('b'), 'a/1.whl': good('a'), 'x/bad.whl': { size: 1, mtimeNs: '1', problem: 'bad' }, 'x/noproject.whl': { size: 1, mtimeNs: '1' } };
-  assert.deepEqual([...filesByProject(files)], [
-    ['a', ['a/2.whl', 'a/1.whl']],
-    ['b', ['b/1.whl']],
-  ]);
+  const files = {
+    'a/2.whl': good('a'),
+    'b/1.whl': good('b'),
+    'a/1.whl': good('a'),
+    'x/bad.whl': { size: 1, mtimeNs: '1', problem: 'bad' },
+    'x/noproject.whl': { size: 1, mtimeNs: '1' },
+  };
+  assert.deepEqual(
+    [...filesByProject(files)],
+    [
+      ['a', ['a/2.whl', 'a/1.whl']],
+      ['b', ['b/1.whl']],
+    ],
+  );
 });
 
 test('projectPagesToWrite: full, dirty, unrecorded and missing pages are written; trusted directories are not asked about', () => {
-  const pages = { kept: { html: '1', json: '2' }, trusted: { html: '1', json: '2' }, missing: { html: '1', json: '2' }, unscanned: { html: '1', json: '2' }, unscannedGone: { html: '1', json: '2' }, dirty: { html: '1', json: '2' } };
+  const pages = {
+    kept: { html: '1', json: '2' },
+    trusted: { html: '1', json: '2' },
+    missing: { html: '1', json: '2' },
+    unscanned: { html: '1', json: '2' },
+    unscannedGone: { html: '1', json: '2' },
+    dirty: { html: '1', json: '2' },
+  };
   const projects = ['dirty', 'kept', 'missing', 'new', 'trusted', 'unscanned', 'unscannedGone'];
   const scanned = new Map([
     ['kept', dirScan('kept', true, ['index.html'])],
@@ -163,7 +196,10 @@ test('projectPagesToWrite: full, dirty, unrecorded and missing pages are written
   };
   assert.deepEqual(projectPagesToWrite(projects, scanned, pages, new Set(['dirty']), false, onDisk), ['dirty', 'missing', 'new', 'unscannedGone']);
   assert.deepEqual(asked.sort(), ['unscanned', 'unscannedGone']);
-  assert.deepEqual(projectPagesToWrite(projects, scanned, pages, new Set(), true, () => true), projects);
+  assert.deepEqual(
+    projectPagesToWrite(projects, scanned, pages, new Set(), true, () => true),
+    projects,
+  );
 });
 
 test('orphanPages: page records of projects with no file left, never the root page', () => {

@@ -2,7 +2,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DibPypiError } from '../../../src/errors.js';
-import { buildLockEntries, isOwnLock, markerFor, mergeLock, parseLock, renderLock, resolvePins, sysPlatformOfTag, type LockEntry, type TargetEnvironment } from '../../../src/pypi/lock-file.js';
+import {
+  buildLockEntries,
+  isOwnLock,
+  markerFor,
+  mergeLock,
+  parseLock,
+  renderLock,
+  resolvePins,
+  sysPlatformOfTag,
+  type LockEntry,
+  type TargetEnvironment,
+} from '../../../src/pypi/lock-file.js';
 import { parsePipLine, pipFailureReason } from '../../../src/mirror/add/pip-output.js';
 
 const TWO_PYTHONS: TargetEnvironment[] = [
@@ -125,7 +136,10 @@ test('buildLockEntries: refuses pins no marker can separate, naming them', () =>
 const LINES: [string, ReturnType<typeof parsePipLine>][] = [
   ['Collecting demo.pkg[fancy]', { kind: 'collecting', requirement: 'demo.pkg[fancy]' }],
   ['Collecting dep-lib>=1 (from demo.pkg[fancy])', { kind: 'collecting', requirement: 'dep-lib>=1' }],
-  ['  Downloading http://127.0.0.1:8765/demo_pkg-1.0-py3-none-any.whl (1.0 kB)', { kind: 'downloading', file: 'demo_pkg-1.0-py3-none-any.whl', size: '1.0 kB' }],
+  [
+    '  Downloading http://127.0.0.1:8765/demo_pkg-1.0-py3-none-any.whl (1.0 kB)',
+    { kind: 'downloading', file: 'demo_pkg-1.0-py3-none-any.whl', size: '1.0 kB' },
+  ],
   ['  Downloading http://h/p/Zope.Interface%5FThing-1.0.tar.gz', { kind: 'downloading', file: 'Zope.Interface_Thing-1.0.tar.gz' }],
   ['Processing ./up/dep_lib-2.0-py3-none-any.whl (from demo.pkg[fancy])', { kind: 'downloading', file: 'dep_lib-2.0-py3-none-any.whl' }],
   ['Saved ./d1/newpy-2.0-py3-none-any.whl', { kind: 'saved', file: 'newpy-2.0-py3-none-any.whl' }],
@@ -142,12 +156,21 @@ for (const [line, event] of LINES) {
 const FAILURES: [string, string[], string][] = [
   [
     'no distribution',
-    ['Collecting nosuch', 'ERROR: Could not find a version that satisfies the requirement nosuch (from versions: none)', 'ERROR: No matching distribution found for nosuch'],
+    [
+      'Collecting nosuch',
+      'ERROR: Could not find a version that satisfies the requirement nosuch (from versions: none)',
+      'ERROR: No matching distribution found for nosuch',
+    ],
     'No matching distribution found for nosuch',
   ],
   [
     'a build backend error names what pip worked on',
-    ['Processing ./up/tiny_sdist-0.1.tar.gz (from extra-only)', '  Preparing metadata (pyproject.toml): started', 'error: subprocess-exited-with-error', 'error: metadata-generation-failed'],
+    [
+      'Processing ./up/tiny_sdist-0.1.tar.gz (from extra-only)',
+      '  Preparing metadata (pyproject.toml): started',
+      'error: subprocess-exited-with-error',
+      'error: metadata-generation-failed',
+    ],
     'metadata-generation-failed (while working on tiny_sdist-0.1.tar.gz)',
   ],
   ['nothing printed', [], 'pip printed no error'],
@@ -157,10 +180,20 @@ for (const [name, lines, reason] of FAILURES) {
 }
 
 const H = (c: string) => c.repeat(64);
-const entry = (project: string, version: string, hashes: string[], marker?: string): LockEntry => ({ project, version, targets: [], sha256: hashes.map(H), ...(marker === undefined ? {} : { marker }) });
+const entry = (project: string, version: string, hashes: string[], marker?: string): LockEntry => ({
+  project,
+  version,
+  targets: [],
+  sha256: hashes.map(H),
+  ...(marker === undefined ? {} : { marker }),
+});
 
 test('parseLock reads back what renderLock wrote: pins, markers, hashes, targets', () => {
-  const entries = [entry('demo', '1.0', ['a', 'b']), entry('newpy', '1.0', ['c'], 'python_version == "3.9"'), entry('newpy', '2.0', ['d'], 'python_version == "3.11"')];
+  const entries = [
+    entry('demo', '1.0', ['a', 'b']),
+    entry('newpy', '1.0', ['c'], 'python_version == "3.9"'),
+    entry('newpy', '2.0', ['d'], 'python_version == "3.11"'),
+  ];
   const text = renderLock(entries, TWO_PYTHONS, 'x.lock');
   assert.ok(isOwnLock(text));
   assert.deepEqual(parseLock(text), { entries, targets: ['py3.9 (python 3.9, linux)', 'py3.11 (python 3.11, linux)'] });
@@ -176,7 +209,12 @@ test('mergeLock: earlier projects kept, new ones added, a project resolved again
     entries.map((e) => `${e.project}==${e.version}`),
     ['alpha==0.1', 'demo==2.0', 'same==2.0', 'zeta==1.0'],
   );
-  assert.deepEqual(changes, { added: ['alpha==0.1'], changed: [{ project: 'demo', from: ['demo==1.0'], to: ['demo==2.0'] }], kept: ['zeta==1.0'], unchanged: ['same==2.0'] });
+  assert.deepEqual(changes, {
+    added: ['alpha==0.1'],
+    changed: [{ project: 'demo', from: ['demo==1.0'], to: ['demo==2.0'] }],
+    kept: ['zeta==1.0'],
+    unchanged: ['same==2.0'],
+  });
   // Same pins in any order give the same bytes.
   const again = mergeLock([...previous].reverse(), [...next].reverse());
   assert.equal(renderLock(again.entries, TWO_PYTHONS), renderLock(entries, TWO_PYTHONS));

@@ -64,9 +64,15 @@ const TARGETS: { name: string; input: Partial<AddInput>; out: { label: string; p
     name: 'versions x platforms, implementation and abis to each',
     input: { pythonVersions: ['39', '311'], platforms: ['manylinux2014_x86_64', 'win_amd64'], implementation: 'cp', abis: ['abi3', 'none'] },
     out: [
-      { label: 'cp39-manylinux2014_x86_64', pipArgs: ['--python-version', '39', '--platform', 'manylinux2014_x86_64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'] },
+      {
+        label: 'cp39-manylinux2014_x86_64',
+        pipArgs: ['--python-version', '39', '--platform', 'manylinux2014_x86_64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'],
+      },
       { label: 'cp39-win_amd64', pipArgs: ['--python-version', '39', '--platform', 'win_amd64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'] },
-      { label: 'cp311-manylinux2014_x86_64', pipArgs: ['--python-version', '311', '--platform', 'manylinux2014_x86_64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'] },
+      {
+        label: 'cp311-manylinux2014_x86_64',
+        pipArgs: ['--python-version', '311', '--platform', 'manylinux2014_x86_64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'],
+      },
       { label: 'cp311-win_amd64', pipArgs: ['--python-version', '311', '--platform', 'win_amd64', '--implementation', 'cp', '--abi', 'abi3', '--abi', 'none'] },
     ],
   },

@@ -34,7 +34,14 @@ test('serial and parallel stat-ing of the top level agree: directories with mtim
     assert.deepEqual(probed, serial);
     assert.equal(serial.length, 151);
     assert.equal(serial[0]?.rel, '');
-    assert.deepEqual(serial.slice(1, 4).map((t) => [t.rel, t.mtime]), [['p000', '1700000000000'], ['p001', '1700000001000'], ['p002', '1700000002000']]);
+    assert.deepEqual(
+      serial.slice(1, 4).map((t) => [t.rel, t.mtime]),
+      [
+        ['p000', '1700000000000'],
+        ['p001', '1700000001000'],
+        ['p002', '1700000002000'],
+      ],
+    );
     assert.deepEqual(
       [...(serial[0]?.entries ?? [])].sort((a, b) => a.name.localeCompare(b.name)),
       [

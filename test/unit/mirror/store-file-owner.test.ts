@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileBelongsTo } from '../../../src/mirror/store/file-owner.js';
 
-test('fileBelongsTo: a file is its own project\'s only, as pip and the index both read its name', () => {
+test("fileBelongsTo: a file is its own project's only, as pip and the index both read its name", () => {
   const rows: [string, string, boolean][] = [
     ['demo_pkg-1.0-py3-none-any.whl', 'demo-pkg', true],
     ['Demo.Pkg-1.0-py3-none-any.whl', 'demo-pkg', true],

@@ -66,7 +66,16 @@ test('isVisibleDist and isMirrorFile: what a project directory holds that dib-py
   assert.equal(isVisibleDist('a-1.0-py3-none-any.whl'), true);
   assert.equal(isVisibleDist('.a-1.0.tar.gz'), false);
   assert.equal(isVisibleDist('README.txt'), false);
-  for (const name of ['a-1.0.tar.gz', 'a-1.0.tar.gz.yanked', 'a-1.0.tar.gz.upload-time', 'a-1.0-py3-none-any.whl.metadata', 'index.html', 'index.json', '.a-1.0.tar.gz.part-1-1', '.index.html.tmp-12-3']) {
+  for (const name of [
+    'a-1.0.tar.gz',
+    'a-1.0.tar.gz.yanked',
+    'a-1.0.tar.gz.upload-time',
+    'a-1.0-py3-none-any.whl.metadata',
+    'index.html',
+    'index.json',
+    '.a-1.0.tar.gz.part-1-1',
+    '.index.html.tmp-12-3',
+  ]) {
     assert.equal(isMirrorFile(name), true, name);
   }
   for (const name of ['README.txt', 'notes', 'index.htm', '.keep']) assert.equal(isMirrorFile(name), false, name);

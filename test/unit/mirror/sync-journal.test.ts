@@ -13,11 +13,23 @@ const entry = (path: string, text: string) => ({ path, algorithm: 'sha256', dige
 test('pendingEntries: entries after the last synced offset; a torn last line dropped', () => {
   const a = formatEntries([entry('p/a', 'a'), entry('p/b', 'b')]);
   const c = formatEntries([entry('q/c', 'c')]);
-  assert.deepEqual(pendingEntries(a + c).map((e) => e.path), ['p/a', 'p/b', 'q/c']);
-  assert.deepEqual(pendingEntries(`${a}synced ${Buffer.byteLength(a)}\n${c}`).map((e) => e.path), ['q/c']);
+  assert.deepEqual(
+    pendingEntries(a + c).map((e) => e.path),
+    ['p/a', 'p/b', 'q/c'],
+  );
+  assert.deepEqual(
+    pendingEntries(`${a}synced ${Buffer.byteLength(a)}\n${c}`).map((e) => e.path),
+    ['q/c'],
+  );
   // a marker covers only what was renamed when its syncfs began, even if written after later entries
-  assert.deepEqual(pendingEntries(`${a}${c}synced ${Buffer.byteLength(a)}\n`).map((e) => e.path), ['q/c']);
-  assert.deepEqual(pendingEntries(`${a}sha256 ${sha256('x')} q/torn`).map((e) => e.path), ['p/a', 'p/b']);
+  assert.deepEqual(
+    pendingEntries(`${a}${c}synced ${Buffer.byteLength(a)}\n`).map((e) => e.path),
+    ['q/c'],
+  );
+  assert.deepEqual(
+    pendingEntries(`${a}sha256 ${sha256('x')} q/torn`).map((e) => e.path),
+    ['p/a', 'p/b'],
+  );
   assert.deepEqual(pendingEntries(''), []);
   assert.deepEqual(pendingEntries('garbage\nsha256 zz p/x\n'), []);
   const other = { path: 'p/w.whl', algorithm: 'sha512', digest: 'ab'.repeat(64) };
@@ -32,7 +44,13 @@ test('repairFromJournal: intact files kept, a lost write removed with its .metad
     writeFileSync(join(dir, 'q', 'lost.whl'), ''); // the power loss kept the name, not the bytes
     writeFileSync(join(dir, 'q', 'lost.whl.metadata'), 'Name: lost\n');
     writeFileSync(join(dir, 'outside'), 'not ours');
-    const entries = [entry('p/ok.whl', 'ok'), entry('q/lost.whl', 'lost bytes'), entry('r/gone.whl', 'gone'), entry('../outside', 'x'), entry('.dib-pypi/manifest.json', 'x')];
+    const entries = [
+      entry('p/ok.whl', 'ok'),
+      entry('q/lost.whl', 'lost bytes'),
+      entry('r/gone.whl', 'gone'),
+      entry('../outside', 'x'),
+      entry('.dib-pypi/manifest.json', 'x'),
+    ];
     writeFileSync(journalPath(dir), formatEntries(entries));
     let isJournalThere: boolean | undefined;
     const repair = repairFromJournal(dir, () => (isJournalThere = existsSync(journalPath(dir))));

@@ -29,7 +29,16 @@ test('mirrorProjectDirs: normalised project names only; state, dot and other dir
 });
 
 test('removeProject: files, sidecars, .metadata, pages and temps go, then the directory; what sync did not make stays, with the directory', () => {
-  const made = { 'p/p-1.0-py3-none-any.whl': 'w', 'p/p-1.0-py3-none-any.whl.metadata': 'm', 'p/p-1.0-py3-none-any.whl.yanked': '', 'p/p-1.0.tar.gz': 's', 'p/p-1.0.tar.gz.upload-time': 't', 'p/index.html': '', 'p/index.json': '', 'p/.p-2.0.tar.gz.part-1-1': '' };
+  const made = {
+    'p/p-1.0-py3-none-any.whl': 'w',
+    'p/p-1.0-py3-none-any.whl.metadata': 'm',
+    'p/p-1.0-py3-none-any.whl.yanked': '',
+    'p/p-1.0.tar.gz': 's',
+    'p/p-1.0.tar.gz.upload-time': 't',
+    'p/index.html': '',
+    'p/index.json': '',
+    'p/.p-2.0.tar.gz.part-1-1': '',
+  };
   const dir = tree({ ...made, 'q/q-1.0.tar.gz': 'q', 'q/notes.txt': 'mine', 'pages-only/index.html': '' });
   try {
     assert.deepEqual(removeProject(dir, 'p'), { files: 2, left: [] });

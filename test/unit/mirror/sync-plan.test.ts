@@ -1,7 +1,16 @@
 // Sync's pure core: filters (python, platform, type, extension, size, exclude, latest-N), the per-project plan, sidecars, options and config.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { emptyReason, filterProjectFiles, globToRegExp, isProjectExcluded, NO_FILTERS, platformTagFits, pythonTagFits, type SyncFilters } from '../../../src/mirror/sync/filters.js';
+import {
+  emptyReason,
+  filterProjectFiles,
+  globToRegExp,
+  isProjectExcluded,
+  NO_FILTERS,
+  platformTagFits,
+  pythonTagFits,
+  type SyncFilters,
+} from '../../../src/mirror/sync/filters.js';
 import { planProject, sidecarChanges, type ProjectState } from '../../../src/mirror/sync/plan.js';
 import { buildSyncOptions, mergeOptions, parsePythonVersion, parseRequirementNames } from '../../../src/mirror/sync/options.js';
 import { parseSize } from '../../../src/parse-size.js';
@@ -12,7 +21,12 @@ import { COMMANDS } from '../../../src/cli/commands.js';
 import { withFlagNames } from '../../../src/cli/input-errors.js';
 
 const H = (c: string) => c.repeat(64);
-const file = (filename: string, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({ filename, url: `http://u/${filename}`, hashes: { sha256: H('a') }, ...extra });
+const file = (filename: string, extra: Partial<UpstreamFile> = {}): UpstreamFile => ({
+  filename,
+  url: `http://u/${filename}`,
+  hashes: { sha256: H('a') },
+  ...extra,
+});
 /** Runs `run`; what it throws is shown as `dib-pypi mirror sync` shows it (the input named by its flag). */
 const asSyncShows = <T>(run: () => T): T => {
   try {
@@ -21,7 +35,8 @@ const asSyncShows = <T>(run: () => T): T => {
     throw withFlagNames(error, COMMANDS['mirror sync']?.inputs ?? {});
   }
 };
-const kept = (files: UpstreamFile[], filters: Partial<SyncFilters>) => filterProjectFiles('demo', files, { ...NO_FILTERS, ...filters }).kept.map((k) => k.file.filename);
+const kept = (files: UpstreamFile[], filters: Partial<SyncFilters>) =>
+  filterProjectFiles('demo', files, { ...NO_FILTERS, ...filters }).kept.map((k) => k.file.filename);
 
 const FILES = [
   file('demo-1.0.tar.gz', { size: 100 }),
@@ -41,10 +56,13 @@ const FILES = [
 test('no filters: every wheel and sdist of the project; other files skipped with a reason', () => {
   const result = filterProjectFiles('demo', FILES, NO_FILTERS);
   assert.equal(result.kept.length, 10);
-  assert.deepEqual(result.skipped.map((s) => [s.file.filename, s.reason]), [
-    ['demo-1.0.exe', 'not a wheel or sdist of demo'],
-    ['other-1.0.tar.gz', 'not a wheel or sdist of demo'],
-  ]);
+  assert.deepEqual(
+    result.skipped.map((s) => [s.file.filename, s.reason]),
+    [
+      ['demo-1.0.exe', 'not a wheel or sdist of demo'],
+      ['other-1.0.tar.gz', 'not a wheel or sdist of demo'],
+    ],
+  );
 });
 
 test('python tags: py3, cpXY exact, abi3 from its version on, other majors never', () => {
@@ -79,9 +97,39 @@ test('platform tags: older glibc/musl/macOS of the same arch, legacy manylinux a
 
 test('filters, one row each', () => {
   const rows: [Partial<SyncFilters>, string[]][] = [
-    [{ pythonVersions: ['3.11'] }, ['demo-1.0.tar.gz', 'demo-1.0-py2.py3-none-any.whl', 'demo-2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', 'demo-2.0-cp38-abi3-musllinux_1_1_x86_64.whl', 'demo-2.0.tar.gz', 'demo-3.0rc1-py3-none-any.whl', 'demo-2.5-py3-none-any.whl']],
-    [{ pythonVersions: ['3.9'] }, ['demo-1.0.tar.gz', 'demo-1.0-py2.py3-none-any.whl', 'demo-2.0-cp38-abi3-musllinux_1_1_x86_64.whl', 'demo-3.0rc1-py3-none-any.whl', 'demo-2.5-py3-none-any.whl']],
-    [{ platforms: ['manylinux_2_17_x86_64'] }, ['demo-1.0.tar.gz', 'demo-1.0-py2.py3-none-any.whl', 'demo-2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl', 'demo-2.0.tar.gz', 'demo-3.0rc1-py3-none-any.whl', 'demo-2.5-py3-none-any.whl']],
+    [
+      { pythonVersions: ['3.11'] },
+      [
+        'demo-1.0.tar.gz',
+        'demo-1.0-py2.py3-none-any.whl',
+        'demo-2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+        'demo-2.0-cp38-abi3-musllinux_1_1_x86_64.whl',
+        'demo-2.0.tar.gz',
+        'demo-3.0rc1-py3-none-any.whl',
+        'demo-2.5-py3-none-any.whl',
+      ],
+    ],
+    [
+      { pythonVersions: ['3.9'] },
+      [
+        'demo-1.0.tar.gz',
+        'demo-1.0-py2.py3-none-any.whl',
+        'demo-2.0-cp38-abi3-musllinux_1_1_x86_64.whl',
+        'demo-3.0rc1-py3-none-any.whl',
+        'demo-2.5-py3-none-any.whl',
+      ],
+    ],
+    [
+      { platforms: ['manylinux_2_17_x86_64'] },
+      [
+        'demo-1.0.tar.gz',
+        'demo-1.0-py2.py3-none-any.whl',
+        'demo-2.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl',
+        'demo-2.0.tar.gz',
+        'demo-3.0rc1-py3-none-any.whl',
+        'demo-2.5-py3-none-any.whl',
+      ],
+    ],
     [{ packageTypes: ['sdist'] }, ['demo-1.0.tar.gz', 'demo-2.0.tar.gz']],
     [{ extensions: ['.tar.gz'], exclude: ['*-1.0*'] }, ['demo-2.0.tar.gz']],
     [{ maxFileSize: 100, packageTypes: ['sdist'] }, ['demo-1.0.tar.gz', 'demo-2.0.tar.gz']], // size unknown: kept
@@ -98,7 +146,10 @@ test('filters, one row each', () => {
 });
 
 test('emptyReason: what kept nothing of a project, counted', () => {
-  assert.equal(emptyReason(filterProjectFiles('demo', FILES, { ...NO_FILTERS, packageTypes: ['sdist'], extensions: ['.zip'] })), 'no file passes the filters (8 package type wheel, 2 extension, 2 not a wheel or sdist of demo)');
+  assert.equal(
+    emptyReason(filterProjectFiles('demo', FILES, { ...NO_FILTERS, packageTypes: ['sdist'], extensions: ['.zip'] })),
+    'no file passes the filters (8 package type wheel, 2 extension, 2 not a wheel or sdist of demo)',
+  );
   assert.equal(emptyReason(filterProjectFiles('demo', [], NO_FILTERS)), 'the upstream lists no files');
 });
 
@@ -141,7 +192,10 @@ test('plan: download missing, keep matching, check unknown, conflict on other by
   assert.deepEqual(names(plan.present), ['demo-2.0.tar.gz']);
   assert.deepEqual(names(plan.checks), ['demo-3.0.tar.gz', 'demo-7.0.tar.gz']); // sha512: the manifest only knows sha256
   assert.deepEqual(names(plan.conflicts), ['demo-4.0.tar.gz', 'demo-5.0.tar.gz']);
-  assert.deepEqual(plan.unverifiable.map((f) => f.filename), ['demo-6.0.tar.gz']);
+  assert.deepEqual(
+    plan.unverifiable.map((f) => f.filename),
+    ['demo-6.0.tar.gz'],
+  );
   assert.deepEqual(plan.deletes, []);
   assert.deepEqual(planProject(local, K(upstream), true).deletes, ['demo-0.1.tar.gz']);
 });
@@ -156,7 +210,8 @@ test('sidecars: yanked reason (empty for true), removal when no longer yanked, u
     [{ uploadTime: '2024-01-01T00:00:00Z' }, [], [{ name: 'x.whl.upload-time', text: '2024-01-01T00:00:00Z\n' }]],
     [{ uploadTime: '2024-01-01T00:00:00Z' }, [['x.whl.upload-time', '2024-01-01T00:00:00Z\n']], []],
   ];
-  for (const [extra, existing, changes] of rows) assert.deepEqual(sidecarChanges(file('x.whl', extra), new Map(existing)), changes, JSON.stringify([extra, existing]));
+  for (const [extra, existing, changes] of rows)
+    assert.deepEqual(sidecarChanges(file('x.whl', extra), new Map(existing)), changes, JSON.stringify([extra, existing]));
 });
 
 test('options: sizes, python versions, requirement names, merged flags over file, every bad value a usage error', () => {
@@ -166,9 +221,15 @@ test('options: sizes, python versions, requirement names, merged flags over file
   assert.throws(() => parseSize('ten', 'x'), /expected a size/);
   assert.deepEqual(['3.11', '311', '3.11.4', '3'].map(parsePythonVersion), ['3.11', '3.11', '3.11', '3']);
   assert.throws(() => asSyncShows(() => parsePythonVersion('py3')), /--python-version/);
-  assert.deepEqual(parseRequirementNames('# c\nDemo[x]>=1 ; python_version<"4"\n-r other.txt\n\nzope.interface @ https://x/y.whl # c\n--hash=sha256:x\n', 'r.txt'), ['Demo', 'zope.interface']);
+  assert.deepEqual(
+    parseRequirementNames('# c\nDemo[x]>=1 ; python_version<"4"\n-r other.txt\n\nzope.interface @ https://x/y.whl # c\n--hash=sha256:x\n', 'r.txt'),
+    ['Demo', 'zope.interface'],
+  );
   assert.throws(() => parseRequirementNames('>=1\n', 'r.txt'), /r\.txt: line 1: not a requirement/);
-  const merged = mergeOptions({ upstream: undefined, jobs: '2', platform: ['win_amd64'] }, { upstream: 'http://u/', jobs: '9', platform: ['a', 'b'], latest: '3' });
+  const merged = mergeOptions(
+    { upstream: undefined, jobs: '2', platform: ['win_amd64'] },
+    { upstream: 'http://u/', jobs: '9', platform: ['a', 'b'], latest: '3' },
+  );
   assert.deepEqual(merged, { upstream: 'http://u/', jobs: '2', platform: ['win_amd64'], latest: '3' });
   const options = buildSyncOptions('/m', merged, ['req-name']);
   assert.equal(options.jobs, 2);
@@ -182,9 +243,17 @@ test('options: sizes, python versions, requirement names, merged flags over file
     [{ upstream: 'http://u/', project: ['bad name'] }, /--project/],
     [{ upstream: 'http://u/', platform: ['a b'] }, /--platform/],
   ];
-  for (const [raw, message] of bad) assert.throws(() => asSyncShows(() => buildSyncOptions('/m', raw as never, [])), (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2, JSON.stringify(raw));
+  for (const [raw, message] of bad)
+    assert.throws(
+      () => asSyncShows(() => buildSyncOptions('/m', raw as never, [])),
+      (e: Error & { exitCode?: number }) => message.test(e.message) && e.exitCode === 2,
+      JSON.stringify(raw),
+    );
   // The CLI says "required option --upstream not given" before (test/integration/cli/cli.test.ts); here it is the input's own error.
-  assert.throws(() => buildSyncOptions('/m', {}, []), (e: unknown) => e instanceof InputError && e.input === 'upstream' && e.exitCode === 2);
+  assert.throws(
+    () => buildSyncOptions('/m', {}, []),
+    (e: unknown) => e instanceof InputError && e.input === 'upstream' && e.exitCode === 2,
+  );
 });
 
 test('config: TOML and INI, top level or [sync], lists either way; unknown keys rejected', () => {

@@ -26,19 +26,51 @@ test('writes and renames in batches, journals each file before its rename, inspe
   try {
     const journal = new SyncJournal(dir);
     const writer = new SyncWriter(dir, journal, { batch: 3, delayMs: 20 });
-    const place = (n: number) => writer.place({ path: `p/f${n}.txt`, target: join(dir, 'p', `f${n}.txt`), algorithm: 'sha256', digest: sha256(`file ${n}`), data: Buffer.from(`file ${n}`), isInspected: false });
+    const place = (n: number) =>
+      writer.place({
+        path: `p/f${n}.txt`,
+        target: join(dir, 'p', `f${n}.txt`),
+        algorithm: 'sha256',
+        digest: sha256(`file ${n}`),
+        data: Buffer.from(`file ${n}`),
+        isInspected: false,
+      });
     await Promise.all([0, 1, 2].map(place)); // a full batch goes at once
     const journaled = readFileSync(journalPath(dir), 'utf8');
-    assert.deepEqual(pendingEntries(journaled).map((e) => e.path), ['p/f0.txt', 'p/f1.txt', 'p/f2.txt']);
+    assert.deepEqual(
+      pendingEntries(journaled).map((e) => e.path),
+      ['p/f0.txt', 'p/f1.txt', 'p/f2.txt'],
+    );
     assert.match(journaled, new RegExp(`^sha256 ${sha256('file 0')} p/f0.txt$`, 'm'));
 
     const wheel = readFileSync(await makeWheel(join(dir, 'src'), { name: 'Demo.Pkg', version: '1.0', requiresPython: '>=3.8' }));
     const wheelName = 'demo_pkg-1.0-py3-none-any.whl';
-    const inspected = writer.place({ path: `p/${wheelName}`, target: join(dir, 'p', wheelName), algorithm: 'sha256', digest: sha256(wheel), data: wheel, isInspected: true });
+    const inspected = writer.place({
+      path: `p/${wheelName}`,
+      target: join(dir, 'p', wheelName),
+      algorithm: 'sha256',
+      digest: sha256(wheel),
+      data: wheel,
+      isInspected: true,
+    });
     // A file written already (a big download, a sidecar): only renamed.
     writeFileSync(join(dir, 'p', '.big.part-x'), 'big');
-    const big = writer.place({ path: 'p/big.txt', target: join(dir, 'p', 'big.txt'), algorithm: 'sha256', digest: sha256('big'), temp: join(dir, 'p', '.big.part-x'), isInspected: false });
-    const nowhere = writer.place({ path: 'q/f9.txt', target: join(dir, 'q', 'f9.txt'), algorithm: 'sha256', digest: sha256('x'), data: Buffer.from('x'), isInspected: false });
+    const big = writer.place({
+      path: 'p/big.txt',
+      target: join(dir, 'p', 'big.txt'),
+      algorithm: 'sha256',
+      digest: sha256('big'),
+      temp: join(dir, 'p', '.big.part-x'),
+      isInspected: false,
+    });
+    const nowhere = writer.place({
+      path: 'q/f9.txt',
+      target: join(dir, 'q', 'f9.txt'),
+      algorithm: 'sha256',
+      digest: sha256('x'),
+      data: Buffer.from('x'),
+      isInspected: false,
+    });
     await assert.rejects(nowhere, /cannot write .*q\/f9\.txt: ENOENT/);
     const record = await inspected;
     assert.equal(await big, undefined);
@@ -66,7 +98,14 @@ test('a broken wheel is placed (the re-index reports it) but gives no record', a
     const journal = new SyncJournal(dir);
     const writer = new SyncWriter(dir, journal);
     const bytes = Buffer.from('not a zip');
-    const record = await writer.place({ path: 'p/x-1.0-py3-none-any.whl', target: join(dir, 'p', 'x-1.0-py3-none-any.whl'), algorithm: 'sha256', digest: sha256(bytes), data: bytes, isInspected: true });
+    const record = await writer.place({
+      path: 'p/x-1.0-py3-none-any.whl',
+      target: join(dir, 'p', 'x-1.0-py3-none-any.whl'),
+      algorithm: 'sha256',
+      digest: sha256(bytes),
+      data: bytes,
+      isInspected: true,
+    });
     assert.equal(record, undefined);
     assert.equal(readFileSync(join(dir, 'p', 'x-1.0-py3-none-any.whl'), 'utf8'), 'not a zip');
     await writer.finish();
@@ -82,7 +121,14 @@ test('room() holds downloads back while too many bytes wait for the thread', asy
     const journal = new SyncJournal(dir);
     const writer = new SyncWriter(dir, journal, { maxHeldBytes: 8, batch: 100, delayMs: 50 });
     await writer.room(); // nothing held
-    const placed = writer.place({ path: 'p/a.txt', target: join(dir, 'p', 'a.txt'), algorithm: 'sha256', digest: sha256('0123456789'), data: Buffer.from('0123456789'), isInspected: false });
+    const placed = writer.place({
+      path: 'p/a.txt',
+      target: join(dir, 'p', 'a.txt'),
+      algorithm: 'sha256',
+      digest: sha256('0123456789'),
+      data: Buffer.from('0123456789'),
+      isInspected: false,
+    });
     let isRoom = false;
     const room = writer.room().then(() => (isRoom = true));
     await new Promise((r) => setImmediate(r));
@@ -101,10 +147,29 @@ test('close() before the files are in place: each caller is told, nothing appear
   try {
     const journal = new SyncJournal(dir);
     const writer = new SyncWriter(dir, journal, { batch: 1000, delayMs: 10_000 });
-    const placed = [0, 1, 2].map((n) => writer.place({ path: `p/f${n}.txt`, target: join(dir, 'p', `f${n}.txt`), algorithm: 'sha256', digest: sha256('x'), data: Buffer.from('x'), isInspected: false }));
+    const placed = [0, 1, 2].map((n) =>
+      writer.place({
+        path: `p/f${n}.txt`,
+        target: join(dir, 'p', `f${n}.txt`),
+        algorithm: 'sha256',
+        digest: sha256('x'),
+        data: Buffer.from('x'),
+        isInspected: false,
+      }),
+    );
     await writer.close();
     for (const p of placed) await assert.rejects(p, /stopped before this file was in place/);
-    await assert.rejects(writer.place({ path: 'p/late.txt', target: join(dir, 'p', 'late.txt'), algorithm: 'sha256', digest: sha256('x'), data: Buffer.from('x'), isInspected: false }), /stopped/);
+    await assert.rejects(
+      writer.place({
+        path: 'p/late.txt',
+        target: join(dir, 'p', 'late.txt'),
+        algorithm: 'sha256',
+        digest: sha256('x'),
+        data: Buffer.from('x'),
+        isInspected: false,
+      }),
+      /stopped/,
+    );
     assert.deepEqual(readdirSync(join(dir, 'p')), []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -116,7 +181,15 @@ test('a checkpoint while files keep coming: a synced line covers what was rename
   try {
     const journal = new SyncJournal(dir);
     const writer = new SyncWriter(dir, journal, { batch: 1, checkpointMs: 0 }); // a checkpoint after every batch
-    const place = (n: number) => writer.place({ path: `p/f${n}`, target: join(dir, 'p', `f${n}`), algorithm: 'sha256', digest: sha256(`file ${n}`), data: Buffer.from(`file ${n}`), isInspected: false });
+    const place = (n: number) =>
+      writer.place({
+        path: `p/f${n}`,
+        target: join(dir, 'p', `f${n}`),
+        algorithm: 'sha256',
+        digest: sha256(`file ${n}`),
+        data: Buffer.from(`file ${n}`),
+        isInspected: false,
+      });
     await place(0);
     while (!readFileSync(journalPath(dir), 'utf8').includes('synced')) await new Promise((r) => setTimeout(r, 10));
     await place(1);

@@ -15,7 +15,10 @@ function scan(archive: Buffer, chunk: number, wants = (m: TarMember) => m.path.e
 }
 
 function sdistTar(top: string, format: TarFormat, extra: [string, Buffer][] = []): Buffer {
-  return makeTar([[`${top}/setup.py`, Buffer.from('x'.repeat(700))], [`${top}/PKG-INFO`, PKG_INFO], [`${top}/pkg/__init__.py`, Buffer.alloc(0)], ...extra], format);
+  return makeTar(
+    [[`${top}/setup.py`, Buffer.from('x'.repeat(700))], [`${top}/PKG-INFO`, PKG_INFO], [`${top}/pkg/__init__.py`, Buffer.alloc(0)], ...extra],
+    format,
+  );
 }
 
 const CHUNKS = [1, 7, 511, 512, 513, 4096, 1 << 20];
@@ -53,7 +56,10 @@ test('TarScanner: ustar cannot write a 160-byte name (helper refuses), so the pr
 });
 
 test('TarScanner: the first wanted member wins, later ones are not kept', () => {
-  const archive = makeTar([['a/PKG-INFO', Buffer.from('first')], ['b/PKG-INFO', Buffer.from('second')]]);
+  const archive = makeTar([
+    ['a/PKG-INFO', Buffer.from('first')],
+    ['b/PKG-INFO', Buffer.from('second')],
+  ]);
   assert.equal(scan(archive, 3).found?.data.toString(), 'first');
 });
 
@@ -65,7 +71,14 @@ test('TarScanner: nothing wanted: no find, but the whole archive is still checke
 
 test('TarScanner: wants() sees directories, files and their sizes in order', () => {
   const seen: TarMember[] = [];
-  scan(makeTar([['d/f', Buffer.from('abc')], ['d/e/g', Buffer.alloc(0)]]), 64, (m) => (seen.push(m), false));
+  scan(
+    makeTar([
+      ['d/f', Buffer.from('abc')],
+      ['d/e/g', Buffer.alloc(0)],
+    ]),
+    64,
+    (m) => (seen.push(m), false),
+  );
   assert.deepEqual(seen, [
     { path: 'd/', type: '5', size: 0 },
     { path: 'd/e/', type: '5', size: 0 },
@@ -119,11 +132,18 @@ test('TarScanner: truncated inside a long-name header', () => {
 });
 
 const DAMAGED: { name: string; archive: () => Buffer; message: RegExp }[] = [
-  { name: 'not tar at all (text)', archive: () => Buffer.from('hello world\n'.repeat(100)), message: /^not a tar archive, or damaged: bad header checksum at offset 0$/ },
+  {
+    name: 'not tar at all (text)',
+    archive: () => Buffer.from('hello world\n'.repeat(100)),
+    message: /^not a tar archive, or damaged: bad header checksum at offset 0$/,
+  },
   {
     name: 'a flipped byte in the second header',
     archive: () => {
-      const a = makeTar([['a/x', Buffer.from('1')], ['a/y', Buffer.from('2')]]);
+      const a = makeTar([
+        ['a/x', Buffer.from('1')],
+        ['a/y', Buffer.from('2')],
+      ]);
       a.writeUInt8(a.readUInt8(1539) ^ 0x20, 1539); // in the header of a/y (after a/, a/x and its data block)
       return a;
     },
@@ -151,11 +171,14 @@ const DAMAGED: { name: string; archive: () => Buffer; message: RegExp }[] = [
 
 for (const { name, archive, message } of DAMAGED) {
   test(`TarScanner: damaged: ${name}`, () => {
-    assert.throws(() => scan(archive(), 512), (error: unknown) => {
-      assert.ok(error instanceof TarFormatError, String(error));
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => scan(archive(), 512),
+      (error: unknown) => {
+        assert.ok(error instanceof TarFormatError, String(error));
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   });
 }
 

@@ -22,8 +22,7 @@ const PUBLIC: IndexUrl = { url: 'https://pypi.org/simple', source: 'default', or
 const DEFAULT_MIRROR: IndexUrl = { url: 'file:///tmp/pypi', source: 'default', origin: 'default mirror' };
 const NO_URL_WARNING = 'no DIB_PYPI_MIRROR_URL set: using file:///tmp/pypi (the mirror bind-mounted into the image root)';
 const UNSET: Sourced<boolean> = { value: false, source: 'default', origin: 'default' };
-const ignoredWarning = (name: string, label = ''): string =>
-  `${label}${name} ignored: mirror variables are DIB_PYPI_MIRROR_URL and DIB_PYPI_MIRROR_URL_<N>`;
+const ignoredWarning = (name: string, label = ''): string => `${label}${name} ignored: mirror variables are DIB_PYPI_MIRROR_URL and DIB_PYPI_MIRROR_URL_<N>`;
 const env = (url: string, origin: string): IndexUrl => ({ url, source: 'env', origin });
 const dot = (url: string, name: string, path = '.env'): IndexUrl => ({ url, source: 'dotenv', origin: `.env file ${path}: ${name}` });
 const flag = (url: string, origin: string): IndexUrl => ({ url, source: 'flag', origin });
@@ -72,10 +71,7 @@ const WHOLE_PLANS: { name: string; input: Input; expected: Plan }[] = [
     },
     expected: {
       indexUrl: env('http://user:s3cret@mirror.local:8080/simple/', 'DIB_PYPI_MIRROR_URL'),
-      extraIndexUrls: [
-        env('https://two.example/simple/', 'DIB_PYPI_MIRROR_URL_2'),
-        env('http://ten.local/simple/', 'DIB_PYPI_MIRROR_URL_10'),
-      ],
+      extraIndexUrls: [env('https://two.example/simple/', 'DIB_PYPI_MIRROR_URL_2'), env('http://ten.local/simple/', 'DIB_PYPI_MIRROR_URL_10')],
       trustedHosts: ['mirror.local:8080', 'ten.local'],
       retries: { value: 5, source: 'env', origin: 'DIB_PIP_RETRIES' },
       offline: { value: true, source: 'env', origin: 'DIB_OFFLINE' },
@@ -238,7 +234,12 @@ const INDEX_ROWS: { name: string; input: Input; indexes: IndexUrl[]; warnings: s
   {
     name: '_02 and _2 share a number: ordered by name',
     input: { env: { DIB_PYPI_MIRROR_URL_2: 'http://two/', DIB_PYPI_MIRROR_URL_02: 'http://zero-two/', DIB_PYPI_MIRROR_URL_3: 'http://three/' } },
-    indexes: [env('http://zero-two/', 'DIB_PYPI_MIRROR_URL_02'), env('http://two/', 'DIB_PYPI_MIRROR_URL_2'), env('http://three/', 'DIB_PYPI_MIRROR_URL_3'), PUBLIC],
+    indexes: [
+      env('http://zero-two/', 'DIB_PYPI_MIRROR_URL_02'),
+      env('http://two/', 'DIB_PYPI_MIRROR_URL_2'),
+      env('http://three/', 'DIB_PYPI_MIRROR_URL_3'),
+      PUBLIC,
+    ],
     warnings: [],
   },
   {
@@ -390,20 +391,55 @@ const BOOLEAN_ROWS: { name: string; input: Input; offline: Sourced<boolean>; noP
   { name: 'nothing set', input: {}, offline: UNSET, noPypi: UNSET },
   { name: '--offline', input: { flags: { offline: true } }, offline: { value: true, source: 'flag', origin: '--offline' }, noPypi: UNSET },
   { name: '--no-pypi', input: { flags: { noPypi: true } }, offline: UNSET, noPypi: { value: true, source: 'flag', origin: '--no-pypi' } },
-  { name: 'flag false means "not given": env decides', input: { flags: { offline: false }, env: { DIB_OFFLINE: '1' } }, offline: { value: true, source: 'env', origin: 'DIB_OFFLINE' }, noPypi: UNSET },
-  { name: 'flag beats env 0', input: { flags: { offline: true }, env: { DIB_OFFLINE: '0' } }, offline: { value: true, source: 'flag', origin: '--offline' }, noPypi: UNSET },
+  {
+    name: 'flag false means "not given": env decides',
+    input: { flags: { offline: false }, env: { DIB_OFFLINE: '1' } },
+    offline: { value: true, source: 'env', origin: 'DIB_OFFLINE' },
+    noPypi: UNSET,
+  },
+  {
+    name: 'flag beats env 0',
+    input: { flags: { offline: true }, env: { DIB_OFFLINE: '0' } },
+    offline: { value: true, source: 'flag', origin: '--offline' },
+    noPypi: UNSET,
+  },
   { name: 'env DIB_OFFLINE=1', input: { env: { DIB_OFFLINE: '1' } }, offline: { value: true, source: 'env', origin: 'DIB_OFFLINE' }, noPypi: UNSET },
-  { name: 'env DIB_NO_PYPI_PIP=1', input: { env: { DIB_NO_PYPI_PIP: '1' } }, offline: UNSET, noPypi: { value: true, source: 'env', origin: 'DIB_NO_PYPI_PIP' } },
-  { name: '.env DIB_OFFLINE=1', input: { dotenv: { DIB_OFFLINE: '1' } }, offline: { value: true, source: 'dotenv', origin: '.env file .env: DIB_OFFLINE' }, noPypi: UNSET },
-  { name: '.env DIB_NO_PYPI_PIP=true', input: { dotenv: { DIB_NO_PYPI_PIP: 'true' } }, offline: UNSET, noPypi: { value: true, source: 'dotenv', origin: '.env file .env: DIB_NO_PYPI_PIP' } },
-  { name: 'env beats .env per variable (env 0, .env 1)', input: { env: { DIB_OFFLINE: '0' }, dotenv: { DIB_OFFLINE: '1' } }, offline: { value: false, source: 'env', origin: 'DIB_OFFLINE' }, noPypi: UNSET },
+  {
+    name: 'env DIB_NO_PYPI_PIP=1',
+    input: { env: { DIB_NO_PYPI_PIP: '1' } },
+    offline: UNSET,
+    noPypi: { value: true, source: 'env', origin: 'DIB_NO_PYPI_PIP' },
+  },
+  {
+    name: '.env DIB_OFFLINE=1',
+    input: { dotenv: { DIB_OFFLINE: '1' } },
+    offline: { value: true, source: 'dotenv', origin: '.env file .env: DIB_OFFLINE' },
+    noPypi: UNSET,
+  },
+  {
+    name: '.env DIB_NO_PYPI_PIP=true',
+    input: { dotenv: { DIB_NO_PYPI_PIP: 'true' } },
+    offline: UNSET,
+    noPypi: { value: true, source: 'dotenv', origin: '.env file .env: DIB_NO_PYPI_PIP' },
+  },
+  {
+    name: 'env beats .env per variable (env 0, .env 1)',
+    input: { env: { DIB_OFFLINE: '0' }, dotenv: { DIB_OFFLINE: '1' } },
+    offline: { value: false, source: 'env', origin: 'DIB_OFFLINE' },
+    noPypi: UNSET,
+  },
   {
     name: 'each boolean from its own source',
     input: { flags: { noPypi: true }, env: { DIB_OFFLINE: 'yes', DIB_NO_PYPI_PIP: '0' }, dotenv: { DIB_OFFLINE: '0', DIB_NO_PYPI_PIP: '0' } },
     offline: { value: true, source: 'env', origin: 'DIB_OFFLINE' },
     noPypi: { value: true, source: 'flag', origin: '--no-pypi' },
   },
-  { name: 'empty env falls through to .env', input: { env: { DIB_OFFLINE: '' }, dotenv: { DIB_OFFLINE: '1' } }, offline: { value: true, source: 'dotenv', origin: '.env file .env: DIB_OFFLINE' }, noPypi: UNSET },
+  {
+    name: 'empty env falls through to .env',
+    input: { env: { DIB_OFFLINE: '' }, dotenv: { DIB_OFFLINE: '1' } },
+    offline: { value: true, source: 'dotenv', origin: '.env file .env: DIB_OFFLINE' },
+    noPypi: UNSET,
+  },
   {
     name: 'offline from .env, no-pypi from env',
     input: { env: { DIB_NO_PYPI_PIP: '1' }, dotenv: { DIB_OFFLINE: '1' } },
@@ -465,16 +501,36 @@ const RETRY_ROWS: { name: string; input: Input; retries: Sourced<number> | undef
   { name: 'flag', input: { flags: { retries: '3' } }, retries: { value: 3, source: 'flag', origin: '--retries' } },
   { name: 'env', input: { env: { DIB_PIP_RETRIES: '5' } }, retries: { value: 5, source: 'env', origin: 'DIB_PIP_RETRIES' } },
   { name: '.env', input: { dotenv: { DIB_PIP_RETRIES: '7' } }, retries: { value: 7, source: 'dotenv', origin: '.env file .env: DIB_PIP_RETRIES' } },
-  { name: 'flag beats env beats .env', input: { flags: { retries: '1' }, env: { DIB_PIP_RETRIES: '2' }, dotenv: { DIB_PIP_RETRIES: '3' } }, retries: { value: 1, source: 'flag', origin: '--retries' } },
-  { name: 'env beats .env', input: { env: { DIB_PIP_RETRIES: '2' }, dotenv: { DIB_PIP_RETRIES: '3' } }, retries: { value: 2, source: 'env', origin: 'DIB_PIP_RETRIES' } },
-  { name: 'flag beats a bad env value (never parsed)', input: { flags: { retries: '4' }, env: { DIB_PIP_RETRIES: 'abc' } }, retries: { value: 4, source: 'flag', origin: '--retries' } },
-  { name: 'empty env falls through to .env', input: { env: { DIB_PIP_RETRIES: '' }, dotenv: { DIB_PIP_RETRIES: '4' } }, retries: { value: 4, source: 'dotenv', origin: '.env file .env: DIB_PIP_RETRIES' } },
+  {
+    name: 'flag beats env beats .env',
+    input: { flags: { retries: '1' }, env: { DIB_PIP_RETRIES: '2' }, dotenv: { DIB_PIP_RETRIES: '3' } },
+    retries: { value: 1, source: 'flag', origin: '--retries' },
+  },
+  {
+    name: 'env beats .env',
+    input: { env: { DIB_PIP_RETRIES: '2' }, dotenv: { DIB_PIP_RETRIES: '3' } },
+    retries: { value: 2, source: 'env', origin: 'DIB_PIP_RETRIES' },
+  },
+  {
+    name: 'flag beats a bad env value (never parsed)',
+    input: { flags: { retries: '4' }, env: { DIB_PIP_RETRIES: 'abc' } },
+    retries: { value: 4, source: 'flag', origin: '--retries' },
+  },
+  {
+    name: 'empty env falls through to .env',
+    input: { env: { DIB_PIP_RETRIES: '' }, dotenv: { DIB_PIP_RETRIES: '4' } },
+    retries: { value: 4, source: 'dotenv', origin: '.env file .env: DIB_PIP_RETRIES' },
+  },
   { name: 'empty env and .env: unset', input: { env: { DIB_PIP_RETRIES: '' }, dotenv: { DIB_PIP_RETRIES: '' } }, retries: undefined },
   { name: '0 is a value', input: { env: { DIB_PIP_RETRIES: '0' } }, retries: { value: 0, source: 'env', origin: 'DIB_PIP_RETRIES' } },
   { name: 'surrounding blanks trimmed', input: { env: { DIB_PIP_RETRIES: ' 5 ' } }, retries: { value: 5, source: 'env', origin: 'DIB_PIP_RETRIES' } },
   { name: 'leading zeros', input: { env: { DIB_PIP_RETRIES: '007' } }, retries: { value: 7, source: 'env', origin: 'DIB_PIP_RETRIES' } },
   { name: '1000 is the largest', input: { flags: { retries: '1000' } }, retries: { value: 1000, source: 'flag', origin: '--retries' } },
-  { name: '.env path named', input: { dotenvPath: '/x/.env', dotenv: { DIB_PIP_RETRIES: '9' } }, retries: { value: 9, source: 'dotenv', origin: '.env file /x/.env: DIB_PIP_RETRIES' } },
+  {
+    name: '.env path named',
+    input: { dotenvPath: '/x/.env', dotenv: { DIB_PIP_RETRIES: '9' } },
+    retries: { value: 9, source: 'dotenv', origin: '.env file /x/.env: DIB_PIP_RETRIES' },
+  },
 ];
 
 for (const row of RETRY_ROWS) {
@@ -563,8 +619,16 @@ const BAD_URLS: { name: string; raw: string; detail: string; password?: string }
   { name: 'git+https scheme', raw: 'git+https://h/simple', detail: `unsupported scheme "git+https:" in "git+https://h/simple": ${SCHEME_HINT}` },
   { name: 'no scheme', raw: 'mirror.example/simple', detail: 'not a URL: "mirror.example/simple"' },
   { name: 'absolute path', raw: '/tmp/pypi', detail: 'not a URL: "/tmp/pypi"' },
-  { name: 'space inside', raw: 'http://mirror.example/my simple', detail: 'contains whitespace at character 25: "http://mirror.example/my simple" (give one URL per variable or flag)' },
-  { name: 'two URLs in one variable', raw: 'http://a/ http://b/', detail: 'contains whitespace at character 10: "http://a/ http://b/" (give one URL per variable or flag)' },
+  {
+    name: 'space inside',
+    raw: 'http://mirror.example/my simple',
+    detail: 'contains whitespace at character 25: "http://mirror.example/my simple" (give one URL per variable or flag)',
+  },
+  {
+    name: 'two URLs in one variable',
+    raw: 'http://a/ http://b/',
+    detail: 'contains whitespace at character 10: "http://a/ http://b/" (give one URL per variable or flag)',
+  },
   { name: 'trailing newline', raw: 'http://a/\n', detail: 'contains whitespace at character 10: "http://a/\\n" (give one URL per variable or flag)' },
   { name: 'leading blank', raw: ' http://a/', detail: 'contains whitespace at character 1: " http://a/" (give one URL per variable or flag)' },
   { name: 'no host at all', raw: 'http://', detail: 'not a URL: "http://"' },
@@ -577,9 +641,24 @@ const BAD_URLS: { name: string; raw: string; detail: string; password?: string }
   { name: '; in the query', raw: 'http://h/simple?a;b', detail: `'=' and ';' in the query cannot be written to pip.conf: "http://h/simple?a;b"` },
   { name: 'ftp with password', raw: 'ftp://user:s3cret@h/', detail: `unsupported scheme "ftp:" in "ftp://user:***@h/": ${SCHEME_HINT}`, password: 's3cret' },
   { name: 'file:// host with password', raw: 'file://user:s3cret@host/x', detail: 'not a URL: "file://user:***@host/x"', password: 's3cret' },
-  { name: 'whitespace with password', raw: 'http://user:s3cret@h/my simple', detail: 'contains whitespace at character 24 (give one URL per variable or flag)', password: 's3cret' },
-  { name: 'fragment with password', raw: 'http://user:s3cret@h/#f', detail: 'a fragment (#...) has no meaning in an index URL: "http://user:***@h/#f"', password: 's3cret' },
-  { name: 'query with password', raw: 'http://user:s3cret@h/?a=b', detail: `'=' and ';' in the query cannot be written to pip.conf: "http://user:***@h/?a=b"`, password: 's3cret' },
+  {
+    name: 'whitespace with password',
+    raw: 'http://user:s3cret@h/my simple',
+    detail: 'contains whitespace at character 24 (give one URL per variable or flag)',
+    password: 's3cret',
+  },
+  {
+    name: 'fragment with password',
+    raw: 'http://user:s3cret@h/#f',
+    detail: 'a fragment (#...) has no meaning in an index URL: "http://user:***@h/#f"',
+    password: 's3cret',
+  },
+  {
+    name: 'query with password',
+    raw: 'http://user:s3cret@h/?a=b',
+    detail: `'=' and ';' in the query cannot be written to pip.conf: "http://user:***@h/?a=b"`,
+    password: 's3cret',
+  },
   { name: 'bad port with token', raw: 'https://t0ken@h:x/', detail: 'not a URL: "https://***@h:x/"', password: 't0ken' },
 ];
 
@@ -587,13 +666,20 @@ for (const row of BAD_URLS) {
   test(`buildPlan bad URL: ${row.name} (${JSON.stringify(row.raw)})`, () => {
     assertUsageError(() => plan({ env: { [V]: row.raw } }), `${V}: ${row.detail}`, V);
     if (row.password !== undefined) {
-      assert.throws(() => plan({ env: { [V]: row.raw } }), (e: Error) => !e.message.includes(row.password as string));
+      assert.throws(
+        () => plan({ env: { [V]: row.raw } }),
+        (e: Error) => !e.message.includes(row.password as string),
+      );
     }
   });
 }
 
 test('buildPlan bad URL: from a flag, the flag is named', () => {
-  assertUsageError(() => plan({ flags: { mirrorUrls: ['ftp://x/'] } }), `--mirror-url: unsupported scheme "ftp:" in "ftp://x/": ${SCHEME_HINT}`, '--mirror-url');
+  assertUsageError(
+    () => plan({ flags: { mirrorUrls: ['ftp://x/'] } }),
+    `--mirror-url: unsupported scheme "ftp:" in "ftp://x/": ${SCHEME_HINT}`,
+    '--mirror-url',
+  );
 });
 
 test('buildPlan bad URL: the second of several flags is named by number', () => {
@@ -610,7 +696,11 @@ test('buildPlan bad URL: a legacy variable is named', () => {
 });
 
 test('buildPlan bad URL: the first bad one in pip order is reported (_2 before _10)', () => {
-  assertUsageError(() => plan({ env: { DIB_PYPI_MIRROR_URL_10: 'y', DIB_PYPI_MIRROR_URL_2: 'x' } }), 'DIB_PYPI_MIRROR_URL_2: not a URL: "x"', 'DIB_PYPI_MIRROR_URL_2');
+  assertUsageError(
+    () => plan({ env: { DIB_PYPI_MIRROR_URL_10: 'y', DIB_PYPI_MIRROR_URL_2: 'x' } }),
+    'DIB_PYPI_MIRROR_URL_2: not a URL: "x"',
+    'DIB_PYPI_MIRROR_URL_2',
+  );
 });
 
 // Written as pip would read them, these have no host: pip (urllib.parse) sees an empty netloc for
@@ -676,8 +766,7 @@ for (const row of ENCODED) {
 // ---------------------------------------------------------------------------------------------
 // Competing PIP_* variables: a warning each, value redacted, in a fixed order.
 
-const bypass = (assignment: string): string =>
-  `${assignment} is set: pip run with this environment reads it after pip.conf and may bypass the mirror`;
+const bypass = (assignment: string): string => `${assignment} is set: pip run with this environment reads it after pip.conf and may bypass the mirror`;
 
 const COMPETING: { name: string; input: Input; warnings: string[] }[] = [
   ...['PIP_CONFIG_FILE', 'PIP_INDEX_URL', 'PIP_EXTRA_INDEX_URL', 'PIP_NO_INDEX', 'PIP_FIND_LINKS', 'PIP_TRUSTED_HOST', 'PIP_ISOLATED_MODE'].map((name) => ({
@@ -701,8 +790,16 @@ const COMPETING: { name: string; input: Input; warnings: string[] }[] = [
     warnings: [bypass('PIP_CONFIG_FILE=/etc/other.conf'), bypass('PIP_NO_INDEX=true'), bypass('PIP_TRUSTED_HOST=h')],
   },
   { name: 'empty values are not warned about', input: { env: { DIB_PYPI_MIRROR_URL: 'http://m/', PIP_INDEX_URL: '' } }, warnings: [] },
-  { name: 'other PIP_* variables are not warned about', input: { env: { DIB_PYPI_MIRROR_URL: 'http://m/', PIP_TIMEOUT: '60', PIP_NO_CACHE_DIR: '1' } }, warnings: [] },
-  { name: 'PIP_* in .env is not warned about (pip never sees .env)', input: { env: { DIB_PYPI_MIRROR_URL: 'http://m/' }, dotenv: { PIP_INDEX_URL: 'http://x/' } }, warnings: [] },
+  {
+    name: 'other PIP_* variables are not warned about',
+    input: { env: { DIB_PYPI_MIRROR_URL: 'http://m/', PIP_TIMEOUT: '60', PIP_NO_CACHE_DIR: '1' } },
+    warnings: [],
+  },
+  {
+    name: 'PIP_* in .env is not warned about (pip never sees .env)',
+    input: { env: { DIB_PYPI_MIRROR_URL: 'http://m/' }, dotenv: { PIP_INDEX_URL: 'http://x/' } },
+    warnings: [],
+  },
   {
     name: 'mirror warnings come before PIP_* warnings',
     input: { env: { PIP_FIND_LINKS: '/wheels', DIB_PYPI_MIRROR_URLS: 'x' } },

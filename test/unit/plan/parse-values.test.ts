@@ -147,7 +147,7 @@ const SCANS: { name: string; vars: EnvMap; prefix: string; expected: MirrorUrlSc
   },
   {
     name: 'non-ASCII digits are not numbers',
-    vars: { 'DIB_PYPI_MIRROR_URL_٣': 'x', DIB_PYPI_MIRROR_URL_3: 'y' },
+    vars: { DIB_PYPI_MIRROR_URL_٣: 'x', DIB_PYPI_MIRROR_URL_3: 'y' },
     prefix: DIB_PREFIX,
     expected: { urls: [{ name: 'DIB_PYPI_MIRROR_URL_3', value: 'y' }], ignoredNames: ['DIB_PYPI_MIRROR_URL_٣'] },
   },

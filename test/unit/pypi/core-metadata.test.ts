@@ -108,7 +108,13 @@ const CASES: { name: string; text: string | Buffer; out: CoreMetadata }[] = [
   },
   {
     name: 'latin-1 bytes (Python 2 distutils) fall back to latin-1',
-    text: Buffer.concat([Buffer.from('Name: old\nVersion: 1\nAuthor: Fran'), Buffer.from([0xe7]), Buffer.from('ois\nRequires-Dist: d'), Buffer.from([0xe9]), Buffer.from('j\u00e0\n', 'latin1')]),
+    text: Buffer.concat([
+      Buffer.from('Name: old\nVersion: 1\nAuthor: Fran'),
+      Buffer.from([0xe7]),
+      Buffer.from('ois\nRequires-Dist: d'),
+      Buffer.from([0xe9]),
+      Buffer.from('j\u00e0\n', 'latin1'),
+    ]),
     out: core({ name: 'old', version: '1', requiresDist: ['d\u00e9j\u00e0'] }),
   },
   {
@@ -159,13 +165,32 @@ for (const { name, text, reason } of BROKEN) {
 }
 
 test('parseCoreMetadata: without a path the error names the metadata', () => {
-  assert.throws(() => parseCoreMetadata('Name: x\n'), { name: 'BrokenDistributionError', path: 'core metadata', message: 'broken distribution core metadata: core metadata has no Version' });
+  assert.throws(() => parseCoreMetadata('Name: x\n'), {
+    name: 'BrokenDistributionError',
+    path: 'core metadata',
+    message: 'broken distribution core metadata: core metadata has no Version',
+  });
 });
 
 const HEADERS: { name: string; text: string; out: [string, string][] }[] = [
-  { name: 'order and repeats kept, names lower-cased', text: 'A: 1\nb: 2\nA: 3\n', out: [['a', '1'], ['b', '2'], ['a', '3']] },
+  {
+    name: 'order and repeats kept, names lower-cased',
+    text: 'A: 1\nb: 2\nA: 3\n',
+    out: [
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ],
+  },
   { name: 'continuation of an empty value', text: 'A:\n  x\n  y\n', out: [['a', 'x y']] },
-  { name: 'whitespace-only continuation adds nothing', text: 'A: 1\n   \nB: 2\n', out: [['a', '1'], ['b', '2']] },
+  {
+    name: 'whitespace-only continuation adds nothing',
+    text: 'A: 1\n   \nB: 2\n',
+    out: [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+  },
   { name: 'colons inside the value', text: 'Project-URL: Home, https://x.example:8080/a\n', out: [['project-url', 'Home, https://x.example:8080/a']] },
   { name: 'stops at the blank line', text: 'A: 1\n\nB: 2\n', out: [['a', '1']] },
   { name: 'nothing', text: '', out: [] },

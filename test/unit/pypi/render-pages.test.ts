@@ -47,7 +47,13 @@ test('project JSON page, golden (PEP 691 + 700; yanked reason kept, empty reason
     name: 'zope-interface-thing',
     versions: ['1.0', '2.0rc1'],
     files: [
-      { filename: 'Zope.Interface_Thing-1.0.tar.gz', url: 'Zope.Interface_Thing-1.0.tar.gz', hashes: { sha256: SHA_A }, 'requires-python': '>=3.7,<4', size: 10 },
+      {
+        filename: 'Zope.Interface_Thing-1.0.tar.gz',
+        url: 'Zope.Interface_Thing-1.0.tar.gz',
+        hashes: { sha256: SHA_A },
+        'requires-python': '>=3.7,<4',
+        size: 10,
+      },
       {
         filename: 'zope_interface_thing-2.0rc1-py3-none-any.whl',
         url: '../zope_interface_thing-2.0rc1-py3-none-any.whl',
@@ -112,7 +118,10 @@ test('buildProjectPage: sorted files, PEP 440 version order, sidecars', () => {
   };
   const page = buildProjectPage('foo', Object.keys(files), files, sidecars);
   assert.deepEqual(page.versions, ['1.0b1', '2.0', '10.0']);
-  assert.deepEqual(page.files.map((f) => f.filename), ['foo-1.0b1-py3-none-any.whl', 'foo-10.0.tar.gz', 'foo-2.0.tar.gz']);
+  assert.deepEqual(
+    page.files.map((f) => f.filename),
+    ['foo-1.0b1-py3-none-any.whl', 'foo-10.0.tar.gz', 'foo-2.0.tar.gz'],
+  );
   assert.equal(page.files[0]!.url, '../foo-1.0b1-py3-none-any.whl');
   assert.equal(page.files[0]!.coreMetadataSha256, SHA_A);
   assert.equal(page.files[1]!.uploadTime, '2026-11-22T00:00:00Z');

@@ -11,12 +11,24 @@ function reference(versions: string[]): string[] {
 }
 
 test('plain releases sort by their numbers, a missing number counting as 0, ties in text order', () => {
-  assert.deepEqual(sortVersions(['1.10', '1.9', '1.2.0', '1.2', '2', '0.9.99', '10.0', '1.02']), ['0.9.99', '1.02', '1.2', '1.2.0', '1.9', '1.10', '2', '10.0']);
+  assert.deepEqual(sortVersions(['1.10', '1.9', '1.2.0', '1.2', '2', '0.9.99', '10.0', '1.02']), [
+    '0.9.99',
+    '1.02',
+    '1.2',
+    '1.2.0',
+    '1.9',
+    '1.10',
+    '2',
+    '10.0',
+  ]);
   assert.deepEqual(sortVersions(['1.0', '1', '1.0.0', '1.0']), ['1', '1.0', '1.0.0']);
 });
 
 test('pre-, post- and dev-releases, epochs and local versions sort among plain ones as PEP 440 says', () => {
-  assert.deepEqual(sortVersions(['1.0', '1.0.post1', '1.0rc1', '1.0.dev0', '1.0a1', '1!0.5', '0.9', '1.0+local.1', '1.1']), ['1.0.dev0', '1.0a1', '1.0rc1', '0.9', '1.0', '1.0+local.1', '1.0.post1', '1.1', '1!0.5'].sort((a, b) => compare(a, b)));
+  assert.deepEqual(
+    sortVersions(['1.0', '1.0.post1', '1.0rc1', '1.0.dev0', '1.0a1', '1!0.5', '0.9', '1.0+local.1', '1.1']),
+    ['1.0.dev0', '1.0a1', '1.0rc1', '0.9', '1.0', '1.0+local.1', '1.0.post1', '1.1', '1!0.5'].sort((a, b) => compare(a, b)),
+  );
 });
 
 test('versions PEP 440 cannot parse sort by text', () => {
@@ -32,7 +44,10 @@ test('the same order as the PEP 440 parser alone, over random mixes of every kin
   const parts = () => Array.from({ length: 1 + next(4) }, () => String(next(3) === 0 ? next(12) : next(3))).join('.');
   const suffixes = ['', '', '', '', 'a1', 'b2', 'rc1', '.post1', '.dev0', '+local', '.post2.dev1', 'x', '-1'];
   for (let round = 0; round < 300; round++) {
-    const versions = Array.from({ length: 1 + next(14) }, () => `${next(20) === 0 ? '1!' : ''}${next(15) === 0 ? '0' : ''}${parts()}${suffixes[next(suffixes.length)]}`);
+    const versions = Array.from(
+      { length: 1 + next(14) },
+      () => `${next(20) === 0 ? '1!' : ''}${next(15) === 0 ? '0' : ''}${parts()}${suffixes[next(suffixes.length)]}`,
+    );
     if (next(10) === 0) versions.push('not a version', '99999999999999999999.1');
     assert.deepEqual(sortVersions(versions), reference(versions), versions.join(' '));
   }

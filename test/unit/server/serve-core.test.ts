@@ -60,7 +60,17 @@ test('routes: names that are not normalised redirect (PEP 503); a missing slash 
 });
 
 test('routes: web files (favicon.ico, robots.txt, ...) are not found, not redirected to a project; dotted project names still redirect', () => {
-  for (const path of ['/favicon.ico', '/robots.txt', '/simple/favicon.ico', '/sitemap.xml', '/apple-touch-icon.png', '/wp-login.php', '/favicon.ico/', '/simple/robots.txt/', '/Robots.TXT']) {
+  for (const path of [
+    '/favicon.ico',
+    '/robots.txt',
+    '/simple/favicon.ico',
+    '/sitemap.xml',
+    '/apple-touch-icon.png',
+    '/wp-login.php',
+    '/favicon.ico/',
+    '/simple/robots.txt/',
+    '/Robots.TXT',
+  ]) {
     assert.deepEqual(route('GET', path), { kind: 'not-found' }, path);
   }
   // Real projects: dotted names keep their convenience redirect; a project named favicon.ico is at its normalised page.
@@ -230,8 +240,15 @@ test('--workers: auto is one process per core (at most 4); the cache and uploads
   assert.equal(parseWorkers(undefined, 'the pull-through cache (--upstream)', 8), 1);
   assert.equal(parseWorkers('auto', 'serving with uploads', 8), 1);
   assert.equal(parseWorkers('1', 'serving with uploads', 8), 1);
-  assert.throws(() => parseWorkers('2', 'the pull-through cache (--upstream)', 8), (error: unknown) => error instanceof UsageError && /--upstream\) runs in one process/.test(error.message));
+  assert.throws(
+    () => parseWorkers('2', 'the pull-through cache (--upstream)', 8),
+    (error: unknown) => error instanceof UsageError && /--upstream\) runs in one process/.test(error.message),
+  );
   for (const bad of ['0', '-1', '65', 'two', '1.5', '', ' 2']) {
-    assert.throws(() => parseWorkers(bad, undefined, 2), (error: unknown) => error instanceof UsageError && /expected auto or a number of processes 1-64/.test(error.message), bad);
+    assert.throws(
+      () => parseWorkers(bad, undefined, 2),
+      (error: unknown) => error instanceof UsageError && /expected auto or a number of processes 1-64/.test(error.message),
+      bad,
+    );
   }
 });

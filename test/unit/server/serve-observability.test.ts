@@ -27,9 +27,21 @@ const ENTRY: AccessEntry = {
 };
 
 test('combined: Apache combined format, then duration and cache status', () => {
-  assert.equal(formatCombined(ENTRY), '127.0.0.1 - - [07/Dec/2026:19:05:01 +0000] "GET /simple/x/ HTTP/1.1" 200 1234 "-" "pip/23.0.1 {\\"python\\":\\"3.11\\"}" 0.003 hit');
   assert.equal(
-    formatCombined({ ...ENTRY, user: 'alice', status: 304, bytes: 0, referrer: 'http://example.test/', userAgent: undefined, cache: undefined, durationSeconds: 1.23456 }),
+    formatCombined(ENTRY),
+    '127.0.0.1 - - [07/Dec/2026:19:05:01 +0000] "GET /simple/x/ HTTP/1.1" 200 1234 "-" "pip/23.0.1 {\\"python\\":\\"3.11\\"}" 0.003 hit',
+  );
+  assert.equal(
+    formatCombined({
+      ...ENTRY,
+      user: 'alice',
+      status: 304,
+      bytes: 0,
+      referrer: 'http://example.test/',
+      userAgent: undefined,
+      cache: undefined,
+      durationSeconds: 1.23456,
+    }),
     '127.0.0.1 - alice [07/Dec/2026:19:05:01 +0000] "GET /simple/x/ HTTP/1.1" 304 - "http://example.test/" "-" 1.235 -',
   );
   assert.equal(clfTime(Date.UTC(2027, 0, 2, 3, 4, 5)), '[02/Jan/2027:03:04:05 +0000]');
@@ -59,7 +71,12 @@ test('escaping: no quote, backslash, newline or control character reaches the li
 });
 
 test('redaction: a URL with user:password in the request, referrer or user agent never shows its password', () => {
-  const secret = { ...ENTRY, url: '/simple/?next=https://bob:hunter2@host/x', referrer: 'https://carol:s3cret@ref.test/', userAgent: 'tool http://dave:pa55@h/' };
+  const secret = {
+    ...ENTRY,
+    url: '/simple/?next=https://bob:hunter2@host/x',
+    referrer: 'https://carol:s3cret@ref.test/',
+    userAgent: 'tool http://dave:pa55@h/',
+  };
   for (const line of [formatCombined(secret), formatJsonLine(secret)]) {
     for (const password of ['hunter2', 's3cret', 'pa55']) assert.ok(!line.includes(password), line);
     assert.match(line, /bob:\*\*\*@host/);
@@ -82,7 +99,22 @@ test('JSON lines: one object, fixed keys in a fixed order, null for what is abse
   const line = formatJsonLine({ ...ENTRY, userAgent: 'a"b\nc', user: 'alice' });
   assert.ok(!line.includes('\n'));
   const parsed = JSON.parse(line) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(parsed), ['time', 'client', 'user', 'method', 'url', 'protocol', 'status', 'bytes', 'referrer', 'user_agent', 'duration', 'cache', 'route', 'aborted']);
+  assert.deepEqual(Object.keys(parsed), [
+    'time',
+    'client',
+    'user',
+    'method',
+    'url',
+    'protocol',
+    'status',
+    'bytes',
+    'referrer',
+    'user_agent',
+    'duration',
+    'cache',
+    'route',
+    'aborted',
+  ]);
   assert.deepEqual(parsed, {
     time: '2026-12-07T19:05:01.250Z',
     client: '127.0.0.1',
@@ -149,12 +181,21 @@ test('health: each fact gives its status (fail is 503; degraded still serves)', 
     ['one upstream down of two', { ...HEALTHY, proxy: { offline: false, upstreams: [UP, DOWN] } }, 'degraded', ['upstream']],
     ['every upstream down, pages kept', { ...HEALTHY, proxy: { offline: false, upstreams: [DOWN] } }, 'degraded', ['upstream']],
     ['every upstream down, nothing kept', { ...HEALTHY, hasKeptPages: false, proxy: { offline: false, upstreams: [DOWN] } }, 'fail', ['upstream']],
-    ['last contact failed (circuit closed again)', { ...HEALTHY, proxy: { offline: false, upstreams: [{ ...UP, lastError: 'HTTP 503' }] } }, 'degraded', ['upstream']],
+    [
+      'last contact failed (circuit closed again)',
+      { ...HEALTHY, proxy: { offline: false, upstreams: [{ ...UP, lastError: 'HTTP 503' }] } },
+      'degraded',
+      ['upstream'],
+    ],
     ['--offline: upstream not a problem', { ...HEALTHY, proxy: { offline: true, upstreams: [{ ...DOWN, state: 'not contacted' }] } }, 'ok', []],
   ] as const) {
     const verdict = judgeHealth(facts as HealthFacts);
     assert.equal(verdict.status, status, why);
-    assert.deepEqual(verdict.problems.map((p) => p.check), checks, why);
+    assert.deepEqual(
+      verdict.problems.map((p) => p.check),
+      checks,
+      why,
+    );
   }
   const message = judgeHealth({ ...HEALTHY, mirrorProblem: 'ENOENT' }).problems[0]?.message ?? '';
   assert.match(message, /ENOENT/);

@@ -107,7 +107,13 @@ function checkArchive(members: TarMember[]): Error | undefined {
 
 test('tarMemberChecker: what tarfile.data_filter refuses is refused', () => {
   const member = tarMember;
-  for (const ok of [member('demo-1.0/PKG-INFO'), member('demo-1.0/', '5'), member('demo-1.0/a/link', '2', '../b'), member('demo-1.0/hard', '1', 'demo-1.0/PKG-INFO'), member('./demo-1.0/x')]) {
+  for (const ok of [
+    member('demo-1.0/PKG-INFO'),
+    member('demo-1.0/', '5'),
+    member('demo-1.0/a/link', '2', '../b'),
+    member('demo-1.0/hard', '1', 'demo-1.0/PKG-INFO'),
+    member('./demo-1.0/x'),
+  ]) {
     assert.doesNotThrow(() => tarMemberChecker()(ok), ok.path);
   }
   const refused: [TarMember, RegExp][] = [
@@ -124,11 +130,17 @@ test('tarMemberChecker: what tarfile.data_filter refuses is refused', () => {
   for (const [input, pattern] of refused) assert.throws(() => tarMemberChecker()(input), pattern, input.path);
 });
 
-test('tarMemberChecker: names and link targets are resolved through the archive\'s earlier symlinks, as os.path.realpath would', () => {
+test("tarMemberChecker: names and link targets are resolved through the archive's earlier symlinks, as os.path.realpath would", () => {
   const m = tarMember;
   // Each link alone stays inside; together `c` points at the directory above the archive root
   // (Python's data filter: LinkOutsideDestinationError "'evil-1.0/c' would link to ...").
-  const chain = [m('evil-1.0/PKG-INFO'), m('evil-1.0/a', '2', '.'), m('evil-1.0/b', '2', 'a/..'), m('evil-1.0/c', '2', 'b/../b/..'), m('evil-1.0/b/escaped.txt')];
+  const chain = [
+    m('evil-1.0/PKG-INFO'),
+    m('evil-1.0/a', '2', '.'),
+    m('evil-1.0/b', '2', 'a/..'),
+    m('evil-1.0/c', '2', 'b/../b/..'),
+    m('evil-1.0/b/escaped.txt'),
+  ];
   assert.match(checkArchive(chain)?.message ?? 'accepted', /evil-1\.0\/c links outside the archive/);
   // A name that lands outside through a link whose target a later link moved out.
   const moved = [m('d/x', '2', '../y/..'), m('y', '2', '.'), m('d/x/file')];
@@ -163,7 +175,7 @@ test('tarMemberChecker: names and link targets are resolved through the archive\
   assert.equal(checkArchive(legit), undefined);
 });
 
-test('Authenticator: an unknown user costs one bcrypt comparison at the users\' cost, like a known one', async () => {
+test("Authenticator: an unknown user costs one bcrypt comparison at the users' cost, like a known one", async () => {
   const calls: string[] = [];
   const hasher: PasswordHasher = {
     compare: async (_password, hash) => {
@@ -182,7 +194,7 @@ test('Authenticator: an unknown user costs one bcrypt comparison at the users\' 
   assert.equal(calls.length, 3, 'one comparison each');
   assert.match(calls[0] as string, /^\$2b\$11\$[./A-Za-z0-9]{53}$/, 'the dummy has the dearest cost');
   assert.equal(calls[0], calls[1]);
-  assert.match(dummyHash(new Map()), /^\$2b\$05\$/, 'no users: htpasswd -B\'s default cost');
+  assert.match(dummyHash(new Map()), /^\$2b\$05\$/, "no users: htpasswd -B's default cost");
   // The dummy is a hash bcrypt can run (same work) and that matches nothing.
   assert.equal(bcrypt.compareSync('', dummyHash(new Map())), false);
 });
@@ -200,7 +212,12 @@ test('UploadThreads: comparisons run on threads; the event loop keeps ticking me
   }, 5);
   try {
     const started = Date.now();
-    const answers = await Promise.all([pool.compare('right', hash), pool.compare('wrong', hash), pool.compare('right', hash.replace(/^\$2b\$/, '$2y$')), pool.compare('x', 'not a hash')]);
+    const answers = await Promise.all([
+      pool.compare('right', hash),
+      pool.compare('wrong', hash),
+      pool.compare('right', hash.replace(/^\$2b\$/, '$2y$')),
+      pool.compare('x', 'not a hash'),
+    ]);
     assert.deepEqual(answers, [true, false, true, false]);
     const took = Date.now() - started;
     assert.ok(took > 200, `cost 12 takes a while (${took} ms)`);
@@ -243,7 +260,15 @@ test('UploadThreads: past maxPending, a comparison is refused at once (BcryptBus
 });
 
 test('upload form: file names are printable ASCII; sdists are .tar.gz or .zip (PEP 527)', () => {
-  const form = (filename: string) => ({ fields: new Map([[':action', 'file_upload'], ['name', 'demo'], ['version', '1.0']]), filename, received: { md5: '', sha256: '', blake2b256: '', size: 1 } });
+  const form = (filename: string) => ({
+    fields: new Map([
+      [':action', 'file_upload'],
+      ['name', 'demo'],
+      ['version', '1.0'],
+    ]),
+    filename,
+    received: { md5: '', sha256: '', blake2b256: '', size: 1 },
+  });
   for (const [filename, pattern] of [
     ['demo-1.0-py3-none-linux_x86_64\u00e9.whl', /printable ASCII only/],
     ['demo-1.0-py3-none-any\u00a0.whl', /printable ASCII only/],

@@ -19,7 +19,10 @@ const HASH = bcrypt.hashSync('pw', 4);
 test('htpasswd: bcrypt entries only, comments and blank lines skipped, duplicates refused', () => {
   const users = parseHtpasswd(`# team\nalice:${HASH}\n\nbob:${HASH.replace(/^\$2b\$/, '$2y$')}\r\n`, 'FILE');
   assert.deepEqual([...users.keys()], ['alice', 'bob']);
-  assert.throws(() => parseHtpasswd('alice:$apr1$x$y\n', 'FILE'), (e: unknown) => e instanceof UsageError && /FILE line 1: user "alice" has no bcrypt hash/.test(e.message));
+  assert.throws(
+    () => parseHtpasswd('alice:$apr1$x$y\n', 'FILE'),
+    (e: unknown) => e instanceof UsageError && /FILE line 1: user "alice" has no bcrypt hash/.test(e.message),
+  );
   assert.throws(() => parseHtpasswd('alice:{SHA}abc=\n', 'FILE'), UsageError);
   assert.throws(() => parseHtpasswd('alice:plain\n', 'FILE'), UsageError);
   assert.throws(() => parseHtpasswd(`no-colon\n`, 'FILE'), /line 1: expected user:hash/);
@@ -89,7 +92,8 @@ test('upload form: name, version and digests must fit the file', () => {
       assert.match(result.message, pattern);
     }
   }
-  for (const bad of ['', '.', '..', '.hidden.whl', 'a/b', 'a\\b', 'a\0b', 'a\nb', 'x'.repeat(256)]) assert.equal(isSafeFilename(bad), false, JSON.stringify(bad));
+  for (const bad of ['', '.', '..', '.hidden.whl', 'a/b', 'a\\b', 'a\0b', 'a\nb', 'x'.repeat(256)])
+    assert.equal(isSafeFilename(bad), false, JSON.stringify(bad));
 });
 
 test('proxy page: upstream files linked here, verifiable ones only, local-only files kept, versions in PEP 440 order', () => {
@@ -97,7 +101,15 @@ test('proxy page: upstream files linked here, verifiable ones only, local-only f
   const { page, problems } = buildProxyPage(
     'demo',
     [
-      { filename: 'demo-1.10-py3-none-any.whl', url: 'https://files.example/x/demo-1.10-py3-none-any.whl', hashes: { sha256: sha('a') }, size: 10, requiresPython: '>=3.8', coreMetadata: { sha256: sha('m') }, uploadTime: '2020-01-01T00:00:00Z' },
+      {
+        filename: 'demo-1.10-py3-none-any.whl',
+        url: 'https://files.example/x/demo-1.10-py3-none-any.whl',
+        hashes: { sha256: sha('a') },
+        size: 10,
+        requiresPython: '>=3.8',
+        coreMetadata: { sha256: sha('m') },
+        uploadTime: '2020-01-01T00:00:00Z',
+      },
       { filename: 'demo-1.9.tar.gz', url: 'https://files.example/demo-1.9.tar.gz', hashes: { sha256: sha('b') }, yanked: 'broken' },
       { filename: 'demo-1.8.tar.gz', url: 'https://files.example/demo-1.8.tar.gz', hashes: { md5: 'c'.repeat(32) } },
       { filename: 'notes.txt', url: 'https://files.example/notes.txt', hashes: { sha256: sha('d') } },
@@ -108,11 +120,14 @@ test('proxy page: upstream files linked here, verifiable ones only, local-only f
       { filename: 'demo-0.1.tar.gz', url: 'demo-0.1.tar.gz', sha256: sha('0'), size: 5 },
     ],
   );
-  assert.deepEqual(page.files.map((f) => [f.filename, f.url, f.sha256[0]]), [
-    ['demo-0.1.tar.gz', 'demo-0.1.tar.gz', '0'],
-    ['demo-1.10-py3-none-any.whl', 'demo-1.10-py3-none-any.whl', 'a'],
-    ['demo-1.9.tar.gz', 'demo-1.9.tar.gz', 'b'],
-  ]);
+  assert.deepEqual(
+    page.files.map((f) => [f.filename, f.url, f.sha256[0]]),
+    [
+      ['demo-0.1.tar.gz', 'demo-0.1.tar.gz', '0'],
+      ['demo-1.10-py3-none-any.whl', 'demo-1.10-py3-none-any.whl', 'a'],
+      ['demo-1.9.tar.gz', 'demo-1.9.tar.gz', 'b'],
+    ],
+  );
   assert.deepEqual(page.versions, ['0.1', '1.9', '1.10']);
   assert.equal(page.files[1]?.coreMetadataSha256, sha('m'));
   assert.equal(page.files[2]?.yanked, 'broken');
@@ -125,8 +140,25 @@ test('proxy page: upstream files linked here, verifiable ones only, local-only f
 });
 
 test('proxy page: local page entries are read back from a page mirror index writes', () => {
-  const files = localPageFiles(JSON.stringify({ files: [{ filename: 'a-1.0.tar.gz', url: 'a-1.0.tar.gz', hashes: { sha256: 'f'.repeat(64) }, size: 3, 'requires-python': '>=3', yanked: true, 'upload-time': 'T' }, { filename: 'bad' }] }));
-  assert.deepEqual(files, [{ filename: 'a-1.0.tar.gz', url: 'a-1.0.tar.gz', sha256: 'f'.repeat(64), size: 3, requiresPython: '>=3', yanked: true, uploadTime: 'T' }]);
+  const files = localPageFiles(
+    JSON.stringify({
+      files: [
+        {
+          filename: 'a-1.0.tar.gz',
+          url: 'a-1.0.tar.gz',
+          hashes: { sha256: 'f'.repeat(64) },
+          size: 3,
+          'requires-python': '>=3',
+          yanked: true,
+          'upload-time': 'T',
+        },
+        { filename: 'bad' },
+      ],
+    }),
+  );
+  assert.deepEqual(files, [
+    { filename: 'a-1.0.tar.gz', url: 'a-1.0.tar.gz', sha256: 'f'.repeat(64), size: 3, requiresPython: '>=3', yanked: true, uploadTime: 'T' },
+  ]);
   assert.deepEqual(localPageFiles('{}'), []);
 });
 

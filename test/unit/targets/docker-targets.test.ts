@@ -37,24 +37,27 @@ test('addRunMounts: every RUN instruction, whatever its case, form or continuati
     'RUN --network=none echo flags kept',
   ].join('\n');
   const out = addRunMounts(input, M);
-  assert.equal(out.text, [
-    '# syntax=docker/dockerfile:1',
-    '# escape=\\',
-    'FROM base AS one',
-    'RUN --mount=a --mount=b pip install x \\',
-    '    # RUN in a comment inside the instruction',
-    '',
-    '    && echo RUN not an instruction',
-    'run --mount=a --mount=b ["python3", "-c", "print(1)"]',
-    '  RUN --mount=a --mount=b\\',
-    '  echo continued',
-    'ENV RUN=1',
-    'RUNNER=1',
-    '# RUN commented out',
-    'ONBUILD RUN pip install y',
-    'COPY --from=one / /',
-    'RUN --mount=a --mount=b --network=none echo flags kept',
-  ].join('\n'));
+  assert.equal(
+    out.text,
+    [
+      '# syntax=docker/dockerfile:1',
+      '# escape=\\',
+      'FROM base AS one',
+      'RUN --mount=a --mount=b pip install x \\',
+      '    # RUN in a comment inside the instruction',
+      '',
+      '    && echo RUN not an instruction',
+      'run --mount=a --mount=b ["python3", "-c", "print(1)"]',
+      '  RUN --mount=a --mount=b\\',
+      '  echo continued',
+      'ENV RUN=1',
+      'RUNNER=1',
+      '# RUN commented out',
+      'ONBUILD RUN pip install y',
+      'COPY --from=one / /',
+      'RUN --mount=a --mount=b --network=none echo flags kept',
+    ].join('\n'),
+  );
   assert.equal(out.runs, 4);
   assert.equal(out.onbuildRuns, 1);
   assert.equal(out.syntax, 'docker/dockerfile:1');
@@ -68,14 +71,41 @@ test('addRunMounts: the backtick escape directive changes what continues a line'
 });
 
 test('parserDirectives: only at the top, each once', () => {
-  assert.deepEqual([...parserDirectives(['# escape=`', '# syntax = x', 'FROM a', '# escape=\\'])], [['escape', '`'], ['syntax', 'x']]);
+  assert.deepEqual(
+    [...parserDirectives(['# escape=`', '# syntax = x', 'FROM a', '# escape=\\'])],
+    [
+      ['escape', '`'],
+      ['syntax', 'x'],
+    ],
+  );
   assert.deepEqual([...parserDirectives(['FROM a', '# escape=`'])], []);
   assert.deepEqual([...parserDirectives(['# escape=`', '# escape=\\'])], [['escape', '`']]);
 });
 
-test('splitBuildArgs: our flags out, docker build\'s through in order, -f and the context apart', () => {
-  const split = splitBuildArgs(['--mirror', '/m', '-t', 'a:b', '--mirror-url=file:///tmp/pypi', '--build-arg', 'X=1', '--no-cache', '-f', 'x.Dockerfile',
-    '--offline', '--target=final', '-tother', '--retries', '3', '--network', 'host', '--env-file', '.env.ci', '--no-pypi', 'ctx']);
+test("splitBuildArgs: our flags out, docker build's through in order, -f and the context apart", () => {
+  const split = splitBuildArgs([
+    '--mirror',
+    '/m',
+    '-t',
+    'a:b',
+    '--mirror-url=file:///tmp/pypi',
+    '--build-arg',
+    'X=1',
+    '--no-cache',
+    '-f',
+    'x.Dockerfile',
+    '--offline',
+    '--target=final',
+    '-tother',
+    '--retries',
+    '3',
+    '--network',
+    'host',
+    '--env-file',
+    '.env.ci',
+    '--no-pypi',
+    'ctx',
+  ]);
   assert.deepEqual(split, {
     own: { mirror: '/m', mirrorUrl: ['file:///tmp/pypi'], offline: true, noPypi: true, retries: '3', envFile: '.env.ci' },
     docker: ['-t', 'a:b', '--build-arg', 'X=1', '--no-cache', '--target=final', '-t', 'other', '--network', 'host'],
@@ -98,7 +128,11 @@ test('splitBuildArgs: bad input is a usage error naming the problem', () => {
     [['-qt', 'x', '.'], /combined short option/],
   ];
   for (const [args, message] of cases) {
-    assert.throws(() => splitBuildArgs(args), (error: unknown) => error instanceof UsageError && message.test(error.message), args.join(' '));
+    assert.throws(
+      () => splitBuildArgs(args),
+      (error: unknown) => error instanceof UsageError && message.test(error.message),
+      args.join(' '),
+    );
   }
 });
 
@@ -118,7 +152,10 @@ test('chooseNetwork: none for file:// mirrors, host for loopback indexes, a warn
 
 test('renderPipConf for containers: no cache and no version check, its own header', () => {
   const text = renderPipConf(plan(['file:///tmp/pypi']), { forContainer: true });
-  assert.equal(text, '# Mounted by dib-pypi for this step only; it is not part of the image.\n[global]\nindex-url = file:///tmp/pypi\nno-cache-dir = true\ndisable-pip-version-check = true\n');
+  assert.equal(
+    text,
+    '# Mounted by dib-pypi for this step only; it is not part of the image.\n[global]\nindex-url = file:///tmp/pypi\nno-cache-dir = true\ndisable-pip-version-check = true\n',
+  );
 });
 
 test('splitImageRef and checkCommitRef', () => {
@@ -158,7 +195,10 @@ test('checkBuildKit: a docker 23+ CLI without buildx gets one line naming the tw
   try {
     const docker = join(dir, 'docker');
     // A docker 28 CLI that answers `version` and has no buildx plugin.
-    writeFileSync(docker, '#!/bin/sh\nif [ "$1" = version ]; then echo \'{"Client":{"Version":"28.1.1"},"Server":{"Version":"28.1.1"}}\'; exit 0; fi\necho "docker: \'$1\' is not a docker command." >&2; exit 1\n');
+    writeFileSync(
+      docker,
+      '#!/bin/sh\nif [ "$1" = version ]; then echo \'{"Client":{"Version":"28.1.1"},"Server":{"Version":"28.1.1"}}\'; exit 0; fi\necho "docker: \'$1\' is not a docker command." >&2; exit 1\n',
+    );
     chmodSync(docker, 0o755);
     assert.throws(
       () => checkBuildKit(docker, { PATH: process.env.PATH ?? '' }),

@@ -136,7 +136,10 @@ const graph = readGraph();
 
 test('circles: the helper finds a circle and only a circle', () => {
   const edges: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'], e: ['e'], f: [] };
-  assert.deepEqual(circles(Object.keys(edges), (n) => edges[n] ?? []), [['a', 'b', 'c'], ['e']]);
+  assert.deepEqual(
+    circles(Object.keys(edges), (n) => edges[n] ?? []),
+    [['a', 'b', 'c'], ['e']],
+  );
 });
 
 test('every layer imports only the layers below it', () => {
@@ -166,7 +169,10 @@ test('pypi/ and plan/ touch no disk, network or process; inject/ and fs/ need no
 });
 
 test('no import circle between files', () => {
-  assert.deepEqual(circles(graph.files, (file) => graph.edges.get(file) ?? []), []);
+  assert.deepEqual(
+    circles(graph.files, (file) => graph.edges.get(file) ?? []),
+    [],
+  );
 });
 
 test('no import circle between folders', () => {
@@ -182,5 +188,8 @@ test('no import circle between folders', () => {
     }
   }
   const folders = [...new Set(graph.files.map((file) => dirname(file)))].sort();
-  assert.deepEqual(circles(folders, (folder) => [...(folderEdges.get(folder) ?? [])]), []);
+  assert.deepEqual(
+    circles(folders, (folder) => [...(folderEdges.get(folder) ?? [])]),
+    [],
+  );
 });

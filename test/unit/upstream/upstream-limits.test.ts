@@ -47,9 +47,16 @@ function endless(res: ServerResponse, sent: { bytes: number }): void {
   more();
 }
 
-const page = (files: number) => JSON.stringify({ meta: { 'api-version': '1.0' }, name: 'demo', files: Array.from({ length: files }, (_, i) => ({ filename: `demo-1.${i}.tar.gz`, url: `demo-1.${i}.tar.gz`, hashes: { sha256: 'a'.repeat(64) } })) });
+const page = (files: number) =>
+  JSON.stringify({
+    meta: { 'api-version': '1.0' },
+    name: 'demo',
+    files: Array.from({ length: files }, (_, i) => ({ filename: `demo-1.${i}.tar.gz`, url: `demo-1.${i}.tar.gz`, hashes: { sha256: 'a'.repeat(64) } })),
+  });
 
-test('a page bigger than maxPageBytes fails, by Content-Length at once and by bytes while streaming (an endless page is cut off)', { timeout: 20_000 }, async () => {
+test('a page bigger than maxPageBytes fails, by Content-Length at once and by bytes while streaming (an endless page is cut off)', {
+  timeout: 20_000,
+}, async () => {
   const sent = { bytes: 0 };
   await withServer(
     (req, res) => {
@@ -63,10 +70,16 @@ test('a page bigger than maxPageBytes fails, by Content-Length at once and by by
     async (base) => {
       const client = () => new SimpleIndexClient({ url: base, retry: NO_RETRY, timeoutMs: 5_000, maxPageBytes: 4096 });
       const announced = client();
-      await assert.rejects(announced.fetchProject('announced'), (e: unknown) => e instanceof UpstreamError && !e.isTransient && /page larger than the limit of 4096 bytes \(Content-Length \d+\)/.test(e.message));
+      await assert.rejects(
+        announced.fetchProject('announced'),
+        (e: unknown) => e instanceof UpstreamError && !e.isTransient && /page larger than the limit of 4096 bytes \(Content-Length \d+\)/.test(e.message),
+      );
       await announced.close();
       const streamed = client();
-      await assert.rejects(streamed.fetchProject('endless'), (e: unknown) => e instanceof UpstreamError && /page larger than the limit of 4096 bytes \(more than 4096 bytes sent\)/.test(e.message));
+      await assert.rejects(
+        streamed.fetchProject('endless'),
+        (e: unknown) => e instanceof UpstreamError && /page larger than the limit of 4096 bytes \(more than 4096 bytes sent\)/.test(e.message),
+      );
       await streamed.close();
       await new Promise((resolve) => setTimeout(resolve, 100));
       assert.ok(sent.bytes < 64 * 1024 * 1024, `the endless page was cut off early, not read on (${sent.bytes} bytes sent)`);
@@ -117,7 +130,9 @@ test('an error answer with an endless body is not read to its end', { timeout: 2
   );
 });
 
-test('a file bigger than maxBytes: refused by the index size without a request, by Content-Length before the body, by bytes while streaming; nothing kept', { timeout: 20_000 }, async () => {
+test('a file bigger than maxBytes: refused by the index size without a request, by Content-Length before the body, by bytes while streaming; nothing kept', {
+  timeout: 20_000,
+}, async () => {
   const sent = { bytes: 0 };
   const hits: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-limits-'));
@@ -133,7 +148,16 @@ test('a file bigger than maxBytes: refused by the index size without a request, 
         }
       },
       async (base) => {
-        const get = (name: string, size?: number) => downloadVerified(transport, { url: `${base}${name}`, target: join(dir, name), algorithm: 'sha256', digest: createHash('sha256').digest('hex'), headers: {}, maxBytes: 100_000, ...(size === undefined ? {} : { size }) });
+        const get = (name: string, size?: number) =>
+          downloadVerified(transport, {
+            url: `${base}${name}`,
+            target: join(dir, name),
+            algorithm: 'sha256',
+            digest: createHash('sha256').digest('hex'),
+            headers: {},
+            maxBytes: 100_000,
+            ...(size === undefined ? {} : { size }),
+          });
         await assert.rejects(get('by-index', 200_000), (e: unknown) => e instanceof TooLargeError && /the index says 200000 bytes/.test(e.message));
         assert.deepEqual(hits, [], 'not even asked');
         await assert.rejects(get('announced'), (e: unknown) => e instanceof TooLargeError && !e.isTransient && /Content-Length 1048576/.test(e.message));
@@ -181,7 +205,10 @@ test('proxy page: files of another project and files too big (by the index) are 
     [],
     { maxFileBytes: 1_000 },
   );
-  assert.deepEqual(page.files.map((f) => f.filename), ['victim-1.0-py3-none-any.whl', 'victim-1.5-py3-none-any.whl']);
+  assert.deepEqual(
+    page.files.map((f) => f.filename),
+    ['victim-1.0-py3-none-any.whl', 'victim-1.5-py3-none-any.whl'],
+  );
   assert.deepEqual(page.versions, ['1.0', '1.5']);
   assert.equal(problems.length, 3);
   assert.match(problems[0] ?? '', /other-9\.0-py3-none-any\.whl: a file of other, not of victim/);
@@ -197,7 +224,11 @@ test('--max-page-size / --max-file-size: sizes with units, above 0; sane default
   assert.equal(parseByteLimit('1.5GiB', '--max-file-size', 7), 1.5 * 1024 ** 3);
   assert.equal(parseByteLimit('4096', '--max-page-size', 7), 4096);
   for (const bad of ['0', '0M', 'big', '-1', '1Q', '']) {
-    assert.throws(() => parseByteLimit(bad, '--max-file-size', 7), (e: unknown) => e instanceof UsageError && /--max-file-size/.test(`${e.message} ${(e as UsageError & { source?: string }).source ?? ''}`), bad);
+    assert.throws(
+      () => parseByteLimit(bad, '--max-file-size', 7),
+      (e: unknown) => e instanceof UsageError && /--max-file-size/.test(`${e.message} ${(e as UsageError & { source?: string }).source ?? ''}`),
+      bad,
+    );
   }
   assert.equal(DEFAULT_MAX_PAGE_BYTES, 64 * 1024 * 1024);
   assert.equal(DEFAULT_MAX_FILE_BYTES, 1024 ** 3);
@@ -215,18 +246,52 @@ test('offline: the page lists the cached files only, without metadata it does no
     mkdirSync(state, { recursive: true });
     mkdirSync(join(dir, 'demo'));
     const sha = 'a'.repeat(64);
-    const file = (version: string) => ({ filename: `demo-${version}-py3-none-any.whl`, url: `http://127.0.0.1:1/demo-${version}-py3-none-any.whl`, hashes: { sha256: sha }, coreMetadata: { sha256: sha } });
-    writeFileSync(join(state, 'listing.json'), JSON.stringify({ version: 1, project: 'demo', upstream: 'http://127.0.0.1:1/', fetchedAt: 0, validators: {}, files: [file('1.0'), file('1.1'), file('2.0')] }));
+    const file = (version: string) => ({
+      filename: `demo-${version}-py3-none-any.whl`,
+      url: `http://127.0.0.1:1/demo-${version}-py3-none-any.whl`,
+      hashes: { sha256: sha },
+      coreMetadata: { sha256: sha },
+    });
+    writeFileSync(
+      join(state, 'listing.json'),
+      JSON.stringify({
+        version: 1,
+        project: 'demo',
+        upstream: 'http://127.0.0.1:1/',
+        fetchedAt: 0,
+        validators: {},
+        files: [file('1.0'), file('1.1'), file('2.0')],
+      }),
+    );
     writeFileSync(join(dir, 'demo', 'demo-1.0-py3-none-any.whl'), 'x');
     writeFileSync(join(dir, 'demo', 'demo-1.0-py3-none-any.whl.metadata'), 'm');
     writeFileSync(join(dir, 'demo', 'demo-1.1-py3-none-any.whl'), 'x');
     const lines: string[] = [];
-    const open = () => new PullThroughCache({ dir, upstreams: ['http://127.0.0.1:1/'], ttlMs: 1_000, timeoutMs: 1_000, offline: true, maxPageBytes: 1 << 20, maxFileBytes: 1 << 20, allowUpstream: new Set(), onStored: () => undefined, onPageWritten: () => undefined, log: (line) => lines.push(line) });
+    const open = () =>
+      new PullThroughCache({
+        dir,
+        upstreams: ['http://127.0.0.1:1/'],
+        ttlMs: 1_000,
+        timeoutMs: 1_000,
+        offline: true,
+        maxPageBytes: 1 << 20,
+        maxFileBytes: 1 << 20,
+        allowUpstream: new Set(),
+        onStored: () => undefined,
+        onPageWritten: () => undefined,
+        log: (line) => lines.push(line),
+      });
     const cache = open();
     const plan = await cache.preparePage('demo');
     assert.equal(plan?.headers?.['X-Dib-Pypi-Cache'], 'offline');
     const page = JSON.parse(readFileSync(join(plan?.dir as string, 'index.json'), 'utf8')) as { files: { filename: string; 'core-metadata'?: unknown }[] };
-    assert.deepEqual(page.files.map((f) => [f.filename, f['core-metadata'] !== undefined]), [['demo-1.0-py3-none-any.whl', true], ['demo-1.1-py3-none-any.whl', false]]);
+    assert.deepEqual(
+      page.files.map((f) => [f.filename, f['core-metadata'] !== undefined]),
+      [
+        ['demo-1.0-py3-none-any.whl', true],
+        ['demo-1.1-py3-none-any.whl', false],
+      ],
+    );
     await cache.close();
 
     rmSync(join(state, 'cached'), { recursive: true });

@@ -23,7 +23,8 @@ test('decodeEntities: named, decimal, hex; unknown and out-of-range kept', () =>
 });
 
 test('root HTML: anchor texts are the names; comments and empty anchors', () => {
-  const html = '<html><body><!-- <a href="x/">commented</a> --><a href="Demo/">Demo</a><br/><A HREF=\'other/\'>other&#45;pkg</A>\n<a href="e/"></a></body></html>';
+  const html =
+    '<html><body><!-- <a href="x/">commented</a> --><a href="Demo/">Demo</a><br/><A HREF=\'other/\'>other&#45;pkg</A>\n<a href="e/"></a></body></html>';
   const root = parseRootHtml(html, 'https://idx.example/simple/');
   assert.deepEqual(root.projects, ['Demo', 'other-pkg']);
   assert.equal(root.problems.length, 1);
@@ -45,8 +46,20 @@ test('project HTML: relative and absolute URLs, fragments, attributes as PEP 503
   assert.deepEqual(page.problems, []);
   assert.deepEqual(page.files, [
     { filename: 'demo-1.0.tar.gz', url: 'https://idx.example/files/demo-1.0.tar.gz', hashes: { sha256: A }, requiresPython: '>=3.7,<4' },
-    { filename: 'demo-2.0-py3-none-any.whl', url: 'https://cdn.example/p/demo-2.0-py3-none-any.whl', hashes: { sha256: B }, yanked: true, coreMetadata: { sha256: A } },
-    { filename: 'demo-3.0-py3-none-any.whl', url: `${PAGE}demo-3.0-py3-none-any.whl`, hashes: { md5: 'c'.repeat(32) }, yanked: 'bad "build"', coreMetadata: true },
+    {
+      filename: 'demo-2.0-py3-none-any.whl',
+      url: 'https://cdn.example/p/demo-2.0-py3-none-any.whl',
+      hashes: { sha256: B },
+      yanked: true,
+      coreMetadata: { sha256: A },
+    },
+    {
+      filename: 'demo-3.0-py3-none-any.whl',
+      url: `${PAGE}demo-3.0-py3-none-any.whl`,
+      hashes: { md5: 'c'.repeat(32) },
+      yanked: 'bad "build"',
+      coreMetadata: true,
+    },
     { filename: 'demo+4.0.zip', url: `${PAGE}demo%2B4.0.zip`, hashes: {} },
     // data-core-metadata="false" wins over the legacy name (PEP 714)
     { filename: 'demo-5.0.zip', url: `${PAGE}demo-5.0.zip`, hashes: {} },
@@ -86,11 +99,18 @@ test('project HTML: a newer major repository version is malformed (PEP 629)', ()
 });
 
 test('root JSON, and malformed JSON kept apart from an empty list', () => {
-  assert.deepEqual(parseRootJson('{"meta":{"api-version":"1.1"},"projects":[{"name":"A"},{"name":""},{}]}', 'https://x/'), { projects: ['A'], problems: ['projects[1]: no name', 'projects[2]: no name'] });
+  assert.deepEqual(parseRootJson('{"meta":{"api-version":"1.1"},"projects":[{"name":"A"},{"name":""},{}]}', 'https://x/'), {
+    projects: ['A'],
+    problems: ['projects[1]: no name', 'projects[2]: no name'],
+  });
   assert.deepEqual(parseRootJson('{"meta":{"api-version":"1.0"},"projects":[]}', 'https://x/'), { projects: [], problems: [] });
   // mirror index's digest of every page; anything but 64 lower-case hex digits is a problem, not a digest
   const digest = '0f'.repeat(32);
-  assert.deepEqual(parseRootJson(`{"meta":{"_dib-pypi-pages":"${digest}","api-version":"1.1"},"projects":[]}`, 'https://x/'), { projects: [], problems: [], pagesDigest: digest });
+  assert.deepEqual(parseRootJson(`{"meta":{"_dib-pypi-pages":"${digest}","api-version":"1.1"},"projects":[]}`, 'https://x/'), {
+    projects: [],
+    problems: [],
+    pagesDigest: digest,
+  });
   for (const bad of ['"12"', `"${digest.toUpperCase()}"`, `"${digest}0"`, '42', 'null', '[]']) {
     const page = parseRootJson(`{"meta":{"_dib-pypi-pages":${bad},"api-version":"1.1"},"projects":[]}`, 'https://x/');
     assert.equal(page.pagesDigest, undefined, bad);
@@ -106,8 +126,23 @@ test('project JSON: PEP 691/700/714 fields, legacy dist-info-metadata, relative 
     name: 'demo',
     versions: ['1.0', '2.0'],
     files: [
-      { filename: 'demo-1.0.tar.gz', url: '../../files/demo-1.0.tar.gz#sha256=x', hashes: { sha256: A, blake2b: 'ff' }, 'requires-python': '>=3.8', size: 10, 'upload-time': '2024-01-02T03:04:05.123456Z', yanked: false },
-      { filename: 'demo-2.0-py3-none-any.whl', url: 'https://cdn.example/demo-2.0-py3-none-any.whl', hashes: { SHA256: B.toUpperCase() }, 'requires-python': null, yanked: 'broken', 'dist-info-metadata': { sha256: A } },
+      {
+        filename: 'demo-1.0.tar.gz',
+        url: '../../files/demo-1.0.tar.gz#sha256=x',
+        hashes: { sha256: A, blake2b: 'ff' },
+        'requires-python': '>=3.8',
+        size: 10,
+        'upload-time': '2024-01-02T03:04:05.123456Z',
+        yanked: false,
+      },
+      {
+        filename: 'demo-2.0-py3-none-any.whl',
+        url: 'https://cdn.example/demo-2.0-py3-none-any.whl',
+        hashes: { SHA256: B.toUpperCase() },
+        'requires-python': null,
+        yanked: 'broken',
+        'dist-info-metadata': { sha256: A },
+      },
       { filename: 'demo-2.0.zip', url: 'demo-2.0.zip', hashes: {}, yanked: '', 'core-metadata': true, 'dist-info-metadata': false },
     ],
   });
@@ -117,8 +152,21 @@ test('project JSON: PEP 691/700/714 fields, legacy dist-info-metadata, relative 
     versions: ['1.0', '2.0'],
     problems: [],
     files: [
-      { filename: 'demo-1.0.tar.gz', url: 'https://idx.example/files/demo-1.0.tar.gz', hashes: { sha256: A }, requiresPython: '>=3.8', size: 10, uploadTime: '2024-01-02T03:04:05.123456Z' },
-      { filename: 'demo-2.0-py3-none-any.whl', url: 'https://cdn.example/demo-2.0-py3-none-any.whl', hashes: { sha256: B }, yanked: 'broken', coreMetadata: { sha256: A } },
+      {
+        filename: 'demo-1.0.tar.gz',
+        url: 'https://idx.example/files/demo-1.0.tar.gz',
+        hashes: { sha256: A },
+        requiresPython: '>=3.8',
+        size: 10,
+        uploadTime: '2024-01-02T03:04:05.123456Z',
+      },
+      {
+        filename: 'demo-2.0-py3-none-any.whl',
+        url: 'https://cdn.example/demo-2.0-py3-none-any.whl',
+        hashes: { sha256: B },
+        yanked: 'broken',
+        coreMetadata: { sha256: A },
+      },
       { filename: 'demo-2.0.zip', url: `${PAGE}demo-2.0.zip`, hashes: {}, yanked: true, coreMetadata: true },
     ],
   });
@@ -161,12 +209,21 @@ test('upstream URL: credentials become a header for that origin only, never part
   assert.deepEqual(authHeaders(up, 'https://idx.example:8443/files/x.whl'), { authorization: up.authorization });
   assert.deepEqual(authHeaders(up, 'https://cdn.example/x.whl'), {});
   assert.deepEqual(authHeaders(up, 'http://idx.example:8443/x.whl'), {});
-  assert.throws(() => parseUpstreamUrl('ftp://u:secret@h/'), (e: Error) => /http/.test(e.message) && !e.message.includes('secret'));
+  assert.throws(
+    () => parseUpstreamUrl('ftp://u:secret@h/'),
+    (e: Error) => /http/.test(e.message) && !e.message.includes('secret'),
+  );
   assert.throws(() => parseUpstreamUrl('not a url secret'), /not a URL/);
 });
 
 test('backoff doubles with jitter, capped', () => {
   const policy = { retries: 5, baseDelayMs: 100, maxDelayMs: 500 };
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(policy, n, 0)), [50, 100, 200, 250]);
-  assert.deepEqual([1, 2, 3, 4].map((n) => backoffDelay(policy, n, 0.999999)), [100, 200, 400, 500]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => backoffDelay(policy, n, 0)),
+    [50, 100, 200, 250],
+  );
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => backoffDelay(policy, n, 0.999999)),
+    [100, 200, 400, 500],
+  );
 });
