@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
-import { renderNginxConf } from '../src/server/nginx-conf.js';
 import { runChecked } from './measure/run-measured.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));

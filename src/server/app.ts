@@ -32,9 +32,7 @@ export interface Fallback {
   serveMissingFile(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<MissingFileOutcome>;
 }
 
-export interface UploadHandler {
-  (req: IncomingMessage, res: ServerResponse): Promise<void>;
-}
+export type UploadHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface AppOptions {
   dir: string;

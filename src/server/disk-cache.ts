@@ -1,6 +1,7 @@
 // What the server knows of files on disk: stat facts (and small bodies) kept in memory, re-checked
 // at most once per interval, bounded in bytes (least recently used out first). Like nginx's
 // open_file_cache: no per-request stat or read for a hot file, changes seen within `validMs`.
+import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { sep } from 'node:path';
 
@@ -72,7 +73,7 @@ export class DiskCache {
       this.#entries.set(path, cached);
       return cached;
     }
-    let facts;
+    let facts: Stats;
     try {
       facts = await stat(path);
     } catch {

@@ -40,7 +40,7 @@ export function answerMetricsForWorkers(): void {
     }
     if (message.dibPypiMetrics !== 'ask') return;
     const id = ++next;
-    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
     const round = {
       reports: [] as MetricsSnapshot[],
       expected: workers.length,

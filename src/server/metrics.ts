@@ -131,7 +131,9 @@ export function mergeSnapshots(snapshots: readonly MetricsSnapshot[]): MetricsSn
       const into = merged.histograms[key];
       if (into === undefined) merged.histograms[key] = { counts: [...h.counts], sum: h.sum, count: h.count };
       else {
-        h.counts.forEach((n, i) => (into.counts[i] = (into.counts[i] ?? 0) + n));
+        h.counts.forEach((n, i) => {
+          into.counts[i] = (into.counts[i] ?? 0) + n;
+        });
         into.sum += h.sum;
         into.count += h.count;
       }

@@ -44,7 +44,7 @@ export async function sendStream(
   end: number,
   onStale: () => void,
 ): Promise<void> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(entry.path, 'r');
   } catch {

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { eq as versionsEqual, valid as validVersion } from '@renovatebot/pep440';
 import { inspectDistribution } from '../mirror/inspect/inspect-distribution.js';
 import { normalizeProjectName } from '../pypi/project-name.js';
-import type { DistFilename } from '../pypi/types.js';
+import type { DistFilename, InspectedDistribution } from '../pypi/types.js';
 import { UploadStore } from '../mirror/store/place-upload.js';
 import { redact } from '../redact.js';
 import { BcryptBusyError, type UploadThreads } from './upload-threads.js';
@@ -146,7 +146,7 @@ async function inspect(
   filename: string,
   parsed: DistFilename,
 ): Promise<{ status: number; message: string } | undefined> {
-  let inspected;
+  let inspected: InspectedDistribution;
   try {
     inspected = await inspectDistribution(filename, parsed, temp, { strict: true, maxInflatedBytes: options.maxInflatedBytes ?? DEFAULT_MAX_INFLATED_BYTES });
   } catch (error) {

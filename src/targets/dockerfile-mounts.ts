@@ -33,8 +33,8 @@ export function parserDirectives(lines: readonly string[]): Map<string, string> 
 }
 
 /** Whether the line goes on to the next one: its last non-blank character is the escape character. */
-function continues(line: string, escape: string): boolean {
-  return line.trimEnd().endsWith(escape);
+function continues(line: string, escapeChar: string): boolean {
+  return line.trimEnd().endsWith(escapeChar);
 }
 
 function isCommentOrBlank(line: string): boolean {
@@ -46,20 +46,20 @@ function isCommentOrBlank(line: string): boolean {
 export function addRunMounts(dockerfile: string, mounts: readonly string[]): RewriteResult {
   const lines = dockerfile.split('\n');
   const directives = parserDirectives(lines);
-  const escape = directives.get('escape') === '`' ? '`' : '\\';
+  const escapeChar = directives.get('escape') === '`' ? '`' : '\\';
   const flags = mounts.join(' ');
   let runs = 0;
   let onbuildRuns = 0;
   let inInstruction = false;
   const out = lines.map((line) => {
     if (inInstruction) {
-      if (!isCommentOrBlank(line)) inInstruction = continues(line, escape);
+      if (!isCommentOrBlank(line)) inInstruction = continues(line, escapeChar);
       return line;
     }
     if (isCommentOrBlank(line)) return line;
-    inInstruction = continues(line, escape);
+    inInstruction = continues(line, escapeChar);
     if (/^\s*onbuild\s+run(\s|$)/i.test(line)) onbuildRuns++;
-    const keyword = (escape === '`' ? /^(\s*run)(?=\s|$|`)/i : /^(\s*run)(?=\s|$|\\)/i).exec(line);
+    const keyword = (escapeChar === '`' ? /^(\s*run)(?=\s|$|`)/i : /^(\s*run)(?=\s|$|\\)/i).exec(line);
     if (keyword === null) return line;
     runs++;
     const head = keyword[1] as string;

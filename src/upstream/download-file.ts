@@ -114,6 +114,7 @@ export async function downloadVerified(transport: HttpTransport, request: Downlo
     try {
       // Each chunk is hashed and kept or written as it arrives (no stream per response); a tee's write
       // promise holds the connection until the client took the chunk before.
+      // biome-ignore lint/suspicious/useIterableCallbackReturn: ResponseBody.forEach, not an array's: a returned promise pauses the connection
       await response.body.forEach((chunk) => {
         bytes += chunk.length;
         if (bytes > limit) throw new TooLargeError(shown, limit, `more than ${limit} bytes sent`); // ends the request

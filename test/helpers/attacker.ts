@@ -63,7 +63,12 @@ export async function startSwapper(dir: string, link: string, pause = 0.002): Pr
   let stderr = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   let done = false;
-  const exited = new Promise<void>((resolve) => child.on('exit', () => ((done = true), resolve())));
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      done = true;
+      resolve();
+    }),
+  );
   const deadline = Date.now() + 5000;
   while (!lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) {
     if (done || Date.now() > deadline) {

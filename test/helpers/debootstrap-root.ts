@@ -143,7 +143,7 @@ export function debianMirror(sources: AptSource[] = aptSources()): { url: string
   const candidates = sources.filter((s) => /^(https?|file):\/\//.test(s.uri) && !/debian-security\/?$/.test(s.uri));
   const found = candidates.find((s) => s.suites.includes(SUITE)) ?? candidates.find((s) => /\/debian\/?$/.test(s.uri));
   if (found === undefined) return undefined;
-  const keyring = found.signedBy !== undefined && found.signedBy.startsWith('/') && existsSync(found.signedBy) ? found.signedBy : undefined;
+  const keyring = found.signedBy?.startsWith('/') && existsSync(found.signedBy) ? found.signedBy : undefined;
   return { url: found.uri.replace(/\/+$/, ''), ...(keyring !== undefined ? { keyring } : {}) };
 }
 

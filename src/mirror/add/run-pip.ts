@@ -52,6 +52,8 @@ export interface PipOutcome {
 /** Run pip; never throws for pip's own failure (look at `exitCode`), only when the interpreter cannot start. */
 export async function runPip(run: PipRun): Promise<PipOutcome> {
   const lines: string[] = [];
+  // An execa transform that yields nothing: each line is kept and reported, none is printed.
+  // biome-ignore lint/correctness/useYield: the lines are consumed, not passed on
   const collect = function* (line: unknown) {
     const text = String(line);
     lines.push(text);

@@ -1,8 +1,7 @@
 // `mirror index`: make a directory of distributions a PEP 503/691/658 index, redoing only what changed since the last run.
 // A run is a sequence of stages: scan (scan-stage.ts), inspect (inspect-stage.ts), write pages (write-pages.ts),
 // commit the manifest (commit-manifest.ts); what each does is decided by the pure plan (plan.ts, plan-commit.ts).
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { lockMirror } from '../store/lock.js';
 import { commitManifest, recordDirectories } from './commit-manifest.js';

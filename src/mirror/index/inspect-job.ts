@@ -5,6 +5,7 @@ import { replaceFile } from '../../fs/replace-file.js';
 import { projectOfRecord } from '../store/file-owner.js';
 import { parseDistFilename, sdistVersionFor } from '../../pypi/dist-filename.js';
 import { BrokenDistributionError } from '../../pypi/errors.js';
+import type { InspectedDistribution } from '../../pypi/types.js';
 import { inspectDistribution } from '../inspect/inspect-distribution.js';
 import { inspectDistributionSync, inspectWholeSync } from '../inspect/inspect-sync.js';
 import type { FileRecord } from '../store/manifest.js';
@@ -95,7 +96,7 @@ async function inspectOpened(job: InspectJob, full: string, stat: BigIntStats, f
   const filename = parseDistFilename(basename);
   if (filename === undefined)
     return { path: job.path, record: { ...base, problem: 'not a distribution file name (wheel or sdist) pip would accept' }, wroteMetadata: false };
-  let inspected;
+  let inspected: InspectedDistribution;
   try {
     // In-memory bytes are used only while the file still has their size (else it changed since: read it).
     const inMemory =

@@ -1,5 +1,5 @@
 // Move downloaded files into the mirror: `DIR/<project>/<file>`, each atomically, never over a file with other bytes.
-import { closeSync, copyFileSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { DibPypiError, FileConflictError } from '../../errors.js';
 import { fsyncPath } from '../../fs/atomic-write.js';

@@ -74,7 +74,7 @@ function digestOf(path: string, algorithm: string): string | undefined {
   try {
     const hash = createHash(algorithm);
     const chunk = Buffer.allocUnsafe(1 << 20);
-    for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
+    for (let n: number; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0; ) hash.update(chunk.subarray(0, n));
     return hash.digest('hex');
   } finally {
     closeSync(fd);

@@ -3,8 +3,7 @@
 // A run is a sequence of stages: the projects to take (project-names.ts), each project fetched, planned and
 // applied (sync-project.ts, apply-plan.ts, download.ts), vanished projects removed (remove-projects.ts),
 // the writes made durable, the mirror re-indexed, the state kept for the next run (resume.ts).
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
 import { UsageError } from '../../errors.js';
 import { lockMirror } from '../store/lock.js';
 import { mapLimit } from '../../async/map-limit.js';
@@ -14,7 +13,6 @@ import { SimpleIndexClient } from '../../upstream/simple-client.js';
 import type { UpstreamError } from '../../upstream/simple-model.js';
 import { indexMirror } from '../index/index-mirror.js';
 import { loadManifest } from '../store/manifest.js';
-import { STATE_DIR } from '../store/layout.js';
 import { SyncJournal } from './journal.js';
 import { failedBeforeAnyChange, recordNotAMirror, restoreNotAMirror } from './not-a-mirror.js';
 import type { SyncOptions } from './options.js';

@@ -89,7 +89,7 @@ describe('no command prints a password', () => {
     mkdirSync(mirror, { recursive: true });
     for (const password of passwords(3)) {
       const u = url(password, closedPort);
-      let served;
+      let served: Awaited<ReturnType<typeof startServe>>;
       try {
         served = await startServe([mirror, '--upstream', u, '--timeout', '2']);
       } catch (error) {

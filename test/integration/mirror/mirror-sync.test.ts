@@ -85,7 +85,7 @@ describe('mirror sync', () => {
   test('syncs selected projects from nginx (JSON), marks yanked and upload time, re-indexes; pip installs; a second run fetches nothing', async (t) => {
     if (!canRun(t)) return;
     await using bed = await syncBed();
-    const { up, work, nginx, mirror } = bed;
+    const { up, nginx, mirror } = bed;
     const withSecret = nginx.url.replace('http://', 'http://syncer:s3cr3t-pw@');
     const first = await sync(mirror, withSecret, '--project', 'App', '--project', 'dep_lib');
     assert.equal(first.status, 0, first.stderr);
@@ -428,7 +428,6 @@ describe('mirror sync', () => {
       },
     );
     let stderr = '';
-    let stdout = '';
     child.stdout.resume();
     const status = new Promise<number | null>((resolve) => child.on('close', resolve));
     await new Promise<void>((resolve) => {
@@ -456,7 +455,7 @@ describe('mirror sync', () => {
   test('the sync SIGKILLed after a download: no unverified file under a final name; the next run cleans up and finishes', async (t) => {
     if (!canRun(t)) return;
     await using bed = await syncBed();
-    const { up, work, nginx, mirror } = bed;
+    const { up, nginx, mirror } = bed;
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url, '--jobs', '4'], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '5' }) });
     assert.equal(killed.signal, 'SIGKILL');
     const upstreamBytes = (p: string, n: string) => readFileSync(join(up.path, p, n));
@@ -473,7 +472,7 @@ describe('mirror sync', () => {
   test('a power loss after the files were renamed but before the durable point: the next run re-hashes what the journal lists, fetches a lost file again', async (t) => {
     if (!canRun(t)) return;
     await using bed = await syncBed();
-    const { up, work, nginx, mirror } = bed;
+    const { up, nginx, mirror } = bed;
     // 18 downloads, then the step before the syncfs: killed with every file in place, the state saying every project complete
     const killed = await runCliAsync(['mirror', 'sync', mirror, '--upstream', nginx.url], { env: cleanEnv({ DIB_PYPI_TEST_FAULT_AT: '19' }) });
     assert.equal(killed.signal, 'SIGKILL', killed.stderr);
@@ -498,7 +497,7 @@ describe('mirror sync', () => {
   test('--delete while syncing every project: projects gone from the root page or excluded are removed whole; never without --delete, nor with --project', async (t) => {
     if (!canRun(t)) return;
     await using bed = await syncBed();
-    const { up, work, nginx, mirror } = bed;
+    const { up, nginx, mirror } = bed;
     assert.equal((await sync(mirror, nginx.url)).status, 0);
     mkdirSync(join(mirror, 'Not_A_Project_Dir'));
     await makeWheel(join(mirror, 'Not_A_Project_Dir'), { name: 'mine', version: '1.0' });

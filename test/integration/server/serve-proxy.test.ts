@@ -168,7 +168,7 @@ test('when upstream fails, is slow or stops, kept pages are served stale and cac
   assert.match(String(gone.headers['x-dib-pypi-upstream-error']), /refused/);
 });
 
-test('a download with wrong bytes or cut off by upstream keeps nothing; concurrent requests make one upstream download', async (t) => {
+test('a download with wrong bytes or cut off by upstream keeps nothing; concurrent requests make one upstream download', async (_t) => {
   await using upstreamDir = makeTempDir('dib-pypi-proxy-fault-upstream-');
   await makeUpstreamMirror(upstreamDir.path);
   await using upstream = await startFaultUpstream(upstreamDir.path);

@@ -21,6 +21,7 @@ const HOSTILE = [
   '',
   "it's",
   'a"b',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a value with shell syntax, to be quoted
   'dollar $HOME ${HOME} $(id) `id`',
   'back\\slash \\n \\r \\',
   'two\nlines',

@@ -77,7 +77,10 @@ test('TarScanner: wants() sees directories, files and their sizes in order', () 
       ['d/e/g', Buffer.alloc(0)],
     ]),
     64,
-    (m) => (seen.push(m), false),
+    (m) => {
+      seen.push(m);
+      return false;
+    },
   );
   assert.deepEqual(seen, [
     { path: 'd/', type: '5', size: 0 },
@@ -203,6 +206,9 @@ test('TarScanner: a signed-sum checksum (old tars) is accepted', () => {
   for (const byte of header) sum += byte > 127 ? byte - 256 : byte;
   header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
   const seen: string[] = [];
-  scan(a, 512, (m) => (seen.push(m.path), false));
+  scan(a, 512, (m) => {
+    seen.push(m.path);
+    return false;
+  });
   assert.deepEqual(seen, ['a/', 'a/\u00e9']);
 });

@@ -101,6 +101,7 @@ test('a body is handed over in order; a consumer promise pauses the connection u
       await new Promise((resolve) => setTimeout(resolve, 100));
       const received: Buffer[] = [];
       // A promise for every chunk (as a tee to a slow client gives): each pauses and resumes the connection.
+      // biome-ignore lint/suspicious/useIterableCallbackReturn: ResponseBody.forEach waits for the promise it is given back
       await response.body.forEach((data) => {
         assert.ok(data.length > 0, 'no empty chunk is handed over');
         received.push(Buffer.from(data));
