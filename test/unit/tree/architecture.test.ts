@@ -193,3 +193,14 @@ test('no import circle between folders', () => {
     [],
   );
 });
+
+/** A module a reader can hold in mind: past this, it is doing more than one job. */
+const MAX_LINES = 300;
+
+test(`no source file over ${MAX_LINES} lines`, () => {
+  const long = graph.files
+    .map((file) => ({ file, lines: readFileSync(join(REPO, file), 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > MAX_LINES)
+    .map(({ file, lines }) => `${file}: ${lines} lines`);
+  assert.deepEqual(long, []);
+});
