@@ -112,3 +112,32 @@ test('index-floor.sh recreates the produced files with their sizes and prints fl
   const bad = await execa('bash', [FLOOR, mirror, join(tmp.path, 'missing.txt')], { reject: false });
   assert.equal(bad.exitCode, 2);
 });
+
+test('bench/exec.js and bench/mirror-export.js run, print their ratios, leave nothing behind, and refuse bad flags with exit 2', async () => {
+  await using tmp = makeTempDir('dib-pypi-bench-small-');
+  const exec = await execa(process.execPath, [join(REPO, 'dist', 'bench', 'exec.js'), '--runs', '1']);
+  assert.match(exec.stdout, /^exec adds -?\d+\.\d ms to true; \/ node -e '': -?\d+\.\d\d \(target <= 1\.50\)$/m);
+  const exported = await execa(process.execPath, [
+    join(REPO, 'dist', 'bench', 'mirror-export.js'),
+    '--size',
+    'small',
+    '--packages',
+    '5',
+    '--runs',
+    '1',
+    '--work-dir',
+    tmp.path,
+  ]);
+  assert.match(exported.stdout, /a lock of 5 projects \(\d+ files\)/);
+  assert.match(exported.stdout, /^ratio export \/ cp -al: +\d+\.\d\d$/m);
+  assert.match(exported.stdout, /^ratio export --copy \/ cp -a: +\d+\.\d\d$/m);
+  assert.deepEqual(readdirSync(tmp.path), [], 'the work directory is removed');
+  for (const [script, args] of [
+    ['exec.js', ['--runs', '0']],
+    ['mirror-export.js', ['--packages', 'x']],
+    ['mirror-export.js', ['--size', 'huge']],
+  ] as const) {
+    const bad = await execa(process.execPath, [join(REPO, 'dist', 'bench', script), ...args], { reject: false });
+    assert.equal(bad.exitCode, 2, `${script} ${args.join(' ')}: ${bad.stderr}`);
+  }
+});
