@@ -31,7 +31,8 @@ export interface OciSuite {
 
 /** Why the engine cannot build here, or undefined. */
 export function ociProblem(engine: Engine): string | undefined {
-  const version = spawnSync(engineBinary(engine), ['version'], { encoding: 'utf8' });
+  // --version opens no storage: `version` would create the default one under /var/lib/containers.
+  const version = spawnSync(engineBinary(engine), ['--version'], { encoding: 'utf8' });
   if (version.status !== 0)
     return `${engine} does not run here (apt-get install ${engine}, as .ci/run does): ${version.error?.message ?? version.stderr.trim().split('\n').pop() ?? ''}`;
   return debootstrapProblem();
