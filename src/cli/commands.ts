@@ -1,6 +1,7 @@
 // The subcommands, in --help order: each one's declaration (commands/<name>.ts: flags, help, normaliser) and
 // the module that runs it, loaded on demand (scripts/bundle.mjs turns each import into a require of its own bundle).
 import { command, type Command } from './commands/declare.js';
+import { buildahBuild } from './commands/buildah-build.js';
 import { chroot } from './commands/chroot.js';
 import { configure } from './commands/configure.js';
 import { dockerBuild } from './commands/docker-build.js';
@@ -14,6 +15,7 @@ import { mirrorIndex } from './commands/mirror-index.js';
 import { mirrorSync } from './commands/mirror-sync.js';
 import { mirrorVerify } from './commands/mirror-verify.js';
 import { plan } from './commands/plan.js';
+import { podmanBuild } from './commands/podman-build.js';
 import { restore } from './commands/restore.js';
 import { serve } from './commands/serve.js';
 
@@ -26,6 +28,8 @@ const TABLE: Command[] = [
   command(env, async (options) => (await import('./env-command.js')).runEnv(options)),
   command(dockerBuild, async (options) => (await import('./docker-build-command.js')).runDockerBuild(options)),
   command(dockerRun, async (options) => (await import('./docker-run-command.js')).runDockerRun(options)),
+  command(podmanBuild, async (options) => (await import('./podman-build-command.js')).runPodmanBuild(options)),
+  command(buildahBuild, async (options) => (await import('./buildah-build-command.js')).runBuildahBuild(options)),
   command(mirrorIndex, async (options) => (await import('./mirror-index-command.js')).runMirrorIndex(options)),
   command(mirrorAdd, async (options) => (await import('./mirror-add-command.js')).runMirrorAdd(options)),
   command(mirrorSync, async (options) => (await import('./mirror-sync-command.js')).runMirrorSync(options)),

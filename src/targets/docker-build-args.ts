@@ -23,6 +23,12 @@ export interface SplitBuildArgs {
   network?: string;
 }
 
+/** The build command whose flags pass through: which of them take a value, and its name for messages. */
+export interface BuildDialect {
+  command: string;
+  valueFlags: ReadonlySet<string>;
+}
+
 const OWN_VALUE = new Set(['--mirror', '--mirror-url', '--retries', '--env-file']);
 const OWN_BOOLEAN = new Set(['--offline', '--no-pypi']);
 
@@ -71,6 +77,8 @@ const DOCKER_VALUE = new Set([
   '--call',
 ]);
 
+export const DOCKER_DIALECT: BuildDialect = { command: 'dib-pypi docker build', valueFlags: DOCKER_VALUE };
+
 function addOwn(own: OwnBuildFlags, name: string, value: string): void {
   if (name === '--mirror') own.mirror = value;
   else if (name === '--mirror-url') own.mirrorUrl.push(value);
@@ -79,7 +87,8 @@ function addOwn(own: OwnBuildFlags, name: string, value: string): void {
 }
 
 /** `--name=value`, `--name value`, `-tvalue`, `-t value`. */
-export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
+export function splitBuildArgs(args: readonly string[], dialect: BuildDialect = DOCKER_DIALECT): SplitBuildArgs {
+  const valueFlags = dialect.valueFlags;
   const own: OwnBuildFlags = { mirrorUrl: [], offline: false, noPypi: false };
   const docker: string[] = [];
   const positionals: string[] = [];
@@ -102,19 +111,22 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
       // -tname, -t=name (pflag's short forms)
       name = arg.slice(0, 2);
       value = arg.slice(2).replace(/^=/, '');
-      if (!DOCKER_VALUE.has(name))
-        throw new UsageError(`unknown or combined short option '${arg}': give docker build's short options one by one`, 'dib-pypi docker build');
+      if (!valueFlags.has(name))
+        throw new UsageError(
+          `unknown or combined short option '${arg}': give ${dialect.command.replace('dib-pypi ', '')}'s short options one by one`,
+          dialect.command,
+        );
     }
     if (OWN_BOOLEAN.has(name)) {
-      if (value !== undefined) throw new UsageError(`${name} takes no value`, 'dib-pypi docker build');
+      if (value !== undefined) throw new UsageError(`${name} takes no value`, dialect.command);
       if (name === '--offline') own.offline = true;
       else own.noPypi = true;
       continue;
     }
-    const takesValue = OWN_VALUE.has(name) || DOCKER_VALUE.has(name);
+    const takesValue = OWN_VALUE.has(name) || valueFlags.has(name);
     if (takesValue && value === undefined) {
       value = args[++i];
-      if (value === undefined) throw new UsageError(`option ${name} needs a value`, 'dib-pypi docker build');
+      if (value === undefined) throw new UsageError(`option ${name} needs a value`, dialect.command);
     }
     if (OWN_VALUE.has(name)) addOwn(own, name, value as string);
     else if (name === '-f' || name === '--file') file = value;
@@ -128,15 +140,12 @@ export function splitBuildArgs(args: readonly string[]): SplitBuildArgs {
   if (positionals.length !== 1) {
     throw new UsageError(
       `expects one build context (a directory), got ${positionals.length === 0 ? 'none' : positionals.map((p) => JSON.stringify(p)).join(' ')}`,
-      'dib-pypi docker build',
+      dialect.command,
     );
   }
   const context = positionals[0] as string;
   if (context === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@')) {
-    throw new UsageError(
-      `the build context must be a local directory (dib-pypi rewrites the Dockerfile), not ${JSON.stringify(context)}`,
-      'dib-pypi docker build',
-    );
+    throw new UsageError(`the build context must be a local directory (dib-pypi rewrites the Dockerfile), not ${JSON.stringify(context)}`, dialect.command);
   }
   return { own, docker, context, ...(file !== undefined ? { file } : {}), ...(network !== undefined ? { network } : {}) };
 }

@@ -31,7 +31,7 @@ function listing(mirror: string): string[] {
   return lines;
 }
 
-function shortHash(text: string): string {
+export function shortHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
@@ -63,7 +63,7 @@ async function imageExists(engine: Docker, tag: string): Promise<boolean> {
  * The mirror's files (without .dib-pypi/) as a tar stream, modes, owners (numeric) and mtimes as
  * they are on disk: tar-fs would otherwise mask the modes with our umask.
  */
-function mirrorTar(mirror: string): NodeJS.ReadableStream {
+export function mirrorTar(mirror: string): NodeJS.ReadableStream {
   const options: PackOptions & { umask: number; sort: boolean } = { umask: 0, sort: true, strict: false, ignore: (name) => name === join(mirror, STATE_DIR) };
   return pack(mirror, options);
 }
