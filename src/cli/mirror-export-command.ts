@@ -5,6 +5,7 @@ import { UsageError } from '../errors.js';
 import { ExportFailedError, exportMirror, type ExportResult } from '../mirror/export/export-mirror.js';
 import { defaultMirror } from '../targets/mirror-location.js';
 import { printJson, printLine } from './output.js';
+import { timingTracerFromEnv } from './timing-tracer.js';
 import type { MirrorExportOptions } from './commands/mirror-export.js';
 
 export async function runMirrorExport(flags: MirrorExportOptions): Promise<void> {
@@ -16,7 +17,13 @@ export async function runMirrorExport(flags: MirrorExportOptions): Promise<void>
   const outDir = resolve(out);
   let result: ExportResult;
   try {
-    result = await exportMirror({ lockText: readFileSync(lockFile, 'utf8'), source, outDir, copy: flags.copy === true });
+    result = await exportMirror({
+      lockText: readFileSync(lockFile, 'utf8'),
+      source,
+      outDir,
+      copy: flags.copy === true,
+      tracer: timingTracerFromEnv(process.env),
+    });
   } catch (error) {
     if (!(error instanceof ExportFailedError)) throw error;
     for (const problem of error.problems) process.stderr.write(`dib-pypi: ${problem}\n`);

@@ -20,11 +20,12 @@ import { basename, dirname, join } from 'node:path';
 import { DibPypiError, UsageError } from '../../errors.js';
 import { indexMirror } from '../index/index-mirror.js';
 import { parseLock, pinText, type LockEntry } from '../../pypi/lock-file.js';
-import { loadManifest, manifestPath, type FileRecord } from '../store/manifest.js';
+import { loadFilesWithHashes, manifestPath, type FileRecord } from '../store/manifest.js';
 import { normalizeProjectName } from '../../pypi/project-name.js';
 import { SIDECARS } from '../store/layout.js';
 import type { IndexProgress } from '../index/types.js';
-import { sha256File } from '../../fs/hash-file.js';
+import { sha256FileSync } from '../../fs/hash-file.js';
+import { phaseClock, type Tracer } from '../index/tracer.js';
 
 /** The mtime of every directory of an export and of every copied file: 1980-01-01, the SOURCE_DATE_EPOCH `mirror add` uses. */
 export const EXPORT_EPOCH_SECONDS = 315532800;
@@ -39,6 +40,8 @@ export interface ExportOptions {
   /** Copy every file (a reflink where the file system can), never hard-link: the export then shares no inode with `source`. */
   copy?: boolean;
   onProgress?: (progress: IndexProgress | { phase: 'export'; done: number; total: number }) => void;
+  /** Takes how long each step took (the CLI prints it with DIB_PYPI_DEBUG_TIMING=1); also handed to the index runs. */
+  tracer?: Tracer;
 }
 
 export interface ExportedFile {
@@ -83,7 +86,9 @@ export function planExport(entries: readonly LockEntry[], files: Record<string, 
   const byHash = new Map<string, [string, FileRecord][]>();
   for (const [path, record] of Object.entries(files)) {
     if (record.sha256 === undefined || record.problem !== undefined) continue;
-    byHash.set(record.sha256, [...(byHash.get(record.sha256) ?? []), [path, record]]);
+    const same = byHash.get(record.sha256);
+    if (same === undefined) byHash.set(record.sha256, [[path, record]]);
+    else same.push([path, record]);
   }
   const planned: Planned[] = [];
   const missing: string[] = [];
@@ -184,23 +189,30 @@ function checkOutDir(outDir: string): void {
  */
 export async function exportMirror(options: ExportOptions): Promise<ExportResult> {
   const { source, outDir } = options;
+  const clock = phaseClock(options.tracer);
   if (!existsSync(source) || !statSync(source).isDirectory())
     throw new UsageError(`source mirror ${JSON.stringify(source)} is not a directory`, 'mirror export');
   if (!existsSync(manifestPath(source)))
     throw new UsageError(`source mirror ${source} has no index yet (no ${manifestPath(source)}); run dib-pypi mirror index ${source} first`, 'mirror export');
-  const { manifest, note } = loadManifest(source);
-  if (note !== undefined)
-    throw new UsageError(`source mirror: ${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, 'mirror export');
-  let entries: LockEntry[];
+  let entries: LockEntry[] | Error;
   try {
     entries = parseLock(options.lockText).entries;
   } catch (error) {
-    throw new UsageError(`lock file: ${(error as Error).message}`, 'mirror export', { cause: error });
+    entries = error as Error;
   }
+  // Only the records of the locked hashes are kept, shard by shard: the lookup costs what the lock holds, not the mirror.
+  const hashes = new Set(Array.isArray(entries) ? entries.flatMap((entry) => entry.sha256) : []);
+  const { files: lockedFiles, note } = loadFilesWithHashes(source, hashes);
+  // A source that is not indexed is named before a bad lock.
+  if (note !== undefined)
+    throw new UsageError(`source mirror: ${note.replace('; indexing everything', '')}; run dib-pypi mirror index --full ${source}`, 'mirror export');
+  if (!Array.isArray(entries)) throw new UsageError(`lock file: ${entries.message}`, 'mirror export', { cause: entries });
   if (entries.length === 0) throw new UsageError('lock file: no pins in it', 'mirror export');
   checkOutDir(outDir);
+  clock('look the locked hashes up in the source manifest');
 
-  const { planned, missing } = planExport(entries, manifest.files);
+  const { planned, missing } = planExport(entries, lockedFiles);
+  clock('plan');
   const problems = [...missing];
   removeStaleTemps(outDir);
   const temp = join(dirname(outDir), `.${basename(outDir)}.export-${process.pid}`);
@@ -213,7 +225,7 @@ export async function exportMirror(options: ExportOptions): Promise<ExportResult
       const to = join(temp, item.to);
       mkdirSync(dirname(to), { recursive: true });
       const how = linkOrCopy(join(source, item.from), to, options.copy === true);
-      const { sha256, size } = await sha256File(to);
+      const { sha256, size } = sha256FileSync(to);
       if (sha256 !== item.sha256) problems.push(`mismatch: ${join(source, item.from)} (${pinText(item.entry)}: expected sha256 ${item.sha256}, got ${sha256})`);
       if (how === 'copy') {
         utimesSync(to, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
@@ -228,19 +240,21 @@ export async function exportMirror(options: ExportOptions): Promise<ExportResult
       files.push({ path: item.to, sha256, size, how });
       options.onProgress?.({ phase: 'export', done: ++done, total: planned.length });
     }
+    clock(`link or copy and hash ${planned.length} files`);
     if (problems.length > 0) throw new ExportFailedError(problems);
-    // Index twice: the first run writes pages and .metadata; with every directory then stamped, the
-    // second records those stamps (instead of "too recent to trust"), so the manifest is the same on every export.
+    // The tree is stamped once the index has written its pages and .metadata, before it records the
+    // directories' mtimes: the manifest then holds those stamps (not "too recent to trust", not the time of
+    // this export), so it is the same on every export and a later `mirror index` trusts every directory.
     const linked = new Set(files.filter((f) => f.how === 'link').map((f) => join(temp, f.path)));
-    stampTree(temp, linked);
-    await indexMirror({ dir: temp, full: true, onProgress: options.onProgress });
-    stampTree(temp, linked);
-    await indexMirror({ dir: temp, onProgress: options.onProgress });
+    await indexMirror({ dir: temp, full: true, onProgress: options.onProgress, tracer: options.tracer, beforeRecord: () => stampTree(temp, linked) });
+    clock('index');
+    // The manifest's own files and directories, written after the stamps.
     stampTree(temp, linked);
     const stat = lstatSync(outDir, { throwIfNoEntry: false });
     if (stat !== undefined) rmdirSync(outDir); // empty (checked above); rmdir refuses if something appeared since
     renameSync(temp, outDir);
     utimesSync(outDir, EXPORT_EPOCH_SECONDS, EXPORT_EPOCH_SECONDS);
+    clock('stamp, rename');
     return {
       outDir,
       pins: entries.length,

@@ -37,6 +37,7 @@ async function indexRun(options: IndexOptions, isFullRequested: boolean): Promis
     removeGoneFiles(run);
     const root = await writePages(run);
     run.clock('pages');
+    options.beforeRecord?.();
     const recorded = await recordDirectories(run);
     run.clock('record directories, serialize shards');
     await run.workers.close();

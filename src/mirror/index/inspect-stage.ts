@@ -40,6 +40,11 @@ function startInspection(run: IndexRun): { add: (part: IndexRun['scan']) => void
 
 /** The inspected records into the next manifest (with the scan's trusted ones), their projects' pages to rewrite, the broken files reported. */
 function applyOutcomes(run: IndexRun, outcomes: InspectOutcome[]): void {
+  // In the scan's order, not the order the threads finished in: the manifest's bytes then depend only on the mirror.
+  const order = new Map<string, number>();
+  for (const path of run.scan.files.keys()) order.set(path, order.size);
+  const rank = (path: string) => order.get(path) ?? order.size;
+  outcomes.sort((a, b) => rank(a.path) - rank(b.path));
   for (const outcome of outcomes) {
     const old = run.manifest.files[outcome.path];
     if (old?.project) run.dirtyProjects.add(old.project);

@@ -28,6 +28,11 @@ export interface IndexOptions {
   inspected?: ReadonlyMap<string, FileRecord>;
   /** Takes a line per phase with the time it took, and the probes' findings; none: nothing is timed. */
   tracer?: Tracer;
+  /**
+   * Called once the run has written its pages and `.metadata` files, before it records each directory's mtime
+   * for the next run to trust: mirror export stamps its tree here, so the manifest records the stamped mtimes.
+   */
+  beforeRecord?: () => void;
 }
 
 export interface IndexResult {

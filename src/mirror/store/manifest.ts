@@ -154,6 +154,23 @@ export function loadManifest(dir: string): { manifest: Manifest; note?: string }
   return { manifest };
 }
 
+/**
+ * The file records whose sha256 is in `hashes` (mirror export): each shard is read and dropped in turn, so the
+ * memory and the lookup stay proportional to what is wanted, not to the mirror. A note as loadManifest's when
+ * the head or a shard cannot be used.
+ */
+export function loadFilesWithHashes(dir: string, hashes: ReadonlySet<string>): { files: Record<string, FileRecord>; note?: string } {
+  const { head, note } = loadHead(dir);
+  if (head === undefined) return { files: {}, note };
+  const files: Record<string, FileRecord> = {};
+  for (let id = 0; id < SHARD_COUNT; id++) {
+    const shard = readShard(dir, id);
+    if (shard === undefined) return { files: {}, note: `${shardPath(dir, id)}: unreadable; indexing everything` };
+    for (const [path, record] of Object.entries(shard.files)) if (record.sha256 !== undefined && hashes.has(record.sha256)) files[path] = record;
+  }
+  return { files };
+}
+
 /** The names (distribution files and sidecars) the manifest knows in each directory. */
 export function entriesByDir(manifest: Manifest): Map<string, string[]> {
   const byDir = new Map<string, string[]>();
