@@ -43,9 +43,9 @@ export function renderPipConf(plan: Plan, options: PipConfOptions = {}): string 
  *   keeps them all; the downloaded file is checked against the requirement's hashes only
  *   (operations/prepare.py). So the lock must also be given as a requirements file
  *   (`pip install -r LOCK`): that is what checks each file's bytes against the lock.
- * pip hands both settings down to the pip it runs for an sdist's isolated build environment,
- * whose requirements (`setuptools>=40.8.0`) carry no hash: building an sdist needs
- * `--no-build-isolation`, which fails closed rather than installing unchecked build tools.
+ * The pip that pip runs to fill an sdist's isolated build environment reads this same
+ * configuration, and its requirements (`setuptools>=40.8.0`) carry no hash (build_env.py): an
+ * sdist builds with `--no-build-isolation`; isolated, it fails rather than install unchecked tools.
  */
 export function lockSettings(lockPath: string): Record<string, string> {
   return { 'require-hashes': 'true', constraint: lockPath };

@@ -28,7 +28,7 @@ PIP_CONFIG_FILE to it (pip then skips the user's config files), PIP_INDEX_URL,
 PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, PIP_RETRIES (with --retries), and for uv, which
 ignores pip.conf, UV_INDEX_URL and UV_EXTRA_INDEX_URL. PIP_* and UV_* index variables
 already set are reported on stderr. With --lock FILE (checked: pins with --hash lines
-only), a copy of FILE goes to that directory and CMD also gets PIP_REQUIRE_HASHES=1 and
+only), a copy of FILE goes to that directory and CMD also gets PIP_REQUIRE_HASHES=true and
 PIP_CONSTRAINT naming the copy (uv does not read them). Exit code: CMD's (128+N when a signal N killed it);
 127 when CMD is not found; 2 for bad flags. See docs/cli.md.
 
