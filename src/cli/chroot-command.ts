@@ -3,6 +3,7 @@ import { StateError } from '../errors.js';
 import { ProcessesInRootError } from '../inject/restore-root.js';
 import { runInChroot } from '../targets/chroot-runner.js';
 import { resolveMirror } from '../targets/mirror-location.js';
+import { readLock } from '../targets/read-lock.js';
 import { stepHookFromEnv } from './fault-hook.js';
 import { printJson, warn, warnAll } from './output.js';
 import { planFromCli } from './plan-input.js';
@@ -14,10 +15,12 @@ export async function runChroot(flags: ChrootOptions): Promise<void> {
   const plan = await planFromCli(flags, process.env, process.cwd());
   warnAll(plan.warnings);
   const mirror = resolveMirror(flags.mirror, process.env);
+  const lock = flags.lock === undefined ? undefined : readLock(flags.lock);
   try {
     const result = await runInChroot({
       root,
       mirror,
+      lock: lock?.text,
       home: flags.home,
       plan,
       stateRoot: stateRootOf({ root, stateDir: flags.stateDir }),

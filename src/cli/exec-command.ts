@@ -2,8 +2,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DibPypiError } from '../errors.js';
+import { DibPypiError, UsageError } from '../errors.js';
 import { competingVariables, pipEnvironment, renderExecPipConf, withoutCompeting } from '../inject/render-env.js';
+import { readLock } from '../targets/read-lock.js';
 import { FORWARDED_SIGNALS, runForwardingSignals } from '../targets/run-forwarding-signals.js';
 import { warn, warnAll } from './output.js';
 import { planFromCli } from './plan-input.js';
@@ -28,15 +29,18 @@ export async function runExec(flags: ExecOptions): Promise<void> {
   const [command, ...args] = flags.positionals as [string, ...string[]];
   const plan = await planFromCli(withMirrorDir(flags, process.cwd()), withoutCompeting(process.env), process.cwd());
   warnAll(plan.warnings);
+  const lock = flags.lock === undefined ? undefined : readLock(flags.lock);
   // From here to the end, a signal must not kill us before the directory is gone: one that comes
   // before CMD starts waits in the event loop and is then forwarded to CMD.
   const hold = () => {};
   for (const signal of FORWARDED_SIGNALS) process.on(signal, hold);
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-exec-'));
   try {
+    // The copy is the text checked above, and CMD cannot change the user's lock through it.
+    const lockFile = lock === undefined ? undefined : writeLockCopy(dir, lock.text);
     const configFile = join(dir, 'pip.conf');
-    writeFileSync(configFile, renderExecPipConf(plan), { mode: 0o600, flag: 'wx' });
-    const vars = pipEnvironment(plan, configFile);
+    writeFileSync(configFile, renderExecPipConf(plan, lockFile), { mode: 0o600, flag: 'wx' });
+    const vars = pipEnvironment(plan, configFile, lockFile);
     for (const c of competingVariables(process.env, vars)) {
       warn(
         c.isReplaced
@@ -50,6 +54,18 @@ export async function runExec(flags: ExecOptions): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     for (const signal of FORWARDED_SIGNALS) process.off(signal, hold);
   }
+}
+
+/** pip splits PIP_CONSTRAINT (a list option) on whitespace: the copy's path must have none. */
+function writeLockCopy(dir: string, text: string): string {
+  const file = join(dir, 'requirements.lock');
+  if (/\s/.test(file))
+    throw new UsageError(
+      `the temp directory ${JSON.stringify(dir)} has whitespace in its path, which pip would split PIP_CONSTRAINT on: set TMPDIR to another directory`,
+      '--lock',
+    );
+  writeFileSync(file, text, { mode: 0o400, flag: 'wx' });
+  return file;
 }
 
 async function runCommand(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {

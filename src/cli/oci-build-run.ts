@@ -1,6 +1,7 @@
 // What `dib-pypi podman build` and `dib-pypi buildah build` run: our flags apart from the engine's,
 // the plan, the mirror, then the build; the engine's exit code is ours.
 import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import { splitBuildArgs } from '../targets/docker-build-args.js';
 import { BUILDAH_DIALECT, PODMAN_DIALECT } from '../targets/oci-build-flags.js';
@@ -12,6 +13,8 @@ import { planFromCli } from './plan-input.js';
 
 export async function runOciBuild(name: OciEngineName, rawArgs: string[]): Promise<void> {
   const args = splitBuildArgs(rawArgs, name === 'podman' ? PODMAN_DIALECT : BUILDAH_DIALECT);
+  // The lock's secret mount is wired for BuildKit only: refuse it rather than build without the check.
+  if (args.own.lock !== undefined) throw new UsageError(`not supported by ${name} build yet (docker build, chroot and exec take it)`, '--lock');
   const plan = await planFromCli(args.own, process.env, process.cwd());
   warnAll(plan.warnings);
   const mirror = resolveMirror(args.own.mirror, process.env);

@@ -38,6 +38,8 @@ export interface ConfigureOptions {
   stateRoot: string;
   /** Directories to make sure exist inside the root (mount points), created journaled. */
   dirs?: string[];
+  /** The text of a lock to install against (written at LOCK_PATH, target-paths.ts). */
+  lock?: string;
   onStep?: StepHook;
 }
 
@@ -102,7 +104,7 @@ export function configureRoot(options: ConfigureOptions): ConfigureResult {
       createDirs(ctx, resolved.existing, resolved.missing, ctx.defaults.system);
     }
     const written: string[] = [];
-    for (const target of planTargetFiles(options.plan, home)) {
+    for (const target of planTargetFiles(options.plan, home, options.lock)) {
       const path = writeTarget(ctx, target);
       if (path !== undefined) written.push(path);
     }

@@ -14,6 +14,8 @@ export interface ConfiguredRootOptions {
   /** Made after pip is configured, in this order; their mount points are created (journaled) by configure. */
   mounts: MountSpec[];
   onStep?: StepHook;
+  /** The text of a lock to install against: written into the root with pip's files, restored with them. */
+  lock?: string;
   /** Told each warning as it arises: configure's (competing pip config, once the mounts are made) and restore's. */
   warn?: (text: string) => void;
 }
@@ -51,7 +53,7 @@ export class ConfiguredRoot implements Disposable {
    */
   static configure(options: ConfiguredRootOptions): ConfiguredRoot {
     const { root, home, plan, stateRoot, onStep } = options;
-    const result = configureRoot({ root, home, plan, stateRoot, dirs: options.mounts.map((m) => m.target), onStep });
+    const result = configureRoot({ root, home, plan, stateRoot, dirs: options.mounts.map((m) => m.target), onStep, lock: options.lock });
     const configured = new ConfiguredRoot(options, result.root, result.written, result.warnings);
     if (options.mounts.length > 0) {
       try {

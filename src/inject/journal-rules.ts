@@ -5,7 +5,7 @@
 // are physical paths inside the root, resolved through the root's own symlinks (`/root/.pip ->
 // /etc` makes `/etc/pip.conf`), so the directory part of a path can be anything; what resolution
 // never changes is the last component. Hence the rules, by record:
-// - file, symlink, absent: named `pip.conf` or `.pydistutils.cfg`; a file's mode is 0..0777 (no
+// - file, symlink, absent: named `pip.conf`, `.pydistutils.cfg` or `pypi-requirements.lock` (a lock); a file's mode is 0..0777 (no
 //   setuid, setgid or sticky bit: configure refuses to replace such a file, so never records one),
 //   its backup is `backup-<n>` in the state directory, never a path;
 // - temp: a temp name of one of those (`.pip.conf.tmp-<pid>-<n>`, src/fs/atomic-write.ts);
@@ -81,7 +81,7 @@ function recordProblem(r: Fields, creatable: Set<string>, context: { isParentOfL
     case 'file':
     case 'symlink':
       if (!isPath(path)) return 'is malformed';
-      if (!TARGET_NAMES.has(name)) return `names a file configure never writes (only ${[...TARGET_NAMES].join(' and ')})`;
+      if (!TARGET_NAMES.has(name)) return `names a file configure never writes (only ${[...TARGET_NAMES].join(', ')})`;
       if (r.op === 'file') {
         if (typeof r.mode !== 'number' || !Number.isInteger(r.mode) || r.mode < 0) return 'is malformed';
         if ((r.mode & ~0o777) !== 0) return `has mode 0${r.mode.toString(8)}: a setuid, setgid or sticky bit configure never records`;

@@ -1,7 +1,7 @@
 // Plan -> environment variables for pip (and uv), and those variables as sh, fish, GitHub env-file or dotenv text. Pure.
 import { UsageError } from '../errors.js';
 import type { EnvMap, Plan } from '../plan/types.js';
-import { renderPipConf } from './render-pip-conf.js';
+import { lockSettings, renderPipConf } from './render-pip-conf.js';
 
 export type EnvFormat = 'sh' | 'fish' | 'github' | 'dotenv';
 export const ENV_FORMATS: readonly EnvFormat[] = ['sh', 'fish', 'github', 'dotenv'];
@@ -20,7 +20,7 @@ export interface EnvVariable {
  * pip splits the value on whitespace, so '' clears what the environment had. uv ignores pip.conf
  * and PIP_*: it gets UV_INDEX_URL and UV_EXTRA_INDEX_URL (space-separated), which every uv reads.
  */
-export function pipEnvironment(plan: Plan, configFile: string): EnvVariable[] {
+export function pipEnvironment(plan: Plan, configFile: string, lockFile?: string): EnvVariable[] {
   const extras = plan.extraIndexUrls.map((i) => i.url).join(' ');
   const vars: EnvVariable[] = [
     { name: 'PIP_CONFIG_FILE', value: configFile },
@@ -29,6 +29,10 @@ export function pipEnvironment(plan: Plan, configFile: string): EnvVariable[] {
     { name: 'PIP_TRUSTED_HOST', value: plan.trustedHosts.join(' ') },
   ];
   if (plan.retries !== undefined) vars.push({ name: 'PIP_RETRIES', value: String(plan.retries.value) });
+  // The lock's settings (render-pip-conf.ts, lockSettings: why both) as variables too, so that no
+  // `[install]` section of a global or virtualenv pip.conf can turn them off.
+  if (lockFile !== undefined)
+    for (const [key, value] of Object.entries(lockSettings(lockFile))) vars.push({ name: `PIP_${key.toUpperCase().replaceAll('-', '_')}`, value });
   vars.push({ name: 'UV_INDEX_URL', value: plan.indexUrl.url });
   // uv may refuse an empty value; no extra index means: leave the variable out.
   if (extras !== '') vars.push({ name: 'UV_EXTRA_INDEX_URL', value: extras });
@@ -36,8 +40,8 @@ export function pipEnvironment(plan: Plan, configFile: string): EnvVariable[] {
 }
 
 /** The plan's pip.conf for `dib-pypi exec`: renderPipConf's settings under a header that says what the file is. */
-export function renderExecPipConf(plan: Plan): string {
-  return '# Written by dib-pypi exec for one command; removed when it ends.\n' + renderPipConf(plan).replace(/^#.*\n/, '');
+export function renderExecPipConf(plan: Plan, lockFile?: string): string {
+  return '# Written by dib-pypi exec for one command; removed when it ends.\n' + renderPipConf(plan, { lock: lockFile }).replace(/^#.*\n/, '');
 }
 
 /** Variables that change where pip or uv look for packages, besides the ones pipEnvironment sets. */

@@ -168,7 +168,9 @@ export function parseLock(text: string): PreviousLock {
     if (logical.trim() === '' || logical.startsWith('#')) continue;
     const sha256 = [...logical.matchAll(/\s--hash=sha256:([0-9a-f]{64})\b/g)].map((m) => m[1] as string);
     const pin = /^([a-z0-9][a-z0-9.-]*)==(\S+)(?: ; (.+))?$/.exec(logical.replace(/\s+--hash=sha256:[0-9a-f]{64}\b/g, '').trim());
-    if (pin === null || sha256.length === 0)
+    // pip reads a requirement line's options from its first word that starts with `-` (req_file.py,
+    // break_args_options): such a word in a marker would pass an option such as --global-option.
+    if (pin === null || sha256.length === 0 || /(^|\s)-/.test(pin[3] ?? ''))
       throw new DibPypiError(`line ${first} is not a pin with --hash=sha256: lines: ${JSON.stringify((lines[first - 1] ?? '').slice(0, 120))}`);
     const entry: LockEntry = { project: pin[1] as string, version: pin[2] as string, targets: [], sha256 };
     if (pin[3] !== undefined) entry.marker = pin[3];

@@ -11,6 +11,8 @@ export interface ChrootOptions {
   mirror?: string;
   home: string;
   plan: Plan;
+  /** The text of a lock (readLock): at /tmp/pypi-requirements.lock inside the root while CMD runs, pip in hash-checking mode against it. */
+  lock?: string;
   stateRoot: string;
   command: string[];
   env: EnvMap;
@@ -65,6 +67,7 @@ export async function runInChroot(options: ChrootOptions): Promise<ChrootResult>
       root: options.root,
       home: options.home,
       plan: options.plan,
+      lock: options.lock,
       stateRoot: options.stateRoot,
       mounts,
       onStep: options.onStep,

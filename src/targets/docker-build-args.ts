@@ -10,6 +10,8 @@ export interface OwnBuildFlags {
   noPypi: boolean;
   retries?: string;
   envFile?: string;
+  /** `--lock FILE`: the lock to install against. */
+  lock?: string;
 }
 
 export interface SplitBuildArgs {
@@ -29,7 +31,7 @@ export interface BuildDialect {
   valueFlags: ReadonlySet<string>;
 }
 
-const OWN_VALUE = new Set(['--mirror', '--mirror-url', '--retries', '--env-file']);
+const OWN_VALUE = new Set(['--mirror', '--mirror-url', '--retries', '--env-file', '--lock']);
 const OWN_BOOLEAN = new Set(['--offline', '--no-pypi']);
 
 /** docker build's flags that take a value (docker 20.10 and later, classic and BuildKit). */
@@ -83,6 +85,7 @@ function addOwn(own: OwnBuildFlags, name: string, value: string): void {
   if (name === '--mirror') own.mirror = value;
   else if (name === '--mirror-url') own.mirrorUrl.push(value);
   else if (name === '--retries') own.retries = value;
+  else if (name === '--lock') own.lock = value;
   else own.envFile = value;
 }
 

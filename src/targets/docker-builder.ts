@@ -17,6 +17,8 @@ import { chooseNetwork } from './build-network.js';
 import { checkBuildKit, dockerBinary, runDockerInherit } from './docker-cli.js';
 import { addRunMounts, baseImagesOf } from './dockerfile-mounts.js';
 import { pipEnvWarnings } from './image-pip-env.js';
+import { LOCK_PATH } from '../inject/target-paths.js';
+import { lockRunMount, lockSecretArgs } from './lock-mount.js';
 import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
 import { ensureMirrorImage } from './mirror-image.js';
 import type { SplitBuildArgs } from './docker-build-args.js';
@@ -32,6 +34,8 @@ export interface BuildOptions {
   plan: Plan;
   /** Host directory of the mirror; undefined: none to mount. */
   mirror?: string;
+  /** The text of a lock (readLock) to install against, mounted as a secret (lock-mount.ts); undefined: none. */
+  lock?: string;
   env: EnvMap;
   cwd: string;
   /** The Dockerfile's text when -f - (read from stdin by the caller). */
@@ -85,7 +89,9 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
   else if (plan.indexUrl.url.startsWith(`file://${MIRROR_MOUNT}`)) {
     options.warn(`no mirror to mount (no --mirror, and ${defaultMirror(env)} does not exist): ${plan.indexUrl.url} will be empty in the build`);
   }
-  const rewritten = addRunMounts(dockerfile.text, runMounts(mirrorImage));
+  const mounts = runMounts(mirrorImage);
+  if (options.lock !== undefined) mounts.push(lockRunMount());
+  const rewritten = addRunMounts(dockerfile.text, mounts);
   if (rewritten.syntax !== undefined)
     options.warn(
       `the Dockerfile asks for the frontend ${rewritten.syntax} (# syntax=): BuildKit pulls it, which fails offline; without the line the built-in frontend is used`,
@@ -106,7 +112,8 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
     if (dockerfile.path !== undefined && existsSync(`${dockerfile.path}.dockerignore`))
       copyFileSync(`${dockerfile.path}.dockerignore`, `${derived}.dockerignore`);
     const pipConf = join(work, 'pip.conf');
-    writeFileSync(pipConf, renderPipConf(plan, { forContainer: true }), { mode: 0o600 });
+    writeFileSync(pipConf, renderPipConf(plan, { forContainer: true, lock: options.lock === undefined ? undefined : LOCK_PATH }), { mode: 0o600 });
+    const lockSecret = options.lock === undefined ? [] : lockSecretArgs(work, options.lock);
 
     const network: string[] = [];
     if (args.network === undefined) {
@@ -114,9 +121,9 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
       for (const warning of choice.warnings) options.warn(warning);
       network.push('--network', choice.network);
     }
-    const argv = ['build', ...args.docker, ...network, '--secret', `id=${PIP_CONF_SECRET},src=${pipConf}`, '-f', derived, context];
+    const argv = ['build', ...args.docker, ...network, '--secret', `id=${PIP_CONF_SECRET},src=${pipConf}`, ...lockSecret, '-f', derived, context];
     options.progress(
-      `docker build${network.length > 0 ? ` (network ${network[1]})` : ''}, pip configured by a secret mount${mirrorImage !== undefined ? `, mirror mounted from ${mirrorImage}` : ''}`,
+      `docker build${network.length > 0 ? ` (network ${network[1]})` : ''}, pip configured by a secret mount${mirrorImage !== undefined ? `, mirror mounted from ${mirrorImage}` : ''}${options.lock !== undefined ? `, the lock at ${LOCK_PATH} (pip requires its hashes)` : ''}`,
     );
     return await runDockerInherit(docker, argv, env, args.file === '-' ? 'ignore' : 'inherit');
   } catch (error) {

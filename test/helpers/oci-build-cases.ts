@@ -126,6 +126,7 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
       ['-qt', 'x', suite.work],
       ['--mirror', join(suite.work, 'no-mirror'), suite.work],
       ['git://example.invalid/repo'],
+      ['--lock', join(suite.work, 'requirements.lock'), suite.work],
     ]) {
       const result = await build(suite, ['--offline', ...args]);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);

@@ -12,6 +12,12 @@ export const chroot = defineCommand({
       help: `  --mirror DIR       host directory mounted read-only at DIR/tmp/pypi (default:
                      $DIB_IMAGE_CACHE/pypi/mirror when it exists, as the DIB element)`,
     },
+    lock: {
+      type: 'string',
+      help: `  --lock FILE        install exactly what this lock pins: FILE is at
+                     /tmp/pypi-requirements.lock inside DIR while CMD runs, and pip
+                     runs in hash-checking mode against it`,
+    },
     ...HOME_OPTION,
     'state-dir': { type: 'string', help: '  --state-dir DIR    where journals and backups live, outside the root' },
     ...PLAN_OPTIONS,
@@ -24,6 +30,11 @@ unmounts and restores. Needs root. With --json, CMD's standard output goes to st
 stdout carries one JSON object: command, root, exitCode, mounts, configured and restored
 paths (unmounts included), warnings.
 
+With --lock FILE (checked: pins with --hash lines only), FILE is written, journaled, at
+/tmp/pypi-requirements.lock and pip.conf adds require-hashes = true and constraint =
+/tmp/pypi-requirements.lock; both go when CMD ends, as pip.conf does. Install it with
+pip install -r /tmp/pypi-requirements.lock (sdists: --no-build-isolation).
+
 ${VARIABLES}`,
   // DIR is checked as configure checks --root, and named so.
   inputs: { root: '--root' },
@@ -32,6 +43,7 @@ ${VARIABLES}`,
     ...planFlags(values),
     positionals,
     mirror: values.mirror,
+    lock: values.lock,
     home: values.home,
     stateDir: values['state-dir'],
     json: values.json,

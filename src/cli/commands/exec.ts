@@ -13,6 +13,13 @@ export const exec = defineCommand({
       help: `  --mirror DIR       serve this local mirror directory as file://DIR (the only
                      index unless --mirror-url adds more; implies --offline)`,
     },
+    lock: {
+      type: 'string',
+      help: `  --lock FILE        install exactly what this lock pins: pip runs in
+                     hash-checking mode with FILE as a constraint
+                     (PIP_REQUIRE_HASHES, PIP_CONSTRAINT); give it to pip too:
+                     pip install -r FILE`,
+    },
     ...PLAN_OPTIONS,
   },
   notes: `Writes the plan's pip.conf to a private temp directory (os.tmpdir(), removed when CMD ends,
@@ -20,12 +27,14 @@ fails or is stopped by SIGINT/SIGTERM/SIGHUP, which are forwarded to CMD) and se
 PIP_CONFIG_FILE to it (pip then skips the user's config files), PIP_INDEX_URL,
 PIP_EXTRA_INDEX_URL, PIP_TRUSTED_HOST, PIP_RETRIES (with --retries), and for uv, which
 ignores pip.conf, UV_INDEX_URL and UV_EXTRA_INDEX_URL. PIP_* and UV_* index variables
-already set are reported on stderr. Exit code: CMD's (128+N when a signal N killed it);
+already set are reported on stderr. With --lock FILE (checked: pins with --hash lines
+only), a copy of FILE goes to that directory and CMD also gets PIP_REQUIRE_HASHES=true and
+PIP_CONSTRAINT naming the copy (uv does not read them). Exit code: CMD's (128+N when a signal N killed it);
 127 when CMD is not found; 2 for bad flags. See docs/cli.md.
 
 ${VARIABLES}`,
   positionals: { names: '-- CMD...', min: 1, max: Number.POSITIVE_INFINITY },
-  normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror }),
+  normalize: (values, positionals) => ({ ...planFlags(values), positionals, mirror: values.mirror, lock: values.lock }),
 });
 
 export type ExecOptions = OptionsOf<typeof exec>;
