@@ -6,7 +6,7 @@
 //   --mount=type=bind,from=dib-pypi-mirror:<hash>,target=/tmp/pypi             (the mirror, read-only)
 // Secrets and mounts exist only while the RUN runs: they are in no layer, and `docker history`
 // shows the RUN without its mount flags. The user's Dockerfile is never written to.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
@@ -17,6 +17,7 @@ import { chooseNetwork } from './build-network.js';
 import { checkBuildKit, dockerBinary, runDockerInherit } from './docker-cli.js';
 import { addRunMounts, baseImagesOf } from './dockerfile-mounts.js';
 import { pipEnvWarnings } from './image-pip-env.js';
+import { readDockerfile } from './read-dockerfile.js';
 import { LOCK_PATH } from '../inject/target-paths.js';
 import { lockRunMount, lockSecretArgs } from './lock-mount.js';
 import { defaultMirror, MIRROR_MOUNT } from './mirror-location.js';
@@ -51,20 +52,6 @@ export function runMounts(mirrorImage: string | undefined): string[] {
   return mounts;
 }
 
-function readDockerfile(options: BuildOptions): { text: string; path?: string } {
-  const { args, cwd } = options;
-  if (args.file === '-') return { text: options.stdinDockerfile ?? '' };
-  const path = args.file !== undefined ? resolve(cwd, args.file) : join(resolve(cwd, args.context), 'Dockerfile');
-  try {
-    return { text: readFileSync(path, 'utf8'), path };
-  } catch (error) {
-    throw new UsageError(
-      `cannot read the Dockerfile ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      args.file !== undefined ? '--file' : undefined,
-    );
-  }
-}
-
 /** The base image's ENV; none when it is not here (yet): BuildKit reports what it cannot find. */
 async function imageEnv(engine: Docker, image: string): Promise<string[]> {
   try {
@@ -80,7 +67,7 @@ export async function dockerBuild(options: BuildOptions): Promise<number> {
   const context = resolve(options.cwd, args.context);
   if (!existsSync(context) || !statSync(context).isDirectory())
     throw new UsageError(`the build context is not a directory: ${JSON.stringify(args.context)}`, 'dib-pypi docker build');
-  const dockerfile = readDockerfile(options);
+  const dockerfile = readDockerfile(args, options.cwd, options.stdinDockerfile);
   const docker = dockerBinary(env);
   checkBuildKit(docker, env);
 
