@@ -166,6 +166,12 @@ export function tracesIn(saved: SavedImage, needles: string[]): string[] {
   return needles.filter((needle) => saved.bytes.includes(Buffer.from(needle)) || saved.historyText.includes(needle));
 }
 
-export function leftoverTempDirs(prefix: string): string[] {
-  return readdirSync(tmpdir()).filter((name) => name.startsWith(prefix));
+/**
+ * The temp directories named `prefix*` that were not there when `tempDirWatch` was called. The machine's temp directory is
+ * shared with whatever else runs on it (a killed run of these tests leaves its directories behind), so only new ones count.
+ */
+export function tempDirWatch(prefix: string): () => string[] {
+  const list = () => readdirSync(tmpdir()).filter((name) => name.startsWith(prefix));
+  const before = new Set(list());
+  return () => list().filter((name) => !before.has(name));
 }

@@ -6,7 +6,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runCliAsync } from './cli.js';
-import { leftoverTempDirs } from './docker.js';
+import { tempDirWatch } from './docker.js';
 import { leftovers, type OciSuite, run, runInImage, saveOciImage } from './oci.js';
 import { need } from './require.js';
 import { ociMirrorImageRef } from '../../src/targets/oci-mirror-image.js';
@@ -32,6 +32,7 @@ function ok(t: Parameters<typeof need>[0], suite: OciSuite): boolean {
 }
 
 export function sharedCases(suite: OciSuite): void {
+  const newWorkDirs = tempDirWatch('dib-pypi-oci-build-');
   test('offline build: the package and its dependency install from the read-only mirror; no pip.conf, URL or credential in any blob', async (t) => {
     if (!ok(t, suite)) return;
     const dockerfile = `FROM BASE
@@ -97,7 +98,7 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     const rest = saved.historyText.replaceAll(SECRET_MOUNT, '').replaceAll(mirrorMount, '');
     assert.doesNotMatch(rest, /pip\.conf|dib-pypi-mirror|dib-pypi-pip-conf|--mount/);
     assert.deepEqual(leftovers(suite), before, 'no working containers or dangling images left');
-    assert.deepEqual(leftoverTempDirs('dib-pypi-oci-build-'), []);
+    assert.deepEqual(newWorkDirs(), []);
   });
 
   test("a failing pip install fails the build with the engine's own exit code and leaves nothing behind", async (t) => {
@@ -112,7 +113,7 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     assert.equal(result.status, naive.status, `the exit code is ${suite.engine} build's: ${naive.stderr}`);
     assert.match(result.stdout + result.stderr, /No matching distribution found for no-such-project/);
     assert.deepEqual(leftovers(suite), before);
-    assert.deepEqual(leftoverTempDirs('dib-pypi-oci-build-'), []);
+    assert.deepEqual(newWorkDirs(), []);
   });
 
   test('bad input: exit 2 and one line; an engine that cannot run: exit 1 and one line naming it', async (t) => {

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { mirrorImageTag } from '../../../src/targets/mirror-image.js';
 import { runCliAsync } from '../../helpers/cli.js';
-import { dockerOk, dockerSuite, engineLeftovers, leftoverTempDirs, saveImage, tracesIn } from '../../helpers/docker.js';
+import { dockerOk, dockerSuite, engineLeftovers, saveImage, tempDirWatch, tracesIn } from '../../helpers/docker.js';
 import { type LockFixture, lockHashes, makeLockFixture } from '../../helpers/lock-fixture.js';
 import { need } from '../../helpers/require.js';
 
 const suite = dockerSuite('dib-pypi-docker-lock-test-');
+const newBuildDirs = tempDirWatch('dib-pypi-build-');
 const { problem, env, images } = suite;
 let fixture: LockFixture;
 
@@ -68,7 +69,7 @@ describe('dib-pypi docker build --lock', { skip: suite.skip }, () => {
     assert.doesNotMatch(saved.historyText, /--mount|dib-pypi-lock/);
     assert.equal(saved.config.config.Env?.some((e) => /PIP_|pypi/i.test(e)) ?? false, false);
     assert.deepEqual(engineLeftovers(), before, 'no containers or dangling images left');
-    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(newBuildDirs(), []);
   });
 
   test("a mirror file whose bytes are not the lock's fails the build with pip's hash mismatch, though the mirror's pages vouch for it", async (t) => {
@@ -77,7 +78,7 @@ describe('dib-pypi docker build --lock', { skip: suite.skip }, () => {
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stderr, /THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE/);
     assert.match(result.stderr, /lock-dep==1\.0[\s\S]*Expected sha256 [0-9a-f]{64}[\s\S]*Got +[0-9a-f]{64}/);
-    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(newBuildDirs(), []);
   });
 
   test('an unpinned extra requirement fails the build, beside the lock or alone, though the mirror has it', async (t) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { spawn } from 'node:child_process';
 import { BIN, runCliAsync } from '../../helpers/cli.js';
-import { docker, dockerOk, dockerSuite, engineLeftovers, leftoverTempDirs, saveImage, tracesIn } from '../../helpers/docker.js';
+import { docker, dockerOk, dockerSuite, engineLeftovers, saveImage, tempDirWatch, tracesIn } from '../../helpers/docker.js';
 import { need } from '../../helpers/require.js';
 import { mirrorImageTag } from '../../../src/targets/mirror-image.js';
 
@@ -14,6 +14,7 @@ const SECRET_PATH = '127.0.0.1:9/dib-secret-index';
 const SECRET_URL = `http://dibuser:${TOKEN}@${SECRET_PATH}/`;
 // The mirror as imported by dib-pypi goes too.
 const suite = dockerSuite('dib-pypi-docker-build-test-', ({ mirror }) => [mirrorImageTag(mirror)]);
+const newBuildDirs = tempDirWatch('dib-pypi-build-');
 const { problem, env, images } = suite;
 
 function build(args: string[]) {
@@ -85,7 +86,7 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     assert.equal(saved.config.config.Labels ?? null, null, 'no labels');
     assert.doesNotMatch(saved.historyText, /--mount|pip\.conf/);
     assert.deepEqual(engineLeftovers(), before, 'no containers or dangling images left');
-    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(newBuildDirs(), []);
   });
 
   test('multi-stage: every stage gets the mirror; --target picks the stage; the network is none by default', async (t) => {
@@ -130,7 +131,7 @@ RUN exit 3
     assert.equal(result.status, naive.status, "the exit code is docker build's");
     assert.match(result.stderr, /No matching distribution found for no-such-project/);
     assert.deepEqual(engineLeftovers(), before);
-    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(newBuildDirs(), []);
   });
 
   test("SIGINT during a RUN cancels the build: docker's exit code, no temp files, containers or dangling images left", async (t) => {
@@ -156,7 +157,7 @@ RUN exit 3
     const code = await exited;
     assert.ok(Date.now() - t0 < 20_000, `cancelled promptly (${Date.now() - t0} ms)`);
     assert.notEqual(code, 0, stderr);
-    assert.deepEqual(leftoverTempDirs('dib-pypi-build-'), []);
+    assert.deepEqual(newBuildDirs(), []);
     assert.deepEqual(engineLeftovers(), before);
   });
 
