@@ -8,10 +8,10 @@ import { pipEnvWarnings } from '../../../src/targets/image-pip-env.js';
 import { splitBuildArgs } from '../../../src/targets/docker-build-args.js';
 import { chooseNetwork } from '../../../src/targets/build-network.js';
 import { checkCommitRef, splitImageRef } from '../../../src/targets/container-runner.js';
-import { findMountStubs } from '../../../src/targets/mount-stubs.js';
+import { findMountStubs, writableLayerDir } from '../../../src/targets/mount-stubs.js';
 import { UsageError } from '../../../src/errors.js';
 import { checkBuildKit } from '../../../src/targets/docker-cli.js';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -213,5 +213,28 @@ test('checkBuildKit: a docker 23+ CLI without buildx gets one line naming the tw
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('writableLayerDir finds the layer of vfs and overlay2 storage, and nothing for other drivers or a forged mount id', () => {
+  const root = mkdtempSync(join(tmpdir(), 'dib-pypi-layer-'));
+  try {
+    const id = 'c'.repeat(64);
+    mkdirSync(join(root, 'image/vfs/layerdb/mounts', id), { recursive: true });
+    writeFileSync(join(root, 'image/vfs/layerdb/mounts', id, 'mount-id'), 'abc123\n');
+    mkdirSync(join(root, 'vfs/dir/abc123'), { recursive: true });
+    assert.equal(writableLayerDir({ driver: 'vfs', data: null, dockerRoot: root, containerId: id }), join(root, 'vfs/dir/abc123'));
+    writeFileSync(join(root, 'image/vfs/layerdb/mounts', id, 'mount-id'), '../../etc\n');
+    assert.equal(writableLayerDir({ driver: 'vfs', data: null, dockerRoot: root, containerId: id }), undefined);
+    assert.equal(writableLayerDir({ driver: 'vfs', data: null, dockerRoot: root, containerId: 'd'.repeat(64) }), undefined);
+
+    const upper = join(root, 'overlay2/xyz/diff');
+    mkdirSync(upper, { recursive: true });
+    assert.equal(writableLayerDir({ driver: 'overlay2', data: { UpperDir: upper }, dockerRoot: root, containerId: id }), upper);
+    assert.equal(writableLayerDir({ driver: 'overlay2', data: { UpperDir: join(root, 'gone/diff') }, dockerRoot: root, containerId: id }), undefined);
+    assert.equal(writableLayerDir({ driver: 'overlay2', data: null, dockerRoot: root, containerId: id }), undefined);
+    assert.equal(writableLayerDir({ driver: 'btrfs', data: null, dockerRoot: root, containerId: id }), undefined);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });
