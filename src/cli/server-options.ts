@@ -82,6 +82,7 @@ function proxySettings(flags: ServeFlags): ProxySettings | undefined {
       ['--allow-upstream', flags.allowUpstream],
       ['--max-page-size', flags.maxPageSize],
       ['--max-file-size', flags.maxFileSize],
+      ['--cache-max-size', flags.cacheMaxSize],
     ] as const) {
       if (given !== undefined) throw new UsageError('only with --upstream URL', flag);
     }
@@ -93,7 +94,17 @@ function proxySettings(flags: ServeFlags): ProxySettings | undefined {
     if (!isValidProjectName(name)) throw new UsageError(`not a project name: ${JSON.stringify(name)}`, '--allow-upstream');
     allowUpstream.add(normalizeProjectName(name));
   }
-  return { upstreams, ttlMs: ttl * 1000, timeoutMs: timeout * 1000, offline: flags.offline === true, maxPageBytes, maxFileBytes, allowUpstream };
+  const maxCacheBytes = flags.cacheMaxSize === undefined ? undefined : values.parseByteLimit(flags.cacheMaxSize, '--cache-max-size', 0);
+  return {
+    upstreams,
+    ttlMs: ttl * 1000,
+    timeoutMs: timeout * 1000,
+    offline: flags.offline === true,
+    maxPageBytes,
+    maxFileBytes,
+    allowUpstream,
+    ...(maxCacheBytes === undefined ? {} : { maxCacheBytes }),
+  };
 }
 
 /** The upload API, when --upload-auth or DIB_PYPI_UPLOAD_TOKEN enables it. */

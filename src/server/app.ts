@@ -30,6 +30,8 @@ export type MissingFileOutcome = 'unknown' | 'stored' | 'handled' | { path: stri
 export interface Fallback {
   preparePage(project: string): Promise<PagePlan | undefined>;
   serveMissingFile(project: string, filename: string, req: IncomingMessage, res: ServerResponse): Promise<MissingFileOutcome>;
+  /** A file of DIR/<project>/ is being answered (the cache's order of eviction). */
+  fileServed?(project: string, filename: string): void;
 }
 
 export type UploadHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
@@ -276,6 +278,7 @@ async function serveFile(
     } else if (outcome !== 'unknown') entry = await app.cache.get(outcome.path);
   }
   if (entry === undefined) return sendError(req, res, 404, `no file ${project === undefined ? '' : `${project}/`}${filename}`);
+  if (project !== undefined) options.fallback?.fileServed?.(project, filename);
   const headers = fileHeaders(filename, entry);
   if (isNotModified(req.headers['if-none-match'], req.headers['if-modified-since'], [entry.etag], entry.mtimeMs))
     return sendBody(req, res, 304, headers, undefined);

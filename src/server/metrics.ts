@@ -31,6 +31,7 @@ export const FAMILIES: readonly Family[] = [
     kind: 'counter',
     help: 'Pull-through cache answers by kind (page, file, metadata) and result (hit, miss, refreshed, stale, offline, private).',
   },
+  { name: 'dib_pypi_cache_evictions_total', kind: 'counter', help: 'Downloaded files the pull-through cache evicted to stay within --cache-max-size.' },
   { name: 'dib_pypi_upstream_requests_total', kind: 'counter', help: 'Requests to upstream indexes, by kind (page, file) and outcome (ok, error).' },
   { name: 'dib_pypi_upstream_errors_total', kind: 'counter', help: 'Failed requests to upstream indexes, by kind (page, file).' },
   {

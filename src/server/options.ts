@@ -7,7 +7,10 @@ import type { ProxyOptions } from './proxy.js';
 import type { UploadOptions } from './upload.js';
 
 /** The pull-through cache: the upstream indexes and how they are asked. */
-export type ProxySettings = Pick<ProxyOptions, 'upstreams' | 'ttlMs' | 'timeoutMs' | 'offline' | 'maxPageBytes' | 'maxFileBytes' | 'allowUpstream'>;
+export type ProxySettings = Pick<ProxyOptions, 'upstreams' | 'ttlMs' | 'timeoutMs' | 'offline' | 'maxPageBytes' | 'maxFileBytes' | 'allowUpstream'> & {
+  /** Bytes of downloaded files the cache keeps; past it the least recently used are evicted (undefined: no limit). */
+  maxCacheBytes?: number;
+};
 
 /** The upload API: who may upload, and what. */
 export interface UploadSettings extends Pick<UploadOptions, 'allowOverwrite' | 'maxBytes'> {

@@ -1,5 +1,6 @@
 // The pull-through cache's upstreams and its file fetches: a file downloaded on first request, streamed to
 // the client while written, verified against upstream's sha256, then committed to the mirror by the store.
+import { basename } from 'node:path';
 import type { ServerResponse } from 'node:http';
 import { commitDownload } from '../mirror/store/commit-download.js';
 import { parseDistFilename } from '../pypi/dist-filename.js';
@@ -61,8 +62,8 @@ export interface FetchHooks {
   maxFileBytes: number;
   log: (line: string) => void;
   onUpstreamRequest?: ((kind: 'page' | 'file', seconds: number, isOk: boolean) => void) | undefined;
-  /** A distribution file was stored (re-index soon). */
-  onStored: () => void;
+  /** A distribution file was stored as DIR/<project>/<filename> (re-index soon). */
+  onStored: (project: string, filename: string) => void;
 }
 
 /**
@@ -114,7 +115,7 @@ export async function fetchIntoMirror(job: FetchJob, hooks: FetchHooks): Promise
     if (result.heldBack !== undefined && res !== undefined && !res.destroyed) res.write(result.heldBack);
     res?.end();
     hooks.log(`cached ${project}/${target.split('/').pop()} from ${upstream.url.display} (${result.bytes} bytes)`);
-    if (file !== undefined) hooks.onStored();
+    if (file !== undefined) hooks.onStored(project, basename(target));
     return true;
   } catch (error) {
     const message = redact(error instanceof Error ? error.message : String(error));

@@ -29,10 +29,12 @@ export interface ProxyOptions {
   maxFileBytes: number;
   /** Projects with private uploads that may still be proxied (normalised names). */
   allowUpstream: ReadonlySet<string>;
-  /** A file was stored (re-index soon), a page was rewritten (forget the cached copy). */
-  onStored: () => void;
+  /** A file was stored as DIR/<project>/<filename> (re-index soon), a page was rewritten (forget the cached copy). */
+  onStored: (project: string, filename: string) => void;
   onPageWritten: (path: string) => void;
   log?: (line: string) => void;
+  /** A file of DIR was served (for the order of eviction). */
+  onServed?: (project: string, filename: string) => void;
   /** Each request to an upstream (a page fetch with its retries, a whole file download): how long, and whether it failed. */
   onUpstreamRequest?: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void;
 }
@@ -63,7 +65,12 @@ export class PullThroughCache implements Fallback {
       logOnce: (line) => this.#logOnce(line),
     });
     this.#upstreams = options.upstreams.map((raw) => connectUpstream(raw, options));
-    this.#fetchHooks = { maxFileBytes: options.maxFileBytes, log: this.#log, onUpstreamRequest: options.onUpstreamRequest, onStored: () => options.onStored() };
+    this.#fetchHooks = {
+      maxFileBytes: options.maxFileBytes,
+      log: this.#log,
+      onUpstreamRequest: options.onUpstreamRequest,
+      onStored: (project, filename) => options.onStored(project, filename),
+    };
   }
 
   /** For /health: each upstream (no credentials) and whether it is answering. */
@@ -113,6 +120,10 @@ export class PullThroughCache implements Fallback {
     if (this.#isPrivate(project)) return; // served from the mirror's own pages
     const listing = this.#pages.load(project);
     if (listing !== undefined) this.#pages.save(listing);
+  }
+
+  fileServed(project: string, filename: string): void {
+    this.#options.onServed?.(project, filename);
   }
 
   async preparePage(project: string): Promise<PagePlan | undefined> {

@@ -16,7 +16,7 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   const { dir } = options;
   const metrics = new Metrics();
   const reindex = sharedReindexQueue(dir);
-  const proxy =
+  const cache =
     options.proxy === undefined
       ? undefined
       : await createProxy(
@@ -25,12 +25,27 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
           reindex,
           output,
           (path) => app.cache.invalidate(path),
+          (files) => {
+            // The files leave the in-memory cache at once; the pages once the re-index has dropped them.
+            for (const { project, filename } of files) for (const name of [filename, `${filename}.metadata`]) app.cache.invalidate(join(dir, project, name));
+            metrics.add('dib_pypi_cache_evictions_total', {}, files.length);
+          },
+          (projects) => {
+            for (const project of projects) {
+              for (const page of ['index.html', 'index.json']) {
+                app.cache.invalidate(join(dir, page));
+                app.cache.invalidate(join(dir, project, page));
+              }
+              cache?.proxy.localFilesChanged(project);
+            }
+          },
           (kind, seconds, isOk) => {
             metrics.add('dib_pypi_upstream_requests_total', { kind, outcome: isOk ? 'ok' : 'error' });
             if (!isOk) metrics.add('dib_pypi_upstream_errors_total', { kind });
             metrics.observe('dib_pypi_upstream_request_duration_seconds', { kind }, seconds);
           },
         );
+  const proxy = cache?.proxy;
   const log = options.accessLog === undefined ? undefined : { write: (line: string) => output.accessLine(line), format: options.accessLog };
   const observer = { metrics, log, isCache: proxy !== undefined };
   const health = new HealthCheck({
@@ -49,6 +64,7 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
     limits: options.limits,
   });
   observeConnections(app.server, metrics);
+  cache?.eviction.enforce();
   if (options.uploads !== undefined) {
     app.upload = await createUploads(options.uploads, dir, reindex, output, (project) => {
       for (const page of ['index.html', 'index.json']) {
@@ -94,22 +110,40 @@ async function createProxy(
   reindexQueue: () => Promise<ReindexQueue<IndexResult>>,
   output: ServerOutput,
   onPageWritten: (path: string) => void,
+  onEvicted: (files: readonly { project: string; filename: string }[]) => void,
+  onEvictionIndexed: (projects: readonly string[]) => void,
   onUpstreamRequest: (kind: 'page' | 'file', seconds: number, isOk: boolean) => void,
 ) {
-  const { PullThroughCache } = await import('./proxy.js');
+  const [{ PullThroughCache }, { CacheEviction }] = await Promise.all([import('./proxy.js'), import('./cache-eviction.js')]);
   const queue = await reindexQueue();
-  return new PullThroughCache({
+  const reindex = () =>
+    queue.request().catch((error: unknown) => {
+      output.log(`warning: re-index after a download or an eviction failed: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    });
+  const eviction = new CacheEviction({
+    dir,
+    ...(settings.maxCacheBytes === undefined ? {} : { maxBytes: settings.maxCacheBytes }),
+    log: (line) => output.log(line),
+    onEvicted: (files) => {
+      onEvicted(files);
+      const projects = [...new Set(files.map((f) => f.project))];
+      void reindex().then(() => onEvictionIndexed(projects));
+    },
+  });
+  const proxy = new PullThroughCache({
     ...settings,
     dir,
-    onStored: () => {
-      queue
-        .request()
-        .catch((error: unknown) => output.log(`warning: re-index after a download failed: ${error instanceof Error ? error.message : String(error)}`));
+    onStored: (project, filename) => {
+      eviction.stored(project, filename);
+      void reindex();
     },
+    onServed: (project, filename) => eviction.served(project, filename),
     onPageWritten,
     log: (line) => output.log(line),
     onUpstreamRequest,
   });
+  return { proxy, eviction };
 }
 
 /** The upload API: a stored file is indexed by the shared queue before the upload is answered. */

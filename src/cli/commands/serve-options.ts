@@ -92,6 +92,12 @@ export const SERVE_OPTIONS = {
     help: `  --max-file-size SIZE  largest upstream file fetched (default: 1GiB); a bigger one is
                      left off the page when its size is known, else cut off: nothing kept`,
   },
+  'cache-max-size': {
+    type: 'string',
+    help: `  --cache-max-size SIZE  files downloaded from upstream kept at most (10G, 500M...); past it
+                     the least recently used are evicted (to 90%), fetched again when asked
+                     for; uploads and synced files are never evicted (default: no limit)`,
+  },
   config: {
     type: 'string',
     help: `  --config FILE      read settings from a TOML file: the flags' names as keys
@@ -126,6 +132,7 @@ export const SERVE_HELP_ORDER = [
   'timeout',
   'max-page-size',
   'max-file-size',
+  'cache-max-size',
   'offline',
   'allow-upstream',
 ] as const;
@@ -167,6 +174,7 @@ export function serveFlagsOf(values: ServeValues, positionals: string[]) {
     maxLoginFailures: values['max-login-failures'],
     maxPageSize: values['max-page-size'],
     maxFileSize: values['max-file-size'],
+    cacheMaxSize: values['cache-max-size'],
     config: values.config,
     printConfig: values['print-config'],
   };

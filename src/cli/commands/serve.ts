@@ -41,7 +41,7 @@ DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=
 DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
 SIGINT/SIGTERM stop the server.`,
   // The serve module gives parseSize (src/mirror/sync/options.ts) the size limits by their flags' names.
-  inputs: { htpasswd: '--upload-auth', '--max-page-size': '--max-page-size', '--max-file-size': '--max-file-size' },
+  inputs: { htpasswd: '--upload-auth', '--max-page-size': '--max-page-size', '--max-file-size': '--max-file-size', '--cache-max-size': '--cache-max-size' },
   positionals: { names: '[DIR]', min: 0, max: 1 },
   // The environment and the --config file are layered below these flags when serve runs (serve-settings.ts).
   normalize: (values, positionals): ServeCommandLine => ({ values, positionals }),

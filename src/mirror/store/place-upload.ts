@@ -1,5 +1,6 @@
 // Place an uploaded, checked distribution file in the mirror: `DIR/<project>/<file>` with its `.upload-time`
 // sidecar and the project's private marker; never over a file that is the same one under another spelling.
+import { forgetCachedFile } from './cache-receipts.js';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { link, lstat, mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -86,6 +87,9 @@ export class UploadStore {
     await file.sync();
     await file.close();
     const target = join(projectDir, filename);
+    // An upload is never the cache's to evict, whatever file of the pull-through cache it replaces.
+    forgetCachedFile(this.#dir, project, filename);
+    if (equivalent !== undefined) forgetCachedFile(this.#dir, project, equivalent);
     if (this.#allowOverwrite) await rename(temp, target);
     else {
       try {

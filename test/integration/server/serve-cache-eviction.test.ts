@@ -1,0 +1,148 @@
+// `dib-pypi serve --upstream URL --cache-max-size SIZE`: files the cache downloaded are evicted least
+// recently used past the limit, fetched again when asked for, and dropped from the pages served offline
+// (real pip then installs what is left, and fails on what is gone); an upload is never evicted; the
+// accounting survives a restart, and a lower limit at start evicts at once; the mirror stays verifiable.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import { cleanEnv, runCli } from '../../helpers/cli.js';
+import { startFaultUpstream } from '../../helpers/fault-server.js';
+import { httpRequest } from '../../helpers/http-get.js';
+import { makeWheel } from '../../helpers/make-dist.js';
+import { basicAuth, multipart, twineFields } from '../../helpers/multipart.js';
+import { JSON_TYPE } from '../../helpers/negotiation.js';
+import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../../helpers/python.js';
+import { need } from '../../helpers/require.js';
+import { startServe } from '../../helpers/serve.js';
+import { eventually } from '../../helpers/wait.js';
+
+const PROJECTS = ['cache-one', 'cache-two', 'cache-three', 'cache-four'];
+const wheelOf = (project: string) => `${project.replace(/-/g, '_')}-1.0-py3-none-any.whl`;
+const TOKEN = 'evict-token-7';
+
+async function pageFiles(url: string, project: string): Promise<string[]> {
+  const page = await httpRequest(`${url}simple/${project}/`, { headers: { Accept: JSON_TYPE } });
+  assert.equal(page.status, 200, `${project}: ${page.body.toString()}`);
+  return (JSON.parse(page.body.toString()) as { files: { filename: string }[] }).files.map((f) => f.filename);
+}
+
+async function download(url: string, project: string): Promise<void> {
+  const answer = await httpRequest(`${url}simple/${project}/${wheelOf(project)}`);
+  assert.equal(answer.status, 200, `${project}: ${answer.body.toString()}`);
+}
+
+/** Whether the mirror's own page of `project` (written by the re-index) lists its wheel. */
+function localPageLists(dir: string, project: string): boolean {
+  const page = join(dir, project, 'index.html');
+  return existsSync(page) && readFileSync(page, 'utf8').includes(wheelOf(project));
+}
+
+const cached = (dir: string) => PROJECTS.filter((p) => existsSync(join(dir, p, wheelOf(p))));
+
+test('past --cache-max-size the least recently used downloads are evicted; uploads never; offline pages drop them; a restart keeps count', async (t) => {
+  const pipProblem = await debianPipProblem();
+  if (!need(t, pipProblem === undefined, pipProblem ?? '')) return;
+  await using upstreamDir = makeTempDir('dib-pypi-evict-upstream-');
+  for (const project of PROJECTS) {
+    // Random bytes do not compress: each wheel is about 200 KB.
+    await makeWheel(join(upstreamDir.path, project), {
+      name: project,
+      version: '1.0',
+      data: { [`${project.replace(/-/g, '_')}/blob.bin`]: randomBytes(200_000) },
+    });
+  }
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  const sizes = PROJECTS.map((p) => statSync(join(upstreamDir.path, p, wheelOf(p))).size);
+  const size = Math.max(...sizes);
+  await using upstream = await startFaultUpstream(upstreamDir.path);
+  await using cache = makeTempDir('dib-pypi-evict-cache-');
+  await using work = makeTempDir('dib-pypi-evict-work-');
+  const env = cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: TOKEN });
+  // Room for two and a half: the third download passes the limit, eviction goes down to 90% of it (two files).
+  const limit = String(Math.floor(size * 2.5));
+  await using server = await startServe([cache.path, '--upstream', upstream.url, '--cache-max-size', limit], { env });
+
+  // An upload, bigger than the whole limit: it is not the cache's and is never evicted.
+  const own = readFileSync(await makeWheel(work.path, { name: 'own-pkg', version: '1.0', data: { 'own_pkg/blob.bin': randomBytes(3 * size) } }));
+  const form = multipart({ fields: twineFields('own-pkg', '1.0', own), filename: 'own_pkg-1.0-py3-none-any.whl', content: own });
+  const uploaded = await httpRequest(`${server.url}legacy/`, {
+    method: 'POST',
+    body: form.body,
+    headers: { 'Content-Type': form.contentType, Authorization: basicAuth('__token__', TOKEN) },
+  });
+  assert.equal(uploaded.status, 200, uploaded.body.toString());
+
+  await download(server.url, 'cache-one');
+  await download(server.url, 'cache-two');
+  assert.deepEqual(cached(cache.path), ['cache-one', 'cache-two']);
+  // cache-one served again: cache-two is now the least recently used.
+  const again = await httpRequest(`${server.url}simple/cache-one/${wheelOf('cache-one')}`);
+  assert.equal(again.status, 200);
+  assert.equal(again.headers['x-dib-pypi-cache'], undefined, 'served from the mirror, not downloaded');
+  await download(server.url, 'cache-three');
+  assert.deepEqual(cached(cache.path), ['cache-one', 'cache-three'], 'the least recently used was evicted, the others kept');
+  await eventually('the eviction to be logged', () =>
+    /evicted 1 least recently used file\(s\): cache-two\/cache_two-1\.0-py3-none-any\.whl/.test(server.output()),
+  );
+  assert.ok(existsSync(join(cache.path, 'own-pkg', 'own_pkg-1.0-py3-none-any.whl')), 'the upload is kept');
+  for (const sidecar of ['.upload-time', '.metadata']) assert.ok(!existsSync(join(cache.path, 'cache-two', `${wheelOf('cache-two')}${sidecar}`)), sidecar);
+  await eventually('the evicted file to leave the local page', () => !localPageLists(cache.path, 'cache-two'));
+  const metrics = (await httpRequest(`${server.url}metrics`)).body.toString();
+  assert.match(metrics, /^dib_pypi_cache_evictions_total 1$/m);
+
+  // Online, an evicted file comes back on request (and the next least recently used goes).
+  await download(server.url, 'cache-two');
+  assert.deepEqual(cached(cache.path), ['cache-two', 'cache-three']);
+  await eventually('the re-index after the download', () => localPageLists(cache.path, 'cache-two'));
+  assert.equal(await server.stop(), 0);
+
+  // A restart counts the cached files again from their receipts: a lower limit evicts at once, down to the most recent.
+  await using lowered = await startServe([cache.path, '--upstream', upstream.url, '--offline', '--cache-max-size', String(Math.floor(size * 1.5))], { env });
+  await eventually('eviction at start', () => cached(cache.path).length === 1);
+  assert.deepEqual(cached(cache.path), ['cache-two']);
+  assert.ok(existsSync(join(cache.path, 'own-pkg', 'own_pkg-1.0-py3-none-any.whl')), 'the upload is kept');
+  await eventually('the re-index after the eviction', () => !localPageLists(cache.path, 'cache-three'));
+  // Offline, a page lists only what is cached: pip installs cache-two, and finds no file for cache-three.
+  assert.deepEqual(await pageFiles(lowered.url, 'cache-three'), []);
+  assert.deepEqual(await pageFiles(lowered.url, 'cache-two'), [wheelOf('cache-two')]);
+  const pip = (project: string, target: string) =>
+    execa(DEBIAN_PYTHON, ['-m', 'pip', 'install', '--isolated', '--no-cache-dir', '--index-url', `${lowered.url}simple/`, '--target', target, project], {
+      env: envWithoutPip(process.env, { PIP_CONFIG_FILE: '/dev/null' }),
+      extendEnv: false,
+      reject: false,
+      all: true,
+    });
+  await using target = makeTempDir('dib-pypi-evict-target-');
+  const installed = await pip('cache-two', target.path);
+  assert.equal(installed.exitCode, 0, installed.all);
+  const missing = await pip('cache-three', join(target.path, 'none'));
+  assert.notEqual(missing.exitCode, 0);
+  assert.match(missing.all ?? '', /No matching distribution found for cache-three/);
+  assert.equal(await lowered.stop(), 0);
+
+  const verify = runCli(['mirror', 'verify', cache.path]);
+  assert.equal(verify.status, 0, verify.stdout + verify.stderr);
+  // No receipt outlives its file.
+  const receipts = PROJECTS.flatMap((p) => {
+    const dir = join(cache.path, '.dib-pypi', 'upstream', p, 'fetched');
+    return existsSync(dir) ? readdirSync(dir).map((f) => `${p}/${f}`) : [];
+  });
+  assert.deepEqual(receipts, [`cache-two/${wheelOf('cache-two')}`]);
+});
+
+test('--cache-max-size: a bad size, or without --upstream, is a one-line usage error', async () => {
+  await using cache = makeTempDir('dib-pypi-evict-usage-');
+  const bad = runCli(['serve', cache.path, '--upstream', 'http://127.0.0.1:9/simple/', '--cache-max-size', 'lots']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--cache-max-size.*expected a size/);
+  assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  const zero = runCli(['serve', cache.path, '--upstream', 'http://127.0.0.1:9/simple/', '--cache-max-size', '0']);
+  assert.equal(zero.status, 2);
+  assert.match(zero.stderr, /--cache-max-size/);
+  const alone = runCli(['serve', cache.path, '--cache-max-size', '1G']);
+  assert.equal(alone.status, 2);
+  assert.match(alone.stderr, /--cache-max-size: only with --upstream URL/);
+});
