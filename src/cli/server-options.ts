@@ -113,10 +113,10 @@ function uploadSettings(flags: ServeFlags, isUploading: boolean, env: Record<str
   const hasToken = token !== undefined && token !== '';
   return {
     credentials: { users, token: token === '' ? undefined : token },
-    acl: flags.uploadAcl === undefined ? undefined : readUploadAcl(flags.uploadAcl, { users, hasToken }, env, warnings),
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
     maxLoginFailures,
+    ...(flags.uploadAcl === undefined ? {} : { acl: readUploadAcl(flags.uploadAcl, { users, hasToken }, env, warnings) }),
   };
 }
 

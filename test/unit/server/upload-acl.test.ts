@@ -1,6 +1,7 @@
 // The upload ACL, pure: the file format (every error names the file and line), pattern matching on
 // PEP 503-normalised names, groups, and the decision (ACL grant, ownership, the right to create).
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { InputError } from '../../../src/errors.js';
 import { parseUploadAcl, type UploadAcl } from '../../../src/server/acl-file.js';
@@ -217,4 +218,16 @@ test('decide: a name that normalises to an owned project is that project; odd us
   let asked = 0;
   decide(rules, 'alice', 'team-x', { owners: ['alice'], hasFiles: () => ++asked > 0 });
   assert.equal(asked, 0);
+});
+
+test('the example ACL of docs/serve.md parses, and means what the page says', () => {
+  const page = readFileSync(new URL('../../../../docs/serve.md', import.meta.url), 'utf8');
+  const example = /```ini\n([\s\S]*?)```/.exec(page)?.[1];
+  assert.ok(example !== undefined, 'docs/serve.md has an ```ini example');
+  const rules = acl(example);
+  assert.equal(decide(rules, 'bob', 'Team_ML.Core', state()).allowed, true);
+  assert.equal(decide(rules, '__token__', 'anything', state([], true)).allowed, true);
+  assert.equal(decide(rules, 'erin', 'reserved-name', state()).allowed, false);
+  assert.deepEqual(decide(rules, 'carol', 'sandbox-1', state()), { allowed: true, via: 'create', claims: true });
+  assert.equal(decide(rules, 'carol', 'other', state()).allowed, false);
 });
