@@ -29,3 +29,13 @@ export function untrustedFile(path: string, owners: ReadonlySet<number>, isParen
   const reason = untrustedFileReason(lstatSync(real), owners);
   return reason === undefined ? undefined : { path: real, reason };
 }
+
+/** Why the existing directory `path` (checked strictly, its parents as above: a sticky one allowed) is not to be trusted, or undefined. */
+export function untrustedDir(path: string, owners: ReadonlySet<number>): { path: string; reason: string } | undefined {
+  const real = realpathSync(path);
+  for (const dir of chainOf(real)) {
+    const reason = untrustedDirReason(lstatSync(dir), owners, dir !== real);
+    if (reason !== undefined) return { path: dir, reason };
+  }
+  return undefined;
+}

@@ -10,11 +10,13 @@ export class UploadRights {
   readonly #dir: string;
   readonly #acl: UploadAcl;
   readonly #owners: Map<string, string[]>;
+  readonly #trustedUids: ReadonlySet<number>;
 
   /** Reads the owners file: throws StateError when it is untrusted (see readOwners) or malformed. */
   constructor(dir: string, acl: UploadAcl, trustedUids: ReadonlySet<number>) {
     this.#dir = dir;
     this.#acl = acl;
+    this.#trustedUids = trustedUids;
     this.#owners = readOwners(dir, trustedUids);
   }
 
@@ -35,7 +37,7 @@ export class UploadRights {
       const name = normalizeProjectName(project);
       const next = new Map(this.#owners);
       next.set(name, [user]);
-      writeOwners(this.#dir, next);
+      writeOwners(this.#dir, next, this.#trustedUids);
       this.#owners.set(name, [user]);
     }
     return decision;

@@ -4,10 +4,10 @@ import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateError } from '../../errors.js';
 import { tempPathFor, writeFileAtomic } from '../../fs/atomic-write.js';
-import { untrustedFile } from '../../fs/trust-file.js';
+import { untrustedDir, untrustedFile } from '../../fs/trust-file.js';
 import { isValidProjectName, normalizeProjectName } from '../../pypi/project-name.js';
 import { sdistVersionFor } from '../../pypi/dist-filename.js';
-import { isVisibleDist, ownersPath, privateMarker } from './layout.js';
+import { isVisibleDist, ownersPath, privateMarker, stateDir } from './layout.js';
 
 const VERSION = 1;
 
@@ -44,19 +44,33 @@ export function renderOwners(owners: ProjectOwners): string {
   return `${JSON.stringify({ version: VERSION, projects }, null, 2)}\n`;
 }
 
+const CONSEQUENCE = 'whoever can write it decides who may upload';
+
+/** The state directory, when it exists, must be one no one else could write: the owners file is created there. */
+function checkStateDir(dir: string, trusted: ReadonlySet<number>): void {
+  let untrusted: { path: string; reason: string } | undefined;
+  try {
+    untrusted = untrustedDir(stateDir(dir), trusted);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new StateError(`cannot examine ${stateDir(dir)}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (untrusted !== undefined) throw new StateError(`untrusted owners file directory: ${untrusted.path} ${untrusted.reason}; ${CONSEQUENCE}`);
+}
+
 /**
  * The mirror's owners file, when there is one (none: no project has an owner yet). Refused when
  * someone other than root or `trusted` could have written it or its directory: whoever can write it
  * decides who may upload.
  */
 export function readOwners(dir: string, trusted: ReadonlySet<number>): Map<string, string[]> {
+  checkStateDir(dir, trusted);
   const path = ownersPath(dir);
   let text: string;
   try {
-    if (lstatSync(path).isSymbolicLink()) throw new StateError(`untrusted owners file ${path}: is a symlink; whoever can change it decides who may upload`);
+    if (lstatSync(path).isSymbolicLink()) throw new StateError(`untrusted owners file ${path}: is a symlink; ${CONSEQUENCE}`);
     const untrusted = untrustedFile(path, trusted, true);
-    if (untrusted !== undefined)
-      throw new StateError(`untrusted owners file: ${untrusted.path} ${untrusted.reason}; whoever can write it decides who may upload`);
+    if (untrusted !== undefined) throw new StateError(`untrusted owners file: ${untrusted.path} ${untrusted.reason}; ${CONSEQUENCE}`);
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof StateError) throw error;
@@ -70,8 +84,9 @@ export function readOwners(dir: string, trusted: ReadonlySet<number>): Map<strin
   }
 }
 
-/** Replace the owners file with `owners` (durable when it returns). */
-export function writeOwners(dir: string, owners: ProjectOwners): void {
+/** Replace the owners file with `owners` (durable when it returns), in a state directory checked again first. */
+export function writeOwners(dir: string, owners: ProjectOwners, trusted: ReadonlySet<number>): void {
+  checkStateDir(dir, trusted);
   const path = ownersPath(dir);
   writeFileAtomic(path, tempPathFor(path), Buffer.from(renderOwners(owners)), { mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
 }

@@ -154,6 +154,34 @@ test('twine: the ACL grants, the first uploader owns a new project (across a res
     });
     assert.equal(raw.status, 403);
     assert.equal(raw.body.toString(), 'user bob may not upload to zoe-pkg: owned by "zoë"\n');
+    // Two first uploads of one new project at once: exactly one becomes its owner, the other is refused.
+    const post = async (user: 'alice' | 'bob', version: string) => {
+      const bytes = readFileSync(await wheel('raced', version));
+      const body = multipart({ fields: twineFields('raced', version, bytes), filename: `raced-${version}-py3-none-any.whl`, content: bytes });
+      const answer = await httpRequest(server.url, {
+        method: 'POST',
+        headers: { 'Content-Type': body.contentType, Authorization: basicAuth(user, PASSWORDS[user] as string) },
+        body: body.body,
+      });
+      return { user, status: answer.status, text: answer.body.toString() };
+    };
+    const raced = await Promise.all([post('alice', '1.0'), post('bob', '2.0')]);
+    const winner = raced.find((r) => r.status === 200);
+    const loser = raced.find((r) => r.status === 403);
+    assert.ok(winner !== undefined && loser !== undefined, JSON.stringify(raced));
+    assert.equal(loser.text, `user ${loser.user} may not upload to raced: owned by ${winner.user}\n`);
+    assert.deepEqual(owners(mirror.path).raced, [winner.user]);
+    assert.equal(readdirSync(join(mirror.path, 'raced')).filter((n) => n.endsWith('.whl')).length, 1);
+    // Pattern characters in a project name: refused as a name (400) before any right is asked; nothing owned.
+    const starBytes = readFileSync(await wheel('star', '1.0'));
+    const star = multipart({ fields: twineFields('team-*', '1.0', starBytes), filename: 'star-1.0-py3-none-any.whl', content: starBytes });
+    const starred = await httpRequest(server.url, {
+      method: 'POST',
+      headers: { 'Content-Type': star.contentType, Authorization: basicAuth('alice', PASSWORDS.alice as string) },
+      body: star.body,
+    });
+    assert.equal(starred.status, 400, starred.body.toString());
+    assert.deepEqual(Object.keys(owners(mirror.path)).sort(), ['alpha-pkg', 'raced', 'zoe-pkg']);
   } finally {
     await server.stop();
   }

@@ -131,6 +131,9 @@ test('matchesPattern: * is any run (none too); everything else literal', () => {
     ['exact', 'exact', true],
     ['exact', 'exactly', false],
     ['exact', 'inexact', false],
+    // A star in a name (never a valid project name, but still) is a character, not a wildcard.
+    ['team-x', 'team-*', false],
+    ['team-*', 'team-*', true],
   ];
   for (const [pattern, name, expected] of rows) assert.equal(matchesPattern(pattern, name), expected, `${pattern} ~ ${name}`);
   // A pattern of many stars against a long name that almost matches: no exponential backtracking.

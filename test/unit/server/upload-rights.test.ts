@@ -134,6 +134,26 @@ test('an owners file or directory others could write, a symlink, or a malformed 
   refused(/\.dib-pypi is owned by uid 12345/);
 });
 
+test('a state directory others could write is refused before any owners file is in it, at start and when a new owner is recorded', async () => {
+  await using dir = makeTempDir('dib-pypi-rights-statedir-');
+  const state = join(mirror(dir.path), '.dib-pypi');
+  chmodSync(state, 0o775);
+  assert.throws(
+    () => new UploadRights(dir.path, ACL, TRUSTED),
+    /^StateError: untrusted owners file directory: .*\.dib-pypi is writable by its group \(mode 0775\); whoever can write it decides who may upload$/,
+  );
+  chmodSync(state, 0o755);
+  const rights = new UploadRights(dir.path, ACL, TRUSTED);
+  chmodSync(state, 0o777);
+  assert.throws(() => rights.claim('alice', 'new-one'), /untrusted owners file directory: .*\.dib-pypi is writable by its group and others/);
+  assert.deepEqual(readdirSync(state), [], 'nothing written into it');
+  assert.deepEqual(rights.ownersOf('new-one'), [], 'and nobody recorded as owner');
+  chmodSync(state, 0o755);
+  // No state directory yet (a new mirror): nothing to check, nobody owns anything.
+  await using fresh = makeTempDir('dib-pypi-rights-fresh-');
+  assert.deepEqual(new UploadRights(fresh.path, ACL, TRUSTED).ownersOf('x'), []);
+});
+
 test('untrustedFile: an ACL file behind a link is checked where it really is, and the link where it is', async () => {
   await using dir = makeTempDir('dib-pypi-rights-acl-');
   const real = join(dir.path, 'real');
