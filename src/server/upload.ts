@@ -119,7 +119,7 @@ export function createUploadHandler(options: UploadOptions) {
     if (outcome.status === 200) options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
     if (outcome.isRefusal === true) {
       options.log?.(`upload refused: ${outcome.message}`);
-      // twine prints the reason phrase (not the body) of a failed upload, as PyPI's refusals use it.
+      // twine prints a failed upload's reason phrase, not its body: PyPI puts its refusals there too.
       res.statusMessage = toHeaderText(outcome.message);
     }
     return answer(req, res, outcome.status, outcome.message);
