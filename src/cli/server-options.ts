@@ -9,6 +9,7 @@ import type { ProxySettings, ServerOptions, UploadSettings } from '../server/opt
 import { defaultMirror } from '../targets/mirror-location.js';
 import { parseUpstreamUrl } from '../upstream/upstream-url.js';
 import type { ServeFlags } from './commands/serve-options.js';
+import { readUploadAcl } from './serve-acl.js';
 import { readUploadUsers } from './serve-htpasswd.js';
 import * as values from './serve-values.js';
 
@@ -116,14 +117,17 @@ function uploadSettings(flags: ServeFlags, isUploading: boolean, env: Record<str
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
     if (flags.maxLoginFailures !== undefined)
       throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
+    if (flags.uploadAcl !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--acl');
     return undefined;
   }
   const users = flags.uploadAuth === undefined ? new Map<string, string>() : readUploadUsers(flags.uploadAuth, warnings);
+  const hasToken = token !== undefined && token !== '';
   return {
     credentials: { users, token: token === '' ? undefined : token },
     allowOverwrite: flags.allowOverwrite === true,
     maxBytes: maxMb * 1024 * 1024,
     maxLoginFailures,
+    ...(flags.uploadAcl === undefined ? {} : { acl: readUploadAcl(flags.uploadAcl, { users, hasToken }, env, warnings) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // and where its output goes. The CLI builds them from flags, environment and config file.
 import type { IndexProgress } from '../mirror/index/types.js';
 import type { LogFormat } from './access-log.js';
+import type { UploadAcl } from './acl-file.js';
 import type { Credentials } from './credentials.js';
 import type { ProxyOptions } from './proxy.js';
 import type { UploadOptions } from './upload.js';
@@ -17,6 +18,8 @@ export interface UploadSettings extends Pick<UploadOptions, 'allowOverwrite' | '
   credentials: Credentials;
   /** Failed logins per client and minute before 429 (Infinity: no limit). */
   maxLoginFailures: number;
+  /** Who may upload to which project, and who owns which (absent: every user may upload anywhere). */
+  acl?: { rules: UploadAcl; trustedUids: ReadonlySet<number> };
 }
 
 export interface ServerOptions {

@@ -169,6 +169,7 @@ async function createUploads(
     allowOverwrite: settings.allowOverwrite,
     maxBytes: settings.maxBytes,
     limiter: new LoginLimiter({ maxFailures: settings.maxLoginFailures }),
+    rights: settings.acl === undefined ? undefined : new (await import('./upload-rights.js')).UploadRights(dir, settings.acl.rules, settings.acl.trustedUids),
     onStored: async (project) => {
       const result = await queue.request();
       for (const problem of result.problems) output.log(`warning: broken file not served: ${problem.path}: ${problem.message}`);

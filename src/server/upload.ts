@@ -13,7 +13,8 @@ import { parseBasicAuth, type Authenticator } from './credentials.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
 import { checkUpload } from './upload-form.js';
 import { BadForm, receiveUpload, TooLarge, type Received } from './upload-receive.js';
-import { sendError } from './respond.js';
+import { sendError, toHeaderText } from './respond.js';
+import type { UploadRights } from './upload-rights.js';
 
 export interface UploadOptions {
   dir: string;
@@ -26,6 +27,8 @@ export interface UploadOptions {
   maxInflatedBytes?: number;
   /** Failed logins per client (IPv4 address, IPv6 /64) and minute before it gets 429 (default 10). */
   limiter?: LoginLimiter;
+  /** Who may upload to which project (--acl); without it, every authenticated user may upload anywhere. */
+  rights?: Pick<UploadRights, 'mayChange' | 'claim'>;
   /** Called once the file is in place: re-index, drop cached pages. */
   onStored: (project: string, filename: string) => Promise<void>;
   log?: (line: string) => void;
@@ -102,28 +105,41 @@ export function createUploadHandler(options: UploadOptions) {
       throw error;
     }
     const temp = received.temp;
-    let outcome: { status: number; message: string };
+    let outcome: Outcome;
     try {
       // BLAKE2b-256 is JavaScript (node's crypto has BLAKE2b-512 only) at tens of MB/s: on a thread, and only when asked to check it.
       const digests = received.form.received;
       if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '')
         digests.blake2b256 = await options.threads.blake2b256(temp);
-      outcome = await store(options, received, uploads);
+      outcome = await store(options, user, received, uploads);
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.
       if (temp !== undefined) await rm(temp, { force: true });
     }
     if (outcome.status === 200) options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
+    if (outcome.isRefusal === true) {
+      options.log?.(`upload refused: ${outcome.message}`);
+      // twine prints a failed upload's reason phrase, not its body: PyPI puts its refusals there too.
+      res.statusMessage = toHeaderText(outcome.message);
+    }
     return answer(req, res, outcome.status, outcome.message);
   };
 }
 
-async function store(options: UploadOptions, received: Received, uploads: UploadStore): Promise<{ status: number; message: string }> {
+/** How an upload ends; `isRefusal`: the user may not upload to that project (403, the reason also in the status line). */
+type Outcome = { status: number; message: string; isRefusal?: boolean };
+
+async function store(options: UploadOptions, user: string, received: Received, uploads: UploadStore): Promise<Outcome> {
   const check = checkUpload(received.form);
   if (!check.ok) return { status: check.status, message: check.message };
+  // Asked before the file is inspected, and again (recording a new owner) just before it is placed.
+  const early = options.rights?.mayChange(user, check.project);
+  if (early !== undefined && !early.allowed) return { status: 403, message: early.reason, isRefusal: true };
   const temp = received.temp as string;
   const refused = await inspect(options, temp, check.project, check.filename, check.parsed);
   if (refused !== undefined) return refused;
+  const decision = options.rights?.claim(user, check.project);
+  if (decision !== undefined && !decision.allowed) return { status: 403, message: decision.reason, isRefusal: true };
   const conflict = await uploads.place(temp, check.project, check.filename, check.parsed);
   if (conflict !== undefined) return { status: 409, message: conflict };
   await options.onStored(check.project, check.filename);

@@ -39,6 +39,13 @@ export const SERVE_OPTIONS = {
                      (htpasswd -B); DIB_PYPI_UPLOAD_TOKEN=T also enables them, for
                      user __token__ with password T`,
   },
+  acl: {
+    type: 'string',
+    help: `  --acl FILE         which users may upload to which projects (docs/serve.md: [groups],
+                     [upload] and [create] lines of project name patterns); a new
+                     project's first uploader becomes its owner (DIR/.dib-pypi/owners.json).
+                     Default: every upload user may upload to every project`,
+  },
   'allow-overwrite': { type: 'boolean', help: '  --allow-overwrite  let an upload replace a file of the same name (default: 409)' },
   'max-upload-mb': { type: 'string', help: '  --max-upload-mb N  largest file accepted (default: 1024)' },
   upstream: {
@@ -122,6 +129,7 @@ export const SERVE_HELP_ORDER = [
   'nginx-conf',
   'nginx-prefix',
   'upload-auth',
+  'acl',
   'allow-overwrite',
   'max-upload-mb',
   'max-login-failures',
@@ -161,6 +169,7 @@ export function serveFlagsOf(values: ServeValues, positionals: string[]) {
     nginxConf: values['nginx-conf'],
     nginxPrefix: values['nginx-prefix'],
     uploadAuth: values['upload-auth'],
+    uploadAcl: values.acl,
     allowOverwrite: values['allow-overwrite'],
     maxUploadMb: values['max-upload-mb'],
     upstream: values.upstream,

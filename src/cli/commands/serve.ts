@@ -35,13 +35,21 @@ name that project and version (safe member names, at most 2 GiB unpacked). A nam
 differs from an existing file's only in case, separators or version spelling
 (NewPkg-1.0 vs newpkg-01.0) is the same file: 409. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
-uploads counts as private.
+uploads counts as private. With --acl, a user may upload to a project the ACL
+grants them or that they own; anything else is 403 with the reason (also in the status
+line, which twine prints).
 Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
 DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
 DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
 SIGINT/SIGTERM stop the server.`,
   // The serve module gives parseSize (src/mirror/sync/options.ts) the size limits by their flags' names.
-  inputs: { htpasswd: '--upload-auth', '--max-page-size': '--max-page-size', '--max-file-size': '--max-file-size', '--cache-max-size': '--cache-max-size' },
+  inputs: {
+    htpasswd: '--upload-auth',
+    acl: '--acl',
+    '--max-page-size': '--max-page-size',
+    '--max-file-size': '--max-file-size',
+    '--cache-max-size': '--cache-max-size',
+  },
   positionals: { names: '[DIR]', min: 0, max: 1 },
   // The environment and the --config file are layered below these flags when serve runs (serve-settings.ts).
   normalize: (values, positionals): ServeCommandLine => ({ values, positionals }),

@@ -92,3 +92,8 @@ export function isMirrorFile(name: string): boolean {
     TEMP_NAME.test(name)
   );
 }
+
+/** dib-pypi serve --acl: who owns which project (the first uploader of a project the ACL does not name). */
+export function ownersPath(dir: string): string {
+  return join(dir, STATE_DIR, 'owners.json');
+}

@@ -135,6 +135,35 @@ test('uploads: htpasswd users and the token; warnings about differing bcrypt cos
   });
 });
 
+test('--acl: read into the upload settings with the trusted uids; warnings for users who cannot log in; needs uploads', () => {
+  withDir((dir) => {
+    const auth = join(dir, 'htpasswd');
+    writeFileSync(auth, `alice:${HASH5}\n`);
+    const acl = join(dir, 'acl.ini');
+    writeFileSync(acl, '[upload]\nteam-* = alice, alcie\n[create]\n* = __token__\n', { mode: 0o644 });
+    const { options, warnings } = normalise({ positionals: [dir], uploadAuth: auth, uploadAcl: acl }, { env: { SUDO_UID: '4242' } });
+    assert.deepEqual(
+      options.uploads?.acl?.rules.upload.map((rule) => [rule.pattern, [...rule.users]]),
+      [['team-*', ['alice', 'alcie']]],
+    );
+    const uid = process.getuid?.() ?? 0;
+    assert.deepEqual([...(options.uploads?.acl?.trustedUids ?? [])].sort(), uid === 0 ? [0, 4242] : [0, uid]);
+    assert.deepEqual(warnings, [
+      `${acl} line 2 names user "alcie", who is not in the --upload-auth file`,
+      `${acl} line 4 names __token__, but DIB_PYPI_UPLOAD_TOKEN is not set`,
+    ]);
+    const withToken = normalise({ positionals: [dir], uploadAuth: auth, uploadAcl: acl }, { env: { DIB_PYPI_UPLOAD_TOKEN: 't' } });
+    assert.equal(withToken.warnings.length, 1, 'the token user can log in');
+    refused(() => normalise({ positionals: [dir], uploadAcl: acl }), /^--acl: needs uploads enabled/);
+    refused(() => normalise({ positionals: [dir], uploadAuth: auth, uploadAcl: join(dir, 'none') }), /^--acl: cannot read .*ENOENT/);
+    writeFileSync(acl, '[upload]\nx = @team\n');
+    assert.throws(
+      () => normalise({ positionals: [dir], uploadAuth: auth, uploadAcl: acl }),
+      (error: unknown) => error instanceof UsageError && error.message === `acl: ${acl} line 2: no group team in [groups]`,
+    );
+  });
+});
+
 test('the first bad value wins, in the order of the checks; DIR must be a directory', () => {
   withDir((dir) => {
     refused(() => normalise({ positionals: [dir], port: 'x', ttl: '1' }), /^--port:/);
