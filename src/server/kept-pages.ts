@@ -7,6 +7,7 @@ import {
   keptMetadataPath,
   makeKeptPageDir,
   keptPageDir,
+  listingWrittenAt,
   readListing,
   writeKeptPage,
   writeListing,
@@ -15,6 +16,9 @@ import {
 import { renderProjectHtml, renderProjectJson } from '../pypi/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 import { buildProxyPage, keptFiles, localPageFiles } from './proxy-page.js';
+
+/** How long a listing read from disk is trusted before its file's mtime is checked again. */
+const RECHECK_MS = 1000;
 
 export interface KeptPagesOptions {
   dir: string;
@@ -28,7 +32,8 @@ export interface KeptPagesOptions {
 
 export class KeptPages {
   readonly #options: KeptPagesOptions;
-  readonly #listings = new Map<string, Listing>();
+  /** Listings read, with the listing file's mtime then and when that was last checked (another process, `mirror cache --invalidate`, may rewrite it). */
+  readonly #listings = new Map<string, { listing: Listing; writtenAt: number | undefined; checkedAt: number }>();
   /** Per project: what its cached-only page (served stale or offline) was last rendered from. */
   readonly #cachedOnlyKeys = new Map<string, string>();
 
@@ -36,12 +41,23 @@ export class KeptPages {
     this.#options = options;
   }
 
-  /** The kept listing of `project` (read once, then from memory). */
+  /** The kept listing of `project`: from memory, its file re-checked at most once a second. */
   load(project: string): Listing | undefined {
+    const now = Date.now();
     const cached = this.#listings.get(project);
-    if (cached !== undefined) return cached;
+    if (cached !== undefined) {
+      if (now - cached.checkedAt < RECHECK_MS) return cached.listing;
+      const writtenAt = listingWrittenAt(this.#options.dir, project);
+      if (writtenAt === cached.writtenAt) {
+        cached.checkedAt = now;
+        return cached.listing;
+      }
+      this.#cachedOnlyKeys.delete(project);
+    }
+    const writtenAt = listingWrittenAt(this.#options.dir, project);
     const listing = readListing(this.#options.dir, project);
-    if (listing !== undefined) this.#listings.set(project, listing);
+    if (listing === undefined) this.#listings.delete(project);
+    else this.#listings.set(project, { listing, writtenAt, checkedAt: now });
     return listing;
   }
 
@@ -49,7 +65,7 @@ export class KeptPages {
   save(listing: Listing): void {
     this.#writePages(listing, listing.files, keptPageDir(this.#options.dir, listing.project, 'whole'));
     writeListing(this.#options.dir, listing);
-    this.#listings.set(listing.project, listing);
+    this.#listings.set(listing.project, { listing, writtenAt: listingWrittenAt(this.#options.dir, listing.project), checkedAt: Date.now() });
     this.#cachedOnlyKeys.delete(listing.project);
   }
 

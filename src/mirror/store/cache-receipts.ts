@@ -82,9 +82,9 @@ export function forgetCachedFile(dir: string, project: string, filename: string)
 
 /**
  * Every receipt whose file is still the one the cache stored; receipts of files that are gone or were
- * replaced are deleted (the file is no longer the cache's).
+ * replaced are deleted (the file is no longer the cache's), unless `prune` is false (a report only reads).
  */
-export function readReceipts(dir: string): CacheReceipt[] {
+export function readReceipts(dir: string, { prune = true }: { prune?: boolean } = {}): CacheReceipt[] {
   const root = join(dir, STATE_DIR, 'upstream');
   const out: CacheReceipt[] = [];
   let projects: string[];
@@ -106,7 +106,7 @@ export function readReceipts(dir: string): CacheReceipt[] {
       const recorded = readIdentity(path);
       const now = identityOf(distPath(dir, project, filename));
       if (recorded === undefined || now === undefined || !sameIdentity(recorded, now)) {
-        rmSync(path, { force: true });
+        if (prune) rmSync(path, { force: true });
         continue;
       }
       out.push({ project, filename, bytes: now.size, lastUsed: statSync(path).mtimeMs });

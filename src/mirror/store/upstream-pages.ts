@@ -1,11 +1,11 @@
 // What the pull-through cache keeps of upstream's project pages, under `DIR/.dib-pypi/upstream/<project>/`:
 // the listing (`listing.json`), the pages rendered from it (`index.html`, `index.json`), the pages of the
 // files cached so far (`cached/`) and fetched `.metadata` files.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { replaceFile } from '../../fs/replace-file.js';
 import type { UpstreamFile, Validators } from '../../upstream/simple-model.js';
-import { upstreamStateDir } from './layout.js';
+import { STATE_DIR, upstreamStateDir } from './layout.js';
 
 /** What is kept of an upstream project page. */
 export interface Listing {
@@ -25,6 +25,37 @@ export function readListing(dir: string, project: string): Listing | undefined {
     const parsed = JSON.parse(readFileSync(join(upstreamStateDir(dir, project), 'listing.json'), 'utf8')) as Listing & { version: number };
     if (parsed.version !== LISTING_VERSION || parsed.project !== project || !Array.isArray(parsed.files)) return undefined;
     return parsed;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Make the kept page of `project` stale at once, with no validators: the next request fetches it from
+ * upstream in full (a running server notices the listing changed within a second). False when none is kept.
+ */
+export function invalidateListing(dir: string, project: string): boolean {
+  const listing = readListing(dir, project);
+  if (listing === undefined) return false;
+  writeListing(dir, { ...listing, fetchedAt: 0, validators: {} });
+  return true;
+}
+
+/** The projects with a kept upstream page. */
+export function keptProjects(dir: string): string[] {
+  try {
+    return readdirSync(join(dir, STATE_DIR, 'upstream'))
+      .filter((name) => existsSync(join(upstreamStateDir(dir, name), 'listing.json')))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** When the kept listing of `project` was last written (ms), or undefined when there is none. */
+export function listingWrittenAt(dir: string, project: string): number | undefined {
+  try {
+    return statSync(join(upstreamStateDir(dir, project), 'listing.json')).mtimeMs;
   } catch {
     return undefined;
   }

@@ -146,3 +146,49 @@ test('--cache-max-size: a bad size, or without --upstream, is a one-line usage e
   assert.equal(alone.status, 2);
   assert.match(alone.stderr, /--cache-max-size: only with --upstream URL/);
 });
+
+test('mirror cache: figures of what the cache holds; --invalidate makes a kept page stale and a running serve fetches it again', async () => {
+  await using upstreamDir = makeTempDir('dib-pypi-invalidate-upstream-');
+  await makeWheel(join(upstreamDir.path, 'cache-one'), { name: 'cache-one', version: '1.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  await using upstream = await startFaultUpstream(upstreamDir.path);
+  await using cache = makeTempDir('dib-pypi-invalidate-cache-');
+  await using server = await startServe([cache.path, '--upstream', upstream.url]);
+  assert.deepEqual(await pageFiles(server.url, 'cache-one'), [wheelOf('cache-one')]);
+  await download(server.url, 'cache-one');
+
+  // Upstream gets a new version; within the TTL (600 s) the kept page is served as it is.
+  await makeWheel(join(upstreamDir.path, 'cache-one'), { name: 'cache-one', version: '2.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  const hit = await httpRequest(`${server.url}simple/cache-one/`, { headers: { Accept: JSON_TYPE } });
+  assert.equal(hit.headers['x-dib-pypi-cache'], 'hit');
+
+  const figures = runCli(['mirror', 'cache', cache.path, '--json']);
+  assert.equal(figures.status, 0, figures.stderr);
+  const parsed = JSON.parse(figures.stdout) as { files: number; bytes: number; keptPages: number; invalidated: string[] };
+  assert.equal(parsed.files, 1);
+  assert.equal(parsed.bytes, statSync(join(cache.path, 'cache-one', wheelOf('cache-one'))).size);
+  assert.equal(parsed.keptPages, 1);
+  assert.deepEqual(parsed.invalidated, []);
+
+  const invalidated = runCli(['mirror', 'cache', cache.path, '--invalidate', 'Cache_One']);
+  assert.equal(invalidated.status, 0, invalidated.stderr);
+  assert.match(invalidated.stdout, /^cache-one: kept page made stale; fetched from upstream on its next request$/m);
+  assert.match(invalidated.stdout, /1 downloaded file\(s\), [\d.]+ MB in 1 project\(s\); 1 kept upstream page\(s\) \(1 made stale\)$/m);
+  // serve re-checks a kept listing's file at most once a second.
+  await new Promise((done) => setTimeout(done, 1100));
+  const refreshed = await httpRequest(`${server.url}simple/cache-one/`, { headers: { Accept: JSON_TYPE } });
+  assert.equal(refreshed.headers['x-dib-pypi-cache'], 'refreshed');
+  assert.deepEqual(await pageFiles(server.url, 'cache-one'), [wheelOf('cache-one'), 'cache_one-2.0-py3-none-any.whl']);
+
+  const unknown = runCli(['mirror', 'cache', cache.path, '--invalidate', 'never-fetched', '--invalidate', 'cache-one']);
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stdout, /^never-fetched: no kept upstream page in /m);
+  assert.match(unknown.stdout, /^cache-one: kept page made stale/m);
+  const bad = runCli(['mirror', 'cache', cache.path, '--invalidate', '../etc']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^dib-pypi: error: --invalidate: not a project name: "\.\.\/etc"\n$/);
+  const missing = runCli(['mirror', 'cache', join(cache.path, 'none')]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /not a directory/);
+});
