@@ -9,6 +9,7 @@ import type { ProxySettings, ServerOptions, UploadSettings } from '../server/opt
 import { defaultMirror } from '../targets/mirror-location.js';
 import { parseUpstreamUrl } from '../upstream/upstream-url.js';
 import type { ServeFlags } from './commands/serve-options.js';
+import { accessSettings, clearTextWarning, tlsSettings } from './serve-access.js';
 import { readUploadUsers } from './serve-htpasswd.js';
 import * as values from './serve-values.js';
 
@@ -64,7 +65,11 @@ export function serveOptions(flags: ServeFlags, basics: ServeBasics, facts: Serv
   if (connections.lowered !== undefined) warnings.push(`--max-connections: ${connections.lowered}`);
   const limits = { maxConnections: connections.max, headersTimeoutMs: values.parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
   const uploads = uploadSettings(flags, isUploading, facts.env, warnings);
-  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads }, warnings };
+  const access = accessSettings(flags, values.parseLoginFailures(flags.maxLoginFailures), warnings);
+  const tls = tlsSettings(flags);
+  const clearText = clearTextWarning(basics.host, { isUploading, hasPasswords: access !== undefined, hasTls: tls !== undefined });
+  if (clearText !== undefined) warnings.push(clearText);
+  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads, access, tls }, warnings };
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
@@ -103,8 +108,8 @@ function uploadSettings(flags: ServeFlags, isUploading: boolean, env: Record<str
   const maxLoginFailures = values.parseLoginFailures(flags.maxLoginFailures);
   if (!isUploading) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
-    if (flags.maxLoginFailures !== undefined)
-      throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
+    if (flags.maxLoginFailures !== undefined && flags.readAuth === undefined && flags.metricsAuth === undefined)
+      throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN), --read-auth or --metrics-auth', '--max-login-failures');
     return undefined;
   }
   const users = flags.uploadAuth === undefined ? new Map<string, string>() : readUploadUsers(flags.uploadAuth, warnings);

@@ -9,6 +9,7 @@ import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
+import type { RequestGuard } from './read-auth.js';
 import { ObservedResponse } from './observe.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
@@ -48,6 +49,10 @@ export interface AppOptions {
   metrics?: () => Promise<string>;
   /** Open connections and the deadline for a request's headers (connection-guard.ts). */
   limits?: ConnectionLimits;
+  /** Who may be answered (read-auth.ts): asked first, for every request. */
+  guard?: RequestGuard;
+  /** The server to answer on (HTTPS: tls.ts); default a new HTTP server. */
+  server?: Server;
 }
 
 export interface App {
@@ -66,7 +71,8 @@ const FILE_CACHE_CONTROL = 'public, max-age=3600';
 
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
-  const app: App = { server: createServer({ ServerResponse: ObservedResponse }) as Server, dir: options.dir, cache, upload: options.upload };
+  const server = options.server ?? (createServer({ ServerResponse: ObservedResponse }) as Server);
+  const app: App = { server, dir: options.dir, cache, upload: options.upload };
   guardConnections(app.server, options.limits);
   // `Expect: 100-continue`: node would invite the body before any handler ran; the upload API invites it
   // only once the credentials are good (upload.ts), every other request at once.
@@ -78,16 +84,30 @@ export function createApp(options: AppOptions): App {
   });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     options.observe?.(req, res);
-    if (answerFromMemory(app, options, req, res)) return;
-    handle(app, options, req, res).catch((error: unknown) => {
-      process.stderr.write(
-        `${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
+    const admitted = options.guard?.(req, res) ?? true;
+    if (admitted === true) answer(app, options, req, res);
+    else if (admitted !== false)
+      admitted.then(
+        (ok) => {
+          if (ok) answer(app, options, req, res);
+        },
+        (error: unknown) => failed(req, res, error),
       );
-      if (!res.headersSent) sendError(req, res, 500, 'internal error');
-      else res.destroy();
-    });
   });
   return app;
+}
+
+function answer(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): void {
+  if (answerFromMemory(app, options, req, res)) return;
+  handle(app, options, req, res).catch((error: unknown) => failed(req, res, error));
+}
+
+function failed(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+  process.stderr.write(
+    `${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
+  );
+  if (!res.headersSent) sendError(req, res, 500, 'internal error');
+  else res.destroy();
 }
 
 async function handle(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

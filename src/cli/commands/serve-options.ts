@@ -39,6 +39,24 @@ export const SERVE_OPTIONS = {
                      (htpasswd -B); DIB_PYPI_UPLOAD_TOKEN=T also enables them, for
                      user __token__ with password T`,
   },
+  'read-auth': {
+    type: 'string',
+    help: `  --read-auth FILE   every page and file needs Basic auth of a user of FILE, an
+                     htpasswd file of bcrypt entries (htpasswd -B): 401 otherwise,
+                     so pip asks its keyring or ~/.netrc; /health stays open. FILE
+                     is read again when it changes`,
+  },
+  'metrics-auth': {
+    type: 'string',
+    help: `  --metrics-auth FILE  /metrics needs Basic auth of a user of FILE (htpasswd -B);
+                     without it /metrics is open`,
+  },
+  'tls-cert': {
+    type: 'string',
+    help: `  --tls-cert FILE    serve HTTPS with this PEM certificate (chain); needs --tls-key.
+                     SIGHUP reads both again for new connections`,
+  },
+  'tls-key': { type: 'string', help: '  --tls-key FILE     the PEM private key (unencrypted) of --tls-cert' },
   'allow-overwrite': { type: 'boolean', help: '  --allow-overwrite  let an upload replace a file of the same name (default: 409)' },
   'max-upload-mb': { type: 'string', help: '  --max-upload-mb N  largest file accepted (default: 1024)' },
   upstream: {
@@ -115,6 +133,10 @@ export const SERVE_HELP_ORDER = [
   'log-format',
   'nginx-conf',
   'nginx-prefix',
+  'tls-cert',
+  'tls-key',
+  'read-auth',
+  'metrics-auth',
   'upload-auth',
   'allow-overwrite',
   'max-upload-mb',
@@ -154,6 +176,10 @@ export function serveFlagsOf(values: ServeValues, positionals: string[]) {
     nginxConf: values['nginx-conf'],
     nginxPrefix: values['nginx-prefix'],
     uploadAuth: values['upload-auth'],
+    readAuth: values['read-auth'],
+    metricsAuth: values['metrics-auth'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     allowOverwrite: values['allow-overwrite'],
     maxUploadMb: values['max-upload-mb'],
     upstream: values.upstream,

@@ -36,12 +36,25 @@ differs from an existing file's only in case, separators or version spelling
 (NewPkg-1.0 vs newpkg-01.0) is the same file: 409. It is received into DIR/.dib-pypi/,
 put in place atomically and the index is updated before the answer. A project with
 uploads counts as private.
+With --read-auth, every request but /health, /metrics and uploads needs a user of that
+file (401 with WWW-Authenticate otherwise; pip then asks its keyring or ~/.netrc, or takes
+https://user:password@host/simple/); wrong passwords count toward --max-login-failures; /metrics needs --metrics-auth's users.
+Each user's password is checked with bcrypt once, then remembered (as a keyed hash, in
+memory) until the file changes. With --tls-cert and --tls-key the server speaks HTTPS only;
+SIGHUP reads the pair (and the htpasswd files) again. Uploads or --read-auth on an address
+other than loopback without TLS send passwords in clear text: a warning says so.
 Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
 DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
 DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
-SIGINT/SIGTERM stop the server.`,
+SIGINT/SIGTERM stop the server; SIGHUP (with TLS or a password file) reloads as above.`,
   // The serve module gives parseSize (src/mirror/sync/options.ts) the size limits by their flags' names.
-  inputs: { htpasswd: '--upload-auth', '--max-page-size': '--max-page-size', '--max-file-size': '--max-file-size' },
+  inputs: {
+    htpasswd: '--upload-auth',
+    'tls-cert': '--tls-cert',
+    'tls-key': '--tls-key',
+    '--max-page-size': '--max-page-size',
+    '--max-file-size': '--max-file-size',
+  },
   positionals: { names: '[DIR]', min: 0, max: 1 },
   // The environment and the --config file are layered below these flags when serve runs (serve-settings.ts).
   normalize: (values, positionals): ServeCommandLine => ({ values, positionals }),
