@@ -6,6 +6,7 @@ import { closeAfterAnswer, hasBody } from './close-after.js';
 import { parseBasicAuth } from './credentials.js';
 import { clientKey, LoginLimiter } from './login-limiter.js';
 import { PasswordFile, type Verdict } from './password-file.js';
+import { redact } from '../redact.js';
 import { sendError } from './respond.js';
 import { route } from './routes.js';
 import { BcryptBusyError, UploadThreads } from './upload-threads.js';
@@ -19,8 +20,8 @@ export interface AccessSettings {
   maxLoginFailures: number;
 }
 
-/** Decides whether a request is answered: true, false (refused: answered already), or once its password is checked. */
-export type RequestGuard = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>;
+/** Calls `next` when the request may be answered (at once, or once its password is checked); else answers it. */
+export type RequestGuard = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
 export interface AccessGuard {
   admit: RequestGuard;
@@ -50,13 +51,23 @@ export function createAccessGuard(settings: AccessSettings, log: (line: string) 
   const limiter = new LoginLimiter({ maxFailures: settings.maxLoginFailures });
   const files = [read, metrics].filter((each) => each !== undefined).map((each) => each.file);
   return {
-    admit: (req, res) => {
+    admit: (req, res, next) => {
       const pathname = (req.url ?? '/').split('?', 1)[0] as string;
       const kind = route(req.method ?? 'GET', pathname).kind;
       // Uploads have their own users (and answer 405 when off); /health is for load balancers and probes.
-      if (kind === 'health' || kind === 'upload') return true;
-      const guarded = kind === 'metrics' ? metrics : read;
-      return guarded === undefined ? true : admitWith(guarded, limiter, req, res, log);
+      const guarded = kind === 'health' || kind === 'upload' ? undefined : kind === 'metrics' ? metrics : read;
+      const admitted = guarded === undefined ? true : admitWith(guarded, limiter, req, res, log);
+      if (admitted === true) next();
+      else if (admitted !== false)
+        admitted.then(
+          (ok) => {
+            if (ok) next();
+          },
+          (error: unknown) => {
+            log(`${req.method} ${redact(req.url ?? '')}: password check failed: ${error instanceof Error ? error.message : String(error)}`);
+            if (!res.headersSent) sendError(req, res, 500, 'internal error');
+          },
+        );
     },
     reload: async () => {
       await Promise.all(files.map((file) => file.reload()));
