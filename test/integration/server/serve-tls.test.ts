@@ -2,9 +2,10 @@
 // pip installs with --cert (and fails without), twine uploads with --cert, SIGHUP hands a new pair to
 // new connections in every serving process (a bad new pair keeps the old one), start-up errors.
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { execa } from 'execa';
 import { execFileSync } from 'node:child_process';
@@ -126,6 +127,32 @@ test('SIGHUP: every serving process hands the new certificate to new connections
   assert.deepEqual(await served(), new Set([second.fingerprint]));
   assert.equal(server.workerPids().length, 2, 'no serving process died');
   assert.equal(await server.stop(), 0);
+});
+
+test('HTTPS: a download that outlasts --headers-timeout is not cut off (the idle sweep sees the TLS connection busy)', async (t) => {
+  if (!(await canRun(t, ['openssl']))) return;
+  await using mirror = makeTempDir('dib-pypi-tls-slow-');
+  await using work = makeTempDir('dib-pypi-tls-slow-work-');
+  const noise = randomBytes(16 * 1024 * 1024); // incompressible: the wheel stays as big
+  const wheel = await makeWheel(join(mirror.path, 'big-pkg'), { name: 'big-pkg', version: '1.0', data: { 'big_pkg/blob.bin': noise } });
+  const size = statSync(wheel).size;
+  const pair = makeCert(work.path, 'slow');
+  await using server = await startServe([mirror.path, '--tls-cert', pair.cert, '--tls-key', pair.key, '--headers-timeout', '1', '--workers', '1']);
+  const received = await new Promise<number>((resolve, reject) => {
+    const req = request(`${server.url}big-pkg/${basename(wheel)}`, { ca: readFileSync(pair.cert), agent: false }, (res) => {
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      res.on('end', () => resolve(bytes));
+      res.on('error', reject);
+      res.on('aborted', () => reject(new Error(`cut off after ${bytes} bytes`)));
+      // A slow client: nothing read for three sweeps' worth of --headers-timeout.
+      res.pause();
+      setTimeout(() => res.resume(), 3_000);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(received, size);
 });
 
 test('--tls-cert/--tls-key at start: both or neither, readable, PEM, a matching pair (one line, exit 2)', async (t) => {
