@@ -69,7 +69,8 @@ export function serveOptions(flags: ServeFlags, basics: ServeBasics, facts: Serv
   const tls = tlsSettings(flags);
   const clearText = clearTextWarning(basics.host, { isUploading, hasPasswords: access !== undefined, hasTls: tls !== undefined });
   if (clearText !== undefined) warnings.push(clearText);
-  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads, access, tls }, warnings };
+  const secured = { ...(access === undefined ? {} : { access }), ...(tls === undefined ? {} : { tls }) };
+  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads, ...secured }, warnings };
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
