@@ -52,8 +52,11 @@ export function createAccessGuard(settings: AccessSettings, log: (line: string) 
   const files = [read, metrics].filter((each) => each !== undefined).map((each) => each.file);
   return {
     admit: (req, res, next) => {
-      const pathname = (req.url ?? '/').split('?', 1)[0] as string;
-      const kind = route(req.method ?? 'GET', pathname).kind;
+      const url = req.url ?? '/';
+      const queryAt = url.indexOf('?');
+      const pathname = queryAt === -1 ? url : url.slice(0, queryAt);
+      // Only these paths can be /health, /metrics or an upload (routes.ts): every other request is a page or file to guard.
+      const kind = pathname === '/health' || pathname === '/metrics' || req.method === 'POST' ? route(req.method ?? 'GET', pathname).kind : 'page';
       // Uploads have their own users (and answer 405 when off); /health is for load balancers and probes.
       const guarded = kind === 'health' || kind === 'upload' ? undefined : kind === 'metrics' ? metrics : read;
       const admitted = guarded === undefined ? true : admitWith(guarded, limiter, req, res, log);
@@ -91,8 +94,8 @@ function admitWith(
   res: ServerResponse,
   log: (line: string) => void,
 ): boolean | Promise<boolean> {
-  const client = clientKey(req.socket.remoteAddress);
-  const wait = limiter.retryAfter(client);
+  // No failed login anywhere (the usual case): no client to look up.
+  const wait = limiter.size === 0 ? 0 : limiter.retryAfter(clientKey(req.socket.remoteAddress));
   if (wait > 0) return refuse(req, res, 429, `too many failed logins from this address; retry in ${wait} s`, { 'Retry-After': String(wait) });
   let verdict: Verdict | Promise<Verdict>;
   try {
@@ -106,7 +109,7 @@ function admitWith(
   return verdict.then(
     (late) => {
       if (late === 'ok') return true;
-      limiter.fail(client);
+      limiter.fail(clientKey(req.socket.remoteAddress));
       log(`${guarded.what} refused: bad credentials for user ${JSON.stringify(parseBasicAuth(req.headers.authorization)?.user ?? '')}`);
       return challenge(guarded, req, res, 'invalid credentials');
     },
