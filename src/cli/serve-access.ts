@@ -15,13 +15,13 @@ export function accessSettings(flags: ServeFlags, maxLoginFailures: number, warn
   return { readUsersFile: flags.readAuth, metricsUsersFile: flags.metricsAuth, maxLoginFailures };
 }
 
-/** HTTPS, when --tls-cert and --tls-key are both given (the pair is read and checked here). */
-export function tlsSettings(flags: ServeFlags): TlsSettings | undefined {
+/** HTTPS, when --tls-cert and --tls-key are both given; `isChecked`: the pair is read and checked here. */
+export function tlsSettings(flags: ServeFlags, isChecked = true): TlsSettings | undefined {
   if (flags.tlsCert === undefined && flags.tlsKey === undefined) return undefined;
   if (flags.tlsCert === undefined) throw new UsageError('needs --tls-cert FILE too', '--tls-key');
   if (flags.tlsKey === undefined) throw new UsageError('needs --tls-key FILE too', '--tls-cert');
   const settings = { certFile: flags.tlsCert, keyFile: flags.tlsKey };
-  readTlsPair(settings); // InputError tls-cert / tls-key: the command's inputs name the flag
+  if (isChecked) readTlsPair(settings); // InputError tls-cert / tls-key: the command's inputs name the flag
   return settings;
 }
 
@@ -45,7 +45,8 @@ export function clearTextWarning(host: string, what: { isUploading: boolean; has
 export function nginxAccess(flags: ServeFlags): { usersFile?: string; tls?: TlsSettings } {
   if (flags.metricsAuth !== undefined) throw new UsageError('the nginx configuration serves no /metrics', '--metrics-auth');
   if (flags.readAuth !== undefined) readHtpasswdUsers(flags.readAuth, '--read-auth', []);
-  return { usersFile: flags.readAuth === undefined ? undefined : resolve(flags.readAuth), tls: absolute(tlsSettings(flags)) };
+  // The pair is nginx's to read (its master runs as root): a key this user may not read is no error here.
+  return { usersFile: flags.readAuth === undefined ? undefined : resolve(flags.readAuth), tls: absolute(tlsSettings(flags, false)) };
 }
 
 function absolute(tls: TlsSettings | undefined): TlsSettings | undefined {
