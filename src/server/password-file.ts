@@ -1,6 +1,7 @@
 // The users of an htpasswd file for Basic auth on every request: bcrypt runs once per (user, password)
 // pair, which is then remembered under a keyed hash of the header that carried it (never the password),
 // and everything remembered is forgotten when the file changes.
+import * as crypto from 'node:crypto';
 import { createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
@@ -25,6 +26,17 @@ interface Remembered {
   hash: string;
 }
 
+// crypto.hash (Node 20.12+) is a one-shot SHA-256 several times cheaper than an Hmac object per request.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64') => string }).hash;
+
+/**
+ * SHA-256 of the per-process secret followed by the header: a keyed hash for a lookup table that never
+ * leaves the process (where HMAC's protection against length extension buys nothing); HMAC before Node 20.12.
+ */
+function keyedDigest(secret: string, header: string): string {
+  return oneShot === undefined ? createHmac('sha256', secret).update(header).digest('base64') : oneShot('sha256', secret + header, 'base64');
+}
+
 function signatureOf(facts: Stats): string {
   return `${facts.dev}:${facts.ino}:${facts.size}:${facts.mtimeMs}:${facts.ctimeMs}`;
 }
@@ -35,7 +47,7 @@ export class PasswordFile {
   readonly #log: (line: string) => void;
   readonly #maxRemembered: number;
   /** Per process, never stored: the remembered keys mean nothing outside it. */
-  readonly #key = randomBytes(32);
+  readonly #key = randomBytes(32).toString('hex');
   readonly #verified = new Map<string, Remembered>();
   /** Checks under way, by key: concurrent requests with the same header share one bcrypt run. */
   readonly #pending = new Map<string, Promise<boolean>>();
@@ -77,7 +89,7 @@ export class PasswordFile {
    */
   check(header: string | undefined): Verdict | Promise<Verdict> {
     if (header === undefined) return 'missing';
-    const key = createHmac('sha256', this.#key).update(header).digest('base64');
+    const key = keyedDigest(this.#key, header);
     const known = this.#verified.get(key);
     if (known !== undefined && this.#users.get(known.user) === known.hash) return 'ok';
     const credentials = parseBasicAuth(header);
