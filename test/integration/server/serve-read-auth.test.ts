@@ -145,6 +145,10 @@ test('--metrics-auth closes /metrics to its own users; read users and a wrong pa
     'a metrics user reads no pages',
   );
   assert.equal((await httpRequest(`${server.url}health`)).status, 200);
+  // A user name cannot forge a log line.
+  assert.equal((await httpRequest(`${server.url}simple/`, { headers: { Authorization: basicAuth('evil\nFAKE-LINE', 'x') } })).status, 401);
+  await eventually('the refusal logged', () => server.output().includes('bad credentials for user "evil\\nFAKE-LINE"'));
+  assert.doesNotMatch(server.output(), /^FAKE-LINE/m);
 
   // Only /metrics closed: pages stay open.
   await server.stop();
