@@ -31,16 +31,16 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
             metrics.observe('dib_pypi_upstream_request_duration_seconds', { kind }, seconds);
           },
         );
-  const accessLog = options.accessLog === undefined ? undefined : { write: (line: string) => output.accessLine(line), format: options.accessLog };
-  const observer = { metrics, log: accessLog, isCache: proxy !== undefined };
+  const log = options.accessLog === undefined ? undefined : { write: (line: string) => output.accessLine(line), format: options.accessLog };
+  const observer = { metrics, log, isCache: proxy !== undefined };
   const health = new HealthCheck({
     dir,
     isWriting: proxy !== undefined || options.uploads !== undefined,
     proxy: proxy === undefined ? undefined : () => proxy.status(),
   });
   const source = new MetricsSource(metrics);
-  const log = (line: string) => output.log(line);
-  const guard = options.access === undefined ? undefined : (await import('./read-auth.js')).createAccessGuard(options.access, log);
+  const eventLog = (line: string) => output.log(line);
+  const guard = options.access === undefined ? undefined : (await import('./read-auth.js')).createAccessGuard(options.access, eventLog);
   const tls = options.tls === undefined ? undefined : await import('./tls.js');
   const app = createApp({
     dir,
@@ -69,7 +69,7 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   if (isAnnounced) output.onListening({ port, processes: 1 });
   // SIGHUP: the certificate and the htpasswd files are read again (for new connections; open ones keep theirs).
   const onHangup = () => {
-    if (options.tls !== undefined) tls?.reloadTls(app.server, options.tls, log);
+    if (options.tls !== undefined) tls?.reloadTls(app.server, options.tls, eventLog);
     void guard?.reload();
   };
   if (guard !== undefined || tls !== undefined) process.on('SIGHUP', onHangup);
