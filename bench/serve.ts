@@ -2,7 +2,9 @@
 // `dib-pypi serve --nginx-conf` generates, and `python3 -m http.server`, all serving the same
 // synthetic mirror in the same run; wrk on loopback at 1, 16 and 64 connections.
 //   node dist/bench/serve.js [--size large|small] [--seconds N] [--rounds N] [--work-dir DIR] [--keep] [--pip-packages N]
-//                            [--pypiserver CHECKOUT] [--workers N|auto]
+//                            [--pypiserver CHECKOUT] [--workers N|auto] [--cases all|auth]
+// The authenticated-pages case: a second dib-pypi serve with --read-auth, the pages asked with a
+// valid Basic header, against the same server without it, at AUTH_CONNECTIONS; `--cases auth` runs only that.
 // --workers: passed to dib-pypi serve (default auto: one process per core); its memory is then summed over its processes.
 // --pypiserver: a pypiserver source tree (e.g. `fetch github:pypiserver/pypiserver`, never committed),
 // run with Debian's python3; measured after the others, one cell at a time, because each of its
@@ -22,7 +24,9 @@ const NGINX = '/usr/sbin/nginx';
 const CONNECTIONS = [1, 16, 64];
 const PIP_RUNS = 5;
 const PYPISERVER_SECONDS = 10;
-const TARGETS = { nginx: 0.15, httpServer: 5, p99Ms: 20, front: 0.9, pip: 1.1, rssBytes: 200e6 };
+const TARGETS = { nginx: 0.15, httpServer: 5, p99Ms: 20, front: 0.9, pip: 1.1, rssBytes: 200e6, auth: 0.8 };
+const AUTH_CONNECTIONS = 16;
+const AUTH_USER = { name: 'bench', password: 'bench-read-password' };
 
 interface Options {
   size: 'small' | 'large';
@@ -34,6 +38,8 @@ interface Options {
   pypiserver: string | undefined;
   /** dib-pypi serve --workers (auto: one process per core, at most 4). */
   workers: string;
+  /** all: every peer and case; auth: only the authenticated pages against the same server without auth. */
+  cases: 'all' | 'auth';
 }
 
 function parseOptions(argv: string[]): Options {
@@ -48,8 +54,10 @@ function parseOptions(argv: string[]): Options {
       'pip-packages': { type: 'string', default: '20' },
       pypiserver: { type: 'string' },
       workers: { type: 'string', default: 'auto' },
+      cases: { type: 'string', default: 'all' },
     },
   });
+  if (values.cases !== 'all' && values.cases !== 'auth') throw new Error(`--cases: expected all or auth, got ${values.cases}`);
   if (values.size !== 'small' && values.size !== 'large') throw new Error(`--size: expected small or large, got ${values.size}`);
   const seconds = Number(values.seconds);
   if (!Number.isInteger(seconds) || seconds < 1) throw new Error(`--seconds: expected a positive integer, got ${values.seconds}`);
@@ -67,6 +75,7 @@ function parseOptions(argv: string[]): Options {
     pipPackages: Number(values['pip-packages']),
     pypiserver: values.pypiserver,
     workers: values.workers as string,
+    cases: values.cases,
   };
 }
 
@@ -162,9 +171,10 @@ function parseDuration(text: string): number {
 }
 
 /** wrk, one thread (the other core is the server's), keep-alive, with pip's Accept header. */
-async function wrk(url: string, connections: number, seconds: number, timeoutSeconds = 2): Promise<Load> {
+async function wrk(url: string, connections: number, seconds: number, timeoutSeconds = 2, headers: string[] = []): Promise<Load> {
   const accept = 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
-  const { stdout: out } = await $`wrk -t1 -c${connections} -d${seconds}s --timeout ${timeoutSeconds}s --latency -H ${accept} ${url}`;
+  const extra = headers.flatMap((header) => ['-H', header]);
+  const { stdout: out } = await $`wrk -t1 -c${connections} -d${seconds}s --timeout ${timeoutSeconds}s --latency -H ${accept} ${extra} ${url}`;
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
   const p99 = parseDuration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
   const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
@@ -363,6 +373,65 @@ async function measurePypiserver(
   }
 }
 
+/** dib-pypi serve with --read-auth on `port`: one bcrypt user, made by Apache's htpasswd (-B). */
+async function startAuthPeer(options: Options, mirror: string, port: number): Promise<Peer> {
+  const users = join(options.workDir, 'readers.htpasswd');
+  runChecked(['htpasswd', '-cbB', users, AUTH_USER.name, AUTH_USER.password]);
+  const base = `http://127.0.0.1:${port}`;
+  return startPeer(
+    'dib-pypi serve --read-auth',
+    process.execPath,
+    ['--', CLI, 'serve', mirror, '--no-index', '--workers', options.workers, '--port', String(port), '--read-auth', users],
+    base,
+    '/health',
+  );
+}
+
+/**
+ * Pages with read auth (a valid Basic header on every request: bcrypt once, then remembered) against
+ * the same pages without it, AUTH_CONNECTIONS connections, the two runs of a round in alternating order.
+ */
+async function measureAuth(
+  options: Options,
+  plain: Peer,
+  authed: Peer,
+  targets: { name: string; path: string }[],
+  check: (ok: boolean) => string,
+): Promise<void> {
+  const header = `Authorization: Basic ${Buffer.from(`${AUTH_USER.name}:${AUTH_USER.password}`).toString('base64')}`;
+  console.log(
+    `\nauthenticated pages (--read-auth, valid Basic header) / unauthenticated, ${AUTH_CONNECTIONS} conn, ${options.rounds} rounds of ${options.seconds} s:`,
+  );
+  for (const target of targets.filter((each) => each.path === '' || each.path.endsWith('/'))) {
+    const ratios: number[] = [];
+    const rates = { plain: [] as number[], authed: [] as number[] };
+    let errors = 0;
+    for (let round = 0; round < options.rounds; round++) {
+      const runPlain = async () => wrk(`${plain.base}/${target.path}`, AUTH_CONNECTIONS, options.seconds);
+      const runAuthed = async () => wrk(`${authed.base}/${target.path}`, AUTH_CONNECTIONS, options.seconds, 2, [header]);
+      let without: Load;
+      let withAuth: Load;
+      if (round % 2 === 0) {
+        without = await runPlain();
+        withAuth = await runAuthed();
+      } else {
+        withAuth = await runAuthed();
+        without = await runPlain();
+      }
+      errors += without.errors + withAuth.errors;
+      rates.plain.push(without.rps);
+      rates.authed.push(withAuth.rps);
+      ratios.push(withAuth.rps / without.rps);
+    }
+    const ratio = summarize(ratios);
+    console.log(
+      `${target.name}: with auth ${Math.round(median(rates.authed))}, without ${Math.round(median(rates.plain))} requests/s (medians); ` +
+        `ratio authenticated/unauthenticated ${ratio.text} (>= ${TARGETS.auth}: ${check(ratio.median >= TARGETS.auth)})` +
+        (errors > 0 ? `, ${errors} errors: ${check(false)}` : ''),
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const mirror = join(options.workDir, `mirror-${options.size}`);
@@ -373,7 +442,7 @@ async function main(): Promise<void> {
   console.log(`index: ${runChecked([process.execPath, '--', CLI, 'mirror', 'index', mirror]).trim()}`);
   const targets = pickTargets(mirror);
 
-  const ports = [1, 2, 3, 4, 5].map(freePort);
+  const ports = [1, 2, 3, 4, 5, 6].map(freePort);
   const peers: Peer[] = [];
   const ours = await startPeer(
     'dib-pypi serve',
@@ -383,6 +452,7 @@ async function main(): Promise<void> {
     '/health',
   );
   peers.push(ours);
+  if (options.cases === 'auth') return runAuthOnly(options, mirror, targets, ours, ports[5] as number);
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-plain'), ports[1] as number, false));
   peers.push(await nginxPeer(mirror, join(options.workDir, 'nginx-generated'), ports[2] as number, true));
   peers.push(
@@ -500,11 +570,31 @@ async function main(): Promise<void> {
       `pip install of ${packages.length} packages (best of ${PIP_RUNS}): dib-pypi ${best(times.ours).toFixed(2)} s, nginx ${best(times.nginx).toFixed(2)} s: ratio ${ratio.toFixed(3)} (<= ${TARGETS.pip}: ${check(ratio <= TARGETS.pip)})`,
     );
   }
+  const authed = await startAuthPeer(options, mirror, ports[5] as number);
+  await measureAuth(options, ours, authed, targets, check).finally(() => authed.child.kill('SIGTERM'));
   // pypiserver last: its cells are informational (no target), and a failure there must not lose the lines above.
   if (options.pypiserver !== undefined) await measurePypiserver(options, mirror, targets, ports[4] as number, oursByCell);
   for (const peer of peers) peer.child.kill('SIGTERM');
   if (!options.keep) rmSync(join(options.workDir, 'nginx-plain'), { recursive: true, force: true });
   console.log(isOk ? '\nall serve targets met' : '\nsome serve targets MISSED');
+  process.exitCode = isOk ? 0 : 1;
+}
+
+/** `--cases auth`: the authenticated-pages case alone. */
+async function runAuthOnly(options: Options, mirror: string, targets: { name: string; path: string }[], ours: Peer, port: number): Promise<void> {
+  let isOk = true;
+  const check = (ok: boolean) => {
+    isOk &&= ok;
+    return ok ? 'ok' : 'MISSED';
+  };
+  const authed = await startAuthPeer(options, mirror, port);
+  try {
+    await measureAuth(options, ours, authed, targets, check);
+  } finally {
+    authed.child.kill('SIGTERM');
+    ours.child.kill('SIGTERM');
+  }
+  console.log(isOk ? '\nauthenticated-pages target met' : '\nauthenticated-pages target MISSED');
   process.exitCode = isOk ? 0 : 1;
 }
 

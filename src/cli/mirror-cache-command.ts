@@ -31,8 +31,8 @@ export async function runMirrorCache(flags: MirrorCacheOptions): Promise<void> {
     keptPages: kept.length,
     /** Made stale by --invalidate (now or before) and not fetched since. */
     stalePages: fetchedAt.length - fetched.length,
-    oldestFetch: fetched.length === 0 ? null : new Date(Math.min(...fetched)).toISOString(),
-    newestFetch: fetched.length === 0 ? null : new Date(Math.max(...fetched)).toISOString(),
+    oldestFetch: fetched.length === 0 ? null : new Date(fetched.reduce((a, b) => Math.min(a, b))).toISOString(),
+    newestFetch: fetched.length === 0 ? null : new Date(fetched.reduce((a, b) => Math.max(a, b))).toISOString(),
     invalidated,
     notKept,
   };

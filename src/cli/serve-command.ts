@@ -6,7 +6,8 @@ import { redact } from '../redact.js';
 import type { ServerOptions, ServerOutput, ServerStop } from '../server/options.js';
 import { printLine } from './output.js';
 import { openFilesLimit, serveBasics, serveOptions, type ServeBasics } from './server-options.js';
-import type { ServeCommandLine } from './commands/serve-options.js';
+import type { ServeCommandLine, ServeFlags } from './commands/serve-options.js';
+import { nginxAccess } from './serve-access.js';
 import { layeredServeFlags, renderSettings } from './serve-settings.js';
 import { DEFAULT_PORT, urlHost } from './serve-values.js';
 import { createStatusLine, type StatusLine } from './status-line.js';
@@ -23,7 +24,7 @@ export async function runServe(commandLine: ServeCommandLine): Promise<void> {
     return;
   }
   const basics = serveBasics(flags, process.env);
-  if (flags.nginxConf === true) return printNginxConf(basics, flags.nginxPrefix);
+  if (flags.nginxConf === true) return printNginxConf(basics, flags);
   let settings: ReturnType<typeof serveOptions>;
   try {
     settings = serveOptions(flags, basics, { env: process.env, cores: availableParallelism(), fdLimit: openFilesLimit() });
@@ -47,14 +48,16 @@ export async function runServe(commandLine: ServeCommandLine): Promise<void> {
   else if (stop.signal === 'SIGINT') process.exitCode = 130;
 }
 
-async function printNginxConf(basics: ServeBasics, prefix: string | undefined): Promise<void> {
+async function printNginxConf(basics: ServeBasics, flags: ServeFlags): Promise<void> {
   const { renderNginxConf, renderNginxSite } = await import('../server/nginx-conf.js');
   const host = urlHost(basics.host);
   const port = basics.port === 0 ? DEFAULT_PORT : basics.port;
+  const { usersFile, tls } = nginxAccess(flags);
+  const prefix = flags.nginxPrefix;
   process.stdout.write(
     prefix === undefined
-      ? renderNginxSite({ root: basics.dir, listen: `${host}:${port}` })
-      : renderNginxConf({ root: basics.dir, host, port, dir: resolve(prefix), workers: 'auto' }),
+      ? renderNginxSite({ root: basics.dir, listen: `${host}:${port}`, usersFile, tls })
+      : renderNginxConf({ root: basics.dir, host, port, dir: resolve(prefix), workers: 'auto', usersFile, tls }),
   );
 }
 
@@ -64,7 +67,8 @@ async function printNginxConf(basics: ServeBasics, prefix: string | undefined): 
  */
 function serverOutput(options: ServerOptions, warnings: readonly string[]): ServerOutput {
   let status: StatusLine | undefined;
-  const url = (port: number) => `${options.dir} at http://${urlHost(options.host)}:${port}/ (also /simple/)`;
+  const scheme = options.tls === undefined ? 'http' : 'https';
+  const url = (port: number) => `${options.dir} at ${scheme}://${urlHost(options.host)}:${port}/ (also /simple/)`;
   return {
     log: logEvent,
     accessLine: (line) => void process.stdout.write(`${line}\n`),
@@ -74,8 +78,8 @@ function serverOutput(options: ServerOptions, warnings: readonly string[]): Serv
       clear: () => status?.clear(),
     },
     onListening: ({ port, processes }) => {
-      if (processes > 1) return printLine(`dib-pypi serve: ${url(port)}, ${processes} processes; Ctrl-C stops`);
       for (const warning of warnings) logEvent(`warning: ${warning}`);
+      if (processes > 1) return printLine(`dib-pypi serve: ${url(port)}, ${processes} processes; Ctrl-C stops`);
       printLine(`dib-pypi serve: ${url(port)}; Ctrl-C stops`);
       const proxy = options.proxy;
       if (proxy !== undefined)

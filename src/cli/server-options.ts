@@ -10,6 +10,7 @@ import { defaultMirror } from '../targets/mirror-location.js';
 import { parseUpstreamUrl } from '../upstream/upstream-url.js';
 import type { ServeFlags } from './commands/serve-options.js';
 import { readUploadAcl } from './serve-acl.js';
+import { accessSettings, clearTextWarning, tlsSettings } from './serve-access.js';
 import { readUploadUsers } from './serve-htpasswd.js';
 import * as values from './serve-values.js';
 
@@ -65,7 +66,12 @@ export function serveOptions(flags: ServeFlags, basics: ServeBasics, facts: Serv
   if (connections.lowered !== undefined) warnings.push(`--max-connections: ${connections.lowered}`);
   const limits = { maxConnections: connections.max, headersTimeoutMs: values.parseSeconds(flags.headersTimeout, '--headers-timeout', 10) * 1000 };
   const uploads = uploadSettings(flags, isUploading, facts.env, warnings);
-  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads }, warnings };
+  const access = accessSettings(flags, values.parseLoginFailures(flags.maxLoginFailures), warnings);
+  const tls = tlsSettings(flags);
+  const clearText = clearTextWarning(basics.host, { isUploading, hasPasswords: access !== undefined, hasTls: tls !== undefined });
+  if (clearText !== undefined) warnings.push(clearText);
+  const secured = { ...(access === undefined ? {} : { access }), ...(tls === undefined ? {} : { tls }) };
+  return { options: { ...basics, workers, isIndexedAtStart: flags.noIndex !== true, limits, proxy, uploads, ...secured }, warnings };
 }
 
 /** The pull-through cache, when --upstream names indexes to proxy. */
@@ -115,8 +121,8 @@ function uploadSettings(flags: ServeFlags, isUploading: boolean, env: Record<str
   const maxLoginFailures = values.parseLoginFailures(flags.maxLoginFailures);
   if (!isUploading) {
     if (flags.allowOverwrite === true) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--allow-overwrite');
-    if (flags.maxLoginFailures !== undefined)
-      throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--max-login-failures');
+    if (flags.maxLoginFailures !== undefined && flags.readAuth === undefined && flags.metricsAuth === undefined)
+      throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN), --read-auth or --metrics-auth', '--max-login-failures');
     if (flags.uploadAcl !== undefined) throw new UsageError('needs uploads enabled (--upload-auth FILE or DIB_PYPI_UPLOAD_TOKEN)', '--acl');
     return undefined;
   }

@@ -9,6 +9,8 @@ import { guardConnections, type ConnectionLimits } from './connection-guard.js';
 import { DiskCache, type DiskEntry } from './disk-cache.js';
 import { acceptsGzip, isNotModified, pickRange } from './http-cache.js';
 import { negotiate, type Representation } from './negotiate.js';
+import { fileHeaders, pageHeaders } from './response-headers.js';
+import type { RequestGuard } from './read-auth.js';
 import { ObservedResponse } from './observe.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
@@ -50,6 +52,10 @@ export interface AppOptions {
   metrics?: () => Promise<string>;
   /** Open connections and the deadline for a request's headers (connection-guard.ts). */
   limits?: ConnectionLimits;
+  /** Asked first, for every request: calls `next` when it may be answered (read-auth.ts). */
+  guard?: RequestGuard;
+  /** HTTPS (tls.ts); default a new HTTP server. */
+  server?: Server;
 }
 
 export interface App {
@@ -63,12 +69,11 @@ export interface App {
 /** Files up to this size are answered from memory after the first read. */
 const SMALL_FILE_BYTES = 256 * 1024;
 const GZIP_MIN_BYTES = 200;
-const PAGE_CACHE_CONTROL = 'max-age=0, must-revalidate';
-const FILE_CACHE_CONTROL = 'public, max-age=3600';
 
 export function createApp(options: AppOptions): App {
   const cache = new DiskCache({ root: options.dir, maxBodyBytes: SMALL_FILE_BYTES * 8, maxTotalBytes: options.cacheBytes ?? 64 * 1024 * 1024, validMs: 1000 });
-  const app: App = { server: createServer({ ServerResponse: ObservedResponse }) as Server, dir: options.dir, cache, upload: options.upload };
+  const server = options.server ?? (createServer({ ServerResponse: ObservedResponse }) as Server);
+  const app: App = { server, dir: options.dir, cache, upload: options.upload };
   guardConnections(app.server, options.limits);
   // `Expect: 100-continue`: node would invite the body before any handler ran; the upload API invites it
   // only once the credentials are good (upload.ts), every other request at once.
@@ -80,16 +85,21 @@ export function createApp(options: AppOptions): App {
   });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     options.observe?.(req, res);
-    if (answerFromMemory(app, options, req, res)) return;
-    handle(app, options, req, res).catch((error: unknown) => {
-      process.stderr.write(
-        `${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
-      );
-      if (!res.headersSent) sendError(req, res, 500, 'internal error');
-      else res.destroy();
-    });
+    if (options.guard === undefined) answer(app, options, req, res);
+    else options.guard(req, res, () => answer(app, options, req, res));
   });
   return app;
+}
+
+function answer(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): void {
+  if (answerFromMemory(app, options, req, res)) return;
+  handle(app, options, req, res).catch((error: unknown) => {
+    process.stderr.write(
+      `${new Date().toISOString()} dib-pypi serve: ${req.method} ${redact(req.url ?? '')}: ${redact(error instanceof Error ? error.message : String(error))}\n`,
+    );
+    if (!res.headersSent) sendError(req, res, 500, 'internal error');
+    else res.destroy();
+  });
 }
 
 async function handle(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -192,27 +202,6 @@ function withoutPagesDigest(app: App, entry: DiskEntry, body: Buffer): Buffer {
   return stripped;
 }
 
-function pageHeaders(rep: Representation, entry: DiskEntry, gzip: boolean, extra?: Record<string, string>): Record<string, string> {
-  return {
-    'Content-Type': rep.contentType,
-    Vary: 'Accept, Accept-Encoding',
-    ETag: gzip ? `W/${entry.etag}` : entry.etag,
-    'Last-Modified': entry.lastModified,
-    'Cache-Control': PAGE_CACHE_CONTROL,
-    ...extra,
-  };
-}
-
-function fileHeaders(filename: string, entry: DiskEntry): Record<string, string> {
-  return {
-    'Content-Type': fileContentType(filename),
-    ETag: entry.etag,
-    'Last-Modified': entry.lastModified,
-    'Accept-Ranges': 'bytes',
-    'Cache-Control': FILE_CACHE_CONTROL,
-  };
-}
-
 /**
  * The hot path, without a promise: a plain GET/HEAD (no query, no Range, no validators) of a page or
  * small file whose bytes are in memory and were checked on disk within the last second. Everything
@@ -252,10 +241,6 @@ async function bodyOf(app: App, entry: DiskEntry): Promise<Buffer> {
   const body = await readFile(entry.path);
   app.cache.keep(entry, body);
   return body;
-}
-
-function fileContentType(filename: string): string {
-  return filename.endsWith('.metadata') ? 'text/plain; charset=utf-8' : 'application/octet-stream';
 }
 
 async function serveFile(

@@ -22,6 +22,8 @@ export interface PrimaryOptions {
   log: (line: string) => void;
   /** A worker that dies after start-up is replaced, unless this many died within RESTART_WINDOW_MS. */
   maxRestarts?: number;
+  /** SIGHUP is passed on to every worker (which reads its certificate and password files again); else it ends the primary, as by default. */
+  forwardHangup?: boolean;
 }
 
 const RESTART_WINDOW_MS = 60_000;
@@ -45,6 +47,7 @@ export function runPrimary(options: PrimaryOptions): Promise<ServerStop> {
       if (stopping !== undefined && Object.keys(cluster.workers ?? {}).length === 0) {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onHangup);
         done(stopping);
       }
     };
@@ -57,6 +60,10 @@ export function runPrimary(options: PrimaryOptions): Promise<ServerStop> {
     const onSignal = (signal: 'SIGINT' | 'SIGTERM') => stop({ signal });
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const onHangup = () => {
+      for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGHUP');
+    };
+    if (options.forwardHangup === true) process.on('SIGHUP', onHangup);
 
     cluster.on('listening', (worker: Worker, address: AddressInfo) => {
       listening.add(worker);

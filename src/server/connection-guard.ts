@@ -50,7 +50,7 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
     socket.once('close', () => sockets.delete(socket));
   });
   server.on('request', (req, res) => {
-    const socket = req.socket;
+    const socket = tcpSocketOf(req.socket);
     const state = sockets.get(socket);
     if (state === undefined) return;
     state.busy++;
@@ -75,6 +75,11 @@ export function guardConnections(server: Server, limits: ConnectionLimits = {}):
   sweep.unref();
   server.once('close', () => clearInterval(sweep));
   return { stop: () => clearInterval(sweep), count: () => sockets.size };
+}
+
+/** The TCP connection a request came on: its socket, or for HTTPS the one under the TLS socket (which node keeps as `_parent`). */
+function tcpSocketOf(socket: Socket): Socket {
+  return (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
 }
 
 /** Close the connection idle the longest; false when every connection is busy. */

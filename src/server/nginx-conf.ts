@@ -7,6 +7,10 @@ export interface NginxSiteInput {
   /** nginx's `listen` value, e.g. `127.0.0.1:8080`. */
   listen: string;
   serverName?: string;
+  /** Basic auth for everything but /health: an htpasswd file of bcrypt entries (Debian's nginx checks them with libxcrypt's crypt(3)). */
+  usersFile?: string;
+  /** nginx terminates TLS with these PEM files. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface NginxConfInput {
@@ -24,6 +28,9 @@ export interface NginxConfInput {
   connections?: number;
   /** false: no access log (benchmarks). */
   accessLog?: boolean;
+  /** As in NginxSiteInput. */
+  usersFile?: NginxSiteInput['usersFile'];
+  tls?: NginxSiteInput['tls'];
 }
 
 // PEP 691: these media types select JSON; `latest` is an alias of v1 here.
@@ -110,6 +117,24 @@ function indent(block: string): string {
   return block.replace(/^/gm, '    ');
 }
 
+/** nginx reads the certificate and key as its master starts or reloads (nginx -s reload, SIGHUP). */
+function tlsLines(input: NginxSiteInput): string {
+  if (input.tls === undefined) return '';
+  return `    ssl_certificate ${quote(input.tls.certFile)};
+    ssl_certificate_key ${quote(input.tls.keyFile)};
+    ssl_protocols TLSv1.2 TLSv1.3;
+`;
+}
+
+/** Every page and file needs a user of the htpasswd file, as `dib-pypi serve --read-auth`; /health stays open. */
+function authLines(input: NginxSiteInput): string {
+  if (input.usersFile === undefined) return '';
+  return `    # Read by nginx's workers on each request (so edits count at once): they must be able to read it.
+    auth_basic "dib-pypi";
+    auth_basic_user_file ${quote(input.usersFile)};
+`;
+}
+
 /** The `server` block and the `map`s it needs: what goes inside nginx's `http {}` (e.g. /etc/nginx/conf.d/pypi.conf). */
 export function renderNginxSite(input: NginxSiteInput): string {
   return `# dib-pypi: serves ${input.root} as a PEP 503 / PEP 691 simple index at / (and /simple/).
@@ -127,9 +152,9 @@ ${chooseIndexMap()}
 ${fastIndexMap()}
 
 server {
-    listen ${input.listen};
+    listen ${input.listen}${input.tls === undefined ? '' : ' ssl'};
     server_name ${input.serverName ?? 'localhost'};
-    root ${quote(input.root)};
+${tlsLines(input)}${authLines(input)}    root ${quote(input.root)};
     absolute_redirect off;
     autoindex off;
     sendfile on;
@@ -155,6 +180,7 @@ server {
         return 404;
     }
     location = /health {
+        auth_basic off;
         default_type application/json;
         return 200 '{"status":"ok"}\\n';
     }
@@ -208,7 +234,7 @@ http {
     keepalive_timeout 65;
     keepalive_requests 100000;
 
-${indent(renderNginxSite({ root: input.root, listen: `${input.host ?? '127.0.0.1'}:${input.port}` }))}
+${indent(renderNginxSite({ root: input.root, listen: `${input.host ?? '127.0.0.1'}:${input.port}`, usersFile: input.usersFile, tls: input.tls }))}
 }
 `;
 }

@@ -5,6 +5,8 @@ import type { LogFormat } from './access-log.js';
 import type { UploadAcl } from './acl-file.js';
 import type { Credentials } from './credentials.js';
 import type { ProxyOptions } from './proxy.js';
+import type { AccessSettings } from './read-auth.js';
+import type { TlsSettings } from './tls.js';
 import type { UploadOptions } from './upload.js';
 
 /** The pull-through cache: the upstream indexes and how they are asked. */
@@ -42,6 +44,10 @@ export interface ServerOptions {
   proxy?: ProxySettings;
   /** Uploads enabled (one process only). */
   uploads?: UploadSettings;
+  /** Passwords for reading pages and files, and/or /metrics. */
+  access?: AccessSettings;
+  /** HTTPS, with these files (read again on SIGHUP). */
+  tls?: TlsSettings;
 }
 
 /** Where the server's output goes. */

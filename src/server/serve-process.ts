@@ -54,6 +54,9 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
     proxy: proxy === undefined ? undefined : () => proxy.status(),
   });
   const source = new MetricsSource(metrics);
+  const eventLog = (line: string) => output.log(line);
+  const guard = options.access === undefined ? undefined : (await import('./read-auth.js')).createAccessGuard(options.access, eventLog);
+  const tls = options.tls === undefined ? undefined : await import('./tls.js');
   const app = createApp({
     dir,
     cacheBytes: options.cacheBytes,
@@ -62,6 +65,8 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
     health: () => health.answer(),
     metrics: () => source.text(),
     limits: options.limits,
+    guard: guard?.admit,
+    server: options.tls === undefined ? undefined : tls?.createHttpsServer(tls.readTlsPair(options.tls)),
   });
   observeConnections(app.server, metrics);
   cache?.eviction.enforce();
@@ -78,11 +83,18 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   if (isAnnounced) output.onListening({ port, processes: 1 });
+  // SIGHUP: the certificate and the htpasswd files are read again (for new connections; open ones keep theirs).
+  const onHangup = () => {
+    if (options.tls !== undefined) tls?.reloadTls(app.server, options.tls, eventLog);
+    void guard?.reload();
+  };
+  if (guard !== undefined || tls !== undefined) process.on('SIGHUP', onHangup);
   const stopped = new Promise<ServerStop>((done) => {
     const stop = (signal: 'SIGINT' | 'SIGTERM') => {
       process.removeAllListeners('SIGINT');
       process.removeAllListeners('SIGTERM');
-      app.server.close(() => void (proxy?.close() ?? Promise.resolve()).finally(() => done({ signal })));
+      process.off('SIGHUP', onHangup);
+      app.server.close(() => void Promise.all([proxy?.close(), guard?.close()]).finally(() => done({ signal })));
       app.server.closeAllConnections();
     };
     process.once('SIGINT', stop);

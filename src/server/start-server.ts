@@ -18,6 +18,7 @@ export async function startServer(options: ServerOptions, output: ServerOutput):
       workers: options.workers,
       onListening: (port) => output.onListening({ port, processes: options.workers }),
       log: (line) => output.log(line),
+      forwardHangup: options.tls !== undefined || options.access !== undefined,
     });
     return { stopped };
   }

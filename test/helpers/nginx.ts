@@ -2,7 +2,8 @@
 // in the foreground, with its own config, pid file, logs and temp paths (nothing from /etc/nginx).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { get, type IncomingMessage } from 'node:http';
+import { get as getHttps } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -85,11 +86,14 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
 
 /** Resolves once `url` answers any HTTP status; rejects if nginx exits first or START_TIMEOUT_MS passes. */
 async function waitUntilAnswering(url: string, child: ChildProcess): Promise<void> {
+  // Any certificate will do here: the test checks the real one.
+  const ask = (target: string, done: (response: IncomingMessage) => void) =>
+    target.startsWith('https:') ? getHttps(target, { rejectUnauthorized: false }, done) : get(target, done);
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}) before answering`);
     const answered = await new Promise<boolean>((resolve) => {
-      const request = get(url, (response) => {
+      const request = ask(url, (response) => {
         response.resume();
         resolve(true);
       });
@@ -122,11 +126,18 @@ async function stopProcess(child: ChildProcess): Promise<void> {
   for (const worker of workers) if (isNginxProcess(worker)) process.kill(worker, 'SIGKILL');
 }
 
+/** A whole nginx.conf for `port`, with nginx's own files in `dir`. */
+export type RenderConf = (port: number, dir: string) => string;
+
 /** One attempt: nginx on `port`, or an error carrying error.log (a lost port race says "Address already in use"). */
-async function startOn(root: string, port: number): Promise<NginxServer> {
+async function startOn(root: string, port: number, render?: RenderConf, scheme = 'http'): Promise<NginxServer> {
   const dir = mkdtempSync(join(tmpdir(), 'dib-pypi-nginx-'));
   const user = process.getuid?.() === 0 ? userInfo().username : undefined;
-  writeFileSync(join(dir, 'nginx.conf'), renderNginxConf({ root, port, dir, user }));
+  // A conf made elsewhere (dib-pypi serve --nginx-conf) has no `user`: as root, the workers would run as nobody.
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    render === undefined ? renderNginxConf({ root, port, dir, user }) : `${user === undefined ? '' : `user ${user};\n`}${render(port, dir)}`,
+  );
   const errorLog = join(dir, 'error.log');
   const child = spawn(NGINX, ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-e', errorLog, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -134,7 +145,7 @@ async function startOn(root: string, port: number): Promise<NginxServer> {
   // If the test process dies without stopping us, take nginx down with it.
   const onExit = () => child.kill('SIGKILL');
   process.once('exit', onExit);
-  const url = `http://127.0.0.1:${port}/`;
+  const url = `${scheme}://127.0.0.1:${port}/`;
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= stopProcess(child).finally(() => {
@@ -157,14 +168,14 @@ async function startOn(root: string, port: number): Promise<NginxServer> {
   return { url, pid: child.pid as number, dir, accessLog: () => readFileSync(join(dir, 'access.log'), 'utf8'), stop, [Symbol.asyncDispose]: stop };
 }
 
-/** Start nginx serving `root` (a mirror directory) on a free loopback port; resolves when it answers. */
-export async function startNginx(root: string): Promise<NginxServer> {
+/** Start nginx serving `root` (a mirror directory) on a free loopback port; resolves when it answers. `render`: another nginx.conf (`scheme` https when it serves TLS). */
+export async function startNginx(root: string, options: { render?: RenderConf; scheme?: 'http' | 'https' } = {}): Promise<NginxServer> {
   const problem = nginxProblem();
   if (problem !== undefined) throw new Error(problem);
   let lastError: Error | undefined;
   for (let attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
     try {
-      return await startOn(root, await freePort());
+      return await startOn(root, await freePort(), options.render, options.scheme);
     } catch (error) {
       lastError = error as Error;
       if (!lastError.message.includes('Address already in use')) throw lastError;

@@ -35,7 +35,7 @@ export function startServe(args: string[], options: { env?: Record<string, strin
     }, START_TIMEOUT_MS);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /at (http:\/\/[^ ]+:(\d+)\/) /.exec(output);
+      const match = /at (https?:\/\/[^ ]+:(\d+)\/) /.exec(output);
       if (match === null) return;
       clearTimeout(timer);
       child.stdout?.off('data', onData);

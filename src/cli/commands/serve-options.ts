@@ -46,6 +46,24 @@ export const SERVE_OPTIONS = {
                      project's first uploader becomes its owner (DIR/.dib-pypi/owners.json).
                      Default: every upload user may upload to every project`,
   },
+  'read-auth': {
+    type: 'string',
+    help: `  --read-auth FILE   every page and file needs Basic auth of a user of FILE, an
+                     htpasswd file of bcrypt entries (htpasswd -B): 401 otherwise,
+                     so pip asks its keyring or ~/.netrc; /health stays open. FILE
+                     is read again when it changes`,
+  },
+  'metrics-auth': {
+    type: 'string',
+    help: `  --metrics-auth FILE  /metrics needs Basic auth of a user of FILE (htpasswd -B);
+                     without it /metrics is open`,
+  },
+  'tls-cert': {
+    type: 'string',
+    help: `  --tls-cert FILE    serve HTTPS with this PEM certificate (chain); needs --tls-key.
+                     SIGHUP reads both again for new connections`,
+  },
+  'tls-key': { type: 'string', help: '  --tls-key FILE     the PEM private key (unencrypted) of --tls-cert' },
   'allow-overwrite': { type: 'boolean', help: '  --allow-overwrite  let an upload replace a file of the same name (default: 409)' },
   'max-upload-mb': { type: 'string', help: '  --max-upload-mb N  largest file accepted (default: 1024)' },
   upstream: {
@@ -128,6 +146,10 @@ export const SERVE_HELP_ORDER = [
   'log-format',
   'nginx-conf',
   'nginx-prefix',
+  'tls-cert',
+  'tls-key',
+  'read-auth',
+  'metrics-auth',
   'upload-auth',
   'acl',
   'allow-overwrite',
@@ -170,6 +192,10 @@ export function serveFlagsOf(values: ServeValues, positionals: string[]) {
     nginxPrefix: values['nginx-prefix'],
     uploadAuth: values['upload-auth'],
     uploadAcl: values.acl,
+    readAuth: values['read-auth'],
+    metricsAuth: values['metrics-auth'],
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
     allowOverwrite: values['allow-overwrite'],
     maxUploadMb: values['max-upload-mb'],
     upstream: values.upstream,

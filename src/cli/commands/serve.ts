@@ -38,14 +38,23 @@ put in place atomically and the index is updated before the answer. A project wi
 uploads counts as private. With --acl, a user may upload to a project the ACL
 grants them or that they own; anything else is 403 with the reason (also in the status
 line, which twine prints).
+With --read-auth, every request but /health, /metrics and uploads needs a user of that
+file (401 with WWW-Authenticate otherwise; pip then asks its keyring or ~/.netrc, or takes
+https://user:password@host/simple/); wrong passwords count toward --max-login-failures; /metrics needs --metrics-auth's users.
+Each user's password is checked with bcrypt once, then remembered (as a keyed hash, in
+memory) until the file changes. With --tls-cert and --tls-key the server speaks HTTPS only;
+SIGHUP reads the pair (and the htpasswd files) again. Uploads or --read-auth on an address
+other than loopback without TLS send passwords in clear text: a warning says so.
 Every flag can also be set by a DIB_PYPI_SERVE_<FLAG> variable (DIB_PYPI_SERVE_PORT=8080,
 DIB_PYPI_SERVE_UPSTREAM="URL URL", DIB_PYPI_SERVE_OFFLINE=1, DIB_PYPI_SERVE_DIR=/srv/pypi,
 DIB_PYPI_SERVE_CONFIG=FILE) or in the --config file: flags beat variables, which beat the file.
-SIGINT/SIGTERM stop the server.`,
+SIGINT/SIGTERM stop the server; SIGHUP (with TLS or a password file) reloads as above.`,
   // The serve module gives parseSize (src/mirror/sync/options.ts) the size limits by their flags' names.
   inputs: {
     htpasswd: '--upload-auth',
     acl: '--acl',
+    'tls-cert': '--tls-cert',
+    'tls-key': '--tls-key',
     '--max-page-size': '--max-page-size',
     '--max-file-size': '--max-file-size',
     '--cache-max-size': '--cache-max-size',
