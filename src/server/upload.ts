@@ -26,6 +26,8 @@ export interface UploadOptions {
   maxInflatedBytes?: number;
   /** Failed logins per client (IPv4 address, IPv6 /64) and minute before it gets 429 (default 10). */
   limiter?: LoginLimiter;
+  /** A form with another `:action` than file_upload that the server knows (pypiserver's remove_pkg): its answer. */
+  onFormAction?: (action: string, user: string, fields: ReadonlyMap<string, string>) => Promise<{ status: number; message: string } | undefined>;
   /** Called once the file is in place: re-index, drop cached pages. */
   onStored: (project: string, filename: string) => Promise<void>;
   log?: (line: string) => void;
@@ -54,7 +56,12 @@ const DEFAULT_MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024;
  * no credentials 401, wrong ones 403 (counted), a full password-check queue 503; each closes the
  * connection. Returns the user when the upload may go on.
  */
-async function authenticate(req: IncomingMessage, res: ServerResponse, options: UploadOptions, limiter: LoginLimiter): Promise<string | undefined> {
+export async function authenticate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: Pick<UploadOptions, 'auth' | 'log'>,
+  limiter: LoginLimiter,
+): Promise<string | undefined> {
   const client = clientKey(req.socket.remoteAddress);
   const wait = limiter.retryAfter(client);
   if (wait > 0) {
@@ -108,7 +115,9 @@ export function createUploadHandler(options: UploadOptions) {
       const digests = received.form.received;
       if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '')
         digests.blake2b256 = await options.threads.blake2b256(temp);
-      outcome = await store(options, received, uploads);
+      const action = received.form.fields.get(':action') ?? '';
+      outcome =
+        (action === 'file_upload' ? undefined : await options.onFormAction?.(action, user, received.form.fields)) ?? (await store(options, received, uploads));
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.
       if (temp !== undefined) await rm(temp, { force: true });
