@@ -146,8 +146,9 @@ export async function removeFromMirror<Result>(
   }
 }
 
-/** Finish what killed removals left, under the change lock (any change of the mirror does this first). */
+/** Finish what killed removals left, under the change lock (any change of the mirror, and mirror index, does this first). */
 export async function finishRemovals<Result>(dir: string, hooks: ChangeHooks<Result>): Promise<number> {
+  if (pendingRemovals(dir).length === 0) return 0; // nothing to finish: no lock taken (a removal running elsewhere is left alone)
   const release = lockMirror(dir, 'change');
   try {
     return await finishPending(dir, hooks);
