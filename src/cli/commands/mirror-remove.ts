@@ -19,9 +19,10 @@ export const mirrorRemove = defineCommand({
     ...JSON_OPTION,
   },
   notes: `The files go with their sidecars (.yanked, .upload-time) and .metadata. All or nothing:
-the files are moved into DIR/.dib-pypi/removing/ first (with a journal), the mirror is
-re-indexed (only the changed project is re-read), then they are deleted; a run that is
-killed is finished by the next remove, yank or unyank of the mirror.
+a journal in DIR/.dib-pypi/removing/ lists them first, the re-index (which re-reads only
+the changed project) drops them from the pages, then they are deleted. A run that is
+killed is finished by the next mirror index, remove, yank or unyank of the mirror; until
+then no page links a missing file.
 
 The removal is recorded in DIR/.dib-pypi/removed/<project>.json: dib-pypi serve --upstream
 never fetches a removed file (or any file of a removed version or project) back, nor lists it.

@@ -1,8 +1,8 @@
-// `mirror remove`: take a project, a version or a file out of the mirror, all or nothing. The files are first
-// moved (renamed, same file system) into `DIR/.dib-pypi/removing/<id>/` with a journal written before the first
-// move; then the mirror is re-indexed; then the moved files are deleted. A run killed at any step leaves every
-// file in the mirror or in the journal's directory; the next change of the mirror finishes the removal.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// `mirror remove`: take a project, a version or a file out of the mirror, all or nothing. First a journal,
+// `DIR/.dib-pypi/removing/<id>/journal.json`, lists every path that goes; every index run hides the paths of the
+// journals it finds, so the re-index that follows drops them from the pages; only then are they deleted. A run
+// killed at any step leaves pages that link only files that are there; the next change (or index) finishes it.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fsyncPath } from '../../fs/atomic-write.js';
@@ -24,20 +24,22 @@ export interface RemovalOutcome<Result> {
   target: RemovalTarget;
   /** The distribution files removed, relative to the mirror (a removed project's directory counts its files). */
   files: string[];
-  /** Every path moved out of the mirror (files, sidecars, metadata, a project's directory), relative to it. */
+  /** Every path deleted (files, sidecars, metadata, a project's directory), relative to the mirror. */
   paths: string[];
   index: Result;
 }
 
 interface Journal {
   version: 1;
-  /** Paths relative to the mirror, each moved to `<index in this list>` in the journal's directory. */
+  /** Paths relative to the mirror that go (a project's directory goes whole). */
   paths: string[];
+  /** What goes into the project's removal record (none: not recorded). */
+  record?: RemovalTarget;
 }
 
 const JOURNAL = 'journal.json';
 
-/** The paths a removal of `target` moves: the files with their companions, or a whole project's directory. */
+/** The paths a removal of `target` deletes: the files with their companions, or a whole project's directory. */
 function pathsToMove(dir: string, target: RemovalTarget): { files: string[]; paths: string[] } {
   const found = findTargetFiles(dir, target);
   const isWhole = target.version === undefined && target.file === undefined;
@@ -52,16 +54,22 @@ function pathsToMove(dir: string, target: RemovalTarget): { files: string[]; pat
   return { files: found.map((f) => f.rel), paths };
 }
 
-/** Move every path of the journal that is still in the mirror into the journal's directory, fsyncing both sides. */
-function moveOut(dir: string, work: string, journal: Journal, onStep?: (name: string) => void): void {
-  const touched = new Set<string>([work]);
-  for (const [i, path] of journal.paths.entries()) {
-    const from = join(dir, path);
-    const to = join(work, String(i));
-    if (existsSync(to) || !existsSync(from)) continue; // moved before a kill, or gone meanwhile
-    renameSync(from, to);
-    touched.add(dirname(from));
-    onStep?.(`moved ${path}`);
+/** Record the journal's removal (again: adding is idempotent). */
+function recordJournal(dir: string, journal: Journal, onStep?: (name: string) => void): void {
+  if (journal.record === undefined) return;
+  writeRemovalRecord(dir, journal.record.project, addRemoval(readRemovalRecord(dir, journal.record.project), journal.record));
+  onStep?.('removal recorded');
+}
+
+/** Delete every path of the journal (the index no longer lists them), fsyncing their directories. */
+function deletePaths(dir: string, journal: Journal, onStep?: (name: string) => void): void {
+  const touched = new Set<string>();
+  for (const path of journal.paths) {
+    const full = join(dir, path);
+    if (!existsSync(full)) continue;
+    rmSync(full, { recursive: true, force: true });
+    touched.add(dirname(full));
+    onStep?.(`deleted ${path}`);
   }
   for (const path of touched) fsyncPath(path);
 }
@@ -69,7 +77,9 @@ function moveOut(dir: string, work: string, journal: Journal, onStep?: (name: st
 function readJournal(work: string): Journal | undefined {
   try {
     const raw = JSON.parse(readFileSync(join(work, JOURNAL), 'utf8')) as Journal;
-    return raw.version === 1 && Array.isArray(raw.paths) && raw.paths.every((p) => typeof p === 'string' && !p.split('/').includes('..')) ? raw : undefined;
+    if (raw.record !== undefined && (typeof raw.record.project !== 'string' || raw.record.project.includes('/'))) return undefined;
+    const isInside = (p: unknown) => typeof p === 'string' && p !== '' && !p.startsWith('/') && !p.split('/').some((part) => part === '..' || part === '');
+    return raw.version === 1 && Array.isArray(raw.paths) && raw.paths.every(isInside) ? raw : undefined;
   } catch {
     return undefined;
   }
@@ -86,32 +96,30 @@ function pendingRemovals(dir: string): string[] {
   }
 }
 
-/** Paths (relative to the mirror) that a removal under way or killed has moved or will move out: `mirror verify` does not miss them. */
+/** Paths (relative to the mirror) that a removal under way or killed takes out: never indexed, and `mirror verify` does not miss them. */
 export function pendingRemovalPaths(dir: string): Set<string> {
   const paths = new Set<string>();
   for (const work of pendingRemovals(dir)) for (const path of readJournal(work)?.paths ?? []) paths.add(path);
   return paths;
 }
 
-/** Finish removals a killed run left (under the change lock): move what is left, re-index, delete. Returns how many there were. */
+/** Finish removals a killed run left (under the change lock): record, re-index (which hides their files), delete. Returns how many there were. */
 async function finishPending<Result>(dir: string, hooks: ChangeHooks<Result>): Promise<number> {
   const works = pendingRemovals(dir);
-  for (const work of works) {
-    const journal = readJournal(work);
-    // No journal: killed before it was in place, so before any move (a torn journal cannot be: it is renamed in whole).
-    if (journal !== undefined) moveOut(dir, work, journal, hooks.onStep);
-  }
   if (works.length === 0) return 0;
+  const journals = works.map(readJournal);
+  for (const journal of journals) if (journal !== undefined) recordJournal(dir, journal, hooks.onStep);
   await hooks.reindex();
+  // No journal: killed before it was in place (it is renamed in whole), so before anything else.
+  for (const journal of journals) if (journal !== undefined) deletePaths(dir, journal, hooks.onStep);
   for (const work of works) rmSync(work, { recursive: true, force: true });
   fsyncPath(removingDir(dir));
   return works.length;
 }
 
 /**
- * Remove `target` (checked by checkTarget) from the mirror `dir`, under its change lock: record it (unless
- * `isRecorded` is false) so that the pull-through cache never fetches it back, journal and move its files out,
- * re-index, delete. Throws NotInMirrorError (nothing of the target is there) before anything is changed.
+ * Remove `target` (checked by checkTarget) from the mirror `dir`, under its change lock: journal it, record it
+ * (unless `isRecorded` is false) so that the pull-through cache never fetches it back, re-index, delete. Throws NotInMirrorError (nothing of the target is there) before anything is changed.
  */
 export async function removeFromMirror<Result>(
   dir: string,
@@ -122,24 +130,21 @@ export async function removeFromMirror<Result>(
   try {
     await finishPending(dir, hooks);
     const { files, paths } = pathsToMove(dir, target);
-    if (hooks.isRecorded !== false) {
-      writeRemovalRecord(dir, target.project, addRemoval(readRemovalRecord(dir, target.project), target));
-      hooks.onStep?.('removal recorded');
-    }
     mkdirSync(removingDir(dir), { recursive: true });
     const work = join(removingDir(dir), `${Date.now().toString(36).padStart(9, '0')}-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work);
-    const journal: Journal = { version: 1, paths };
+    const journal: Journal = { version: 1, paths, ...(hooks.isRecorded === false ? {} : { record: target }) };
     replaceFile(join(work, JOURNAL), `${JSON.stringify(journal)}\n`);
     fsyncPath(join(work, JOURNAL));
     fsyncPath(work);
     fsyncPath(removingDir(dir));
     hooks.onStep?.('removal journal written');
-    moveOut(dir, work, journal, hooks.onStep);
-    const index = await hooks.reindex();
+    recordJournal(dir, journal, hooks.onStep);
+    const index = await hooks.reindex(); // every index run hides the journal's paths: the pages drop them first
+    deletePaths(dir, journal, hooks.onStep);
     rmSync(work, { recursive: true, force: true });
     fsyncPath(removingDir(dir));
-    hooks.onStep?.('removed files deleted');
+    hooks.onStep?.('removal finished');
     return { target, files, paths, index };
   } finally {
     release();

@@ -69,7 +69,7 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   const totalBytes = entries.reduce((sum, [, record]) => sum + (record.problem === undefined ? record.size : 0), 0);
   const report = options.onProgress;
   report?.({ phase: 'hash', done: 0, total: entries.length, bytes: 0, totalBytes });
-  // A removal killed before its re-index has moved these out (the next change of the mirror finishes it): not missing.
+  // A removal under way or killed takes these out (the next change or index finishes it): not missing, not unindexed.
   const removing = pendingRemovalPaths(dir);
   await mapLimit(entries, 8, async ([path, record]) => {
     const full = join(dir, path);
@@ -97,7 +97,7 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   });
   // Files on disk the index does not know (full listing, trusting nothing).
   report?.({ phase: 'list', done: 0, total: 0 });
-  const scan = await scanMirror(dir, manifest, true, false);
+  const scan = await scanMirror(dir, manifest, true, false, removing);
   for (const path of scan.files.keys()) {
     if (manifest.files[path] === undefined) findings.push({ kind: 'unindexed', path, detail: 'in the mirror but not in the index' });
   }
