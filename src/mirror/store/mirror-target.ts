@@ -1,6 +1,6 @@
 // What a change (remove, yank) names, checked and found in the mirror: a project, one version of it, or one
 // distribution file, and the files on disk that are it (in DIR/<project>/ and loose at the top level).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DibPypiError, InputError } from '../../errors.js';
 import { parseDistFilename } from '../../pypi/dist-filename.js';
@@ -64,9 +64,9 @@ function listNames(path: string): string[] {
   }
 }
 
-/** Whether DIR/<project>/ is a directory (a symlink is not: it is never followed). */
+/** Whether DIR/<project>/ is a directory (a symlink is not: the index never follows one, and a removal must not either). */
 export function hasProjectDir(dir: string, project: string): boolean {
-  const stat = statSync(join(dir, project), { throwIfNoEntry: false });
+  const stat = lstatSync(join(dir, project), { throwIfNoEntry: false });
   return stat?.isDirectory() === true;
 }
 
@@ -79,7 +79,7 @@ export function findTargetFiles(dir: string, target: RemovalTarget): TargetFile[
   const candidates: TargetFile[] = [];
   const inDir = hasProjectDir(dir, project) ? listNames(join(dir, project)) : [];
   for (const name of inDir) if (isVisibleDist(name)) candidates.push({ rel: `${project}/${name}`, name });
-  for (const name of listNames(dir)) if (isVisibleDist(name) && statSync(join(dir, name)).isFile()) candidates.push({ rel: name, name });
+  for (const name of listNames(dir)) if (isVisibleDist(name) && lstatSync(join(dir, name)).isFile()) candidates.push({ rel: name, name });
   const ofProject = candidates.filter((f) => parseDistFilename(f.name)?.normalized === project);
   if (ofProject.length === 0 && !hasProjectDir(dir, project)) throw new NotInMirrorError(`no project ${project} in the mirror ${dir}`, target);
   if (target.version === undefined && target.file === undefined) return ofProject;

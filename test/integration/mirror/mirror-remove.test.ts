@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -81,6 +81,11 @@ test('remove a file, a version, a project: sidecars and metadata go, pages drop 
     [['a', 'a-1.0.tar.gz.metadata'], 2, /not a distribution file name/],
     [['a===1'], 2, /not PROJECT==VERSION/],
   ];
+  // A project directory that is a symlink (the index never follows one) is no project: nothing outside is touched.
+  await using outside = makeTempDir('dib-pypi-remove-outside-');
+  const victim = await makeWheel(outside.path, { name: 'evil', version: '1.0' });
+  symlinkSync(outside.path, join(dir, 'evil'));
+  cases.push([['evil'], 1, /no project evil in the mirror/], [['evil==1.0'], 1, /no project evil/]);
   const before = filesUnder(dir);
   for (const [args, status, message] of cases) {
     const result = runCli(['mirror', 'remove', dir, ...args]);
@@ -89,6 +94,9 @@ test('remove a file, a version, a project: sidecars and metadata go, pages drop 
     assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
   }
   assert.deepEqual(filesUnder(dir), before, 'refused removals change nothing');
+  assert.ok(existsSync(victim) && existsSync(join(dir, 'evil')), 'nothing removed through the symlink');
+  assert.equal(runCli(['mirror', 'yank', dir, 'evil==1.0']).status, 1);
+  rmSync(join(dir, 'evil'));
 
   const one = runCli(['mirror', 'remove', dir, 'a', 'a-1.0.tar.gz']);
   assert.equal(one.status, 0, one.stderr);
