@@ -122,7 +122,8 @@ export function createUploadHandler(options: UploadOptions) {
       // Gone before the client hears back: a refused upload leaves nothing behind.
       if (temp !== undefined) await rm(temp, { force: true });
     }
-    if (outcome.status === 200) options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
+    if (outcome.status === 200 && received.form.fields.get(':action') === 'file_upload')
+      options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
     return answer(req, res, outcome.status, outcome.message);
   };
 }

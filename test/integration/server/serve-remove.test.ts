@@ -172,6 +172,8 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
   assert.equal(verified.status, 0, verified.stdout + verified.stderr);
   assert.ok(!server.output().includes(PASSWORD), 'the password is never printed');
   assert.match(server.output(), /removed priv\/priv-2.0.tar.gz \(1 files\) by alice/);
+  assert.match(server.output(), /removed priv==3.0 \(1 files\) by alice/);
+  assert.doesNotMatch(server.output(), /uploaded/, 'a removal is not logged as an upload');
 });
 
 test('the pull-through cache never fetches a removed file, version or project back, until mirror remove --forget', async (t) => {
