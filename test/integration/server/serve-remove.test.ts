@@ -68,6 +68,30 @@ async function pip(indexUrl: string, requirement: string) {
   return { exitCode: result.exitCode, output: result.all ?? '', version };
 }
 
+/** A chunked body (no Content-Length) that grows past the limit: refused once it is over, not read to the end. */
+function chunkedFlood(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString()));
+    socket.on('close', () => resolve(answer));
+    socket.on('error', () => resolve(answer)); // a reset after the answer is the server cutting the flood
+    socket.write(
+      `POST /+api/remove HTTP/1.1\r\nHost: x\r\nAuthorization: ${AUTH.Authorization}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n`,
+    );
+    const chunk = 'x'.repeat(4096);
+    let sent = 0;
+    const pump = () => {
+      while (sent < 64 && !socket.destroyed) {
+        sent++;
+        if (!socket.write(`${chunk.length.toString(16)}\r\n${chunk}\r\n`)) return void socket.once('drain', pump);
+      }
+    };
+    socket.once('connect', pump);
+    setTimeout(() => reject(new Error(`no answer to the flood: ${answer}`)), 15_000).unref();
+  });
+}
+
 /** Headers and part of a body, then silence: the server must give up on it. */
 function idleBody(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -121,6 +145,7 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
     assert.match(answer.type === 'application/json' ? String(answer.json().error) : answer.text, message);
   }
   assert.match(await idleBody(server.port), /^HTTP\/1\.1 408 .*"error":"the body did not arrive within 10 s"/s);
+  assert.match(await chunkedFlood(server.port), /^HTTP\/1\.1 413 .*"error":"the body is larger than 16384 bytes"/s);
   assert.deepEqual(tree(), before, 'refused changes changed nothing');
 
   // One file: the answer comes after the pages changed, and the file is gone from the server.
