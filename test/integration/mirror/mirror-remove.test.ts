@@ -14,6 +14,7 @@ import { cleanEnv, runCli } from '../../helpers/cli.js';
 import { makeSdist, makeWheel } from '../../helpers/make-dist.js';
 import { DEBIAN_PYTHON, debianPipProblem, envWithoutPip, makeTempDir } from '../../helpers/python.js';
 import { isRequired, need } from '../../helpers/require.js';
+import { startServe } from '../../helpers/serve.js';
 
 /** Project `a` (1.0: wheel and sdist; 2.0: wheel with sidecars, and a loose sdist at the top level) and `b`, indexed. */
 async function makeMirror(dir: string): Promise<void> {
@@ -276,4 +277,26 @@ test('yank: real pip skips the yanked version unless pinned with ==, and warns w
   assert.ok(!existsSync(join(dir, 'yank-me', 'yank_me-2.0-py3-none-any.whl.yanked')));
   assert.equal((await pipInstall(dir, 'yank-me')).version, '2.0');
   assert.match(runCli(['mirror', 'unyank', dir, 'yank-me==2.0']).stdout, /already unyanked/);
+});
+
+test('mirror sync does not fetch back what mirror remove took out, until --forget', async () => {
+  await using upstreamDir = makeTempDir('dib-pypi-remove-sync-upstream-');
+  await using mirror = makeTempDir('dib-pypi-remove-sync-');
+  for (const version of ['1.0', '2.0']) await makeWheel(join(upstreamDir.path, 'up'), { name: 'up', version });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  await using upstream = await startServe([upstreamDir.path]);
+  const sync = () => runCli(['mirror', 'sync', mirror.path, '--upstream', upstream.url, '--project', 'up']);
+  assert.equal(sync().status, 0);
+  assert.equal(runCli(['mirror', 'remove', mirror.path, 'up==2.0']).status, 0);
+  // Upstream changes (a new version), so the next sync reads its page again.
+  await makeWheel(join(upstreamDir.path, 'up'), { name: 'up', version: '3.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  const again = sync();
+  assert.equal(again.status, 0, again.stderr);
+  assert.deepEqual(pageFiles(mirror.path, 'up'), ['up-1.0-py3-none-any.whl', 'up-3.0-py3-none-any.whl']);
+  assert.equal(runCli(['mirror', 'remove', '--forget', mirror.path, 'up==2.0']).status, 0);
+  await makeWheel(join(upstreamDir.path, 'up'), { name: 'up', version: '4.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  assert.equal(sync().status, 0);
+  assert.deepEqual(pageFiles(mirror.path, 'up'), ['up-1.0-py3-none-any.whl', 'up-2.0-py3-none-any.whl', 'up-3.0-py3-none-any.whl', 'up-4.0-py3-none-any.whl']);
 });
