@@ -2,7 +2,7 @@
 // `DIR/.dib-pypi/removing/<id>/journal.json`, lists every path that goes; every index run hides the paths of the
 // journals it finds, so the re-index that follows drops them from the pages; only then are they deleted. A run
 // killed at any step leaves pages that link only files that are there; the next change (or index) finishes it.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fsyncPath } from '../../fs/atomic-write.js';
@@ -40,13 +40,13 @@ interface Journal {
 const JOURNAL = 'journal.json';
 
 /** The paths a removal of `target` deletes: the files with their companions, or a whole project's directory. */
-function pathsToMove(dir: string, target: RemovalTarget): { files: string[]; paths: string[] } {
+function pathsToDelete(dir: string, target: RemovalTarget): { files: string[]; paths: string[] } {
   const found = findTargetFiles(dir, target);
   const isWhole = target.version === undefined && target.file === undefined;
   const paths: string[] = [];
   if (isWhole && hasProjectDir(dir, target.project)) paths.push(target.project);
   for (const file of found) {
-    if (isWhole && file.rel.startsWith(`${target.project}/`)) continue; // inside the directory that moves
+    if (isWhole && file.rel.startsWith(`${target.project}/`)) continue; // inside the directory that goes whole
     paths.push(file.rel, ...companionsOf(dir, file));
     const kept = join(upstreamStateDir(dir, target.project), `${file.name}.metadata`);
     if (existsSync(kept)) paths.push(relative(dir, kept));
@@ -61,12 +61,19 @@ function recordJournal(dir: string, journal: Journal, onStep?: (name: string) =>
   onStep?.('removal recorded');
 }
 
+/** Whether a directory on the way to `path` (relative) is a symlink: never followed out of the mirror. */
+function passesSymlink(dir: string, path: string): boolean {
+  const parts = path.split('/');
+  for (let i = 1; i < parts.length; i++) if (lstatSync(join(dir, ...parts.slice(0, i)), { throwIfNoEntry: false })?.isSymbolicLink() === true) return true;
+  return false;
+}
+
 /** Delete every path of the journal (the index no longer lists them), fsyncing their directories. */
 function deletePaths(dir: string, journal: Journal, onStep?: (name: string) => void): void {
   const touched = new Set<string>();
   for (const path of journal.paths) {
     const full = join(dir, path);
-    if (!existsSync(full)) continue;
+    if (!existsSync(full) || passesSymlink(dir, path)) continue;
     rmSync(full, { recursive: true, force: true });
     touched.add(dirname(full));
     onStep?.(`deleted ${path}`);
@@ -129,7 +136,7 @@ export async function removeFromMirror<Result>(
   const release = lockMirror(dir, 'change');
   try {
     await finishPending(dir, hooks);
-    const { files, paths } = pathsToMove(dir, target);
+    const { files, paths } = pathsToDelete(dir, target);
     mkdirSync(removingDir(dir), { recursive: true });
     const work = join(removingDir(dir), `${Date.now().toString(36).padStart(9, '0')}-${process.pid}-${randomBytes(4).toString('hex')}`);
     mkdirSync(work);

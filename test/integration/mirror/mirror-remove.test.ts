@@ -300,3 +300,27 @@ test('mirror sync does not fetch back what mirror remove took out, until --forge
   assert.equal(sync().status, 0);
   assert.deepEqual(pageFiles(mirror.path, 'up'), ['up-1.0-py3-none-any.whl', 'up-2.0-py3-none-any.whl', 'up-3.0-py3-none-any.whl', 'up-4.0-py3-none-any.whl']);
 });
+
+test('a removal journal never deletes through a symlink: a path whose directory became a link outside is left alone', async () => {
+  await using mirror = makeTempDir('dib-pypi-remove-journal-');
+  await using outside = makeTempDir('dib-pypi-remove-journal-outside-');
+  const victim = await makeWheel(outside.path, { name: 'evil', version: '1.0' });
+  await makeWheel(join(mirror.path, 'ok'), { name: 'ok', version: '1.0' });
+  assert.equal(runCli(['mirror', 'index', mirror.path]).status, 0);
+  symlinkSync(outside.path, join(mirror.path, 'evil'));
+  const work = join(mirror.path, '.dib-pypi', 'removing', 'x');
+  mkdirSync(work, { recursive: true });
+  const paths = ['evil/evil-1.0-py3-none-any.whl', '../outside.whl', '/etc/passwd'];
+  writeFileSync(join(work, 'journal.json'), JSON.stringify({ version: 1, paths: [paths[0]] }));
+  const finished = runCli(['mirror', 'index', mirror.path]);
+  assert.equal(finished.status, 0, finished.stderr);
+  assert.ok(existsSync(victim), 'the file outside is still there');
+  assert.ok(!existsSync(work), 'the journal is done with');
+  for (const path of paths.slice(1)) {
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(work, 'journal.json'), JSON.stringify({ version: 1, paths: [path] }));
+    assert.equal(runCli(['mirror', 'index', mirror.path]).status, 0);
+  }
+  assert.ok(existsSync('/etc/passwd'));
+  assert.equal(runCli(['mirror', 'verify', mirror.path]).status, 0);
+});
