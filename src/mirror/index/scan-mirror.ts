@@ -89,7 +89,9 @@ export function hideRemoved(top: readonly TopDir[], removing: ReadonlySet<string
   if (removing.size === 0) return [...top];
   const kept = top.filter((t) => !removing.has(t.rel));
   const byRel = new Map(kept.map((t) => [t.rel, t]));
+  const goneDirs = new Set(top.filter((t) => removing.has(t.rel)).map((t) => t.rel));
   for (const path of removing) {
+    if (goneDirs.has(path)) continue; // left off whole
     const slash = path.lastIndexOf('/');
     const holder = byRel.get(slash === -1 ? '' : path.slice(0, slash));
     if (holder !== undefined) (holder.hidden ??= new Set()).add(path.slice(slash + 1));
