@@ -9,7 +9,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { execa } from 'execa';
-import { runCli } from '../../helpers/cli.js';
+import { cleanEnv, runCli } from '../../helpers/cli.js';
 import { httpRequest } from '../../helpers/http-get.js';
 import { makeSdist, makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth } from '../../helpers/multipart.js';
@@ -39,7 +39,7 @@ function htpasswdFile(dir: string): string {
 
 const AUTH = { Authorization: basicAuth('alice', PASSWORD) };
 
-async function api(url: string, action: string, body: unknown, headers: Record<string, string> = { ...AUTH, 'Content-Type': 'application/json' }) {
+async function apiAs(url: string, action: string, body: unknown, headers: Record<string, string> = { ...AUTH, 'Content-Type': 'application/json' }) {
   const answer = await httpRequest(`${url}+api/${action}`, {
     method: 'POST',
     headers,
@@ -138,7 +138,7 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
     ['delete', { project: 'priv' }, { ...AUTH, ...json }, 404, /not found/],
   ];
   for (const [action, body, headers, status, message] of refusals) {
-    const answer = await api(url, action, body, headers);
+    const answer = await apiAs(url, action, body, headers);
     assert.equal(answer.status, status, `${action} ${JSON.stringify(body).slice(0, 80)}: ${answer.text}`);
     // The login's refusals are the upload API's (text); every other answer of the change API is JSON.
     if (answer.status > 403 && action !== 'delete') assert.equal(answer.type, 'application/json');
@@ -149,7 +149,7 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
   assert.deepEqual(tree(), before, 'refused changes changed nothing');
 
   // One file: the answer comes after the pages changed, and the file is gone from the server.
-  const removed = await api(url, 'remove', { project: 'Priv', version: '2.0', file: 'priv-2.0.tar.gz' });
+  const removed = await apiAs(url, 'remove', { project: 'Priv', version: '2.0', file: 'priv-2.0.tar.gz' });
   assert.equal(removed.status, 200, removed.text);
   assert.equal(removed.type, 'application/json');
   assert.deepEqual(removed.json(), { action: 'remove', project: 'priv', version: '2.0', file: 'priv-2.0.tar.gz', files: ['priv/priv-2.0.tar.gz'] });
@@ -172,7 +172,7 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
   assert.match(anonymous.stdout, /401$/);
 
   // Yank: the page says so at once; pip skips 2.0 unless pinned; unyank takes it back.
-  const yank = await api(url, 'yank', { project: 'priv', version: '2', reason: 'broken build' });
+  const yank = await apiAs(url, 'yank', { project: 'priv', version: '2', reason: 'broken build' });
   assert.equal(yank.status, 200, yank.text);
   assert.deepEqual(
     (await pageFiles(url, 'priv')).files.map((f) => [f.filename, f.yanked]),
@@ -185,11 +185,11 @@ test('the JSON change API and remove_pkg: 401/403/4xx refusals change nothing; r
   const pinned = await pip(`${url}simple/`, 'priv==2.0');
   assert.equal(pinned.version, '2.0', pinned.output);
   assert.match(pinned.output, /Reason for being yanked: broken build/);
-  assert.equal((await api(url, 'unyank', { project: 'priv', version: '2.0' })).status, 200);
+  assert.equal((await apiAs(url, 'unyank', { project: 'priv', version: '2.0' })).status, 200);
   assert.equal((await pip(`${url}simple/`, 'priv')).version, '2.0');
 
   // A whole project: gone from the root page.
-  assert.equal((await api(url, 'remove', { project: 'keep' })).status, 200);
+  assert.equal((await apiAs(url, 'remove', { project: 'keep' })).status, 200);
   assert.doesNotMatch((await httpRequest(url)).body.toString(), /keep/);
   assert.equal((await pageFiles(url, 'keep')).status, 404);
 
@@ -205,19 +205,22 @@ test('the pull-through cache never fetches a removed file, version or project ba
   if (!(await canRun(t))) return;
   await using upstreamDir = makeTempDir('dib-pypi-change-upstream-');
   await using cache = makeTempDir('dib-pypi-change-cache-');
-  await using work = makeTempDir('dib-pypi-change-work-');
   for (const version of ['1.0', '2.0']) await makeWheel(join(upstreamDir.path, 'up'), { name: 'up', version });
   await makeWheel(join(upstreamDir.path, 'gone'), { name: 'gone', version: '1.0' });
   assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
   await using upstream = await startServe([upstreamDir.path]);
-  await using server = await startServe([cache.path, '--upstream', upstream.url, '--upload-auth', htpasswdFile(work.path)]);
+  // Changes allowed by the upload token (DIB_PYPI_UPLOAD_TOKEN, user __token__) this time.
+  const token = 'pypi-change-token-0123456789';
+  await using server = await startServe([cache.path, '--upstream', upstream.url], { env: cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: token }) });
   const url = server.url;
+  const api = (action: string, body: unknown) => apiAs(url, action, body, { Authorization: basicAuth('__token__', token), 'Content-Type': 'application/json' });
+  assert.equal((await apiAs(url, 'remove', { project: 'up' }, { ...AUTH, 'Content-Type': 'application/json' })).status, 403, 'alice is no user here');
 
   assert.equal((await pip(`${url}simple/`, 'up')).version, '2.0');
   assert.equal((await pip(`${url}simple/`, 'gone')).version, '1.0');
   assert.ok(existsSync(join(cache.path, 'up', 'up-2.0-py3-none-any.whl')), 'cached');
 
-  const removed = await api(url, 'remove', { project: 'up', version: '2.0' });
+  const removed = await api('remove', { project: 'up', version: '2.0' });
   assert.equal(removed.status, 200, removed.text);
   assert.deepEqual(
     (await pageFiles(url, 'up')).files.map((f) => f.filename),
@@ -238,7 +241,7 @@ test('the pull-through cache never fetches a removed file, version or project ba
   assert.equal((await httpRequest(`${url}simple/up/up-1.0-py3-none-any.whl`)).status, 404);
 
   // A whole project: no page, no file, whatever upstream has.
-  assert.equal((await api(url, 'remove', { project: 'gone' })).status, 200);
+  assert.equal((await api('remove', { project: 'gone' })).status, 200);
   assert.equal((await pageFiles(url, 'gone')).status, 404);
   assert.equal((await httpRequest(`${url}simple/gone/gone-1.0-py3-none-any.whl`)).status, 404);
 
