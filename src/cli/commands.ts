@@ -12,9 +12,11 @@ import { exec } from './commands/exec.js';
 import { mirrorAdd } from './commands/mirror-add.js';
 import { mirrorExport } from './commands/mirror-export.js';
 import { mirrorIndex } from './commands/mirror-index.js';
+import { mirrorRemove } from './commands/mirror-remove.js';
 import { mirrorSync } from './commands/mirror-sync.js';
 import { mirrorCache } from './commands/mirror-cache.js';
 import { mirrorVerify } from './commands/mirror-verify.js';
+import { mirrorUnyank, mirrorYank } from './commands/mirror-yank.js';
 import { plan } from './commands/plan.js';
 import { podmanBuild } from './commands/podman-build.js';
 import { restore } from './commands/restore.js';
@@ -36,6 +38,9 @@ const TABLE: Command[] = [
   command(mirrorSync, async (options) => (await import('./mirror-sync-command.js')).runMirrorSync(options)),
   command(mirrorExport, async (options) => (await import('./mirror-export-command.js')).runMirrorExport(options)),
   command(mirrorVerify, async (options) => (await import('./mirror-verify-command.js')).runMirrorVerify(options)),
+  command(mirrorRemove, async (options) => (await import('./mirror-remove-command.js')).runMirrorRemove(options)),
+  command(mirrorYank, async (options) => (await import('./mirror-yank-command.js')).runMirrorYank(options)),
+  command(mirrorUnyank, async (options) => (await import('./mirror-yank-command.js')).runMirrorYank(options)),
   command(mirrorCache, async (options) => (await import('./mirror-cache-command.js')).runMirrorCache(options)),
   command(serve, async (options) => (await import('./serve-command.js')).runServe(options)),
   command(elementPath, async (options) => (await import('./element-path-command.js')).runElementPath(options)),

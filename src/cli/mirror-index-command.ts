@@ -1,6 +1,9 @@
 // `dib-pypi mirror index DIR`: index a mirror, with progress on a terminal and a summary at the end.
+import { statSync } from 'node:fs';
+import { StateError } from '../errors.js';
 import { resolve } from 'node:path';
 import { indexMirror } from '../mirror/index/index-mirror.js';
+import { finishRemovals } from '../mirror/store/remove-files.js';
 import type { IndexResult } from '../mirror/index/types.js';
 import { printJson, printLine } from './output.js';
 import { redact } from '../redact.js';
@@ -19,6 +22,12 @@ export async function runMirrorIndex(flags: MirrorIndexOptions): Promise<void> {
   const started = process.hrtime.bigint();
   let result: IndexResult;
   try {
+    // A removal killed before its end (mirror remove) is finished first: its files are gone from the pages it re-indexes.
+    // One under way in another process (its lock held) is left to it.
+    if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true)
+      await finishRemovals(dir, { reindex: () => indexMirror({ dir }) }).catch((error: unknown) => {
+        if (!(error instanceof StateError)) throw error;
+      });
     result = await indexMirror({
       dir,
       full: flags.full === true,

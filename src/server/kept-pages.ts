@@ -16,6 +16,7 @@ import {
 import { renderProjectHtml, renderProjectJson } from '../pypi/render-pages.js';
 import type { UpstreamFile } from '../upstream/simple-model.js';
 import { buildProxyPage, keptFiles, localPageFiles } from './proxy-page.js';
+import type { RemovedFiles } from './removed-files.js';
 
 /** How long a listing read from disk is trusted before its file's mtime is checked again. */
 const RECHECK_MS = 1000;
@@ -28,6 +29,8 @@ export interface KeptPagesOptions {
   onPageWritten: (path: string) => void;
   /** Log a line the first time only. */
   logOnce: (line: string) => void;
+  /** What `mirror remove` took out: left off every page. */
+  removed: RemovedFiles;
 }
 
 export class KeptPages {
@@ -36,6 +39,8 @@ export class KeptPages {
   readonly #listings = new Map<string, { listing: Listing; writtenAt: number | undefined; checkedAt: number }>();
   /** Per project: what its cached-only page (served stale or offline) was last rendered from. */
   readonly #cachedOnlyKeys = new Map<string, string>();
+  /** Per project: the removal record's stamp its whole page was rendered with. */
+  readonly #removalStamps = new Map<string, string>();
 
   constructor(options: KeptPagesOptions) {
     this.#options = options;
@@ -63,10 +68,27 @@ export class KeptPages {
 
   /** Write the listing and the pages rendered from it (with local-only files). */
   save(listing: Listing): void {
+    this.#removalStamps.set(listing.project, this.#options.removed.current(listing.project).stamp);
     this.#writePages(listing, listing.files, keptPageDir(this.#options.dir, listing.project, 'whole'));
     writeListing(this.#options.dir, listing);
     this.#listings.set(listing.project, { listing, writtenAt: listingWrittenAt(this.#options.dir, listing.project), checkedAt: Date.now() });
     this.#cachedOnlyKeys.delete(listing.project);
+  }
+
+  /**
+   * Render the pages of `listing` again when its project's removal record changed since they were (a removal
+   * while the server runs, or one made before it started that pages kept from earlier do not know).
+   */
+  ensureRemovalsApplied(listing: Listing): void {
+    const { stamp } = this.#options.removed.current(listing.project);
+    const rendered = this.#removalStamps.get(listing.project);
+    if (rendered === stamp || (rendered === undefined && stamp === 'none')) return;
+    try {
+      this.save(listing);
+    } catch (error) {
+      this.#removalStamps.set(listing.project, stamp); // a read-only DIR: told once, served as kept
+      this.#options.logOnce(`cannot write the pages of ${listing.project} without its removed files: ${(error as Error).message}`);
+    }
   }
 
   /** The directory of the pages of every file upstream lists. */
@@ -103,7 +125,8 @@ export class KeptPages {
   /** Render `files` (upstream's) with the local ones into `dir`'s index.html and index.json, each atomically. */
   #writePages(listing: Listing, files: readonly UpstreamFile[], dir: string): void {
     makeKeptPageDir(dir);
-    const { page, problems } = buildProxyPage(listing.project, files, this.#localFiles(listing.project), { maxFileBytes: this.#options.maxFileBytes });
+    const kept = files.filter((file) => !this.#options.removed.isRemoved(listing.project, file.filename));
+    const { page, problems } = buildProxyPage(listing.project, kept, this.#localFiles(listing.project), { maxFileBytes: this.#options.maxFileBytes });
     for (const problem of problems) this.#options.logOnce(`upstream ${listing.upstream}: ${listing.project}: ${problem}`);
     writeKeptPage(dir, renderProjectHtml(page), renderProjectJson(page), this.#options.onPageWritten);
   }
@@ -127,7 +150,7 @@ export class KeptPages {
     } catch {
       localStamp = 'none';
     }
-    const key = `${listing.fetchedAt} ${localStamp} ${files.map((f) => `${f.filename}${f.coreMetadata === undefined ? '' : '+m'}`).join(' ')}`;
+    const key = `${listing.fetchedAt} ${localStamp} ${this.#options.removed.current(listing.project).stamp} ${files.map((f) => `${f.filename}${f.coreMetadata === undefined ? '' : '+m'}`).join(' ')}`;
     if (this.#cachedOnlyKeys.get(listing.project) !== key || !hasKeptPage(dir)) {
       this.#writePages(listing, files, dir);
       this.#cachedOnlyKeys.set(listing.project, key);

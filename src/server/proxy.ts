@@ -11,6 +11,7 @@ import { MalformedPageError, UpstreamError } from '../upstream/simple-model.js';
 import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
 import type { ProxyState } from './health.js';
 import { KeptPages } from './kept-pages.js';
+import { RemovedFiles } from './removed-files.js';
 import { connectUpstream, fetchIntoMirror, type FetchHooks, type Upstream } from './proxy-fetch.js';
 import { sendError, toHeaderText } from './respond.js';
 
@@ -54,11 +55,14 @@ export class PullThroughCache implements Fallback {
   readonly #downloading = new Map<string, Promise<boolean>>();
   readonly #loggedOnce = new Set<string>();
   readonly #log: (line: string) => void;
+  readonly #removed: RemovedFiles;
 
   constructor(options: ProxyOptions) {
     this.#options = options;
     this.#log = (line) => options.log?.(toLogText(line));
+    this.#removed = new RemovedFiles(options.dir);
     this.#pages = new KeptPages({
+      removed: this.#removed,
       dir: options.dir,
       maxFileBytes: options.maxFileBytes,
       onPageWritten: options.onPageWritten,
@@ -108,6 +112,7 @@ export class PullThroughCache implements Fallback {
     const isOld = Date.now() - listing.fetchedAt >= this.#options.ttlMs;
     if (state === 'stale' || (state === 'offline' && isOld)) headers.Warning = '110 dib-pypi "Response is Stale"';
     if (error !== undefined) headers['X-Dib-Pypi-Upstream-Error'] = toHeaderText(redact(error));
+    this.#pages.ensureRemovalsApplied(listing);
     const dir = state === 'stale' || state === 'offline' ? this.#pages.cachedOnlyDir(listing) : this.#pages.wholeDir(listing.project);
     return { dir, headers };
   }
@@ -117,7 +122,7 @@ export class PullThroughCache implements Fallback {
    * again from the cached listing at once, without asking upstream, so the new file shows before the TTL ends.
    */
   localFilesChanged(project: string): void {
-    if (this.#isPrivate(project)) return; // served from the mirror's own pages
+    if (this.#isPrivate(project) || this.#removed.isWholeProject(project)) return; // served from the mirror's own pages
     const listing = this.#pages.load(project);
     if (listing !== undefined) this.#pages.save(listing);
   }
@@ -128,6 +133,7 @@ export class PullThroughCache implements Fallback {
 
   async preparePage(project: string): Promise<PagePlan | undefined> {
     if (this.#isPrivate(project)) return { headers: { 'X-Dib-Pypi-Cache': 'private' } };
+    if (this.#removed.isWholeProject(project)) return undefined; // removed by mirror remove: the mirror's own page, if any
     const listing = this.#pages.load(project);
     if (this.#options.offline) return listing === undefined ? undefined : this.#plan(listing, 'offline');
     if (listing !== undefined && Date.now() - listing.fetchedAt < this.#options.ttlMs) return this.#plan(listing, 'hit');
@@ -192,6 +198,7 @@ export class PullThroughCache implements Fallback {
     if (this.#isPrivate(project)) return 'unknown';
     const isMetadata = filename.endsWith('.metadata');
     const distName = isMetadata ? filename.slice(0, -'.metadata'.length) : filename;
+    if (this.#removed.isRemoved(project, distName)) return 'unknown'; // removed by mirror remove: never fetched back
     let listing = this.#pages.load(project);
     // A file is fetched and stored under the project its name says only: upstream is not even asked for another's.
     if (!fileBelongsTo(distName, project)) {

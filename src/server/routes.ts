@@ -10,10 +10,21 @@ export type Route =
   | { kind: 'redirect'; location: string }
   | { kind: 'health' }
   | { kind: 'metrics' }
-  | { kind: 'upload' }
+  /** A write: an upload form (twine's legacy API, pypiserver's remove_pkg) or, with `change`, the JSON change API. */
+  | { kind: 'upload'; change?: ChangeAction }
   | { kind: 'not-found' };
 
 const METADATA_SUFFIX = '.metadata';
+
+/** The JSON change API: `POST /+api/<action>` (`+` is in no project name). */
+export type ChangeAction = 'remove' | 'yank' | 'unyank';
+const CHANGE_ACTIONS: readonly string[] = ['remove', 'yank', 'unyank'] satisfies ChangeAction[];
+
+function postRoute(pathname: string): Route {
+  if (pathname === '/' || pathname === '/legacy' || pathname === '/legacy/') return { kind: 'upload' };
+  const action = /^\/\+api\/([a-z]+)$/.exec(pathname)?.[1];
+  return action !== undefined && CHANGE_ACTIONS.includes(action) ? { kind: 'upload', change: action as ChangeAction } : { kind: 'not-found' };
+}
 
 /** A file the server hands out: a distribution, or a wheel's PEP 658 metadata. */
 export function isServedFile(name: string): boolean {
@@ -48,10 +59,10 @@ function decode(segment: string): string | undefined {
 
 /**
  * Route a request. `pathname` is the raw (still percent-encoded) path of the request URL. The index
- * answers at `/` and at `/simple/`; uploads (twine's legacy API) are POSTs to `/` or `/legacy/`.
+ * answers at `/` and at `/simple/`; uploads (twine's legacy API) are POSTs to `/` or `/legacy/`, changes to `/+api/<action>`.
  */
 export function route(method: string, pathname: string): Route {
-  if (method === 'POST') return pathname === '/' || pathname === '/legacy' || pathname === '/legacy/' ? { kind: 'upload' } : { kind: 'not-found' };
+  if (method === 'POST') return postRoute(pathname);
   if (pathname === '/health') return { kind: 'health' };
   if (pathname === '/metrics') return { kind: 'metrics' };
   if (pathname === '/simple') return { kind: 'redirect', location: '/simple/' };

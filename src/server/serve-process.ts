@@ -2,6 +2,7 @@
 // access log, metrics, /health and the connection guard, listening until SIGINT or SIGTERM.
 import { join } from 'node:path';
 import { createApp } from './app.js';
+import { changeRights } from './may-change.js';
 import { HealthCheck } from './health.js';
 import { listen } from './listen.js';
 import { Metrics } from './metrics.js';
@@ -71,11 +72,12 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   observeConnections(app.server, metrics);
   cache?.eviction.enforce();
   if (options.uploads !== undefined) {
-    app.upload = await createUploads(options.uploads, dir, reindex, output, (project) => {
+    app.upload = await createUploads(options.uploads, dir, reindex, output, (project, paths = []) => {
       for (const page of ['index.html', 'index.json']) {
         app.cache.invalidate(join(dir, page));
         app.cache.invalidate(join(dir, project, page));
       }
+      for (const path of paths) app.cache.invalidate(join(dir, path));
       proxy?.localFilesChanged(project);
     });
   }
@@ -164,24 +166,31 @@ async function createUploads(
   dir: string,
   reindexQueue: () => Promise<ReindexQueue<IndexResult>>,
   output: ServerOutput,
-  onIndexed: (project: string) => void,
+  onIndexed: (project: string, paths?: readonly string[]) => void,
 ) {
-  const [{ Authenticator }, { UploadThreads }, { createUploadHandler }, { LoginLimiter }] = await Promise.all([
+  const [{ Authenticator }, { UploadThreads }, { authenticate, createUploadHandler }, { LoginLimiter }, changeApi] = await Promise.all([
     import('./credentials.js'),
     import('./upload-threads.js'),
     import('./upload.js'),
     import('./login-limiter.js'),
+    import('./change-setup.js'),
   ]);
   const queue = await reindexQueue();
   const threads = new UploadThreads();
-  return createUploadHandler({
+  const auth = new Authenticator(settings.credentials, threads);
+  const limiter = new LoginLimiter({ maxFailures: settings.maxLoginFailures });
+  const rights =
+    settings.acl === undefined ? undefined : new (await import('./upload-rights.js')).UploadRights(dir, settings.acl.rules, settings.acl.trustedUids);
+  const changes = changeApi.setUpChanges({ dir, queue, onIndexed, log: (line) => output.log(line), mayChange: changeRights(rights) });
+  const upload = createUploadHandler({
     dir,
     threads,
-    auth: new Authenticator(settings.credentials, threads),
+    auth,
     allowOverwrite: settings.allowOverwrite,
     maxBytes: settings.maxBytes,
-    limiter: new LoginLimiter({ maxFailures: settings.maxLoginFailures }),
-    rights: settings.acl === undefined ? undefined : new (await import('./upload-rights.js')).UploadRights(dir, settings.acl.rules, settings.acl.trustedUids),
+    limiter,
+    rights,
+    onFormAction: changes.onFormAction,
     onStored: async (project) => {
       const result = await queue.request();
       for (const problem of result.problems) output.log(`warning: broken file not served: ${problem.path}: ${problem.message}`);
@@ -189,4 +198,5 @@ async function createUploads(
     },
     log: (line) => output.log(line),
   });
+  return changes.routeWrites(upload, (req, res) => authenticate(req, res, { auth, log: (line) => output.log(line) }, limiter));
 }

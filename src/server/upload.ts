@@ -29,6 +29,8 @@ export interface UploadOptions {
   limiter?: LoginLimiter;
   /** Who may upload to which project (--acl); without it, every authenticated user may upload anywhere. */
   rights?: Pick<UploadRights, 'mayChange' | 'claim'>;
+  /** A form with another `:action` than file_upload that the server knows (pypiserver's remove_pkg): its answer. */
+  onFormAction?: (action: string, user: string, fields: ReadonlyMap<string, string>) => Promise<{ status: number; message: string } | undefined>;
   /** Called once the file is in place: re-index, drop cached pages. */
   onStored: (project: string, filename: string) => Promise<void>;
   log?: (line: string) => void;
@@ -57,7 +59,12 @@ const DEFAULT_MAX_INFLATED_BYTES = 2 * 1024 * 1024 * 1024;
  * no credentials 401, wrong ones 403 (counted), a full password-check queue 503; each closes the
  * connection. Returns the user when the upload may go on.
  */
-async function authenticate(req: IncomingMessage, res: ServerResponse, options: UploadOptions, limiter: LoginLimiter): Promise<string | undefined> {
+export async function authenticate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: Pick<UploadOptions, 'auth' | 'log'>,
+  limiter: LoginLimiter,
+): Promise<string | undefined> {
   const client = clientKey(req.socket.remoteAddress);
   const wait = limiter.retryAfter(client);
   if (wait > 0) {
@@ -111,12 +118,16 @@ export function createUploadHandler(options: UploadOptions) {
       const digests = received.form.received;
       if (temp !== undefined && digests !== undefined && (received.form.fields.get('blake2_256_digest') ?? '') !== '')
         digests.blake2b256 = await options.threads.blake2b256(temp);
-      outcome = await store(options, user, received, uploads);
+      const action = received.form.fields.get(':action') ?? '';
+      outcome =
+        (action === 'file_upload' ? undefined : await options.onFormAction?.(action, user, received.form.fields)) ??
+        (await store(options, user, received, uploads));
     } finally {
       // Gone before the client hears back: a refused upload leaves nothing behind.
       if (temp !== undefined) await rm(temp, { force: true });
     }
-    if (outcome.status === 200) options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
+    if (outcome.status === 200 && received.form.fields.get(':action') === 'file_upload')
+      options.log?.(`uploaded ${outcome.message.slice(4)} by ${redact(user)}`);
     if (outcome.isRefusal === true) {
       options.log?.(`upload refused: ${outcome.message}`);
       // twine prints a failed upload's reason phrase, not its body: PyPI puts its refusals there too.

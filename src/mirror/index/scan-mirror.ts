@@ -50,10 +50,11 @@ export interface Entry {
 }
 
 /** List a directory (or take the entries a caller already has: the top level's come from statTopLevel). */
-function listDir(dir: string, rel: string, removeTemps: boolean, entries?: readonly Entry[]): DirScan {
+function listDir(dir: string, rel: string, removeTemps: boolean, entries?: readonly Entry[], hidden?: ReadonlySet<string>): DirScan {
   const scan: DirScan = { rel, listed: true, distNames: [], sidecarNames: [], generated: new Set() };
   const listing = entries ?? readdirSync(join(dir, rel), { withFileTypes: true }).map((entry) => ({ name: entry.name, isFile: entry.isFile() }));
   for (const { name, isFile } of listing) {
+    if (hidden?.has(name) === true) continue;
     if (TEMP_NAME.test(name)) {
       if (removeTemps) rmSync(join(dir, rel, name), { force: true }); // left by a killed run
       continue;
@@ -75,6 +76,27 @@ export interface TopDir {
   mtime: string;
   /** The top level's (`rel` '') entries other than directories, found while stat-ing it, so listing it needs no second `readdir`. */
   entries?: Entry[];
+  /** Names in it that a removal under way has journaled (hideRemoved): never indexed, and the directory is always listed. */
+  hidden?: Set<string>;
+}
+
+/**
+ * The directories without what removals under way (`removing`: paths relative to the mirror, from the store's
+ * journals) take out: a removed project's directory is left off, a removed file is hidden in its directory.
+ * So the index drops them from its pages before they are deleted, and no page ever links a missing file.
+ */
+export function hideRemoved(top: readonly TopDir[], removing: ReadonlySet<string>): TopDir[] {
+  if (removing.size === 0) return [...top];
+  const kept = top.filter((t) => !removing.has(t.rel));
+  const byRel = new Map(kept.map((t) => [t.rel, t]));
+  const goneDirs = new Set(top.filter((t) => removing.has(t.rel)).map((t) => t.rel));
+  for (const path of removing) {
+    if (goneDirs.has(path)) continue; // left off whole
+    const slash = path.lastIndexOf('/');
+    const holder = byRel.get(slash === -1 ? '' : path.slice(0, slash));
+    if (holder !== undefined) (holder.hidden ??= new Set()).add(path.slice(slash + 1));
+  }
+  return kept;
 }
 
 /**
@@ -167,7 +189,7 @@ export function scanDir(
   const rel = top.rel;
   const dirScan: DirScan = isTrusted
     ? { rel, listed: false, distNames: known.filter((n) => !isSidecar(n)), sidecarNames: known.filter(isSidecar), generated: new Set() }
-    : listDir(dir, rel, removeTemps, top.entries);
+    : listDir(dir, rel, removeTemps, top.entries, top.hidden);
   scan.dirs.push(dirScan);
   for (const name of dirScan.distNames) {
     const path = join2(rel, name);
@@ -198,13 +220,13 @@ export function scanDir(
   }
 }
 
-/** Scan the whole mirror with the whole manifest. `full` lists every directory and stats every file, trusting nothing. */
-export async function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true): Promise<Scan> {
+/** Scan the whole mirror with the whole manifest. `full` lists every directory and stats every file, trusting nothing; `removing` as hideRemoved. */
+export async function scanMirror(dir: string, manifest: Manifest, full: boolean, removeTemps = true, removing: ReadonlySet<string> = new Set()): Promise<Scan> {
   const scan = emptyScan();
   const knownEntries = entriesByDir(manifest);
-  for (const top of (await statTopLevel(dir)).dirs) {
+  for (const top of hideRemoved((await statTopLevel(dir)).dirs, removing)) {
     const known = manifest.dirs[top.rel];
-    const isTrusted = !full && known !== undefined && known.mtime === top.mtime && known.mtime !== '0';
+    const isTrusted = !full && top.hidden === undefined && known !== undefined && known.mtime === top.mtime && known.mtime !== '0';
     scanDir(dir, top, isTrusted, manifest, knownEntries.get(top.rel) ?? [], full, removeTemps, scan);
   }
   return scan;

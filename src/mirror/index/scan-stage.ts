@@ -7,7 +7,8 @@ import type { IndexRun } from './index-run.js';
 import { ShardSet } from './index-shards.js';
 import { IndexWorkers } from './inspect-pool.js';
 import { seedDirs, untrustedDirs } from './plan.js';
-import { emptyScan, scanDir, statTopLevel, type Scan } from './scan-mirror.js';
+import { emptyScan, hideRemoved, scanDir, statTopLevel, type Scan } from './scan-mirror.js';
+import { pendingRemovalPaths } from '../store/remove-files.js';
 import { phaseClock } from './tracer.js';
 import type { IndexOptions } from './types.js';
 
@@ -23,8 +24,12 @@ export async function openRun(options: IndexOptions, isFullRequested: boolean): 
   const head = loadedHead.head ?? emptyHead();
   clock('load manifest head');
   options.onProgress?.({ phase: 'scan', done: 0, total: 0 });
-  const { dirs: top, isCold } = await statTopLevel(dir, undefined, options.tracer);
+  const topLevel = await statTopLevel(dir, undefined, options.tracer);
+  const isCold = topLevel.isCold;
+  // Files a removal under way has journaled are never indexed (mirror/store/remove-files.ts): their directories are listed.
+  const top = hideRemoved(topLevel.dirs, pendingRemovalPaths(dir));
   const untrusted = untrustedDirs(top, head.dirs, full, full ? new Set() : changedYankedDirs(dir, head));
+  for (const t of top) if (t.hidden !== undefined) untrusted.add(t.rel);
   // The head's directory records are only read through `manifest`; `next.dirs` is the copy this run edits.
   const manifest: Manifest = { ...emptyManifest(), dirs: head.dirs };
   if (head.rootPage !== undefined) manifest.pages[''] = head.rootPage;

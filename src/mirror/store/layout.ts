@@ -50,8 +50,23 @@ export function upstreamStateDir(dir: string, project: string): string {
   return join(dir, STATE_DIR, 'upstream', project);
 }
 
-/** The jobs that take the mirror's lock, one of each kind at a time: `DIR/.dib-pypi/<job>.lock`. */
-export type MirrorJob = 'index' | 'sync';
+/** The jobs that take the mirror's lock, one of each kind at a time: `DIR/.dib-pypi/<job>.lock` (`change`: remove, yank). */
+export type MirrorJob = 'index' | 'sync' | 'change';
+
+/** The removal record of `project`: which of its files the mirror must not take back from an upstream. */
+export function removalRecordPath(dir: string, project: string): string {
+  return join(dir, STATE_DIR, 'removed', `${project}.json`);
+}
+
+/** Removals under way: one directory each, holding its journal and the files moved out of the mirror. */
+export function removingDir(dir: string): string {
+  return join(dir, STATE_DIR, 'removing');
+}
+
+/** The text of a `.yanked` sidecar: empty for no reason, else the reason and a newline (as sync writes it). */
+export function yankedText(reason: string | undefined): string {
+  return reason === undefined || reason === '' ? '' : `${reason}\n`;
+}
 
 export function lockPath(dir: string, job: MirrorJob): string {
   return join(dir, STATE_DIR, `${job}.lock`);

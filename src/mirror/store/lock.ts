@@ -1,9 +1,9 @@
-// The mirror's lock: one index run and one sync at a time per mirror, `DIR/.dib-pypi/<job>.lock` holding the pid.
+// The mirror's lock: one index run, one sync and one change (remove, yank) at a time per mirror, `DIR/.dib-pypi/<job>.lock` holding the pid.
 import { mkdirSync } from 'node:fs';
 import { lockRoot } from '../../fs/process-lock.js';
 import { lockPath, stateDir, type MirrorJob } from './layout.js';
 
-const ACTIVITY: Record<MirrorJob, string> = { index: 'indexed', sync: 'synced' };
+const ACTIVITY: Record<MirrorJob, string> = { index: 'indexed', sync: 'synced', change: 'changed (remove, yank)' };
 
 /** Take `job`'s lock of the mirror `dir` (creating its state directory); returns the release function. */
 export function lockMirror(dir: string, job: MirrorJob): () => void {

@@ -1,7 +1,8 @@
-// One project: its upstream page fetched (or found unchanged), filtered, planned against the mirror (plan.ts), applied.
+// One project: its upstream page fetched (or found unchanged), filtered (and without what mirror remove recorded), planned against the mirror (plan.ts), applied.
 import { existsSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { normalizeProjectName } from '../../pypi/project-name.js';
+import { isRemovedFile, readRemovalRecord } from '../store/removal-record.js';
 import { applyPlan, checkExisting } from './apply-plan.js';
 import { emptyReason, filterProjectFiles } from './filters.js';
 import { readProjectState } from './local.js';
@@ -23,18 +24,21 @@ export async function syncProject(run: SyncRun, name: string): Promise<void> {
   }
   for (const problem of outcome.page.problems) run.events.onLog?.(`${project}: skipped upstream entry: ${problem}`);
   const filtered = filterProjectFiles(project, outcome.page.files, run.options.filters);
-  run.result.skipped += filtered.skipped.length + outcome.page.problems.length;
+  // What mirror remove took out (DIR/.dib-pypi/removed/) is not fetched back.
+  const removal = readRemovalRecord(run.options.dir, project);
+  const kept = filtered.kept.filter((f) => !isRemovedFile(removal, f.file.filename));
+  run.result.skipped += filtered.skipped.length + outcome.page.problems.length + filtered.kept.length - kept.length;
   const projectDir = join(run.options.dir, project);
   const isNewDir = !existsSync(projectDir);
-  if (filtered.kept.length === 0 && isNewDir) {
+  if (kept.length === 0 && isNewDir) {
     // Nothing to put in it: no directory, and the project is reported, not counted as synced.
-    run.result.skippedProjects.push({ project, reason: emptyReason(filtered) });
+    run.result.skippedProjects.push({ project, reason: filtered.kept.length > 0 ? 'removed by mirror remove' : emptyReason(filtered) });
     if (!run.options.isDryRun)
       run.next.projects[project] = { ...outcome.validators, ...(outcome.lastSerial === undefined ? {} : { lastSerial: outcome.lastSerial }) };
     return;
   }
   const local = readProjectState(run.options.dir, project, run.manifest(), run.options.isDryRun);
-  const plan = planProject(local, filtered.kept, run.options.isDelete);
+  const plan = planProject(local, kept, run.options.isDelete);
   run.result.skipped += plan.unverifiable.length;
   for (const file of plan.unverifiable) run.events.onLog?.(`${project}/${file.filename}: skipped, upstream gives no sha-2 hash to verify it by`);
   if (run.options.isDryRun) {

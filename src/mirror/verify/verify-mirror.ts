@@ -6,6 +6,7 @@ import { sha256File } from '../../fs/hash-file.js';
 import { buildProjectPage } from '../index/build-pages.js';
 import { loadHead, loadManifest, manifestPath, type Manifest } from '../store/manifest.js';
 import { STATE_DIR } from '../store/layout.js';
+import { pendingRemovalPaths } from '../store/remove-files.js';
 import { mapLimit } from '../../async/map-limit.js';
 import { renderProjectHtml, renderProjectJson, renderRootHtml, renderRootJson } from '../../pypi/render-pages.js';
 import { scanMirror } from '../index/scan-mirror.js';
@@ -68,10 +69,12 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   const totalBytes = entries.reduce((sum, [, record]) => sum + (record.problem === undefined ? record.size : 0), 0);
   const report = options.onProgress;
   report?.({ phase: 'hash', done: 0, total: entries.length, bytes: 0, totalBytes });
+  // A removal under way or killed takes these out (the next change or index finishes it): not missing, not unindexed.
+  const removing = pendingRemovalPaths(dir);
   await mapLimit(entries, 8, async ([path, record]) => {
     const full = join(dir, path);
     if (!existsSync(full)) {
-      findings.push({ kind: 'missing', path, detail: 'indexed but not in the mirror' });
+      if (!removing.has(path) && !removing.has(path.split('/')[0] as string)) findings.push({ kind: 'missing', path, detail: 'indexed but not in the mirror' });
     } else if (record.problem !== undefined) {
       findings.push({ kind: 'broken', path, detail: record.problem });
     } else {
@@ -94,16 +97,16 @@ export async function verifyMirror(options: VerifyOptions): Promise<VerifyResult
   });
   // Files on disk the index does not know (full listing, trusting nothing).
   report?.({ phase: 'list', done: 0, total: 0 });
-  const scan = await scanMirror(dir, manifest, true, false);
+  const scan = await scanMirror(dir, manifest, true, false, removing);
   for (const path of scan.files.keys()) {
     if (manifest.files[path] === undefined) findings.push({ kind: 'unindexed', path, detail: 'in the mirror but not in the index' });
   }
-  appendAll(findings, stalePages(dir, manifest, report));
+  appendAll(findings, stalePages(dir, manifest, report, removing));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : 1));
   return { files: entries.length, bytes, findings };
 }
 
-function stalePages(dir: string, manifest: Manifest, report?: (progress: VerifyProgress) => void): Finding[] {
+function stalePages(dir: string, manifest: Manifest, report?: (progress: VerifyProgress) => void, removing = new Set<string>()): Finding[] {
   const findings: Finding[] = [];
   const byProject = new Map<string, string[]>();
   for (const [path, record] of Object.entries(manifest.files)) {
@@ -119,6 +122,7 @@ function stalePages(dir: string, manifest: Manifest, report?: (progress: VerifyP
   let done = 0;
   report?.({ phase: 'pages', done, total: projects.length });
   for (const project of projects) {
+    if (removing.has(project)) continue; // its whole directory is being removed
     const page = buildProjectPage(project, byProject.get(project) as string[], manifest.files, manifest.sidecars);
     check(`${project}/index.html`, renderProjectHtml(page));
     check(`${project}/index.json`, renderProjectJson(page));

@@ -141,7 +141,10 @@ test('uploads that lie, escape or are broken get 400 and leave nothing; the toke
     [withForm(content, 'demo', '1.0', 'demo-1.0-py3-none-any.whl', { md5_digest: 'cd'.repeat(16) }), 'a wrong md5'],
     [withForm(content, 'demo', '1.0', 'demo-1.0-py3-none-any.whl', { blake2_256_digest: 'ef'.repeat(32) }), 'a wrong blake2'],
     [withForm(Buffer.from('not a zip at all'), 'demo', '1.0', 'demo-1.0-py3-none-any.whl'), 'a broken wheel'],
-    [withForm(content, 'demo', '1.0', 'demo-1.0-py3-none-any.whl', { ':action': 'remove_pkg' }), 'another action'],
+    [
+      withForm(content, 'demo', '1.0', 'demo-1.0-py3-none-any.whl', { ':action': 'doc_upload' }),
+      'another action (remove_pkg is the change API: serve-remove.test.ts)',
+    ],
   ] as const) {
     const answer = await post(form);
     assert.equal(answer.status, 400, `${why}: ${answer.body.toString()}`);
