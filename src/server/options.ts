@@ -36,6 +36,8 @@ export interface ServerOptions {
   proxy?: ProxySettings;
   /** Uploads enabled (one process only). */
   uploads?: UploadSettings;
+  /** dib-pypi's version, shown on the web page's status page. */
+  version?: string;
 }
 
 /** Where the server's output goes. */
