@@ -62,7 +62,15 @@ test('every package-controlled field of a project page is escaped: name, version
   ];
   for (const [field, view] of cases) assertEscaped(renderProjectPage(view), field);
   const html = renderProjectPage(project({ versions: [evilVersion], selected: evilVersion }));
-  for (const field of ['filename', 'requires-python', 'yank reason', 'upload time']) assert.equal(html.includes(EVIL), false, field);
+  const escapedAt: [field: string, where: string][] = [
+    ['filename', `">${ESCAPED}</a> <span class="yanked">yanked: ${ESCAPED}</span></th>`],
+    ['requires-python', `<td><code>${ESCAPED}</code></td>`],
+    ['upload time (not a time: shown as text)', `<td>${ESCAPED}</td>`],
+    ['version heading', `<h2 id="files-h">Files of ${ESCAPED}</h2>`],
+    ['version yank reason', `<span class="yanked">This version is yanked: ${ESCAPED}</span>`],
+    ['install line', `<code id="pip-line">pip install &#39;demo==${ESCAPED.replaceAll('&#39;', '&#39;\\&#39;&#39;')}&#39;</code>`],
+  ];
+  for (const [field, where] of escapedAt) assert.ok(html.includes(where), `${field}: ${where}`);
   assert.ok(html.includes(`href="../../demo/${ESCAPED}"`), 'the link is an escaped attribute');
   assert.ok(html.includes(`href="?v=${encodeURIComponent(EVIL).replaceAll("'", '&#39;')}"`), 'version links are percent-encoded');
 });
