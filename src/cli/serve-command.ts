@@ -1,10 +1,12 @@
 // `dib-pypi serve [DIR]`: serve a mirror over HTTP (PEP 503 + 691), or print an nginx configuration for it.
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DibPypiError, UsageError } from '../errors.js';
 import { redact } from '../redact.js';
 import type { ServerOptions, ServerOutput, ServerStop } from '../server/options.js';
 import { printLine } from './output.js';
+import { findPackageRoot } from './package-root.js';
 import { openFilesLimit, serveBasics, serveOptions, type ServeBasics } from './server-options.js';
 import type { ServeCommandLine, ServeFlags } from './commands/serve-options.js';
 import { nginxAccess } from './serve-access.js';
@@ -15,6 +17,12 @@ import { createStatusLine, type StatusLine } from './status-line.js';
 /** An error, warning or event line of the server on stderr: an ISO 8601 timestamp first, redacted, one write per line. */
 function logEvent(line: string): void {
   process.stderr.write(`${new Date().toISOString()} dib-pypi serve: ${redact(line)}\n`);
+}
+
+/** Our package.json's version, for the web page's status page. */
+function packageVersion(): string | undefined {
+  const here = typeof __dirname === 'string' ? __dirname : fileURLToPath(new URL('.', import.meta.url));
+  return findPackageRoot(here)?.version;
 }
 
 export async function runServe(commandLine: ServeCommandLine): Promise<void> {
@@ -36,7 +44,8 @@ export async function runServe(commandLine: ServeCommandLine): Promise<void> {
   const [{ startServer }, { ListenError }] = await Promise.all([import('../server/start-server.js'), import('../server/listen.js')]);
   let stop: ServerStop;
   try {
-    stop = await (await startServer(settings.options, serverOutput(settings.options, settings.warnings))).stopped;
+    const options: ServerOptions = { ...settings.options, version: packageVersion() };
+    stop = await (await startServer(options, serverOutput(options, settings.warnings))).stopped;
   } catch (error) {
     if (!(error instanceof ListenError)) throw error;
     // The flag that changes what failed.

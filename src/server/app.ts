@@ -14,6 +14,7 @@ import type { RequestGuard } from './read-auth.js';
 import { ObservedResponse } from './observe.js';
 import { route, type Route } from './routes.js';
 import { sendBody, sendError, sendStream } from './respond.js';
+import { answerUi, isUiPage, type PageRoute, type UiHandler } from './ui-view.js';
 
 /** Where a project's page comes from, when not from DIR/<project>/ (the pull-through cache's pages). */
 export interface PagePlan {
@@ -64,6 +65,7 @@ export interface App {
   cache: DiskCache;
   /** The upload API; set after creation when uploads are enabled. */
   upload?: UploadHandler;
+  ui?: UiHandler;
 }
 
 /** Files up to this size are answered from memory after the first read. */
@@ -139,9 +141,8 @@ async function handle(app: App, options: AppOptions, req: IncomingMessage, res: 
       res.setHeader('Location', target.location + query);
       return sendError(req, res, 301, `moved to ${target.location}`);
     case 'root':
-      return servePage(app, options, req, res, undefined, query);
     case 'project':
-      return servePage(app, options, req, res, target.project, query);
+      return servePage(app, options, req, res, target, query);
     case 'file':
       return serveFile(app, options, req, res, target.project, target.filename);
     case 'upload':
@@ -158,7 +159,10 @@ function formatParam(query: string): string | null {
   return query === '' ? null : new URLSearchParams(query.slice(1)).get('format');
 }
 
-async function servePage(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, project: string | undefined, query: string): Promise<void> {
+async function servePage(app: App, options: AppOptions, req: IncomingMessage, res: ServerResponse, target: PageRoute, query: string): Promise<void> {
+  const ui = answerUi(app.ui, target, req, res, formatParam(query), query); // the web page: behind whatever guards pages
+  if (ui !== undefined) return ui;
+  const project = target.kind === 'project' ? target.project : undefined;
   let rep: Representation = negotiate(req.headers.accept, formatParam(query));
   const plan = project === undefined ? undefined : await options.fallback?.preparePage(project);
   const extraHeaders = plan?.headers;
@@ -215,7 +219,7 @@ function answerFromMemory(app: App, options: AppOptions, req: IncomingMessage, r
   if (headers.range !== undefined || headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) return false;
   const target = route(method, url);
   // With a fallback (the pull-through cache) pages go the full way: its JSON root page loses its pages digest there (withoutPagesDigest).
-  if (options.fallback === undefined && (target.kind === 'root' || target.kind === 'project')) {
+  if (options.fallback === undefined && (target.kind === 'root' || target.kind === 'project') && !isUiPage(target, headers.accept, app.ui)) {
     const rep = negotiate(headers.accept);
     const entry = app.cache.peek(join(app.dir, target.kind === 'project' ? target.project : '', rep.format === 'json' ? 'index.json' : 'index.html'));
     if (entry?.body === undefined) return false;

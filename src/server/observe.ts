@@ -63,7 +63,9 @@ function routeLabelOf(method: string, url: string): string {
   const target = route(method, queryAt === -1 ? url : url.slice(0, queryAt));
   switch (target.kind) {
     case 'project':
-      return 'page';
+      return target.ui === undefined ? 'page' : 'ui';
+    case 'root':
+      return target.ui === undefined ? 'root' : 'ui';
     case 'file':
       return target.filename.endsWith('.metadata') ? 'metadata' : 'file';
     case 'not-found':

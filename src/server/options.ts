@@ -48,6 +48,8 @@ export interface ServerOptions {
   access?: AccessSettings;
   /** HTTPS, with these files (read again on SIGHUP). */
   tls?: TlsSettings;
+  /** dib-pypi's version, shown on the web page's status page. */
+  version?: string;
 }
 
 /** Where the server's output goes. */

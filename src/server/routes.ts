@@ -1,10 +1,11 @@
-// Which resource a request path names (pure): index pages at `/` and `/simple/`, files, health, metrics, uploads.
+// Which resource a request path names (pure): index pages at `/` and `/simple/`, the web page under `/+ui/`, files, health, metrics, uploads.
 import { isNormalizedName, isValidProjectName, normalizeProjectName } from '../pypi/project-name.js';
 import { isDistName } from '../pypi/dist-filename.js';
 
 export type Route =
-  | { kind: 'root'; prefix: string }
-  | { kind: 'project'; prefix: string; project: string }
+  /** `ui`: a page of the web page for people (server/ui/), which goes where index pages go. */
+  | { kind: 'root'; prefix: string; ui?: 'list' | 'search' | 'status' }
+  | { kind: 'project'; prefix: string; project: string; ui?: true }
   /** A distribution file or its `.metadata`; `project` is undefined for a loose file at the top. */
   | { kind: 'file'; prefix: string; project: string | undefined; filename: string }
   | { kind: 'redirect'; location: string }
@@ -66,6 +67,7 @@ export function route(method: string, pathname: string): Route {
   if (pathname === '/health') return { kind: 'health' };
   if (pathname === '/metrics') return { kind: 'metrics' };
   if (pathname === '/simple') return { kind: 'redirect', location: '/simple/' };
+  if (pathname === UI_PREFIX || pathname.startsWith(`${UI_PREFIX}/`)) return routeUi(pathname.slice(UI_PREFIX.length));
   let prefix = '';
   let rest = pathname;
   if (pathname.startsWith('/simple/')) {
@@ -99,4 +101,21 @@ export function route(method: string, pathname: string): Route {
     return { kind: 'not-found' };
   }
   return { kind: 'not-found' };
+}
+
+/** The web page's prefix: `+` is in no project name, so no project page is hidden by it. */
+export const UI_PREFIX = '/+ui';
+
+const UI_PAGES: Record<string, 'list' | 'search' | 'status'> = { '/': 'list', '/+search': 'search', '/+status': 'status' };
+
+/** `rest`: the path after `/+ui`. A project's page is `/+ui/<normalized>/`; other spellings redirect there. */
+function routeUi(rest: string): Route {
+  if (rest === '') return { kind: 'redirect', location: `${UI_PREFIX}/` };
+  const page = UI_PAGES[rest];
+  if (page !== undefined) return { kind: 'root', prefix: UI_PREFIX, ui: page };
+  const parts = rest.slice(1).split('/');
+  const name = decode(parts[0] as string);
+  if (name === undefined || !isValidProjectName(name) || parts.length > 2 || (parts.length === 2 && parts[1] !== '')) return { kind: 'not-found' };
+  if (parts.length === 1 || !isNormalizedName(name)) return { kind: 'redirect', location: `${UI_PREFIX}/${normalizeProjectName(name)}/` };
+  return { kind: 'project', prefix: UI_PREFIX, project: name, ui: true };
 }

@@ -8,6 +8,7 @@ import { listen } from './listen.js';
 import { Metrics } from './metrics.js';
 import { MetricsSource } from './metrics-cluster.js';
 import { observeConnections, observeRequest } from './observe.js';
+import { createUiHandler } from './ui-pages.js';
 import type { ProxySettings, RunningServer, ServerOptions, ServerOutput, ServerStop, UploadSettings } from './options.js';
 import type { ReindexQueue } from '../mirror/store/reindex-queue.js';
 import type { IndexResult } from '../mirror/index/types.js';
@@ -71,6 +72,16 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
   });
   observeConnections(app.server, metrics);
   cache?.eviction.enforce();
+  app.ui = createUiHandler({
+    dir,
+    cache: app.cache,
+    preparePage: proxy === undefined ? undefined : (project) => proxy.preparePage(project),
+    health: () => health.answer(),
+    metrics: () => source.read(),
+    version: options.version,
+    isCache: proxy !== undefined,
+    hasUploads: options.uploads !== undefined,
+  });
   if (options.uploads !== undefined) {
     app.upload = await createUploads(options.uploads, dir, reindex, output, (project, paths = []) => {
       for (const page of ['index.html', 'index.json']) {

@@ -15,6 +15,8 @@ The index answers at / and at /simple/ (either works as pip's --index-url):
   GET /health                  {"status":"ok"|"degraded"|"fail","problems":[...]}
                                (503 when failed)
   GET /metrics                 counters in the Prometheus text format
+  GET /+ui/                    a web page for people (a browser at / gets it too):
+                               project search, project pages, /+ui/+status
 Pages are PEP 691 JSON or HTML by the Accept header (or ?format=json|html), gzip when
 asked, with ETag/Last-Modified (304); files answer Range requests. Pages and small files
 are held in memory (re-checked on disk at most once a second); nothing scans DIR per request.

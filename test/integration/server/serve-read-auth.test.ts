@@ -80,8 +80,13 @@ test('--read-auth: pip installs with credentials in the URL or ~/.netrc; without
     'simple',
     'no-such/',
     'simple/priv-pkg/?format=json',
+    '+ui/',
+    '+ui/?q=priv',
+    '+ui/+search?q=priv',
+    '+ui/priv-pkg/',
+    '+ui/+status',
   ]) {
-    const closed = await httpRequest(server.url + path);
+    const closed = await httpRequest(server.url + path, { headers: { Accept: 'text/html,application/xhtml+xml' } });
     assert.equal(closed.status, 401, `/${path} without credentials`);
     assert.equal(closed.headers['www-authenticate'], 'Basic realm="dib-pypi"', `/${path}`);
     assert.doesNotMatch(closed.body.toString(), /priv/, `/${path} tells nothing about the mirror`);
