@@ -40,14 +40,17 @@ With --lock FILE, FILE (checked: pins with --hash lines only) is a third secret,
 /tmp/pypi-requirements.lock in every RUN, and pip.conf adds require-hashes = true and
 constraint = /tmp/pypi-requirements.lock: a requirement without a pin and a hash, a version
 the lock does not pin, or a file whose sha256 is not the lock's fails the install with pip's
-own message. The lock is in no layer and in the config only as its mount flag in the history.
-buildah 1.28 fails to remove mount points in /tmp when its storage (graphroot) is under /tmp
-too: dib-pypi then refuses --lock (exit 1), as the empty file would stay in the image.
+own message. Install it with pip install -r /tmp/pypi-requirements.lock; sdists need
+--no-build-isolation. The lock is in no layer, and in the config only as its mount flag in
+the history. buildah 1.28 fails to remove RUN mount points in /tmp when its storage
+(graphroot) is under /tmp too (the empty /tmp/pypi then stays): dib-pypi refuses --lock
+there (exit 1), as the lock's empty mount point would stay in the image.
 
 Ctrl-C (SIGINT, SIGTERM, SIGHUP) cancels the build: dib-pypi hands it to the engine's RUN
 helper, which kills the RUN; the engine then removes its working containers as after a
-failed RUN and exits 1. (podman itself, given the signal, would exit at once and leave the
-RUN running and its container behind; ${engine} build runs in a process group of its own.)
+failed RUN and exits 1. The engine runs in a process group of its own, so that a terminal's
+Ctrl-C reaches dib-pypi only: podman, given the signal itself, exits at once and leaves the
+RUN running and its working container behind.
 
 Network: without --network, none when every index is a file:// URL, host when an index is
 on the loopback; with --isolation chroot (or BUILDAH_ISOLATION=chroot) the build always
