@@ -95,6 +95,15 @@ export function imagesLabelled(engine: OciEngine, key: string, value: string): s
   return images.flatMap((image) => image.Names ?? image.names ?? []);
 }
 
+/** Where the engine keeps its images and containers (storage.conf's graphroot): `info` opens the storage but builds nothing. */
+export function storageGraphRoot(engine: OciEngine): string {
+  const format = engine.name === 'podman' ? '{{.Store.GraphRoot}}' : '{{.store.GraphRoot}}';
+  const result = runEngine(engine, ['info', '--format', format]);
+  const root = result.stdout.trim();
+  if (result.status !== 0 || !root.startsWith('/')) throw new DibPypiError(`cannot read the storage of ${engine.binary}: ${lastLine(result.stderr) || root}`);
+  return root;
+}
+
 /** Remove an image, quietly: one still used by a running build stays for the next time. */
 export function removeImage(engine: OciEngine, ref: string): void {
   runEngine(engine, ['rmi', ref]);

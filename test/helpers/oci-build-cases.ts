@@ -1,12 +1,16 @@
 // The cases `dib-pypi podman build` and `dib-pypi buildah build` share, run against the real engine
 // (test/integration/targets/podman-build.test.ts, buildah-build.test.ts): an offline build from the
-// mirror with every blob of the image scanned, a failing RUN's exit code, bad input.
+// mirror with every blob of the image scanned, a failing RUN's exit code, Ctrl-C during a RUN, bad input,
+// and the --lock cases (oci-build-lock-cases.ts).
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { runCliAsync } from './cli.js';
+import { BIN, runCliAsync } from './cli.js';
 import { tempDirWatch } from './docker.js';
+import { lockCases } from './oci-build-lock-cases.js';
 import { leftovers, type OciSuite, run, runInImage, saveOciImage } from './oci.js';
 import { need } from './require.js';
 import { ociMirrorImageRef } from '../../src/targets/oci-mirror-image.js';
@@ -29,6 +33,33 @@ export function context(suite: OciSuite, name: string, dockerfile: string, file 
 
 function ok(t: Parameters<typeof need>[0], suite: OciSuite): boolean {
   return need(t, suite.problem === undefined, suite.problem ?? '');
+}
+
+/** Processes whose command line holds `token`. */
+function processesWith(token: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return cmdline.includes(token) ? [`${pid}: ${cmdline}`] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** buildah's RUN bundles (/var/tmp/buildahNNN/config.json) whose command holds `token`. */
+function bundlesWith(token: string): string[] {
+  return readdirSync('/var/tmp')
+    .filter((name) => name.startsWith('buildah'))
+    .filter((name) => {
+      try {
+        return readFileSync(join('/var/tmp', name, 'config.json'), 'utf8').includes(token);
+      } catch {
+        return false;
+      }
+    });
 }
 
 export function sharedCases(suite: OciSuite): void {
@@ -116,6 +147,43 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     assert.deepEqual(newWorkDirs(), []);
   });
 
+  test("SIGINT during a RUN cancels the build: the engine's exit code, the RUN killed, no temp dirs, containers, bundles or mounts left", async (t) => {
+    if (!ok(t, suite)) return;
+    // A token of this run only: other builds on this machine may leave bundles of their own in /var/tmp.
+    const token = `interrupted-${randomBytes(6).toString('hex')}`;
+    const dir = context(suite, 'interrupted', `FROM BASE\nRUN echo ${token}-$(echo 4 2 | tr -d " "); sleep 60\n`);
+    const before = leftovers(suite);
+    const child = spawn(process.execPath, ['--', BIN, suite.engine, 'build', '--mirror', suite.mirror, '--offline', '--layers=false', dir], {
+      env: suite.env,
+      cwd: suite.work,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const started = new Promise<void>((resolve) => {
+      const seen = (chunk: string) => {
+        output += chunk;
+        if (output.includes(`${token}-42`)) resolve();
+      };
+      child.stdout.setEncoding('utf8').on('data', seen);
+      child.stderr.setEncoding('utf8').on('data', seen);
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await started;
+    const t0 = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.ok(Date.now() - t0 < 20_000, `cancelled promptly (${Date.now() - t0} ms)`);
+    // buildah 1.28's RUN helper kills the container (SIGKILL) and exits 1: the RUN fails, and so does the build.
+    assert.equal(code, 1, output);
+    assert.match(output, /container exited on killed/);
+    assert.deepEqual(newWorkDirs(), []);
+    assert.deepEqual(leftovers(suite), before, 'no working container left');
+    assert.deepEqual(processesWith(token), [], 'the RUN is not running any more');
+    assert.deepEqual(bundlesWith(token), [], 'no runtime bundle left in /var/tmp');
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8');
+    assert.equal(mounts.includes(suite.storage), false, 'nothing of the storage mounted');
+  });
+
   test('bad input: exit 2 and one line; an engine that cannot run: exit 1 and one line naming it', async (t) => {
     if (!ok(t, suite)) return;
     for (const args of [
@@ -143,4 +211,6 @@ RUN ["python3", "-c", "import dib_dep; print('dep', dib_dep.VALUE)"]
     assert.equal(missing.status, 1, missing.stderr);
     assert.match(missing.stderr, new RegExp(`(^|\\n)dib-pypi: error: cannot run \\S*no-engine: ENOENT \\(set ${variable} [^\\n]+\\n$`));
   });
+
+  lockCases(suite);
 }

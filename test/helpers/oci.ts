@@ -1,9 +1,9 @@
 // Test fixture for `dib-pypi podman build` / `buildah build`: Debian's podman or buildah on a storage
-// of their own (vfs in a temp directory, through $CONTAINERS_STORAGE_CONF; podman's tmp_dir through
-// $CONTAINERS_CONF), so the tests touch no other images; the cached debootstrap root as the base
+// of their own (vfs in a temp directory under /var/tmp, through $CONTAINERS_STORAGE_CONF; podman's
+// tmp_dir through $CONTAINERS_CONF), so the tests touch no other images; the cached debootstrap root as the base
 // image; the two-project test mirror; and a scan of every blob of the built image.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before } from 'node:test';
@@ -26,6 +26,8 @@ export interface OciSuite {
   env: Record<string, string>;
   base: string;
   work: string;
+  /** The engine's storage: outside /tmp, where buildah 1.28 cannot clean RUN mount points in /tmp (src/targets/oci-mount-targets.ts). */
+  storage: string;
   mirror: string;
 }
 
@@ -50,7 +52,7 @@ export function runOk(suite: OciSuite, args: string[]): string {
 }
 
 /** The storage of this suite only: vfs (no overlay inside this machine's container), in `dir`. */
-function storageEnv(engine: Engine, dir: string): Record<string, string> {
+export function storageEnv(engine: Engine, dir: string): Record<string, string> {
   const storage = join(dir, 'storage.conf');
   writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
   const containers = join(dir, 'containers.conf');
@@ -81,21 +83,21 @@ export function ociSuite(engine: Engine, prefix: string): OciSuite {
     env: {},
     base: '',
     work: '',
+    storage: '',
     mirror: '',
   };
   before(async () => {
     if (problem !== undefined) return;
     suite.work = tempDir(prefix);
-    const storage = join(suite.work, 'storage');
-    mkdirSync(storage);
-    suite.env = storageEnv(engine, storage);
+    suite.storage = mkdtempSync(join('/var/tmp', `${prefix}storage-`));
+    suite.env = storageEnv(engine, suite.storage);
     suite.base = await importBase(suite);
     suite.mirror = await makeTestMirror(suite.work);
   });
   after(() => {
-    if (suite.work === '') return;
     // vfs layers are plain directories: nothing stays mounted once the engine has exited.
-    rmSync(suite.work, { recursive: true, force: true });
+    if (suite.storage !== '') rmSync(suite.storage, { recursive: true, force: true });
+    if (suite.work !== '') rmSync(suite.work, { recursive: true, force: true });
   });
   return suite;
 }

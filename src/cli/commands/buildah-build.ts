@@ -5,13 +5,13 @@ import { ociBuildArguments, ociBuildNotes, ociBuildSummary } from './oci-build-h
 export const buildahBuild = defineCommand({
   name: 'buildah build',
   summary: ociBuildSummary('buildah'),
-  usage: 'dib-pypi buildah build [--mirror DIR] [options] [buildah build flags] CONTEXT',
+  usage: 'dib-pypi buildah build [--mirror DIR] [--lock FILE] [options] [buildah build flags] CONTEXT',
   options: {},
   rawArgs: true,
   // Our flags are picked out of buildah's by src/targets/docker-build-args.ts, not by parseArgs.
   arguments: ociBuildArguments('buildah'),
   notes: ociBuildNotes('buildah'),
-  inputs: { mirror: '--mirror' },
+  inputs: { mirror: '--mirror', lock: '--lock' },
   normalize: (_values, args) => ({ rawArgs: args }),
 });
 

@@ -5,13 +5,13 @@ import { ociBuildArguments, ociBuildNotes, ociBuildSummary } from './oci-build-h
 export const podmanBuild = defineCommand({
   name: 'podman build',
   summary: ociBuildSummary('podman'),
-  usage: 'dib-pypi podman build [--mirror DIR] [options] [podman build flags] CONTEXT',
+  usage: 'dib-pypi podman build [--mirror DIR] [--lock FILE] [options] [podman build flags] CONTEXT',
   options: {},
   rawArgs: true,
   // Our flags are picked out of podman's by src/targets/docker-build-args.ts, not by parseArgs.
   arguments: ociBuildArguments('podman'),
   notes: ociBuildNotes('podman'),
-  inputs: { mirror: '--mirror' },
+  inputs: { mirror: '--mirror', lock: '--lock' },
   normalize: (_values, args) => ({ rawArgs: args }),
 });
 
