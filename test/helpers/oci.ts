@@ -51,10 +51,25 @@ export function runOk(suite: OciSuite, args: string[]): string {
   return result.stdout;
 }
 
-/** The storage of this suite only: vfs (no overlay inside this machine's container), in `dir`. */
+/**
+ * Whether this process can mount an overlay in `dir` (root, and a kernel and file system that allow it):
+ * then the engines' overlay driver starts a RUN with a mount instead of a copy of the image, as CI's dockerd does.
+ */
+function overlayWorks(dir: string): boolean {
+  const probe = join(dir, 'overlay-probe');
+  const [lower, upper, work, merged] = ['lower', 'upper', 'work', 'merged'].map((name) => join(probe, name)) as [string, string, string, string];
+  for (const path of [lower, upper, work, merged]) mkdirSync(path, { recursive: true });
+  const mounted = spawnSync('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${lower},upperdir=${upper},workdir=${work}`, merged]).status === 0;
+  const unmounted = mounted && spawnSync('umount', [merged]).status === 0;
+  if (!mounted || unmounted) rmSync(probe, { recursive: true, force: true });
+  return unmounted;
+}
+
+/** The storage of this suite only, in `dir`: overlay where the machine allows it, vfs otherwise. */
 export function storageEnv(engine: Engine, dir: string): Record<string, string> {
   const storage = join(dir, 'storage.conf');
-  writeFileSync(storage, `[storage]\ndriver = "vfs"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
+  const driver = overlayWorks(dir) ? 'overlay' : 'vfs';
+  writeFileSync(storage, `[storage]\ndriver = "${driver}"\ngraphroot = "${dir}/root"\nrunroot = "${dir}/run"\n`);
   const containers = join(dir, 'containers.conf');
   writeFileSync(containers, `[engine]\ntmp_dir = "${dir}/tmp"\n`);
   return cleanEnv({ CONTAINERS_STORAGE_CONF: storage, CONTAINERS_CONF: containers, [`DIB_PYPI_${engine.toUpperCase()}`]: engineBinary(engine) });
@@ -95,8 +110,23 @@ export function ociSuite(engine: Engine, prefix: string): OciSuite {
     suite.mirror = await makeTestMirror(suite.work);
   });
   after(() => {
-    // vfs layers are plain directories: nothing stays mounted once the engine has exited.
-    if (suite.storage !== '') rmSync(suite.storage, { recursive: true, force: true });
+    if (suite.storage !== '') {
+      // overlay: the layers of images and containers are unmounted when the engine is done with them; whatever a failed test left goes here.
+      if (existsSync(join(suite.storage, 'storage.conf'))) {
+        if (suite.engine === 'podman') run(suite, ['system', 'reset', '--force']);
+        else
+          for (const args of [
+            ['rm', '--all'],
+            ['rmi', '--all', '--force'],
+          ])
+            run(suite, args);
+      }
+      for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n').reverse()) {
+        const point = line.split(' ')[4];
+        if (point?.startsWith(`${suite.storage}/`)) spawnSync('umount', ['-l', point]);
+      }
+      rmSync(suite.storage, { recursive: true, force: true });
+    }
     if (suite.work !== '') rmSync(suite.work, { recursive: true, force: true });
   });
   return suite;
