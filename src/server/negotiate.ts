@@ -35,7 +35,8 @@ const MEDIA: Record<string, { rep: Representation; rank: number }> = {
 /** `?format=` (PEP 691: a media type) also takes the short forms `json` and `html`. */
 const FORMAT_PARAM: Record<string, Representation> = { json: JSON_REP, html: TEXT_HTML_REP };
 
-function qValue(params: string[]): number {
+/** The `q` of a media range's parameters (1 when absent, 0 when malformed). */
+export function qValue(params: string[]): number {
   for (const param of params) {
     const [key, value] = param.split('=', 2).map((part) => part.trim());
     if (key?.toLowerCase() !== 'q') continue;

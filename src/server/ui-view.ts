@@ -3,6 +3,7 @@
 // navigation Accept header (text/html first, application/xhtml+xml listed, no simple-API type) is
 // taken as a person; a bare `Accept: text/html` (pip before 22.2, crawlers of the root page) is not.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { qValue } from './negotiate.js';
 import { sendError } from './respond.js';
 import type { Route } from './routes.js';
 
@@ -14,16 +15,6 @@ export type UiHandler = (req: IncomingMessage, res: ServerResponse, view: UiView
 
 export type UiView = { page: 'list' | 'search' | 'status'; uiRoot: string } | { page: 'project'; project: string; uiRoot: string };
 
-function qOf(params: string[]): number {
-  for (const param of params) {
-    const [key, value] = param.split('=', 2).map((part) => part.trim());
-    if (key?.toLowerCase() !== 'q') continue;
-    const q = Number(value);
-    return Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0;
-  }
-  return 1;
-}
-
 /** A browser navigating: what Chromium, Firefox and Safari send for a page (`text/html,application/xhtml+xml,...`). */
 export function isBrowserAccept(accept: string | undefined): boolean {
   if (accept === undefined || !accept.includes('xhtml')) return false;
@@ -33,7 +24,7 @@ export function isBrowserAccept(accept: string | undefined): boolean {
   for (const item of accept.split(',')) {
     const [type, ...params] = item.split(';');
     const media = (type ?? '').trim().toLowerCase();
-    const q = qOf(params);
+    const q = qValue(params);
     if (q === 0) continue;
     if (media.startsWith('application/vnd.pypi.simple.')) return false;
     if (media === 'text/html') html = Math.max(html, q);

@@ -16,3 +16,14 @@ export function need(t: TestContext, ok: boolean, reason: string): boolean {
 export function hasCommand(command: string, args: string[] = ['--version']): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
+
+/** For tests that upload with Debian's twine and make users with apache2-utils' `htpasswd -B`. */
+export function canRunTwine(t: TestContext): boolean {
+  const problem = !hasCommand('twine')
+    ? "twine is missing: install Debian's twine"
+    : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
+      ? "htpasswd is missing: install Debian's apache2-utils"
+      : undefined;
+  if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
+  return need(t, problem === undefined, problem ?? '');
+}

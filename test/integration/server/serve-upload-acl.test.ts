@@ -5,14 +5,14 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { execa } from 'execa';
 import { BIN, cleanEnv, runCli } from '../../helpers/cli.js';
 import { httpRequest } from '../../helpers/http-get.js';
 import { makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth, multipart, twineFields } from '../../helpers/multipart.js';
 import { envWithoutPip, makeTempDir } from '../../helpers/python.js';
-import { hasCommand, isRequired, isRoot, need } from '../../helpers/require.js';
+import { canRunTwine, isRoot, need } from '../../helpers/require.js';
 import { startServe } from '../../helpers/serve.js';
 
 const PASSWORDS: Record<string, string> = { alice: 'alice-s3cret-Pa55', bob: 'bob-s3cret-Pa55', carol: 'carol-s3cret-Pa55', zoë: 'zoe-s3cret-Pa55' };
@@ -30,15 +30,7 @@ team-ml-* = @ml            # the ML team's projects: no owner, the group's
 * = alice, bob, zoë
 `;
 
-function canRun(t: TestContext): boolean {
-  const problem = !hasCommand('twine')
-    ? "twine is missing: install Debian's twine"
-    : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
-      ? "htpasswd is missing: install Debian's apache2-utils"
-      : undefined;
-  if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
-  return need(t, problem === undefined, problem ?? '');
-}
+const canRun = canRunTwine;
 
 /** htpasswd (Apache's own tool, bcrypt) and the ACL, in `dir`. */
 function files(dir: string): { auth: string; acl: string } {

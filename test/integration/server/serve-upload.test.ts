@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import autocannon from 'autocannon';
 import { execa } from 'execa';
 import { cleanEnv, runCli } from '../../helpers/cli.js';
@@ -13,22 +13,14 @@ import { httpRequest } from '../../helpers/http-get.js';
 import { makeSdist, makeWheel } from '../../helpers/make-dist.js';
 import { basicAuth, multipart, twineFields } from '../../helpers/multipart.js';
 import { DEBIAN_PYTHON, envWithoutPip, makeTempDir } from '../../helpers/python.js';
-import { hasCommand, isRequired, need } from '../../helpers/require.js';
+import { canRunTwine } from '../../helpers/require.js';
 import { listTree } from '../../helpers/tree-listing.js';
 import { startServe } from '../../helpers/serve.js';
 
 const PASSWORD = 'upload-s3cret-Pa55';
 const TOKEN = 'pypi-token-0123456789abcdef';
 
-function canRun(t: TestContext): boolean {
-  const problem = !hasCommand('twine')
-    ? "twine is missing: install Debian's twine"
-    : !hasCommand('htpasswd', ['-nbB', 'a', 'b'])
-      ? "htpasswd is missing: install Debian's apache2-utils"
-      : undefined;
-  if (problem !== undefined && !isRequired) console.log(`skipping: ${problem}`);
-  return need(t, problem === undefined, problem ?? '');
-}
+const canRun = canRunTwine;
 
 /** An htpasswd file made by Apache's own tool, bcrypt (-B). */
 function htpasswdFile(dir: string): string {
