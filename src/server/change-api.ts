@@ -5,6 +5,7 @@ import { checkTarget } from '../mirror/store/mirror-target.js';
 import { checkReason } from '../mirror/store/yank-files.js';
 import { redact } from '../redact.js';
 import { closeAfterAnswer } from './close-after.js';
+import { type CacheAdmin, runCacheAction } from './cache-admin.js';
 import type { MayChange } from './may-change.js';
 import { changeErrorStatus, type ChangeResult, type MirrorChanges } from './mirror-changes.js';
 import { sendBody } from './respond.js';
@@ -62,6 +63,8 @@ const FIELDS: Record<ChangeAction, { required: string[]; optional: string[] }> =
   remove: { required: ['project'], optional: ['version', 'file'] },
   yank: { required: ['project', 'version'], optional: ['reason'] },
   unyank: { required: ['project', 'version'], optional: [] },
+  cache: { required: [], optional: [] },
+  invalidate: { required: ['project'], optional: [] },
 };
 
 /** The request's JSON object, checked against the action's fields (pure). */
@@ -86,7 +89,13 @@ export function parseChangeBody(action: ChangeAction, body: string): Record<stri
 }
 
 /** Run the change `action` asks for, by `user`, if mayChange allows it. */
-function runChange(changes: MirrorChanges, mayChange: MayChange, action: ChangeAction, fields: Record<string, string>, user: string): Promise<ChangeResult> {
+function runChange(
+  changes: MirrorChanges,
+  mayChange: MayChange,
+  action: 'remove' | 'yank' | 'unyank',
+  fields: Record<string, string>,
+  user: string,
+): Promise<ChangeResult> {
   const target = checkTarget({ project: fields.project as string, version: fields.version, file: fields.file });
   const decision = mayChange(user, target.project);
   if (!decision.allowed) throw new Refusal(403, decision.reason);
@@ -99,7 +108,7 @@ function refusalOf(error: unknown): { status: number; message: string } | undefi
 }
 
 /** The JSON API: authenticate, read and check the body, change the mirror, answer with what changed. */
-export function createChangeHandler(options: { authenticate: Authenticate; changes: MirrorChanges; mayChange: MayChange }) {
+export function createChangeHandler(options: { authenticate: Authenticate; changes: MirrorChanges; mayChange: MayChange; cache?: CacheAdmin | undefined }) {
   return async (req: IncomingMessage, res: ServerResponse, action: ChangeAction): Promise<void> => {
     const user = await options.authenticate(req, res);
     if (user === undefined) return;
@@ -108,7 +117,11 @@ export function createChangeHandler(options: { authenticate: Authenticate; chang
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') throw new Refusal(415, 'send the request as Content-Type: application/json');
       const fields = parseChangeBody(action, (await readBody(req)).toString('utf8'));
-      sendJson(req, res, 200, await runChange(options.changes, options.mayChange, action, fields, user));
+      if (action === 'cache' || action === 'invalidate') {
+        const answer = runCacheAction(options.cache, action, fields);
+        if (!answer.ok) throw new Refusal(answer.status, answer.message);
+        sendJson(req, res, 200, answer.value);
+      } else sendJson(req, res, 200, await runChange(options.changes, options.mayChange, action, fields, user));
     } catch (error) {
       const refusal = refusalOf(error);
       if (refusal === undefined) throw error;

@@ -66,6 +66,12 @@ export class KeptPages {
     return listing;
   }
 
+  /** Read the listing of `project` from disk again on its next use. */
+  forget(project: string): void {
+    this.#listings.delete(project);
+    this.#cachedOnlyKeys.delete(project);
+  }
+
   /** Write the listing and the pages rendered from it (with local-only files). */
   save(listing: Listing): void {
     this.#removalStamps.set(listing.project, this.#options.removed.current(listing.project).stamp);

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileBelongsTo } from '../mirror/store/file-owner.js';
 import { distPath, privateMarker } from '../mirror/store/layout.js';
-import { keptMetadataPath, type Listing } from '../mirror/store/upstream-pages.js';
+import { invalidateListing, keptMetadataPath, type Listing } from '../mirror/store/upstream-pages.js';
 import { redact } from '../redact.js';
 import { MalformedPageError, UpstreamError } from '../upstream/simple-model.js';
 import type { Fallback, MissingFileOutcome, PagePlan } from './app.js';
@@ -125,6 +125,13 @@ export class PullThroughCache implements Fallback {
     if (this.#isPrivate(project) || this.#removed.isWholeProject(project)) return; // served from the mirror's own pages
     const listing = this.#pages.load(project);
     if (listing !== undefined) this.#pages.save(listing);
+  }
+
+  /** Make the kept page of `project` stale at once (the next request fetches it from upstream in full); false when none is kept. */
+  invalidate(project: string): boolean {
+    const isKept = invalidateListing(this.#options.dir, project);
+    this.#pages.forget(project);
+    return isKept;
   }
 
   fileServed(project: string, filename: string): void {

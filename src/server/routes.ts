@@ -18,8 +18,8 @@ export type Route =
 const METADATA_SUFFIX = '.metadata';
 
 /** The JSON change API: `POST /+api/<action>` (`+` is in no project name). */
-export type ChangeAction = 'remove' | 'yank' | 'unyank';
-const CHANGE_ACTIONS: readonly string[] = ['remove', 'yank', 'unyank'] satisfies ChangeAction[];
+export type ChangeAction = 'remove' | 'yank' | 'unyank' | 'cache' | 'invalidate';
+const CHANGE_ACTIONS: readonly string[] = ['remove', 'yank', 'unyank', 'cache', 'invalidate'] satisfies ChangeAction[];
 
 function postRoute(pathname: string): Route {
   if (pathname === '/' || pathname === '/legacy' || pathname === '/legacy/') return { kind: 'upload' };

@@ -2,6 +2,7 @@
 // access log, metrics, /health and the connection guard, listening until SIGINT or SIGTERM.
 import { join } from 'node:path';
 import { createApp } from './app.js';
+import type { CacheAdmin } from './cache-admin.js';
 import { changeRights } from './may-change.js';
 import { HealthCheck } from './health.js';
 import { listen } from './listen.js';
@@ -83,14 +84,21 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
     hasUploads: options.uploads !== undefined,
   });
   if (options.uploads !== undefined) {
-    app.upload = await createUploads(options.uploads, dir, reindex, output, (project, paths = []) => {
-      for (const page of ['index.html', 'index.json']) {
-        app.cache.invalidate(join(dir, page));
-        app.cache.invalidate(join(dir, project, page));
-      }
-      for (const path of paths) app.cache.invalidate(join(dir, path));
-      proxy?.localFilesChanged(project);
-    });
+    app.upload = await createUploads(
+      options.uploads,
+      dir,
+      reindex,
+      output,
+      (project, paths = []) => {
+        for (const page of ['index.html', 'index.json']) {
+          app.cache.invalidate(join(dir, page));
+          app.cache.invalidate(join(dir, project, page));
+        }
+        for (const path of paths) app.cache.invalidate(join(dir, path));
+        proxy?.localFilesChanged(project);
+      },
+      cache === undefined ? undefined : { invalidate: (project) => cache.proxy.invalidate(project), stats: () => cache.eviction.stats() },
+    );
   }
   await listen(app.server, options.host, options.port);
   const address = app.server.address();
@@ -178,6 +186,7 @@ async function createUploads(
   reindexQueue: () => Promise<ReindexQueue<IndexResult>>,
   output: ServerOutput,
   onIndexed: (project: string, paths?: readonly string[]) => void,
+  cache: CacheAdmin | undefined,
 ) {
   const [{ Authenticator }, { UploadThreads }, { authenticate, createUploadHandler }, { LoginLimiter }, changeApi] = await Promise.all([
     import('./credentials.js'),
@@ -192,7 +201,7 @@ async function createUploads(
   const limiter = new LoginLimiter({ maxFailures: settings.maxLoginFailures });
   const rights =
     settings.acl === undefined ? undefined : new (await import('./upload-rights.js')).UploadRights(dir, settings.acl.rules, settings.acl.trustedUids);
-  const changes = changeApi.setUpChanges({ dir, queue, onIndexed, log: (line) => output.log(line), mayChange: changeRights(rights) });
+  const changes = changeApi.setUpChanges({ dir, queue, onIndexed, log: (line) => output.log(line), mayChange: changeRights(rights), cache });
   const upload = createUploadHandler({
     dir,
     threads,

@@ -192,3 +192,52 @@ test('mirror cache: figures of what the cache holds; --invalidate makes a kept p
   assert.equal(missing.status, 2);
   assert.match(missing.stderr, /not a directory/);
 });
+
+test('POST /+api/cache and /+api/invalidate: the figures, and a kept page made stale at once, for upload users only', async () => {
+  await using upstreamDir = makeTempDir('dib-pypi-cache-api-upstream-');
+  await makeWheel(join(upstreamDir.path, 'cache-one'), { name: 'cache-one', version: '1.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  await using upstream = await startFaultUpstream(upstreamDir.path);
+  await using cache = makeTempDir('dib-pypi-cache-api-cache-');
+  const env = cleanEnv({ DIB_PYPI_UPLOAD_TOKEN: TOKEN });
+  await using server = await startServe([cache.path, '--upstream', upstream.url, '--cache-max-size', '1G'], { env });
+  const api = (action: string, body: unknown, auth: string | null = basicAuth('__token__', TOKEN)) =>
+    httpRequest(`${server.url}+api/${action}`, {
+      method: 'POST',
+      body: Buffer.from(JSON.stringify(body)),
+      headers: { 'Content-Type': 'application/json', ...(auth === null ? {} : { Authorization: auth }) },
+    });
+  await download(server.url, 'cache-one');
+  const stats = await api('cache', {});
+  assert.equal(stats.status, 200, stats.body.toString());
+  const figures = JSON.parse(stats.body.toString()) as { files: number; bytes: number; maxBytes: number; evictedFiles: number };
+  assert.deepEqual({ ...figures, bytes: figures.bytes > 0 }, { files: 1, bytes: true, maxBytes: 1e9, evictedFiles: 0, evictedBytes: 0 });
+
+  await makeWheel(join(upstreamDir.path, 'cache-one'), { name: 'cache-one', version: '2.0' });
+  assert.equal(runCli(['mirror', 'index', upstreamDir.path]).status, 0);
+  assert.equal((await httpRequest(`${server.url}simple/cache-one/`)).headers['x-dib-pypi-cache'], 'hit');
+  const invalidated = await api('invalidate', { project: 'Cache.One' });
+  assert.equal(invalidated.status, 200, invalidated.body.toString());
+  assert.deepEqual(JSON.parse(invalidated.body.toString()), { project: 'cache-one', invalidated: true });
+  const page = await httpRequest(`${server.url}simple/cache-one/`, { headers: { Accept: JSON_TYPE } });
+  assert.equal(page.headers['x-dib-pypi-cache'], 'refreshed', 'at once, not after the TTL');
+  assert.match(page.body.toString(), /cache_one-2\.0-py3-none-any\.whl/);
+
+  assert.equal((await api('cache', {}, null)).status, 401);
+  assert.equal((await api('invalidate', { project: 'cache-one' }, basicAuth('__token__', 'wrong'))).status, 403);
+  const unknown = await api('invalidate', { project: 'never-fetched' });
+  assert.equal(unknown.status, 404);
+  assert.match(unknown.body.toString(), /no kept upstream page of never-fetched/);
+  assert.equal((await api('invalidate', { project: '../x' })).status, 400);
+  assert.equal((await api('invalidate', { project: 'cache-one', extra: '1' })).status, 400);
+  await server.stop();
+
+  await using plain = await startServe([cache.path, '--workers', '1'], { env });
+  const notCache = await httpRequest(`${plain.url}+api/cache`, {
+    method: 'POST',
+    body: Buffer.from('{}'),
+    headers: { 'Content-Type': 'application/json', Authorization: basicAuth('__token__', TOKEN) },
+  });
+  assert.equal(notCache.status, 404);
+  assert.match(notCache.body.toString(), /not a pull-through cache/);
+});
