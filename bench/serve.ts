@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { $ } from 'zx';
 import { runChecked } from './measure/run-measured.js';
+import { parseWrk } from './measure/wrk-report.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(REPO, 'bin', 'dib-pypi.cjs');
@@ -163,25 +164,13 @@ interface Load {
   completed: number;
 }
 
-function parseDuration(text: string): number {
-  const match = /^([\d.]+)(us|ms|s)$/.exec(text);
-  if (match === null) return Number.NaN;
-  const value = Number(match[1]);
-  return match[2] === 'us' ? value / 1000 : match[2] === 'ms' ? value : value * 1000;
-}
-
 /** wrk, one thread (the other core is the server's), keep-alive, with pip's Accept header. */
 async function wrk(url: string, connections: number, seconds: number, timeoutSeconds = 2, headers: string[] = []): Promise<Load> {
   const accept = 'Accept: application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
   const extra = headers.flatMap((header) => ['-H', header]);
   const { stdout: out } = await $`wrk -t1 -c${connections} -d${seconds}s --timeout ${timeoutSeconds}s --latency -H ${accept} ${extra} ${url}`;
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
-  const p99 = parseDuration(/\s99%\s+(\S+)/.exec(out)?.[1] ?? '');
-  const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1];
-  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const socketErrors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
-  const completed = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  return { rps, p99Ms: p99, errors: Number(errors ?? 0) + socketErrors, completed };
+  const report = parseWrk(out);
+  return { rps: report.rps, p99Ms: report.p99Ms, errors: report.errors, completed: report.completed };
 }
 
 const median = (values: number[]) => {
