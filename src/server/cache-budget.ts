@@ -53,6 +53,11 @@ export class CacheBudget {
     return previous;
   }
 
+  /** The counted files' keys. */
+  keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
   remove(key: string): void {
     const entry = this.#entries.get(key);
     if (entry === undefined) return;

@@ -71,6 +71,14 @@ export class CacheEviction {
     this.#evict(key);
   }
 
+  /** These paths (relative to DIR: `<project>/<file>`, or a whole `<project>`) were removed from the mirror: their files no longer count. */
+  forget(paths: readonly string[]): void {
+    const projects = new Set(paths.filter((path) => !path.includes('/')).map((path) => `${path}/`));
+    for (const path of paths) this.#budget.remove(path);
+    if (projects.size === 0) return;
+    for (const key of [...this.#budget.keys()]) if (projects.has(key.slice(0, key.indexOf('/') + 1))) this.#budget.remove(key);
+  }
+
   /** A file was served from DIR: when it is one the cache downloaded, it is now the most recently used. */
   served(project: string, filename: string): void {
     const now = Date.now();

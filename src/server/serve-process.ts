@@ -95,6 +95,7 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
           app.cache.invalidate(join(dir, project, page));
         }
         for (const path of paths) app.cache.invalidate(join(dir, path));
+        cache?.eviction.forget(paths);
         proxy?.localFilesChanged(project);
       },
       cache === undefined ? undefined : { invalidate: (project) => cache.proxy.invalidate(project), stats: () => cache.eviction.stats() },

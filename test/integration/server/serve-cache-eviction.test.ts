@@ -230,6 +230,10 @@ test('POST /+api/cache and /+api/invalidate: the figures, and a kept page made s
   assert.match(unknown.body.toString(), /no kept upstream page of never-fetched/);
   assert.equal((await api('invalidate', { project: '../x' })).status, 400);
   assert.equal((await api('invalidate', { project: 'cache-one', extra: '1' })).status, 400);
+  // A removed cached file no longer counts toward the limit.
+  const removed = await api('remove', { project: 'cache-one' });
+  assert.equal(removed.status, 200, removed.body.toString());
+  assert.equal((JSON.parse((await api('cache', {})).body.toString()) as { files: number }).files, 0);
   await server.stop();
 
   await using plain = await startServe([cache.path, '--workers', '1'], { env });

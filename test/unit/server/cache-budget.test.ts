@@ -59,3 +59,10 @@ test('the file in use is never a victim, even alone over the limit; ties go by k
   assert.throws(() => new CacheBudget(0), RangeError);
   assert.deepEqual(new CacheBudget(Number.POSITIVE_INFINITY).victims(), []);
 });
+
+test('keys lists what is counted', () => {
+  const budget = new CacheBudget(100);
+  budget.add({ key: 'a/x.whl', bytes: 1, lastUsed: 1 });
+  budget.add({ key: 'b/y.whl', bytes: 1, lastUsed: 1 });
+  assert.deepEqual([...budget.keys()].sort(), ['a/x.whl', 'b/y.whl']);
+});
