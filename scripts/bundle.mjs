@@ -73,6 +73,8 @@ const results = [
   await build({ ...common, entryPoints: ['src/mirror/sync/writer-thread.ts'], outfile: 'dist/cli/sync-writer-thread.cjs' }),
   // The upload server's threads for bcrypt and BLAKE2b (src/server/upload-threads.ts).
   await build({ ...common, entryPoints: ['src/server/upload-thread.ts'], outfile: 'dist/cli/upload-thread.cjs' }),
+  // The serving process's re-index thread, likewise.
+  await build({ ...common, entryPoints: ['src/server/index-thread.ts'], outfile: 'dist/cli/index-thread.cjs' }),
 ];
 writeThirdPartyLicenses(
   results.map((result) => result.metafile),

@@ -126,15 +126,17 @@ export async function serveInThisProcess(options: ServerOptions, output: ServerO
 }
 
 /**
- * One re-index queue for the files the cache stores and for uploads (one run at a time, shared by
+ * One re-index queue for the files the cache stores, for uploads and changes (one run at a time, in a
+ * worker thread, shared by
  * those waiting), loaded only when one of them is enabled.
  */
 function sharedReindexQueue(dir: string): () => Promise<ReindexQueue<IndexResult>> {
   let queue: Promise<ReindexQueue<IndexResult>> | undefined;
   return () =>
-    (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('../mirror/index/index-mirror.js')]).then(
-      ([{ ReindexQueue }, { indexMirror }]) => new ReindexQueue(() => indexMirror({ dir })),
-    ));
+    (queue ??= Promise.all([import('../mirror/store/reindex-queue.js'), import('./index-in-thread.js')]).then(([{ ReindexQueue }, { IndexInThread }]) => {
+      const thread = new IndexInThread(dir);
+      return new ReindexQueue(() => thread.run());
+    }));
 }
 
 /** The pull-through cache: stored files are indexed by the shared queue. */
