@@ -87,6 +87,13 @@ export class PasswordFile {
    * The verdict on an `Authorization` header: at once for a remembered pair (no promise on the hot
    * path), else after a bcrypt check (off the event loop; rejects with BcryptBusyError when too many wait).
    */
+  /** Whether `header` is a pair verified before (and its user's hash unchanged): no bcrypt, no new verification. */
+  isRemembered(header: string | undefined): boolean {
+    if (header === undefined) return false;
+    const known = this.#verified.get(keyedDigest(this.#key, header));
+    return known !== undefined && this.#users.get(known.user) === known.hash;
+  }
+
   check(header: string | undefined): Verdict | Promise<Verdict> {
     if (header === undefined) return 'missing';
     const key = keyedDigest(this.#key, header);

@@ -83,9 +83,10 @@ export function createAccessGuard(settings: AccessSettings, log: (line: string) 
 }
 
 /**
- * A client past its failed-login limit gets 429 whatever it sends (else a remembered pair would
- * tell it a guess was right); no credentials or wrong ones 401 with the challenge, wrong ones
- * counted; a full password-check queue 503.
+ * A client past its failed-login limit gets 429 unless it sends a pair verified before the lockout
+ * (a guess sent during the lockout is never checked, so it never becomes such a pair: the lockout
+ * still tells a guesser nothing, and readers behind the same proxy or NAT address keep reading);
+ * no credentials or wrong ones 401 with the challenge, wrong ones counted; a full password-check queue 503.
  */
 function admitWith(
   guarded: Protected,
@@ -96,7 +97,8 @@ function admitWith(
 ): boolean | Promise<boolean> {
   // No failed login anywhere (the usual case): no client to look up.
   const wait = limiter.size === 0 ? 0 : limiter.retryAfter(clientKey(req.socket.remoteAddress));
-  if (wait > 0) return refuse(req, res, 429, `too many failed logins from this address; retry in ${wait} s`, { 'Retry-After': String(wait) });
+  if (wait > 0 && !guarded.file.isRemembered(req.headers.authorization))
+    return refuse(req, res, 429, `too many failed logins from this address; retry in ${wait} s`, { 'Retry-After': String(wait) });
   let verdict: Verdict | Promise<Verdict>;
   try {
     verdict = guarded.file.check(req.headers.authorization);
