@@ -13,12 +13,20 @@ export type CacheAction = 'cache' | 'invalidate';
 
 export type CacheAnswer = { ok: true; value: unknown } | { ok: false; status: number; message: string };
 
-export function runCacheAction(cache: CacheAdmin | undefined, action: CacheAction, fields: Record<string, string>): CacheAnswer {
+/** `mayChange`: whether the user may invalidate that project's page (with --acl, those who may change the project). */
+export function runCacheAction(
+  cache: CacheAdmin | undefined,
+  action: CacheAction,
+  fields: Record<string, string>,
+  mayChange: (project: string) => { allowed: true } | { allowed: false; reason: string },
+): CacheAnswer {
   if (cache === undefined) return { ok: false, status: 404, message: 'this server is not a pull-through cache (no --upstream)' };
   if (action === 'cache') return { ok: true, value: cache.stats() };
   const name = fields.project ?? '';
   if (!isValidProjectName(name)) return { ok: false, status: 400, message: `not a project name: ${JSON.stringify(name.slice(0, 100))}` };
   const project = normalizeProjectName(name);
+  const decision = mayChange(project);
+  if (!decision.allowed) return { ok: false, status: 403, message: decision.reason };
   if (!cache.invalidate(project)) return { ok: false, status: 404, message: `no kept upstream page of ${project}` };
   return { ok: true, value: { project, invalidated: true } };
 }

@@ -118,7 +118,7 @@ export function createChangeHandler(options: { authenticate: Authenticate; chang
       if (type !== 'application/json') throw new Refusal(415, 'send the request as Content-Type: application/json');
       const fields = parseChangeBody(action, (await readBody(req)).toString('utf8'));
       if (action === 'cache' || action === 'invalidate') {
-        const answer = runCacheAction(options.cache, action, fields);
+        const answer = runCacheAction(options.cache, action, fields, (project) => options.mayChange(user, project));
         if (!answer.ok) throw new Refusal(answer.status, answer.message);
         sendJson(req, res, 200, answer.value);
       } else sendJson(req, res, 200, await runChange(options.changes, options.mayChange, action, fields, user));

@@ -28,6 +28,28 @@ interface FileIdentity {
   mtimeMs: number;
 }
 
+/**
+ * Whether DIR/<project> and its state directory DIR/.dib-pypi/upstream/<project>/fetched are real
+ * directories: a symlink there (made by whoever can write DIR) would make eviction delete files
+ * outside the mirror.
+ */
+function hasRealDirs(dir: string, project: string): boolean {
+  for (const path of [
+    join(dir, project),
+    join(dir, STATE_DIR),
+    join(dir, STATE_DIR, 'upstream'),
+    upstreamStateDir(dir, project),
+    join(upstreamStateDir(dir, project), FETCHED),
+  ]) {
+    try {
+      if (!lstatSync(path).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
+}
+
 function receiptPath(dir: string, project: string, filename: string): string {
   return join(upstreamStateDir(dir, project), FETCHED, filename);
 }
@@ -94,6 +116,7 @@ export function readReceipts(dir: string, { prune = true }: { prune?: boolean } 
     return out;
   }
   for (const project of projects) {
+    if (!hasRealDirs(dir, project)) continue;
     let names: string[];
     try {
       names = readdirSync(join(root, project, FETCHED));
@@ -121,6 +144,7 @@ export function readReceipts(dir: string, { prune = true }: { prune?: boolean } 
  * cache stored it is left alone (only its receipt goes). Returns whether the file was removed.
  */
 export function evictCachedFile(dir: string, project: string, filename: string): boolean {
+  if (!hasRealDirs(dir, project) || filename.includes('/')) return false;
   const receipt = receiptPath(dir, project, filename);
   const recorded = readIdentity(receipt);
   const file = distPath(dir, project, filename);

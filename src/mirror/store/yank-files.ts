@@ -24,7 +24,8 @@ export interface YankOutcome<Result> {
 
 /** A yank reason as given (pure): one line of printable text, at most MAX_REASON_CHARS. */
 export function checkReason(reason: string): string {
-  if (/[\x00-\x1f\x7f]/.test(reason)) throw new InputError('reason', 'one line of text, without control characters');
+  // C0 and C1 controls (a terminal's escape sequences: pip prints the reason), line and paragraph separators, and the bidi controls that reorder what a reader sees.
+  if (/[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u.test(reason)) throw new InputError('reason', 'one line of text, without control characters');
   if (reason.length > MAX_REASON_CHARS) throw new InputError('reason', `longer than ${MAX_REASON_CHARS} characters`);
   return reason.trim();
 }

@@ -1,6 +1,6 @@
 // Receipts of the files the pull-through cache downloaded: only a file still the one the cache stored is evicted.
 import assert from 'node:assert/strict';
-import { existsSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -91,5 +91,27 @@ test('receipts that are not distribution names, unreadable or forged are not cou
     assert.ok(existsSync(join(dir, 'demo', WHEEL)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a symlinked project directory or state directory is never followed: eviction deletes nothing outside the mirror', () => {
+  for (const link of ['project', 'state'] as const) {
+    const dir = mirror();
+    const outside = mkdtempSync(join(tmpdir(), 'dib-pypi-receipts-outside-'));
+    try {
+      writeReceipt(dir, 'demo', WHEEL);
+      // Move the real directory out and link it back in: the receipt still matches the file.
+      const real = link === 'project' ? join(dir, 'demo') : join(dir, '.dib-pypi', 'upstream', 'demo');
+      const moved = join(outside, 'moved');
+      renameSync(real, moved);
+      symlinkSync(moved, real);
+      const victim = link === 'project' ? join(moved, WHEEL) : join(dir, 'demo', WHEEL);
+      assert.deepEqual(readReceipts(dir, { prune: false }), [], link);
+      assert.equal(evictCachedFile(dir, 'demo', WHEEL), false, link);
+      assert.ok(existsSync(victim), `${link}: the file is still there`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(outside, { recursive: true, force: true });
+    }
   }
 });

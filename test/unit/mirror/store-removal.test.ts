@@ -87,5 +87,9 @@ describe('parseProjectSpec and checkReason', () => {
     assert.equal(checkReason(' broken build '), 'broken build');
     assert.throws(() => checkReason('a\nb'), /one line/);
     assert.throws(() => checkReason('x'.repeat(1001)), /longer than 1000/);
+    // C1 controls (CSI), separators and bidi overrides would reach the terminal pip prints the reason to.
+    for (const bad of ['a\u009b31mb', 'a\u0085b', 'a\u2028b', 'a\u2029b', 'a\u202eb', 'a\u2066b', 'a\u001bb', 'a\u007fb'])
+      assert.throws(() => checkReason(bad), /control characters/, JSON.stringify(bad));
+    assert.equal(checkReason('zoë: kaputt ✗'), 'zoë: kaputt ✗');
   });
 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { trustedOwners } from '../../../src/fs/trust-dir.js';
 import { parseUploadAcl } from '../../../src/server/acl-file.js';
+import { runCacheAction } from '../../../src/server/cache-admin.js';
 import { changeRights } from '../../../src/server/may-change.js';
 import { UploadRights } from '../../../src/server/upload-rights.js';
 import { makeTempDir } from '../../helpers/python.js';
@@ -31,4 +32,17 @@ test('changeRights: without an ACL any upload user; with one, owners and [upload
   const creator = may('carol', 'brand-new');
   assert.equal(creator.allowed, false, 'the right to create is no right to change');
   assert.match(creator.allowed ? '' : creator.reason, /carol.*may not change brand-new/);
+});
+
+test('invalidating a kept page over HTTP takes the same right as changing the project', () => {
+  const invalidated: string[] = [];
+  const cache = {
+    invalidate: (project: string) => (invalidated.push(project), true),
+    stats: () => ({ files: 0, bytes: 0, maxBytes: null, evictedFiles: 0, evictedBytes: 0 }),
+  };
+  const onlyTeam = (project: string) => (project.startsWith('team-') ? { allowed: true as const } : { allowed: false as const, reason: `not ${project}` });
+  assert.deepEqual(runCacheAction(cache, 'invalidate', { project: 'Team_X' }, onlyTeam), { ok: true, value: { project: 'team-x', invalidated: true } });
+  assert.deepEqual(runCacheAction(cache, 'invalidate', { project: 'other' }, onlyTeam), { ok: false, status: 403, message: 'not other' });
+  assert.deepEqual(invalidated, ['team-x']);
+  assert.equal(runCacheAction(undefined, 'cache', {}, onlyTeam).ok, false);
 });
