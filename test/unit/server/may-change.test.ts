@@ -37,7 +37,10 @@ test('changeRights: without an ACL any upload user; with one, owners and [upload
 test('invalidating a kept page over HTTP takes the same right as changing the project', () => {
   const invalidated: string[] = [];
   const cache = {
-    invalidate: (project: string) => (invalidated.push(project), true),
+    invalidate: (project: string) => {
+      invalidated.push(project);
+      return true;
+    },
     stats: () => ({ files: 0, bytes: 0, maxBytes: null, evictedFiles: 0, evictedBytes: 0 }),
   };
   const onlyTeam = (project: string) => (project.startsWith('team-') ? { allowed: true as const } : { allowed: false as const, reason: `not ${project}` });
