@@ -34,6 +34,11 @@ async function download(url: string, project: string): Promise<void> {
   assert.equal(answer.status, 200, `${project}: ${answer.body.toString()}`);
 }
 
+/** The download's client may have its last byte before the server has counted the file: wait for its receipt. */
+async function counted(dir: string, project: string): Promise<void> {
+  await eventually(`${project} to be counted`, () => existsSync(join(dir, '.dib-pypi', 'upstream', project, 'fetched', wheelOf(project))));
+}
+
 /** Whether the mirror's own page of `project` (written by the re-index) lists its wheel. */
 function localPageLists(dir: string, project: string): boolean {
   const page = join(dir, project, 'index.html');
@@ -76,13 +81,17 @@ test('past --cache-max-size the least recently used downloads are evicted; uploa
   assert.equal(uploaded.status, 200, uploaded.body.toString());
 
   await download(server.url, 'cache-one');
+  await counted(cache.path, 'cache-one');
   await download(server.url, 'cache-two');
+  await counted(cache.path, 'cache-two');
   assert.deepEqual(cached(cache.path), ['cache-one', 'cache-two']);
   // cache-one served again: cache-two is now the least recently used.
   const again = await httpRequest(`${server.url}simple/cache-one/${wheelOf('cache-one')}`);
   assert.equal(again.status, 200);
   assert.equal(again.headers['x-dib-pypi-cache'], undefined, 'served from the mirror, not downloaded');
   await download(server.url, 'cache-three');
+  // The download's client may have its last byte before the server has counted the file and evicted.
+  await eventually('the eviction', () => cached(cache.path).length === 2);
   assert.deepEqual(cached(cache.path), ['cache-one', 'cache-three'], 'the least recently used was evicted, the others kept');
   await eventually('the eviction to be logged', () =>
     /evicted 1 least recently used file\(s\): cache-two\/cache_two-1\.0-py3-none-any\.whl/.test(server.output()),
@@ -95,6 +104,8 @@ test('past --cache-max-size the least recently used downloads are evicted; uploa
 
   // Online, an evicted file comes back on request (and the next least recently used goes).
   await download(server.url, 'cache-two');
+  await counted(cache.path, 'cache-two');
+  await eventually('the next eviction', () => !cached(cache.path).includes('cache-one'));
   assert.deepEqual(cached(cache.path), ['cache-two', 'cache-three']);
   await eventually('the re-index after the download', () => localPageLists(cache.path, 'cache-two'));
   assert.equal(await server.stop(), 0);
@@ -156,6 +167,7 @@ test('mirror cache: figures of what the cache holds; --invalidate makes a kept p
   await using server = await startServe([cache.path, '--upstream', upstream.url]);
   assert.deepEqual(await pageFiles(server.url, 'cache-one'), [wheelOf('cache-one')]);
   await download(server.url, 'cache-one');
+  await counted(cache.path, 'cache-one');
 
   // Upstream gets a new version; within the TTL (600 s) the kept page is served as it is.
   await makeWheel(join(upstreamDir.path, 'cache-one'), { name: 'cache-one', version: '2.0' });
@@ -208,6 +220,7 @@ test('POST /+api/cache and /+api/invalidate: the figures, and a kept page made s
       headers: { 'Content-Type': 'application/json', ...(auth === null ? {} : { Authorization: auth }) },
     });
   await download(server.url, 'cache-one');
+  await counted(cache.path, 'cache-one');
   const stats = await api('cache', {});
   assert.equal(stats.status, 200, stats.body.toString());
   const figures = JSON.parse(stats.body.toString()) as { files: number; bytes: number; maxBytes: number; evictedFiles: number };
