@@ -10,6 +10,7 @@ import { replaceFile } from '../../fs/replace-file.js';
 import { isDistName } from '../../pypi/dist-filename.js';
 import { distPath, SIDECARS, STATE_DIR, upstreamStateDir } from './layout.js';
 import { keptMetadataPath } from './upstream-pages.js';
+import { passesSymlink } from '../../fs/symlinked-dir.js';
 
 const FETCHED = 'fetched';
 
@@ -29,25 +30,11 @@ interface FileIdentity {
 }
 
 /**
- * Whether DIR/<project> and its state directory DIR/.dib-pypi/upstream/<project>/fetched are real
- * directories: a symlink there (made by whoever can write DIR) would make eviction delete files
- * outside the mirror.
+ * Whether the file and its receipt are reached through symlinked directories (made by whoever can
+ * write DIR): eviction would then delete files outside the mirror.
  */
-function hasRealDirs(dir: string, project: string): boolean {
-  for (const path of [
-    join(dir, project),
-    join(dir, STATE_DIR),
-    join(dir, STATE_DIR, 'upstream'),
-    upstreamStateDir(dir, project),
-    join(upstreamStateDir(dir, project), FETCHED),
-  ]) {
-    try {
-      if (!lstatSync(path).isDirectory()) return false;
-    } catch {
-      return false;
-    }
-  }
-  return true;
+function leavesMirror(dir: string, project: string, filename: string): boolean {
+  return passesSymlink(dir, `${project}/${filename}`) || passesSymlink(dir, `${STATE_DIR}/upstream/${project}/${FETCHED}/${filename}`);
 }
 
 function receiptPath(dir: string, project: string, filename: string): string {
@@ -116,7 +103,7 @@ export function readReceipts(dir: string, { prune = true }: { prune?: boolean } 
     return out;
   }
   for (const project of projects) {
-    if (!hasRealDirs(dir, project)) continue;
+    if (leavesMirror(dir, project, 'receipt')) continue;
     let names: string[];
     try {
       names = readdirSync(join(root, project, FETCHED));
@@ -144,7 +131,7 @@ export function readReceipts(dir: string, { prune = true }: { prune?: boolean } 
  * cache stored it is left alone (only its receipt goes). Returns whether the file was removed.
  */
 export function evictCachedFile(dir: string, project: string, filename: string): boolean {
-  if (!hasRealDirs(dir, project) || filename.includes('/')) return false;
+  if (filename.includes('/') || leavesMirror(dir, project, filename)) return false;
   const receipt = receiptPath(dir, project, filename);
   const recorded = readIdentity(receipt);
   const file = distPath(dir, project, filename);

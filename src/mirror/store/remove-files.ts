@@ -2,7 +2,7 @@
 // `DIR/.dib-pypi/removing/<id>/journal.json`, lists every path that goes; every index run hides the paths of the
 // journals it finds, so the re-index that follows drops them from the pages; only then are they deleted. A run
 // killed at any step leaves pages that link only files that are there; the next change (or index) finishes it.
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { fsyncPath } from '../../fs/atomic-write.js';
@@ -12,6 +12,7 @@ import { lockMirror } from './lock.js';
 import { companionsOf, describeTarget, findTargetFiles, hasProjectDir, NotInMirrorError } from './mirror-target.js';
 import { addRemoval, forgetRemoval, readRemovalRecord, writeRemovalRecord, type RemovalTarget } from './removal-record.js';
 import type { IndexRun } from './reindex-queue.js';
+import { passesSymlink } from '../../fs/symlinked-dir.js';
 
 export interface ChangeHooks<Result> {
   /** Re-index the mirror (the index sits above the store: whoever composes them gives the run). */
@@ -60,17 +61,6 @@ function recordJournal(dir: string, journal: Journal, onStep?: (name: string) =>
   if (journal.record === undefined) return;
   writeRemovalRecord(dir, journal.record.project, addRemoval(readRemovalRecord(dir, journal.record.project), journal.record));
   onStep?.('removal recorded');
-}
-
-/** Whether a directory on the way to `path` (relative) is a symlink: never followed out of the mirror. */
-function passesSymlink(dir: string, path: string): boolean {
-  const parts = path.split('/');
-  let at = dir;
-  for (const part of parts.slice(0, -1)) {
-    at = join(at, part);
-    if (lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink() === true) return true;
-  }
-  return false;
 }
 
 /** Delete every path of the journal (the index no longer lists them), fsyncing their directories. */
